@@ -1,0 +1,136 @@
+"""Validated, frozen settings for a counting run.
+
+Everything that changes results lives in :class:`CountConfig`; its :meth:`CountConfig.tag` is
+written into every output so a result says how it was made.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+
+from .errors import ConfigError
+
+TOKENIZERS = ("words", "bytes", "ids")
+DEFAULT_NS = (1, 2, 4, 8, 16, 32, 64)
+#: 1.04 / sqrt(2**16) = 0.41% standard error, the smallest precision under 0.5%.
+DEFAULT_PRECISION = 16
+MIN_PRECISION, MAX_PRECISION = 4, 16
+MAX_N = 1 << 20
+
+
+def parse_ns(text: str) -> tuple[int, ...]:
+    """Parse ``"1,2,4"`` into a sorted tuple of distinct window sizes.
+
+    Raises:
+        ConfigError: if an item is not a positive integer.
+    """
+    items = [s.strip() for s in str(text).split(",") if s.strip()]
+    if not items:
+        raise ConfigError("--n needs at least one window size, e.g. --n 1,2,4,8")
+    ns = []
+    for s in items:
+        try:
+            v = int(s)
+        except ValueError:
+            raise ConfigError(f"--n: {s!r} is not an integer (expected e.g. 1,2,4,8)") from None
+        ns.append(v)
+    return tuple(sorted(set(ns)))
+
+
+@dataclass(frozen=True)
+class CountConfig:
+    """Options of ``seqcount count`` that decide its results.
+
+    Attributes:
+        ns: window sizes n, counted in one pass.
+        tokenizer: ``words``, ``bytes`` or ``ids``.
+        text_column: column holding document text (``words`` / ``bytes``).
+        tokens_column: column holding lists of token ids (``ids``).
+        precision: HyperLogLog precision p; 2**p registers of one byte per window size.
+        checkpoints_per_decade: growth-curve checkpoints per factor of 10 in D.
+        seed: seed of the window hash; sketches are only comparable under the same seed.
+        exact: also count distinct window hashes exactly (memory grows with the corpus).
+        batch_rows: rows read from a shard at a time.
+        chunk_bytes: text bytes (or token ids) handed to the kernels at a time.
+    """
+
+    ns: tuple[int, ...] = DEFAULT_NS
+    tokenizer: str = "words"
+    text_column: str = "text"
+    tokens_column: str | None = None
+    precision: int = DEFAULT_PRECISION
+    checkpoints_per_decade: int = 8
+    seed: int = 0
+    exact: bool = False
+    batch_rows: int = 1024
+    chunk_bytes: int = 4 << 20
+
+    def __post_init__(self) -> None:
+        ns = tuple(sorted(set(int(n) for n in self.ns)))
+        object.__setattr__(self, "ns", ns)
+        if not ns:
+            raise ConfigError("--n needs at least one window size")
+        if ns[0] < 1 or ns[-1] > MAX_N:
+            raise ConfigError(f"--n: window sizes must be between 1 and {MAX_N}, got {list(ns)}")
+        if self.tokenizer not in TOKENIZERS:
+            raise ConfigError(
+                f"--tokenizer: unknown tokenizer {self.tokenizer!r}; choose from "
+                + ", ".join(TOKENIZERS)
+            )
+        if self.tokenizer == "ids" and not self.tokens_column:
+            raise ConfigError("--tokenizer ids needs --tokens-column NAME (a list of integers per row)")
+        if self.tokenizer != "ids" and self.tokens_column:
+            raise ConfigError(
+                f"--tokens-column is for pre-tokenized input (--tokenizer ids), "
+                f"not --tokenizer {self.tokenizer}"
+            )
+        if not (MIN_PRECISION <= self.precision <= MAX_PRECISION):
+            raise ConfigError(
+                f"--precision must be in [{MIN_PRECISION}, {MAX_PRECISION}], got {self.precision}"
+            )
+        if not (1 <= self.checkpoints_per_decade <= 1000):
+            raise ConfigError(
+                f"--checkpoints-per-decade must be in [1, 1000], got {self.checkpoints_per_decade}"
+            )
+        if not (0 <= self.seed < 2**64):
+            raise ConfigError(f"--seed must be in [0, 2**64), got {self.seed}")
+        if self.batch_rows < 1:
+            raise ConfigError(f"--batch-rows must be at least 1, got {self.batch_rows}")
+        if self.chunk_bytes < 1:
+            raise ConfigError(f"chunk_bytes must be at least 1, got {self.chunk_bytes}")
+
+    @property
+    def column(self) -> str:
+        """The input column this configuration reads."""
+        return self.tokens_column if self.tokenizer == "ids" else self.text_column
+
+    @property
+    def standard_error(self) -> float:
+        """Relative standard error of one HyperLogLog estimate, 1.04 / sqrt(2**p)."""
+        return 1.04 / math.sqrt(1 << self.precision)
+
+    def result_options(self) -> dict:
+        """The options that change results (and so must match to compare or merge sketches)."""
+        return {
+            "ns": list(self.ns),
+            "tokenizer": self.tokenizer,
+            "column": self.column,
+            "precision": self.precision,
+            "seed": self.seed,
+            "hash": "poly61-v1",
+        }
+
+    def to_dict(self) -> dict:
+        d = dataclasses.asdict(self)
+        d["ns"] = list(self.ns)
+        return d
+
+    def tag(self) -> str:
+        """Short string naming the result-changing options, e.g. for file headers."""
+        o = self.result_options()
+        return (
+            f"seqcount:{o['hash']}:tok={o['tokenizer']}:col={o['column']}:p={o['precision']}"
+            f":seed={o['seed']}:n={','.join(map(str, o['ns']))}"
+        )

@@ -1,0 +1,32 @@
+"""Typed errors raised by the library.
+
+Library code raises these; only :mod:`seqcount.cli` turns them into one-line messages and exit
+codes. Every message names the file (where there is one) and the problem, so that it reads well
+on its own after ``Error:``.
+"""
+
+from __future__ import annotations
+
+
+class SeqcountError(Exception):
+    """Base class for every error seqcount raises on purpose."""
+
+
+class ConfigError(SeqcountError, ValueError):
+    """An option is out of range or options contradict each other."""
+
+
+class InputError(SeqcountError):
+    """A path is missing, unreadable, corrupt, or holds no shards."""
+
+
+class SchemaError(InputError):
+    """A shard lacks the requested column, or the column has the wrong type."""
+
+
+class SketchMismatchError(SeqcountError, ValueError):
+    """Two sketches cannot be combined (different precision, seed or window size)."""
+
+
+class FormatError(SeqcountError):
+    """A saved seqcount file is not in a format or version this release can read."""

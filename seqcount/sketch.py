@@ -1,0 +1,266 @@
+"""HyperLogLog++ sketches (datasketch-compatible state), exact hash sets, and the sketch file.
+
+:class:`HLL` keeps datasketch's ``HyperLogLogPlusPlus`` layout: ``2**p`` int8 registers, register
+index from the low ``p`` bits of a 64-bit hash, rank from the leading zeros of the rest. Its
+registers can be handed to ``datasketch.HyperLogLogPlusPlus(reg=...)`` and its :meth:`HLL.count`
+is datasketch's estimator (linear counting below the HLL++ thresholds, then the bias-corrected
+raw estimate), computed with datasketch's own empirical tables.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import os
+import tempfile
+import zipfile
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import kernels
+from .config import MAX_PRECISION, MIN_PRECISION
+from .errors import FormatError, SketchMismatchError
+
+
+def _alpha(m: int) -> float:
+    if m == 16:
+        return 0.673
+    if m == 32:
+        return 0.697
+    if m == 64:
+        return 0.709
+    return 0.7213 / (1.0 + 1.079 / m)
+
+
+class HLL:
+    """A HyperLogLog++ sketch over 64-bit hashes.
+
+    Args:
+        p: precision in [4, 16]; ``2**p`` one-byte registers, standard error ``1.04/sqrt(2**p)``.
+        reg: existing int8 registers (their length sets ``p``).
+    """
+
+    __slots__ = ("p", "reg")
+
+    def __init__(self, p: int = 16, reg: np.ndarray | None = None):
+        if reg is not None:
+            reg = np.asarray(reg)
+            m = reg.shape[0]
+            p = m.bit_length() - 1
+            if reg.ndim != 1 or (1 << p) != m:
+                raise ValueError(f"registers must be a 1-d array of length 2**p, got {reg.shape}")
+            reg = reg.astype(np.int8, copy=False)
+        if not (MIN_PRECISION <= p <= MAX_PRECISION):
+            raise ValueError(f"p={p} should be in range [{MIN_PRECISION}, {MAX_PRECISION}]")
+        self.p = int(p)
+        self.reg = np.zeros(1 << p, dtype=np.int8) if reg is None else reg
+
+    @property
+    def m(self) -> int:
+        return 1 << self.p
+
+    def update_batch(self, hashes: np.ndarray) -> None:
+        """Add 64-bit hash values (any integer array, taken as uint64)."""
+        h = np.ascontiguousarray(hashes).astype(np.uint64, copy=False)
+        kernels.hll_update_hashes(self.reg, h, np.int64(self.p))
+
+    def count(self) -> float:
+        """Estimated number of distinct hashes added (datasketch's HLL++ estimator)."""
+        return hll_estimate(self.reg)
+
+    def merge(self, other: HLL) -> None:
+        """Make this sketch the union of itself and ``other``."""
+        if other.p != self.p:
+            raise SketchMismatchError(f"cannot merge HLL with p={other.p} into p={self.p}")
+        np.maximum(self.reg, other.reg, out=self.reg)
+
+    @classmethod
+    def union(cls, *sketches: HLL) -> HLL:
+        """A new sketch of the union of ``sketches``."""
+        if not sketches:
+            raise ValueError("union needs at least one sketch")
+        out = sketches[0].copy()
+        for s in sketches[1:]:
+            out.merge(s)
+        return out
+
+    def copy(self) -> HLL:
+        return HLL(reg=self.reg.copy())
+
+    def is_empty(self) -> bool:
+        return not self.reg.any()
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, HLL) and self.p == other.p and np.array_equal(self.reg, other.reg)
+
+    def __repr__(self) -> str:
+        return f"HLL(p={self.p}, count~{self.count():.0f})"
+
+    def to_datasketch(self):
+        """A ``datasketch.HyperLogLogPlusPlus`` with these registers (hash values pass through)."""
+        from datasketch import HyperLogLogPlusPlus
+
+        return HyperLogLogPlusPlus(reg=self.reg.copy(), hashfunc=lambda x: int(x))
+
+    @classmethod
+    def from_datasketch(cls, h) -> HLL:
+        """Adopt the registers of a ``datasketch.HyperLogLogPlusPlus``."""
+        return cls(reg=np.asarray(h.reg, dtype=np.int8).copy())
+
+
+def hll_estimate(reg: np.ndarray) -> float:
+    """datasketch's ``HyperLogLogPlusPlus.count()`` on int8 registers, without building one."""
+    from datasketch.hyperloglog_const import _bias, _raw_estimate, _thresholds
+
+    m = reg.shape[0]
+    p = m.bit_length() - 1
+    num_zero = m - np.count_nonzero(reg)
+    if num_zero > 0:
+        lc = m * np.log(m / float(num_zero))
+        if lc <= _thresholds[p - 4]:
+            return float(lc)
+    e = _alpha(m) * float(m**2) / np.sum(2.0 ** (-reg))
+    if e <= 5 * m:
+        nearest = np.argsort((e - _raw_estimate[p - 4]) ** 2)[:6]
+        return float(e - np.mean(_bias[p - 4][nearest]))
+    return float(e)
+
+
+def hll_estimates(regs: np.ndarray) -> np.ndarray:
+    """:func:`hll_estimate` of each row of a ``(k, 2**p)`` register array."""
+    return np.array([hll_estimate(r) for r in regs], dtype=np.float64)
+
+
+class ExactSet:
+    """An exact set of 64-bit hashes (open addressing, linear probing, load at most 1/2).
+
+    Memory: 8 bytes a slot, 2 to 4 slots per distinct hash, so 16-32 bytes per distinct hash,
+    and up to 1.5x that for a moment while the table doubles.
+    """
+
+    def __init__(self, capacity: int = 1 << 12):
+        size = 1 << max(4, math.ceil(math.log2(max(capacity, 1) * 2)))
+        self.table = np.zeros(size, dtype=np.uint64)
+        self._keys = 0  # non-zero keys in the table
+        self._zero = False
+
+    def __len__(self) -> int:
+        return self._keys + int(self._zero)
+
+    def update_batch(self, hashes: np.ndarray) -> None:
+        """Add uint64 hashes."""
+        hashes = np.ascontiguousarray(hashes, dtype=np.uint64)
+        if not self._zero and hashes.shape[0] and not hashes.all():
+            self._zero = True
+        start = 0
+        while start < hashes.shape[0]:
+            limit = self.table.shape[0] // 2
+            if self._keys >= limit:
+                new = np.zeros(self.table.shape[0] * 2, dtype=np.uint64)
+                kernels.set_rehash(self.table, new)
+                self.table = new
+                limit = new.shape[0] // 2
+            self._keys, start = kernels.set_insert(self.table, hashes, start, self._keys, limit)
+
+    @property
+    def nbytes(self) -> int:
+        return self.table.nbytes
+
+
+# --------------------------------------------------------------------------- sketch file
+
+SKETCH_FORMAT = "seqcount-sketches"
+SKETCH_VERSION = 1
+
+
+@dataclass
+class SketchSet:
+    """The final HyperLogLog of every window size, with what is needed to combine them.
+
+    Attributes:
+        ns: window sizes.
+        hll: one :class:`HLL` per window size, in the order of ``ns``.
+        options: the result-changing options (hash, seed, tokenizer, column, precision, ns).
+        meta: anything else worth keeping (totals, seqcount version).
+    """
+
+    ns: tuple[int, ...]
+    hll: list[HLL]
+    options: dict
+    meta: dict = field(default_factory=dict)
+
+    def __getitem__(self, n: int) -> HLL:
+        return self.hll[self.ns.index(n)]
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the sketches (see :func:`load_sketches` for the format), atomically."""
+        regs = np.stack([h.reg for h in self.hll]) if self.hll else np.zeros((0, 16), np.int8)
+        header = {
+            "format": SKETCH_FORMAT,
+            "version": SKETCH_VERSION,
+            "options": self.options,
+            "meta": self.meta,
+        }
+        arrays = {
+            "header": np.array(json.dumps(header, sort_keys=True)),
+            "ns": np.asarray(self.ns, dtype=np.int64),
+            "hll": regs,
+        }
+        atomic_write(path, lambda f: _write_npz(f, arrays))
+
+
+def _write_npz(f, arrays: dict) -> None:
+    """``np.savez_compressed`` with fixed zip timestamps, so equal sketches give equal bytes."""
+    with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        for name, arr in arrays.items():
+            buf = io.BytesIO()
+            np.lib.format.write_array(buf, np.asanyarray(arr), allow_pickle=False)
+            info = zipfile.ZipInfo(name + ".npy", date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            z.writestr(info, buf.getvalue())
+
+
+def load_sketches(path: str | os.PathLike) -> SketchSet:
+    """Read a ``sketches.npz`` written by :meth:`SketchSet.save`.
+
+    The file is a NumPy ``.npz`` archive (no pickles) holding ``header`` (a JSON string with
+    ``format`` = ``"seqcount-sketches"``, ``version``, ``options``, ``meta``), ``ns`` (int64 window
+    sizes) and ``hll`` (int8 registers, one row of ``2**p`` per window size, datasketch layout).
+
+    Raises:
+        FormatError: not such a file, or a version this release does not read.
+    """
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            header = json.loads(str(z["header"]))
+            ns = tuple(int(n) for n in z["ns"])
+            regs = z["hll"]
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile, json.JSONDecodeError) as e:
+        raise FormatError(f"{path}: not a seqcount sketch file ({e})") from None
+    if header.get("format") != SKETCH_FORMAT:
+        raise FormatError(f"{path}: not a seqcount sketch file (format {header.get('format')!r})")
+    if header.get("version") != SKETCH_VERSION:
+        raise FormatError(
+            f"{path}: sketch file version {header.get('version')} is not supported "
+            f"(this release reads version {SKETCH_VERSION})"
+        )
+    return SketchSet(ns, [HLL(reg=r.copy()) for r in regs], header["options"], header["meta"])
+
+
+def atomic_write(path: str | os.PathLike, write) -> None:
+    """Call ``write(fileobj)`` on a temporary file beside ``path``, then rename it into place."""
+    path = os.fspath(path)
+    d = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=d)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
