@@ -30,3 +30,7 @@ class SketchMismatchError(SeqcountError, ValueError):
 
 class FormatError(SeqcountError):
     """A saved seqcount file is not in a format or version this release can read."""
+
+
+class OutputError(SeqcountError):
+    """An output directory or file cannot be written."""

@@ -75,6 +75,8 @@ def fmix64(k):
 @njit(inline="always", **_JIT)
 def mulmod61(a, b):
     """``a * b mod (2**61 - 1)`` for ``a, b < 2**61`` without 128-bit integers."""
+    a = np.uint64(a)
+    b = np.uint64(b)
     a_lo = a & _M32
     a_hi = a >> _U32
     b_lo = b & _M32
@@ -92,7 +94,7 @@ def mulmod61(a, b):
 
 @njit(inline="always", **_JIT)
 def _addmod61(a, b):
-    r = a + b
+    r = np.uint64(a) + np.uint64(b)
     if r >= _P:
         r -= _P
     return r
@@ -255,6 +257,7 @@ def id_values(ids, seed):
 @njit(**_JIT)
 def prefix_values(tokens, base):
     """Prefix polynomial values: ``H[0] = 0``, ``H[i+1] = H[i]*base + tokens[i] (mod P)``."""
+    base = np.uint64(base)
     out = np.empty(tokens.shape[0] + 1, dtype=np.uint64)
     h = _U0
     out[0] = h
@@ -269,7 +272,7 @@ def _window_hash(prefix, i, n, base_n, salt):
     a = prefix[i + n]
     b = mulmod61(prefix[i], base_n)
     v = a - b if a >= b else a + _P - b
-    return fmix64(v ^ salt)
+    return fmix64(v ^ np.uint64(salt))
 
 
 @njit(**_JIT)

@@ -1,0 +1,403 @@
+"""One streaming pass: shards → tokens → window hashes → sketches → growth curve.
+
+:func:`count_corpus` is the library entry point of ``seqcount count``; :func:`write_outputs`
+writes what it found to an output directory.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import platform
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from . import kernels
+from .config import CountConfig
+from .curve import CurveRow, Schedule, curve_bytes
+from .errors import OutputError
+from .hashing import HASH_NAME, hash_params
+from .io import Shard, discover, reader_for
+from .sketch import HLL, ExactSet, SketchSet, atomic_write, hll_estimates
+from .tokenize import TokenChunk, iter_chunks
+
+HASH_DESCRIPTION = (
+    "poly61-v1: polynomial of token values modulo 2**61-1 with a seeded base, "
+    "XOR a seeded per-n salt, then the MurmurHash3 fmix64 finaliser; "
+    "expected colliding pairs below U**2 * n / 2**62"
+)
+
+
+@dataclass
+class ShardStats:
+    """What one shard contributed."""
+
+    path: str
+    format: str
+    bytes: int
+    documents: int = 0
+    tokens: int = 0
+    null_documents: int = 0
+    invalid_utf8: int = 0
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+@dataclass
+class Progress:
+    """A progress report, sent after every chunk of documents.
+
+    Attributes:
+        shard: index of the shard being read (0-based); shards: number of shards.
+        documents, tokens: read so far over all shards.
+        total_documents: documents in all shards, from their metadata.
+        elapsed: seconds since the start.
+    """
+
+    shard: int
+    shards: int
+    documents: int
+    tokens: int
+    total_documents: int
+    elapsed: float
+
+
+@dataclass
+class CountResult:
+    """Everything one ``count`` pass found.
+
+    Attributes:
+        config: the options used.
+        paths: the input paths as given.
+        shards: per-shard statistics, in reading order.
+        ignored: files inside the inputs that no reader knows, skipped.
+        rows: the growth curve, ordered by ``n`` then ``tokens``.
+        sketches: the final HyperLogLog of every window size.
+        documents, tokens: totals; ``empty_documents`` had no tokens (``null_documents`` of them
+            were null); ``invalid_utf8`` sequences were replaced by U+FFFD.
+        windows: n-token windows per window size (with repeats).
+        exact_bytes: memory held by the exact sets (``--exact``), else 0.
+        elapsed: seconds for the whole pass; started: UTC start time (ISO 8601).
+        threads: numba threads used.
+    """
+
+    config: CountConfig
+    paths: list[str]
+    shards: list[ShardStats]
+    ignored: list[str]
+    rows: list[CurveRow]
+    sketches: SketchSet
+    documents: int
+    tokens: int
+    empty_documents: int
+    null_documents: int
+    invalid_utf8: int
+    windows: dict[int, int]
+    exact_bytes: int = 0
+    elapsed: float = 0.0
+    started: str = ""
+    threads: int = 1
+    final: dict[int, CurveRow] = field(default_factory=dict)
+
+    @property
+    def tokens_per_s(self) -> float:
+        return self.tokens / self.elapsed if self.elapsed > 0 else 0.0
+
+    def unique(self, n: int) -> float:
+        """Estimated distinct windows of size ``n`` in the whole input."""
+        return self.final[n].unique
+
+
+class _Counter:
+    """Running state of one pass: registers, exact sets, totals, checkpoints."""
+
+    def __init__(self, config: CountConfig):
+        self.config = config
+        self.params = hash_params(config.seed)
+        self.ns, self.bases, self.salts = self.params.window_arrays(config.ns)
+        self.p = np.int64(config.precision)
+        self.regs = np.zeros((len(config.ns), 1 << config.precision), dtype=np.int8)
+        self.exact = [ExactSet() for _ in config.ns] if config.exact else None
+        self.schedule = Schedule(config.checkpoints_per_decade)
+        self.tokens = 0
+        self.documents = 0
+        self.empty = 0
+        self.windows = np.zeros(len(config.ns), dtype=np.int64)
+        # (tokens, documents, windows, estimates, exact) per checkpoint
+        self.points: list[tuple[int, int, np.ndarray, np.ndarray, list[int] | None]] = []
+
+    def add(self, chunk: TokenChunk) -> None:
+        """Add a chunk of documents, taking every checkpoint that falls inside it."""
+        if chunk.documents == 0:
+            return
+        base = self.tokens
+        doc = chunk.doc
+        lens = np.diff(doc)
+        ends = doc[1:]  # tokens of this chunk after each document
+        self.empty += int(np.count_nonzero(lens == 0))
+        prefix = kernels.prefix_values(chunk.tokens, np.uint64(self.params.base))
+        d0, ndocs = 0, chunk.documents
+        while d0 < ndocs:
+            d = int(np.searchsorted(ends, self.schedule.target - base, side="left"))
+            d1 = min(d + 1, ndocs)
+            d1 = max(d1, d0 + 1)
+            self._update(prefix, doc, lens, d0, d1)
+            self.tokens = base + int(doc[d1])
+            self.documents += d1 - d0
+            if self.tokens >= self.schedule.target:
+                self._checkpoint()
+                self.schedule.advance_past(self.tokens)
+            d0 = d1
+
+    def _update(self, prefix, doc, lens, d0: int, d1: int) -> None:
+        kernels.hll_update_windows(
+            prefix, doc, d0, d1, self.ns, self.bases, self.salts, self.p, self.regs
+        )
+        seg = lens[d0:d1]
+        for j, n in enumerate(self.config.ns):
+            self.windows[j] += int(np.maximum(seg - (n - 1), 0).sum())
+        if self.exact is not None:
+            for j in range(len(self.ns)):
+                hashes = kernels.window_hashes(
+                    prefix, doc, d0, d1, self.ns[j], self.bases[j], self.salts[j]
+                )
+                self.exact[j].update_batch(hashes)
+
+    def _checkpoint(self) -> None:
+        exact = [len(s) for s in self.exact] if self.exact is not None else None
+        point = (self.tokens, self.documents, self.windows.copy(), hll_estimates(self.regs), exact)
+        self.points.append(point)
+
+    def finish(self) -> list[CurveRow]:
+        """Close the curve with the whole input and return its rows, by ``n`` then ``tokens``."""
+        if self.points and self.points[-1][0] == self.tokens:
+            self.points.pop()  # folded into the whole-input row
+        self._checkpoint()
+        rows = []
+        for j, n in enumerate(self.config.ns):
+            for tokens, documents, windows, est, exact in self.points:
+                rows.append(
+                    CurveRow(
+                        n=n,
+                        tokens=tokens,
+                        documents=documents,
+                        windows=int(windows[j]),
+                        unique=float(est[j]),
+                        unique_exact=None if exact is None else int(exact[j]),
+                    )
+                )
+        return rows
+
+
+def count_corpus(
+    paths: list[str] | tuple[str, ...] | str,
+    config: CountConfig | None = None,
+    *,
+    progress: Callable[[Progress], None] | None = None,
+    threads: int | None = None,
+) -> CountResult:
+    """Count distinct n-token windows of a corpus in one streaming pass.
+
+    Args:
+        paths: directories (searched recursively), files or globs.
+        config: counting options; defaults to :class:`CountConfig()`.
+        progress: called with a :class:`Progress` after every chunk of documents.
+        threads: numba threads for the sketch updates (default: numba's setting). Results do
+            not depend on it.
+
+    Returns:
+        The growth curve, final sketches and totals.
+
+    Raises:
+        InputError: missing, unreadable or corrupt input, or no shards.
+        SchemaError: missing column or a column of the wrong type.
+        ConfigError: ``threads`` out of range.
+    """
+    import numba
+
+    from .errors import ConfigError
+
+    config = config or CountConfig()
+    paths = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
+    paths = [os.fspath(p) for p in paths]
+    started = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+    t0 = time.perf_counter()
+    shards, ignored = discover(paths)
+
+    old_threads = numba.get_num_threads()
+    if threads is not None:
+        if not (1 <= threads <= numba.config.NUMBA_NUM_THREADS):
+            raise ConfigError(
+                f"--threads must be in [1, {numba.config.NUMBA_NUM_THREADS}], got {threads}"
+            )
+        numba.set_num_threads(threads)
+    try:
+        counter, stats = _run(shards, config, progress, t0)
+        used_threads = numba.get_num_threads()
+    finally:
+        numba.set_num_threads(old_threads)
+
+    rows = counter.finish()
+    ns = config.ns
+    final = {r.n: r for r in rows if r.tokens == counter.tokens}
+    sketches = SketchSet(
+        ns=ns,
+        hll=[HLL(reg=counter.regs[j].copy()) for j in range(len(ns))],
+        options=config.result_options(),
+        meta={"documents": counter.documents, "tokens": counter.tokens},
+    )
+    return CountResult(
+        config=config,
+        paths=paths,
+        shards=stats,
+        ignored=ignored,
+        rows=rows,
+        sketches=sketches,
+        documents=counter.documents,
+        tokens=counter.tokens,
+        empty_documents=counter.empty,
+        null_documents=sum(s.null_documents for s in stats),
+        invalid_utf8=sum(s.invalid_utf8 for s in stats),
+        windows={n: int(counter.windows[j]) for j, n in enumerate(ns)},
+        exact_bytes=sum(s.nbytes for s in counter.exact) if counter.exact else 0,
+        elapsed=time.perf_counter() - t0,
+        started=started,
+        threads=used_threads,
+        final=final,
+    )
+
+
+def _run(shards: list[Shard], config: CountConfig, progress, t0: float):
+    counter = _Counter(config)
+    params = counter.params
+    kind = "ids" if config.tokenizer == "ids" else "text"
+    total_docs = 0
+    if progress is not None:
+        total_docs = sum(reader_for(s).num_rows(s.path) or 0 for s in shards)
+    stats = []
+    for i, shard in enumerate(shards):
+        st = ShardStats(shard.path, shard.format, shard.size)
+        stats.append(st)
+        reader = reader_for(shard)
+        for column in reader.iter_batches(shard.path, config.column, kind, config.batch_rows):
+            st.null_documents += column.nulls
+            for chunk in iter_chunks(
+                config.tokenizer, column.values, column.offsets, params, config.chunk_bytes
+            ):
+                counter.add(chunk)
+                st.documents += chunk.documents
+                st.tokens += int(chunk.doc[-1])
+                st.invalid_utf8 += chunk.invalid_utf8
+                if progress is not None:
+                    progress(
+                        Progress(
+                            i,
+                            len(shards),
+                            counter.documents,
+                            counter.tokens,
+                            total_docs,
+                            time.perf_counter() - t0,
+                        )
+                    )
+    return counter, stats
+
+
+# --------------------------------------------------------------------------- outputs
+
+CURVE_FILE = "curve.csv"
+SUMMARY_FILE = "summary.json"
+SKETCH_FILE = "sketches.npz"
+
+
+def _versions() -> dict:
+    from importlib import metadata
+
+    out = {"python": platform.python_version()}
+    for name in ("seqcount", "numpy", "numba", "pyarrow", "datasketch", "click"):
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+def summary_dict(result: CountResult) -> dict:
+    """The content of ``summary.json``.
+
+    Everything except the ``run`` object (timing, threads, start time) is a function of the
+    input and the options alone.
+    """
+    c = result.config
+    per_n = []
+    for n in c.ns:
+        row = result.final[n]
+        item = {"n": n, "windows": result.windows[n], "unique": round(row.unique)}
+        if row.unique_exact is not None:
+            item["unique_exact"] = row.unique_exact
+        per_n.append(item)
+    return {
+        "seqcount": _versions()["seqcount"],
+        "inputs": {
+            "paths": result.paths,
+            "shards": [s.to_dict() for s in result.shards],
+            "ignored": result.ignored,
+        },
+        "options": c.to_dict(),
+        "sketch_options": c.result_options(),
+        "hash": HASH_DESCRIPTION,
+        "standard_error": c.standard_error,
+        "totals": {
+            "shards": len(result.shards),
+            "documents": result.documents,
+            "tokens": result.tokens,
+            "empty_documents": result.empty_documents,
+            "null_documents": result.null_documents,
+            "invalid_utf8": result.invalid_utf8,
+            "per_n": per_n,
+        },
+        "outputs": {"curve": CURVE_FILE, "summary": SUMMARY_FILE, "sketches": SKETCH_FILE},
+        "versions": _versions(),
+        "run": {
+            "started": result.started,
+            "elapsed_s": round(result.elapsed, 3),
+            "tokens_per_s": round(result.tokens_per_s, 1),
+            "threads": result.threads,
+            "exact_bytes": result.exact_bytes,
+        },
+    }
+
+
+def write_outputs(result: CountResult, out: str | os.PathLike) -> dict[str, str]:
+    """Write ``curve.csv``, ``summary.json`` and ``sketches.npz`` into ``out`` (created).
+
+    Each file is written atomically (temporary file, then rename).
+
+    Returns:
+        The path of each file written, by kind.
+
+    Raises:
+        OutputError: the directory cannot be created or written.
+    """
+    out = os.fspath(out)
+    paths = {
+        "curve": os.path.join(out, CURVE_FILE),
+        "summary": os.path.join(out, SUMMARY_FILE),
+        "sketches": os.path.join(out, SKETCH_FILE),
+    }
+    summary = json.dumps(summary_dict(result), indent=2, sort_keys=False) + "\n"
+    curve = curve_bytes(result.rows)
+    try:
+        if os.path.exists(out) and not os.path.isdir(out):
+            raise OutputError(f"{out}: exists and is not a directory")
+        os.makedirs(out, exist_ok=True)
+        atomic_write(paths["curve"], lambda f: f.write(curve))
+        result.sketches.save(paths["sketches"])
+        atomic_write(paths["summary"], lambda f: f.write(summary.encode("utf-8")))
+    except OSError as e:
+        raise OutputError(f"{out}: cannot write output ({e.strerror or e})") from None
+    return paths
