@@ -47,7 +47,7 @@ def word_classes() -> np.ndarray:
     """
     classes = np.full(0x110000, kernels.CLASS_OTHER, dtype=np.uint8)
     for lo, hi in ((0, 0xD800), (0xE000, 0x110000)):
-        text = "".join(map(chr, range(lo, hi)))
+        text = np.arange(lo, hi, dtype="<u4").tobytes().decode("utf-32-le")
         for pattern, cls in ((r"\w+", kernels.CLASS_WORD), (r"\s+", kernels.CLASS_SPACE)):
             for m in re.finditer(pattern, text):
                 classes[lo + m.start() : lo + m.end()] = cls
