@@ -34,10 +34,15 @@ class Schedule:
 
     @staticmethod
     def point(k: int, per_decade: int) -> int:
-        """``ceil(10**(k/per_decade))``, exact at every whole decade."""
-        if k % per_decade == 0:
-            return 10 ** (k // per_decade)
-        return math.ceil(10 ** (k / per_decade))
+        """``ceil(10**(k/per_decade))`` in exact integer arithmetic: the least t with
+        ``t**per_decade >= 10**k``."""
+        goal = 10**k
+        t = max(1, int(10 ** (k / per_decade)))
+        while t**per_decade < goal:
+            t += 1
+        while t > 1 and (t - 1) ** per_decade >= goal:
+            t -= 1
+        return t
 
     def advance_past(self, tokens: int) -> None:
         """Move :attr:`target` to the first grid point above ``tokens``."""

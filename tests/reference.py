@@ -1,0 +1,91 @@
+"""Slow, obviously-correct pure-Python oracles for the numba kernels (Python big ints only).
+
+Nothing here imports numba or :mod:`seqcount.kernels`; the only thing taken from the package is
+the seeded :class:`~seqcount.hashing.HashParams` object (plain Python ints), passed in by the
+caller.
+"""
+
+from __future__ import annotations
+
+import re
+
+P = 2**61 - 1
+MASK64 = 2**64 - 1
+WORD_RE = re.compile(r"\w+|[^\w\s]")
+
+
+def fmix64(k: int) -> int:
+    """MurmurHash3's 64-bit finaliser."""
+    k &= MASK64
+    k ^= k >> 33
+    k = (k * 0xFF51AFD7ED558CCD) & MASK64
+    k ^= k >> 33
+    k = (k * 0xC4CEB93FE53E5ED9) & MASK64
+    k ^= k >> 33
+    return k
+
+
+def bytes_value(b: bytes, bt: int) -> int:
+    """Token value of a byte string: length-prefixed polynomial over 7-byte LE chunks, mod P."""
+    h = len(b) % P
+    for i in range(0, len(b), 7):
+        c = int.from_bytes(b[i : i + 7], "little")
+        h = (h * bt + c) % P
+    return h
+
+
+def word_tokens(text: str) -> list[str]:
+    return WORD_RE.findall(text)
+
+
+def token_values(kind: str, docs, params) -> list[list[int]]:
+    """Token values of every document.
+
+    ``words``: docs are bytes (UTF-8, invalid sequences replaced); ``bytes``: docs are bytes;
+    ``ids``: docs are sequences of non-negative ints (taken modulo 2**64).
+    """
+    out = []
+    for doc in docs:
+        if kind == "words":
+            text = bytes(doc).decode("utf-8", errors="replace")
+            out.append([bytes_value(t.encode("utf-8"), params.token_base) for t in word_tokens(text)])
+        elif kind == "bytes":
+            out.append([b + 1 for b in bytes(doc)])
+        elif kind == "ids":
+            out.append([fmix64((int(i) & MASK64) ^ params.id_seed) % P for i in doc])
+        else:
+            raise ValueError(kind)
+    return out
+
+
+def window_value(values: list[int], base: int) -> int:
+    n = len(values)
+    return sum(t * pow(base, n - 1 - i, P) for i, t in enumerate(values)) % P
+
+
+def window_hash(values: list[int], params, n: int) -> int:
+    assert len(values) == n
+    v = window_value(values, params.base)
+    return fmix64(v ^ params.salt(n))
+
+
+def all_window_hashes(docs_values: list[list[int]], params, n: int) -> list[int]:
+    """Hashes of every n-token window, document by document; windows never cross documents."""
+    out = []
+    for vals in docs_values:
+        for i in range(len(vals) - n + 1):
+            out.append(window_hash(vals[i : i + n], params, n))
+    return out
+
+
+def hll_registers(hashes, p: int) -> list[int]:
+    """datasketch HyperLogLog++ registers of 64-bit hashes."""
+    m = 1 << p
+    reg = [0] * m
+    for h in hashes:
+        h = int(h) & MASK64
+        idx = h & (m - 1)
+        rank = (64 - p) - (h >> p).bit_length() + 1
+        if rank > reg[idx]:
+            reg[idx] = rank
+    return reg

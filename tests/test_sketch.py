@@ -1,0 +1,141 @@
+"""HLL state and estimates against datasketch; merge algebra; the sketch file."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from datasketch import HyperLogLogPlusPlus
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from seqcount.errors import FormatError, SketchMismatchError
+from seqcount.sketch import HLL, SketchSet, hll_estimate, load_sketches
+
+
+def _hashes(count: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return rng.integers(0, 2**64, size=count, dtype=np.uint64, endpoint=False)
+
+
+def _datasketch(p: int, hashes: np.ndarray) -> HyperLogLogPlusPlus:
+    h = HyperLogLogPlusPlus(p=p, hashfunc=lambda x: x)
+    for v in hashes.tolist():
+        h.update(v)
+    return h
+
+
+@pytest.mark.parametrize("p", [4, 8, 12, 16])
+@pytest.mark.parametrize("count", [0, 1, 50, 3000, 40000])
+def test_registers_and_count_equal_datasketch(p, count):
+    hashes = _hashes(count, seed=p * 1000 + count)
+    ours = HLL(p)
+    ours.update_batch(hashes)
+    theirs = _datasketch(p, hashes)
+    assert np.array_equal(ours.reg, theirs.reg)
+    assert ours.count() == pytest.approx(theirs.count(), rel=1e-12, abs=1e-9)
+    # And our registers loaded into datasketch give the same count.
+    loaded = HyperLogLogPlusPlus(reg=ours.reg.copy())
+    assert loaded.count() == pytest.approx(ours.count(), rel=1e-12, abs=1e-9)
+
+
+def test_high_bit_hashes_rank():
+    """Hashes >= 2**63 and hashes whose high bits are all zero hit the extreme ranks."""
+    hashes = np.array([2**64 - 1, 2**63, 5, 1 << 16, 0], dtype=np.uint64)
+    ours = HLL(16)
+    ours.update_batch(hashes)
+    theirs = _datasketch(16, hashes)
+    assert np.array_equal(ours.reg, theirs.reg)
+    assert ours.reg.max() == 64 - 16 + 1  # h >> p == 0 has the maximal rank
+
+
+def test_to_and_from_datasketch_round_trip():
+    h = HLL(10)
+    h.update_batch(_hashes(5000, 1))
+    ds = h.to_datasketch()
+    assert HLL.from_datasketch(ds) == h
+    ds.update(12345)  # identity hashfunc: the value is the hash
+    h.update_batch(np.array([12345], dtype=np.uint64))
+    assert HLL.from_datasketch(ds) == h
+
+
+@settings(max_examples=30, deadline=None, derandomize=True)
+@given(
+    st.lists(st.integers(0, 2**64 - 1), max_size=200),
+    st.lists(st.integers(0, 2**64 - 1), max_size=200),
+    st.lists(st.integers(0, 2**64 - 1), max_size=200),
+)
+def test_merge_is_union_and_order_free(a, b, c):
+    sk = []
+    for vals in (a, b, c):
+        h = HLL(6)
+        h.update_batch(np.array(vals, dtype=np.uint64))
+        sk.append(h)
+    whole = HLL(6)
+    whole.update_batch(np.array(a + b + c, dtype=np.uint64))
+    assert HLL.union(*sk) == whole
+    assert HLL.union(sk[2], sk[0], sk[1]) == whole
+    assert HLL.union(HLL.union(sk[0], sk[1]), sk[2]) == HLL.union(sk[0], HLL.union(sk[1], sk[2]))
+    assert HLL.union(sk[0], sk[0]) == sk[0]
+
+
+def test_merge_rejects_other_precision():
+    with pytest.raises(SketchMismatchError):
+        HLL(8).merge(HLL(9))
+
+
+@pytest.mark.parametrize("bad", [3, 17])
+def test_precision_out_of_range(bad):
+    with pytest.raises(ValueError, match=r"range \[4, 16\]"):
+        HLL(bad)
+
+
+@pytest.mark.parametrize("p", [10, 14])
+def test_estimate_error_is_near_theory(p):
+    """A loose accuracy check (the accuracy study lives in benchmarks/)."""
+    m = 1 << p
+    for true in (m // 4, 3 * m, 40 * m):
+        h = HLL(p)
+        h.update_batch(_hashes(true, seed=true))
+        assert abs(h.count() / true - 1) < 4 * 1.04 / np.sqrt(m)
+
+
+def test_hll_estimate_empty_is_zero():
+    assert hll_estimate(np.zeros(1 << 12, dtype=np.int8)) == 0.0
+
+
+def test_sketch_file_round_trip_and_deterministic_bytes(tmp_path):
+    regs = []
+    for seed in range(3):
+        h = HLL(12)
+        h.update_batch(_hashes(10000, seed))
+        regs.append(h)
+    s = SketchSet((1, 2, 4), regs, {"seed": 0, "precision": 12}, {"tokens": 10})
+    a, b = tmp_path / "a.npz", tmp_path / "b.npz"
+    s.save(a)
+    s.save(b)
+    assert a.read_bytes() == b.read_bytes()
+    back = load_sketches(a)
+    assert back.ns == (1, 2, 4)
+    assert back.options == s.options and back.meta == s.meta
+    assert all(x == y for x, y in zip(back.hll, regs))
+    assert back[4] == regs[2]
+
+
+def test_sketch_file_rejects_other_files(tmp_path):
+    bad = tmp_path / "x.npz"
+    bad.write_bytes(b"not a zip")
+    with pytest.raises(FormatError, match="not a seqcount sketch file"):
+        load_sketches(bad)
+    other = tmp_path / "o.npz"
+    np.savez(other, header=np.array('{"format": "something", "version": 1}'), ns=[1], hll=[[0]])
+    with pytest.raises(FormatError, match="format"):
+        load_sketches(other)
+    future = tmp_path / "f.npz"
+    np.savez(
+        future,
+        header=np.array('{"format": "seqcount-sketches", "version": 99}'),
+        ns=np.array([1]),
+        hll=np.zeros((1, 16), np.int8),
+    )
+    with pytest.raises(FormatError, match="version 99"):
+        load_sketches(future)
