@@ -1,0 +1,187 @@
+"""The command line: output files, the table, help, and one-line errors for user mistakes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pyarrow as pa
+import pytest
+from click.testing import CliRunner
+from conftest import DATA, ROOT
+
+from seqcount.cli import cli
+
+
+def run(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args])
+
+
+def assert_one_line_error(result, *fragments):
+    assert result.exit_code == 1, result.output
+    err = result.stderr.strip()
+    assert err.startswith("Error: "), err
+    assert "\n" not in err, err
+    assert "Traceback" not in result.output
+    for f in fragments:
+        assert f in err, (f, err)
+
+
+def test_count_writes_files_and_prints_table(tmp_path):
+    out = tmp_path / "out"
+    r = run("count", DATA, "--n", "1,2,4", "--out", out, "--exact")
+    assert r.exit_code == 0, r.output
+    assert {p.name for p in out.iterdir()} == {"curve.csv", "summary.json", "sketches.npz"}
+    header = (out / "curve.csv").read_text().splitlines()[0]
+    assert header == "n,tokens,documents,windows,unique,unique_exact"
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["totals"]["documents"] == 269
+    table = r.stdout.splitlines()
+    assert table[0].startswith("6 shard(s), 269 documents, 873,710 tokens")
+    assert table[1].split() == ["n", "windows", "unique", "unique/windows", "exact", "error"]
+    assert [line.split()[0] for line in table[2:5]] == ["1", "2", "4"]
+    assert "counting" not in r.output  # no progress bar when not on a terminal
+
+
+def test_quiet_prints_nothing(tmp_path):
+    r = run("count", DATA / "austen" / "04-northangerabbey.parquet", "-q", "--out", tmp_path)
+    assert r.exit_code == 0
+    assert r.output == ""
+    assert (tmp_path / "curve.csv").exists()
+
+
+def test_two_cli_runs_give_identical_files(tmp_path):
+    for name in ("a", "b"):
+        assert run("count", DATA, "--n", "2,8", "-q", "--out", tmp_path / name).exit_code == 0
+    for f in ("curve.csv", "sketches.npz"):
+        assert (tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes()
+
+
+def test_glob_input(tmp_path):
+    r = run("count", str(DATA / "austen" / "0[45]-*.parquet"), "--n", "1", "--out", tmp_path)
+    assert r.exit_code == 0, r.output
+    assert r.stdout.startswith("2 shard(s), 55 documents")
+
+
+def test_tokens_column_implies_ids(parquet, tmp_path):
+    path = parquet([[1, 2, 3], [3, 2, 1]], column="input_ids", type=pa.list_(pa.int32()))
+    r = run("count", path, "--tokens-column", "input_ids", "--n", "1,2", "--out", tmp_path / "o")
+    assert r.exit_code == 0, r.output
+    assert "(ids)" in r.stdout
+
+
+# --------------------------------------------------------------------------- errors
+
+
+def test_missing_path(tmp_path):
+    missing = tmp_path / "nope"
+    assert_one_line_error(run("count", missing), str(missing), "no such file or directory")
+
+
+def test_empty_directory(tmp_path):
+    (tmp_path / "notes.txt").write_text("x")
+    assert_one_line_error(run("count", tmp_path), "no input shards found")
+
+
+def test_missing_column(parquet):
+    path = parquet(["a b"], column="body")
+    r = run("count", path, "--out", path.parent / "o")
+    assert_one_line_error(r, str(path), "no column 'text'", "columns: body")
+
+
+def test_wrong_column_type(parquet):
+    path = parquet([1, 2, 3], column="text", type=pa.int64())
+    assert_one_line_error(run("count", path), str(path), "'text'", "int64", "expected a string")
+
+
+def test_text_column_given_to_tokens_column(parquet):
+    path = parquet(["a b"], column="text")
+    r = run("count", path, "--tokens-column", "text")
+    assert_one_line_error(r, str(path), "expected a list of integers", "--text-column")
+
+
+def test_list_column_given_as_text(parquet):
+    path = parquet([[1, 2]], column="text", type=pa.list_(pa.int64()))
+    assert_one_line_error(run("count", path), str(path), "--tokens-column")
+
+
+def test_corrupt_parquet(tmp_path):
+    bad = tmp_path / "broken.parquet"
+    bad.write_bytes(b"PAR1 this is not really parquet")
+    assert_one_line_error(run("count", bad), str(bad), "not a readable Parquet file")
+
+
+def test_truncated_parquet(tmp_path):
+    good = (DATA / "austen" / "04-northangerabbey.parquet").read_bytes()
+    bad = tmp_path / "cut.parquet"
+    bad.write_bytes(good[: len(good) // 2])
+    assert_one_line_error(run("count", bad), str(bad))
+
+
+def test_unknown_format_named_explicitly(tmp_path):
+    f = tmp_path / "corpus.csv"
+    f.write_text("text\nhello\n")
+    assert_one_line_error(run("count", f), str(f), "unknown file format")
+
+
+def test_output_path_is_a_file(tmp_path):
+    f = tmp_path / "out"
+    f.write_text("")
+    r = run("count", DATA / "austen" / "05-persuasion.parquet", "--out", f, "-q")
+    assert r.exit_code != 0
+    assert "Traceback" not in r.output
+    assert str(f) in r.output
+
+
+@pytest.mark.parametrize(
+    "args, fragment",
+    [
+        (["--precision", "3"], "--precision must be in [4, 16]"),
+        (["--precision", "17"], "--precision must be in [4, 16]"),
+        (["--n", "0,2"], "--n: window sizes must be between 1"),
+        (["--n", "1,x"], "--n: 'x' is not an integer"),
+        (["--n", ","], "--n needs at least one window size"),
+        (["--checkpoints-per-decade", "0"], "--checkpoints-per-decade"),
+        (["--seed", "-1"], "--seed"),
+        (["--batch-rows", "0"], "--batch-rows"),
+        (["--threads", "0"], "--threads"),
+        (["--tokenizer", "ids"], "--tokenizer ids needs --tokens-column"),
+        (["--tokenizer", "bytes", "--tokens-column", "ids"], "--tokens-column is for"),
+    ],
+)
+def test_invalid_options(args, fragment, tmp_path):
+    r = run("count", DATA / "austen" / "05-persuasion.parquet", "--out", tmp_path, *args)
+    assert_one_line_error(r, fragment)
+
+
+def test_usage_errors_exit_2():
+    r = run("count", DATA, "--precision", "abc")
+    assert r.exit_code == 2
+    assert "Traceback" not in r.output
+    assert "'abc' is not a valid integer" in r.output
+
+
+# --------------------------------------------------------------------------- help and entry points
+
+
+def test_every_command_has_help_with_an_example():
+    for name, command in cli.commands.items():
+        r = run(name, "--help")
+        assert r.exit_code == 0
+        assert "Example" in r.stdout, name
+        readme = (ROOT / "README.md").read_text()
+        assert f"seqcount {name}" in readme, f"{name} is not documented in README.md"
+
+
+def test_python_dash_m_and_no_traceback(tmp_path):
+    proc = subprocess.run(
+        [sys.executable, "-m", "seqcount", "count", str(tmp_path / "missing")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 1
+    assert proc.stderr.strip().count("\n") == 0
+    assert "Traceback" not in proc.stderr
+    assert "no such file or directory" in proc.stderr
