@@ -32,6 +32,9 @@ sketch error. ``fmix64`` is a bijection, so ``h`` adds no collisions of its own.
 
 from __future__ import annotations
 
+import os
+
+import numba
 import numpy as np
 from numba import njit, prange
 from numba.cpython.unsafe.numbers import leading_zeros
@@ -55,6 +58,12 @@ _U61 = np.uint64(61)
 CLASS_SPACE, CLASS_WORD, CLASS_OTHER = 0, 1, 2
 
 _JIT = dict(nogil=True, cache=True)
+
+# The OpenMP layer spin-waits between parallel regions, which more than halved throughput with
+# 2 threads on a shared 2-core machine (benchmarks/results/count.md); the workqueue layer does
+# not. A user's NUMBA_THREADING_LAYER still wins.
+if "NUMBA_THREADING_LAYER" not in os.environ:
+    numba.config.THREADING_LAYER = "workqueue"
 
 
 # --------------------------------------------------------------------------- scalar helpers
@@ -199,8 +208,13 @@ def tokenize_words(data, offsets, classes, bt, out_tokens, out_doc, out_starts, 
         end = offsets[d + 1]
         run = -1
         while i < end:
-            cp, length, valid = _decode_utf8(data, i, end)
-            c = classes[cp] if valid else CLASS_OTHER
+            b0 = data[i]
+            if b0 < 0x80:  # ASCII fast path
+                cp, length, valid = np.int64(b0), 1, True
+                c = classes[b0]
+            else:
+                cp, length, valid = _decode_utf8(data, i, end)
+                c = classes[cp] if valid else CLASS_OTHER
             if c == CLASS_WORD:
                 if run < 0:
                     run = i
@@ -326,6 +340,16 @@ def hll_update_hashes(reg, hashes, p):
         idx, rank = _hll_rank(hashes[k], p)
         if rank > reg[idx]:
             reg[idx] = rank
+
+
+@njit(**_JIT)
+def reg_histograms(regs):
+    """Histogram of register values per row of a ``(k, m)`` int8 array: int64 ``(k, 65)``."""
+    out = np.zeros((regs.shape[0], 65), dtype=np.int64)
+    for j in range(regs.shape[0]):
+        for i in range(regs.shape[1]):
+            out[j, regs[j, i]] += 1
+    return out
 
 
 # --------------------------------------------------------------------------- exact counting

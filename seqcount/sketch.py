@@ -112,25 +112,38 @@ class HLL:
 
 def hll_estimate(reg: np.ndarray) -> float:
     """datasketch's ``HyperLogLogPlusPlus.count()`` on int8 registers, without building one."""
-    from datasketch.hyperloglog_const import _bias, _raw_estimate, _thresholds
+    reg = np.ascontiguousarray(reg, dtype=np.int8)
+    return float(hll_estimates(reg.reshape(1, -1))[0])
 
-    m = reg.shape[0]
-    p = m.bit_length() - 1
-    num_zero = m - np.count_nonzero(reg)
-    if num_zero > 0:
-        lc = m * np.log(m / float(num_zero))
-        if lc <= _thresholds[p - 4]:
-            return float(lc)
-    e = _alpha(m) * float(m**2) / np.sum(2.0 ** (-reg))
-    if e <= 5 * m:
-        nearest = np.argsort((e - _raw_estimate[p - 4]) ** 2)[:6]
-        return float(e - np.mean(_bias[p - 4][nearest]))
-    return float(e)
+
+_POW2 = 2.0 ** -np.arange(65, dtype=np.float64)
 
 
 def hll_estimates(regs: np.ndarray) -> np.ndarray:
-    """:func:`hll_estimate` of each row of a ``(k, 2**p)`` register array."""
-    return np.array([hll_estimate(r) for r in regs], dtype=np.float64)
+    """:func:`hll_estimate` of each row of a ``(k, 2**p)`` register array.
+
+    Works from a histogram of register values, so the cost is one pass over the registers.
+    """
+    from datasketch.hyperloglog_const import _bias, _raw_estimate, _thresholds
+
+    regs = np.ascontiguousarray(regs, dtype=np.int8)
+    k, m = regs.shape
+    p = m.bit_length() - 1
+    hist = kernels.reg_histograms(regs)
+    out = np.empty(k, dtype=np.float64)
+    for j in range(k):
+        num_zero = int(hist[j, 0])
+        if num_zero > 0:
+            lc = m * np.log(m / float(num_zero))
+            if lc <= _thresholds[p - 4]:
+                out[j] = lc
+                continue
+        e = _alpha(m) * float(m**2) / float(np.dot(hist[j], _POW2))
+        if e <= 5 * m:
+            nearest = np.argsort((e - _raw_estimate[p - 4]) ** 2)[:6]
+            e = e - np.mean(_bias[p - 4][nearest])
+        out[j] = e
+    return out
 
 
 class ExactSet:
