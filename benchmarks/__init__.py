@@ -1,0 +1,1 @@
+"""Benchmarks of seqcount (run from the project root; not part of the installed package)."""
