@@ -80,7 +80,9 @@ class CountConfig:
                 + ", ".join(TOKENIZERS)
             )
         if self.tokenizer == "ids" and not self.tokens_column:
-            raise ConfigError("--tokenizer ids needs --tokens-column NAME (a list of integers per row)")
+            raise ConfigError(
+                "--tokenizer ids needs --tokens-column NAME (a list of integers per row)"
+            )
         if self.tokenizer != "ids" and self.tokens_column:
             raise ConfigError(
                 f"--tokens-column is for pre-tokenized input (--tokenizer ids), "

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import glob
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Protocol
+from typing import Protocol
 
 import numpy as np
 import pyarrow as pa
@@ -53,7 +54,9 @@ class ShardReader(Protocol):
 
     def num_rows(self, path: str) -> int | None: ...
 
-    def iter_batches(self, path: str, column: str, kind: str, batch_rows: int) -> Iterator[Column]: ...
+    def iter_batches(
+        self, path: str, column: str, kind: str, batch_rows: int
+    ) -> Iterator[Column]: ...
 
 
 # --------------------------------------------------------------------------- column conversion
@@ -156,7 +159,9 @@ class ParquetReader:
             except StopIteration:
                 return
             except (pa.ArrowException, OSError, ValueError) as e:
-                raise InputError(f"{path}: corrupt or truncated Parquet data ({_short(e)})") from None
+                raise InputError(
+                    f"{path}: corrupt or truncated Parquet data ({_short(e)})"
+                ) from None
             yield convert(batch.column(0))
 
 

@@ -11,8 +11,8 @@ import json
 import os
 import platform
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 
@@ -20,7 +20,7 @@ from . import kernels
 from .config import CountConfig
 from .curve import CurveRow, Schedule, curve_bytes
 from .errors import OutputError
-from .hashing import HASH_NAME, hash_params
+from .hashing import hash_params
 from .io import Shard, discover, reader_for
 from .sketch import HLL, ExactSet, SketchSet, atomic_write, hll_estimates
 from .tokenize import TokenChunk, iter_chunks

@@ -26,7 +26,8 @@ def count_table(result: CountResult) -> str:
     lines = [
         f"{len(result.shards)} shard(s), {result.documents:,} documents, {result.tokens:,} tokens "
         f"({result.config.tokenizer}) in {result.elapsed:.2f} s "
-        f"({_si(result.tokens_per_s)}tokens/s); sketch error ±{100 * result.config.standard_error:.2f}%",
+        f"({_si(result.tokens_per_s)}tokens/s); "
+        f"sketch error ±{100 * result.config.standard_error:.2f}%",
         head,
     ]
     for n in result.config.ns:

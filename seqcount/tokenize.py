@@ -7,9 +7,9 @@ values of its document ``d``. Token values are defined in :mod:`seqcount.kernels
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Iterator
 
 import numpy as np
 
@@ -55,7 +55,8 @@ def word_classes() -> np.ndarray:
 
 
 def _row_chunks(offsets: np.ndarray, chunk_size: int) -> Iterator[tuple[int, int]]:
-    """Split rows into ranges of about ``chunk_size`` units (bytes or ids), at least one row each."""
+    """Split rows into ranges of about ``chunk_size`` units (bytes or ids), at least one row
+    each."""
     rows = offsets.shape[0] - 1
     start = 0
     while start < rows:

@@ -7,6 +7,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import HealthCheck, settings
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"
@@ -31,3 +32,14 @@ def parquet(tmp_path):
         return write_parquet(tmp_path / name, docs, **kw)
 
     return make
+
+
+def hyp_settings(max_examples: int) -> settings:
+    """Deterministic hypothesis settings for kernel and tokenizer property tests."""
+    return settings(
+        max_examples=max_examples,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )

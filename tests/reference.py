@@ -48,7 +48,8 @@ def token_values(kind: str, docs, params) -> list[list[int]]:
     for doc in docs:
         if kind == "words":
             text = bytes(doc).decode("utf-8", errors="replace")
-            out.append([bytes_value(t.encode("utf-8"), params.token_base) for t in word_tokens(text)])
+            toks = word_tokens(text)
+            out.append([bytes_value(t.encode("utf-8"), params.token_base) for t in toks])
         elif kind == "bytes":
             out.append([b + 1 for b in bytes(doc)])
         elif kind == "ids":

@@ -166,7 +166,7 @@ def test_usage_errors_exit_2():
 
 
 def test_every_command_has_help_with_an_example():
-    for name, command in cli.commands.items():
+    for name in cli.commands:
         r = run(name, "--help")
         assert r.exit_code == 0
         assert "Example" in r.stdout, name

@@ -1,0 +1,460 @@
+"""The numba kernels of :mod:`seqcount.kernels` against the pure-Python oracles of ``reference``."""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+import pytest
+import reference as ref
+from conftest import hyp_settings
+from hypothesis import given
+from hypothesis import strategies as st
+
+from seqcount import kernels
+from seqcount.hashing import hash_params
+from seqcount.sketch import ExactSet
+
+P = ref.P
+MASK64 = ref.MASK64
+NOJIT = bool(numba.config.DISABLE_JIT)
+SEEDS = [0, 1, 12345, 2**63, 2**63 + 0x1234_5678_9ABC, 2**64 - 1]
+
+HYP = hyp_settings(60)
+
+
+@numba.njit
+def _mulmod_many(a, b):
+    out = np.empty(a.shape[0], dtype=np.uint64)
+    for i in range(a.shape[0]):
+        out[i] = kernels.mulmod61(a[i], b[i])
+    return out
+
+
+@numba.njit
+def _fmix_many(a):
+    out = np.empty(a.shape[0], dtype=np.uint64)
+    for i in range(a.shape[0]):
+        out[i] = kernels.fmix64(a[i])
+    return out
+
+
+def _edge_residues() -> list[int]:
+    """Values in [0, 2**61) where carries and folds of mulmod61 are most likely to go wrong."""
+    vals = {0, 1, 2, 3, P - 1, P - 2, P, (P - 1) // 2, 2**60, 2**60 - 1, 2**60 + 1}
+    for k in (29, 31, 32, 33, 58, 59, 60):
+        vals |= {2**k - 1, 2**k, 2**k + 1}
+    vals |= {(2**32 - 1) << 29, 2**61 - 2**32, 2**61 - 2**29, 0x1FFFFFFF_FFFFFFFE}
+    return sorted(v for v in vals if 0 <= v < 2**61)
+
+
+def _random_residues(rng, size: int) -> np.ndarray:
+    """Random values in [0, 2**61) mixing uniform, near-top, near-powers-of-two and small ones."""
+    u = rng.integers(0, 2**61, size=size, dtype=np.uint64)
+    kind = rng.integers(0, 4, size=size)
+    top = np.uint64(2**61 - 1) - rng.integers(0, 1 << 20, size=size, dtype=np.uint64)
+    small = rng.integers(0, 1 << 33, size=size, dtype=np.uint64)
+    shifts = rng.integers(0, 61, size=size).astype(np.uint64)
+    pw = (np.uint64(1) << shifts) + rng.integers(0, 3, size=size, dtype=np.uint64) - np.uint64(1)
+    out = np.where(kind == 0, u, np.where(kind == 1, top, np.where(kind == 2, small, pw)))
+    return out.astype(np.uint64)
+
+
+def _token_values(rng, size: int) -> np.ndarray:
+    """Random token values in [0, P), many of them >= 2**60."""
+    out = rng.integers(0, P, size=size, dtype=np.uint64)
+    big = rng.random(size) < 0.4
+    out[big] = rng.integers(2**60, P, size=int(big.sum()), dtype=np.uint64)
+    edge = rng.random(size) < 0.05
+    out[edge] = rng.choice(np.array([0, 1, P - 1, 2**60, P - 2], dtype=np.uint64), int(edge.sum()))
+    return out
+
+
+def _random_docs(rng, ndocs: int, maxlen: int) -> list[list[int]]:
+    docs = []
+    for _ in range(ndocs):
+        r = rng.random()
+        if r < 0.15:
+            length = 0
+        elif r < 0.35:
+            length = int(rng.integers(1, 4))
+        else:
+            length = int(rng.integers(1, maxlen + 1))
+        docs.append([int(x) for x in _token_values(rng, length)])
+    return docs
+
+
+def _flatten(docs: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
+    tokens = np.array([t for d in docs for t in d], dtype=np.uint64)
+    doc = np.zeros(len(docs) + 1, dtype=np.int64)
+    doc[1:] = np.cumsum([len(d) for d in docs])
+    return tokens, doc
+
+
+# --------------------------------------------------------------------------- oracle sanity
+
+
+def test_reference_hll_matches_datasketch():
+    """The register oracle itself agrees with datasketch's HyperLogLogPlusPlus."""
+    datasketch = pytest.importorskip("datasketch")
+    rng = np.random.default_rng(1)
+    hashes = [int(h) for h in rng.integers(0, 2**64, size=2000, dtype=np.uint64)]
+    for p in (4, 10, 16):
+        hashes_p = hashes + [0, 1 << p, (1 << p) - 1, MASK64, 1 << 63, 1 << (p + 1)]
+        h = datasketch.HyperLogLogPlusPlus(p=p, hashfunc=lambda x: x)
+        for x in hashes_p:
+            h.update(x)
+        assert [int(r) for r in h.reg] == ref.hll_registers(hashes_p, p)
+
+
+def test_reference_window_hash_is_polynomial():
+    params = hash_params(7)
+    vals = [3, 5, 7]
+    v = (3 * params.base**2 + 5 * params.base + 7) % P
+    assert ref.window_hash(vals, params, 3) == ref.fmix64(v ^ params.salt(3))
+
+
+# --------------------------------------------------------------------------- scalar helpers
+
+
+def test_mulmod61_edge_pairs():
+    edges = _edge_residues()
+    a = np.array([x for x in edges for _ in edges], dtype=np.uint64)
+    b = np.array([y for _ in edges for y in edges], dtype=np.uint64)
+    got = _mulmod_many(a, b)
+    for x, y, g in zip(a.tolist(), b.tolist(), got.tolist()):
+        assert g == (x * y) % P, (x, y)
+
+
+def test_mulmod61_random():
+    rng = np.random.default_rng(61)
+    size = 20000
+    a = _random_residues(rng, size)
+    b = _random_residues(rng, size)
+    got = _mulmod_many(a, b)
+    exp = [(x * y) % P for x, y in zip(a.tolist(), b.tolist())]
+    assert got.tolist() == exp
+
+
+@HYP
+@given(st.integers(0, 2**61 - 1), st.integers(0, 2**61 - 1))
+def test_mulmod61_hypothesis(a, b):
+    assert int(kernels.mulmod61(np.uint64(a), np.uint64(b))) == (a * b) % P
+
+
+def test_fmix64():
+    rng = np.random.default_rng(64)
+    x = rng.integers(0, 2**64, size=5000, dtype=np.uint64)
+    x[:4] = [0, 1, MASK64, 1 << 63]
+    assert _fmix_many(x).tolist() == [ref.fmix64(v) for v in x.tolist()]
+
+
+# --------------------------------------------------------------------------- token values
+
+
+def test_byte_values():
+    rng = np.random.default_rng(8)
+    data = rng.integers(0, 256, size=3000, dtype=np.uint8)
+    data[:2] = [0, 255]
+    for start, end in [(0, len(data)), (0, 0), (5, 5), (3, 17), (len(data) - 1, len(data))]:
+        got = kernels.byte_values(data, start, end)
+        assert got.dtype == np.uint64
+        assert got.tolist() == ref.token_values("bytes", [data[start:end].tobytes()], None)[0]
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_id_values_uint64(seed):
+    params = hash_params(seed)
+    rng = np.random.default_rng(seed % 1000)
+    ids = rng.integers(0, 2**64, size=3000, dtype=np.uint64)
+    ids[:6] = [0, 1, 2**63, 2**63 + 1, MASK64, params.id_seed]
+    ids[6:20] = rng.integers(2**63, 2**64, size=14, dtype=np.uint64)
+    got = kernels.id_values(ids, np.uint64(params.id_seed))
+    assert got.dtype == np.uint64
+    exp = ref.token_values("ids", [ids.tolist()], params)[0]
+    assert got.tolist() == exp
+    assert all(v < P for v in got.tolist())
+
+
+def test_id_values_int64_wraps_like_uint64():
+    """Signed ids are taken modulo 2**64 (``np.uint64(id)``)."""
+    params = hash_params(3)
+    ids = np.array([-1, -(2**63), 0, 5, 2**63 - 1, -12345], dtype=np.int64)
+    got = kernels.id_values(ids, np.uint64(params.id_seed))
+    exp = ref.token_values("ids", [[int(i) & MASK64 for i in ids.tolist()]], params)[0]
+    assert got.tolist() == exp
+
+
+# --------------------------------------------------------------------------- windows
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_prefix_values(seed):
+    params = hash_params(seed)
+    rng = np.random.default_rng(seed % 997)
+    tokens = _token_values(rng, 2000)
+    got = kernels.prefix_values(tokens, np.uint64(params.base))
+    assert got.dtype == np.uint64 and got.shape == (len(tokens) + 1,)
+    h = 0
+    exp = [0]
+    for t in tokens.tolist():
+        h = (h * params.base + t) % P
+        exp.append(h)
+    assert got.tolist() == exp
+    assert kernels.prefix_values(np.empty(0, np.uint64), np.uint64(params.base)).tolist() == [0]
+
+
+def _check_window_hashes(docs, params, ns, d0=0, d1=None):
+    tokens, doc = _flatten(docs)
+    d1 = len(docs) if d1 is None else d1
+    prefix = kernels.prefix_values(tokens, np.uint64(params.base))
+    for n in ns:
+        got = kernels.window_hashes(
+            prefix, doc, d0, d1, n, np.uint64(params.base_pow(n)), np.uint64(params.salt(n))
+        )
+        assert got.dtype == np.uint64
+        assert got.tolist() == ref.all_window_hashes(docs[d0:d1], params, n), n
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_window_hashes_random_docs(seed):
+    params = hash_params(seed)
+    rng = np.random.default_rng(seed % 991)
+    docs = _random_docs(rng, 40, 60)
+    docs.insert(0, [])
+    docs.append([])
+    longest = max(len(d) for d in docs)
+    ns = [1, 2, 3, 4, 7, 16, longest, longest + 1, longest + 50]
+    _check_window_hashes(docs, params, ns)
+    # a sub-range of the documents (prefix values still cover the whole chunk)
+    _check_window_hashes(docs, params, [1, 3, 5], d0=3, d1=len(docs) - 2)
+    _check_window_hashes(docs, params, [2], d0=4, d1=4)
+
+
+def test_window_hashes_degenerate_docs():
+    params = hash_params(2**63 + 11)
+    for docs in ([], [[]], [[], [], []], [[P - 1]], [[P - 1] * 5, [], [0] * 5]):
+        ns = [1, 2, 5, 6]
+        if not docs:
+            tokens, doc = _flatten(docs)
+            prefix = kernels.prefix_values(tokens, np.uint64(params.base))
+            for n in ns:
+                got = kernels.window_hashes(
+                    prefix, doc, 0, 0, n, np.uint64(params.base_pow(n)), np.uint64(params.salt(n))
+                )
+                assert got.shape == (0,)
+            continue
+        _check_window_hashes(docs, params, ns)
+
+
+residue = st.one_of(
+    st.integers(0, P - 1),
+    st.integers(2**60, P - 1),
+    st.sampled_from([0, 1, P - 1, 2**60, 2**32, 2**32 - 1]),
+)
+
+
+@HYP
+@given(
+    docs=st.lists(st.lists(residue, max_size=12), max_size=6),
+    n=st.integers(1, 14),
+    seed=st.one_of(st.integers(0, 2**64 - 1), st.integers(2**63, 2**64 - 1)),
+)
+def test_window_hashes_hypothesis(docs, n, seed):
+    _check_window_hashes(docs, hash_params(seed), [n])
+
+
+# --------------------------------------------------------------------------- HyperLogLog
+
+
+def _run_hll_windows(docs, params, ns, p, init, d0=0, d1=None):
+    tokens, doc = _flatten(docs)
+    d1 = len(docs) if d1 is None else d1
+    prefix = kernels.prefix_values(tokens, np.uint64(params.base))
+    ns_a, bases, salts = params.window_arrays(ns)
+    regs = init.copy()
+    kernels.hll_update_windows(prefix, doc, d0, d1, ns_a, bases, salts, np.int64(p), regs)
+    return regs
+
+
+@pytest.mark.parametrize("p", [4, 10, 16])
+@pytest.mark.parametrize("seed", [5, 2**63 + 99])
+def test_hll_update_windows(p, seed):
+    params = hash_params(seed)
+    rng = np.random.default_rng(p * 31 + seed % 101)
+    docs = _random_docs(rng, 60, 120)
+    docs.append([])
+    longest = max(len(d) for d in docs)
+    ns = [1, 2, 3, 8, 25, longest, longest + 1]
+    m = 1 << p
+    zero = np.zeros((len(ns), m), dtype=np.int8)
+    # non-zero starting registers: the kernel must keep the max, never overwrite downwards
+    start = rng.integers(0, 4, size=(len(ns), m)).astype(np.int8)
+    d0, d1 = 1, len(docs)
+    expected = {}
+    for n in ns:
+        expected[n] = ref.hll_registers(ref.all_window_hashes(docs[d0:d1], params, n), p)
+    old = numba.get_num_threads()
+    results = {}
+    try:
+        for threads in sorted({1, min(2, numba.config.NUMBA_NUM_THREADS)}):
+            numba.set_num_threads(threads)
+            results[threads] = (
+                _run_hll_windows(docs, params, ns, p, zero, d0, d1),
+                _run_hll_windows(docs, params, ns, p, start, d0, d1),
+            )
+    finally:
+        numba.set_num_threads(old)
+    assert numba.get_num_threads() == old
+    for threads, (from_zero, from_start) in results.items():
+        assert from_zero.dtype == np.int8 and from_zero.shape == (len(ns), m)
+        for j, n in enumerate(ns):
+            assert from_zero[j].tolist() == expected[n], (threads, n)
+            exp_start = [max(int(a), b) for a, b in zip(start[j], expected[n])]
+            assert from_start[j].tolist() == exp_start, (threads, n)
+    first = results[1]
+    for other in results.values():
+        assert np.array_equal(first[0], other[0]) and np.array_equal(first[1], other[1])
+    # every row with windows got at least one update (the test would be vacuous otherwise)
+    assert any(v > 0 for v in expected[1])
+
+
+@pytest.mark.parametrize("p", [4, 10, 16])
+def test_hll_update_hashes(p):
+    rng = np.random.default_rng(100 + p)
+    hashes = rng.integers(0, 2**64, size=20000, dtype=np.uint64)
+    # hashes with many leading zeros above the index bits, and the extremes
+    shifts = rng.integers(p, 64, size=200).astype(np.uint64)
+    low = hashes[:200] & np.uint64((1 << p) - 1)
+    hashes[:200] = ((hashes[:200] >> shifts) << np.uint64(p)) | low
+    special = [0, 1, (1 << p) - 1, 1 << p, (1 << (p + 1)) - 1, MASK64, 1 << 63, (1 << 63) - 1]
+    hashes = np.concatenate([hashes, np.array(special, dtype=np.uint64)])
+    reg = np.zeros(1 << p, dtype=np.int8)
+    kernels.hll_update_hashes(reg, hashes, np.int64(p))
+    exp = ref.hll_registers(hashes.tolist(), p)
+    assert reg.tolist() == exp
+    assert max(exp) == 65 - p  # the all-zero high bits reached the maximum rank
+    # updating in two batches, on top of existing registers, gives the same registers
+    reg2 = np.zeros(1 << p, dtype=np.int8)
+    kernels.hll_update_hashes(reg2, hashes[::2].copy(), np.int64(p))
+    kernels.hll_update_hashes(reg2, hashes[1::2].copy(), np.int64(p))
+    assert reg2.tolist() == exp
+
+
+@HYP
+@given(st.lists(st.integers(0, 2**64 - 1), max_size=50), st.sampled_from([4, 5, 10, 16]))
+def test_hll_update_hashes_hypothesis(hashes, p):
+    reg = np.zeros(1 << p, dtype=np.int8)
+    kernels.hll_update_hashes(reg, np.array(hashes, dtype=np.uint64), np.int64(p))
+    assert reg.tolist() == ref.hll_registers(hashes, p)
+
+
+# --------------------------------------------------------------------------- exact sets
+
+
+def _probe_invariant(table: np.ndarray) -> None:
+    """Every key is reachable by linear probing from its home slot without crossing a 0."""
+    mask = table.shape[0] - 1
+    tl = table.tolist()
+    for slot, h in enumerate(tl):
+        if h == 0:
+            continue
+        s = h & mask
+        while s != slot:
+            assert tl[s] != 0, (h, slot)
+            s = (s + 1) & mask
+
+
+def _exact_hashes(rng, size: int) -> np.ndarray:
+    distinct = rng.integers(0, 2**64, size=size, dtype=np.uint64)
+    # keys sharing low bits (long probe chains) and keys with all low bits set (wrap-around)
+    distinct[: size // 10] = (distinct[: size // 10] << np.uint64(20)) | np.uint64(5)
+    distinct[size // 10 : size // 5] |= np.uint64(0xFFFFF)
+    smalls = np.arange(0, 40, dtype=np.uint64)
+    extremes = np.array([0, MASK64, 1 << 63, (1 << 63) - 1], dtype=np.uint64)
+    pool = np.concatenate([distinct, smalls, extremes])
+    picks = rng.integers(0, pool.shape[0], size=size * 2)
+    return np.concatenate([pool, pool[picks]])[rng.permutation(pool.shape[0] + size * 2)]
+
+
+def test_exact_set_counts_distinct():
+    rng = np.random.default_rng(2024)
+    hashes = _exact_hashes(rng, 20000)
+    s = ExactSet(capacity=1)
+    seen: set[int] = set()
+    sizes = [s.table.shape[0]]
+    pos = 0
+    cuts = [0, 1, 1, 17, 500, 3001]
+    for i, c in enumerate(cuts):
+        batch = hashes[pos : pos + c] if i < len(cuts) - 1 else hashes[pos:]
+        pos += c
+        s.update_batch(batch)
+        seen |= set(batch.tolist())
+        assert len(s) == len(seen)
+        sizes.append(s.table.shape[0])
+    assert pos < len(hashes)
+    # several doublings happened, and the table holds exactly the non-zero keys
+    assert sizes[-1] >= sizes[0] * 2**8
+    assert s.table.shape[0] & (s.table.shape[0] - 1) == 0
+    nz = s.table[s.table != 0]
+    assert len(nz) == len(set(nz.tolist())) == len(seen - {0})
+    assert set(nz.tolist()) == seen - {0}
+    assert len(s) - len(nz) == (1 if 0 in seen else 0)
+    _probe_invariant(s.table)
+    # load stays at most one half
+    assert len(nz) <= s.table.shape[0] // 2
+
+
+def test_exact_set_zero_only_and_duplicates():
+    s = ExactSet(capacity=4)
+    s.update_batch(np.zeros(10, dtype=np.uint64))
+    assert len(s) == 1
+    s.update_batch(np.array([], dtype=np.uint64))
+    assert len(s) == 1
+    s.update_batch(np.array([7, 7, 7, 0, MASK64, MASK64], dtype=np.uint64))
+    assert len(s) == len({0, 7, MASK64})
+    t = ExactSet(capacity=4)
+    t.update_batch(np.array([3, 3, 19, 35], dtype=np.uint64))  # same home slot for small tables
+    assert len(t) == 3
+
+
+@HYP
+@given(st.lists(st.lists(st.integers(0, 2**64 - 1) | st.integers(0, 70), max_size=80), max_size=5))
+def test_exact_set_hypothesis(batches):
+    s = ExactSet(capacity=1)
+    seen: set[int] = set()
+    for b in batches:
+        s.update_batch(np.array(b, dtype=np.uint64))
+        seen |= set(b)
+        assert len(s) == len(seen)
+    assert set(s.table[s.table != 0].tolist()) == seen - {0}
+
+
+def test_set_insert_limit_and_rehash():
+    rng = np.random.default_rng(77)
+    hashes = rng.integers(0, 64, size=300, dtype=np.uint64)  # many duplicates, some zeros
+    hashes = np.concatenate([hashes, rng.integers(1, 2**64, size=100, dtype=np.uint64)])
+    table = np.zeros(256, dtype=np.uint64)
+    count, k = 0, 0
+    steps = 0
+    while k < hashes.shape[0]:
+        limit = count + 10
+        new_count, new_k = kernels.set_insert(table, hashes, k, count, limit)
+        assert new_k > k and new_count <= limit
+        exp = {int(h) for h in hashes[:new_k].tolist() if h != 0}
+        assert new_count == len(exp)
+        assert set(table[table != 0].tolist()) == exp
+        if new_k < hashes.shape[0]:
+            assert new_count == limit
+            # the hash at new_k - 1 was the one that filled the table to the limit
+            assert int(hashes[new_k - 1]) not in {int(h) for h in hashes[: new_k - 1].tolist()}
+        count, k = new_count, new_k
+        steps += 1
+    assert steps > 5
+    _probe_invariant(table)
+    big = np.zeros(1024, dtype=np.uint64)
+    kernels.set_rehash(table, big)
+    assert sorted(big[big != 0].tolist()) == sorted(table[table != 0].tolist())
+    _probe_invariant(big)
+    # re-inserting everything into the rehashed table adds nothing
+    again, _ = kernels.set_insert(big, hashes, 0, count, 10**9)
+    assert again == count
