@@ -35,12 +35,15 @@ class Column:
     """One batch of documents of one column, as flat numpy arrays.
 
     ``values[offsets[d]:offsets[d+1]]`` is document ``d``: UTF-8 bytes (uint8) for text columns,
-    token ids for list columns. Null rows are empty documents.
+    token ids for list columns. Null rows are empty documents. A reader streaming a document
+    too large for one batch sets ``open_tail``: the last document goes on as the first document
+    of the next batch.
     """
 
     values: np.ndarray
     offsets: np.ndarray
     nulls: int = 0
+    open_tail: bool = False  # the last document goes on in the next batch
 
     @property
     def rows(self) -> int:

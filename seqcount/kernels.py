@@ -256,6 +256,39 @@ def tokenize_words(data, offsets, classes, bt, out_tokens, out_doc, out_starts, 
 
 
 @njit(**_JIT)
+def words_cut(data, lo, hi, end, classes):
+    """A place to cut ``data[lo:end]`` into two texts whose ``words`` tokens are those of the whole.
+
+    Safe places are code-point boundaries where the character before or the one after is not a
+    word character (so no word run is split). ``lo`` must be a code-point boundary of the
+    document (its start or an earlier cut); decoding resynchronises exactly as in
+    :func:`tokenize_words`.
+
+    Returns:
+        The last safe place in ``(lo, hi]``; else the first one in ``(hi, end)``; else -1.
+    """
+    last = -1
+    prev_word = False
+    i = lo
+    while i < end:
+        b0 = data[i]
+        if b0 < 0x80:
+            c = classes[b0]
+            length = 1
+        else:
+            cp, length, valid = _decode_utf8(data, i, end)
+            c = classes[cp] if valid else CLASS_OTHER
+        word = c == CLASS_WORD
+        if i > lo and not (word and prev_word):
+            if i > hi:
+                return i if last < 0 else last
+            last = i
+        prev_word = word
+        i += length
+    return last
+
+
+@njit(**_JIT)
 def byte_values(data, start, end):
     """Token values of the ``bytes`` tokenizer: each byte plus one."""
     out = np.empty(end - start, dtype=np.uint64)
@@ -297,26 +330,39 @@ def _window_hash(prefix, i, n, base_n, salt):
     return fmix64(v ^ np.uint64(salt))
 
 
+@njit(inline="always", **_JIT)
+def _first_window(doc, d, d0, skip, n):
+    """Start of the first window of document ``d`` to count.
+
+    The first ``skip`` tokens of document ``d0`` were carried over from an earlier piece of the
+    same document: windows lying entirely inside them are already counted.
+    """
+    if d == d0 and skip > 0:
+        return doc[d] + max(0, skip - n + 1)
+    return doc[d]
+
+
 @njit(**_JIT)
-def window_hashes(prefix, doc, d0, d1, n, base_n, salt):
+def window_hashes(prefix, doc, d0, d1, n, base_n, salt, skip=0):
     """64-bit hashes of every ``n``-token window inside documents ``d0 .. d1-1``.
 
-    Windows never cross document boundaries; ``doc`` holds token offsets per document.
+    Windows never cross document boundaries; ``doc`` holds token offsets per document. See
+    :func:`_first_window` for ``skip``.
     """
     total = 0
     for d in range(d0, d1):
-        total += max(0, doc[d + 1] - doc[d] - n + 1)
+        total += max(0, doc[d + 1] - n + 1 - _first_window(doc, d, d0, skip, n))
     out = np.empty(total, dtype=np.uint64)
     k = 0
     for d in range(d0, d1):
-        for i in range(doc[d], doc[d + 1] - n + 1):
+        for i in range(_first_window(doc, d, d0, skip, n), doc[d + 1] - n + 1):
             out[k] = _window_hash(prefix, i, n, base_n, salt)
             k += 1
     return out
 
 
 @njit(parallel=True, nogil=True, cache=True)
-def hll_update_windows(prefix, doc, d0, d1, ns, bases, salts, p, regs):
+def hll_update_windows(prefix, doc, d0, d1, ns, bases, salts, p, regs, skip=0):
     """Add every window of every size ``ns[j]`` in documents ``d0 .. d1-1`` to ``regs[j]``.
 
     One thread per window size; each writes only its own register row, so the result does not
@@ -328,6 +374,8 @@ def hll_update_windows(prefix, doc, d0, d1, ns, bases, salts, p, regs):
         ns, bases, salts: int64 window sizes, uint64 ``B**n mod P`` and uint64 salts.
         p: int64 precision.
         regs: int8 array of shape ``(len(ns), 2**p)``, updated in place.
+        skip: tokens of document ``d0`` carried over from an earlier piece (see
+            :func:`_first_window`).
     """
     for j in prange(ns.shape[0]):
         n = ns[j]
@@ -335,7 +383,7 @@ def hll_update_windows(prefix, doc, d0, d1, ns, bases, salts, p, regs):
         salt = salts[j]
         reg = regs[j]
         for d in range(d0, d1):
-            for i in range(doc[d], doc[d + 1] - n + 1):
+            for i in range(_first_window(doc, d, d0, skip, n), doc[d + 1] - n + 1):
                 idx, rank = _hll_rank(_window_hash(prefix, i, n, base_n, salt), p)
                 if rank > reg[idx]:
                     reg[idx] = rank

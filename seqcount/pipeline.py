@@ -19,11 +19,11 @@ import numpy as np
 from . import kernels
 from .config import CountConfig
 from .curve import CurveRow, Schedule, curve_bytes
-from .errors import OutputError
+from .errors import InputError, OutputError
 from .hashing import hash_params
 from .io import Shard, discover, reader_for
 from .sketch import HLL, ExactSet, SketchSet, atomic_write, hll_estimates
-from .tokenize import TokenChunk, iter_chunks
+from .tokenize import StreamTokenizer, TokenChunk
 
 HASH_DESCRIPTION = (
     "poly61-v1: polynomial of token values modulo 2**61-1 with a seeded base, "
@@ -128,43 +128,70 @@ class _Counter:
         self.documents = 0
         self.empty = 0
         self.windows = np.zeros(len(config.ns), dtype=np.int64)
+        self.max_n = max(config.ns)
+        self.carry = np.zeros(0, dtype=np.uint64)  # last tokens of an unfinished document
+        self.open_len = 0  # tokens of the unfinished document so far
         # (tokens, documents, windows, estimates, exact) per checkpoint
         self.points: list[tuple[int, int, np.ndarray, np.ndarray, list[int] | None]] = []
 
     def add(self, chunk: TokenChunk) -> None:
-        """Add a chunk of documents, taking every checkpoint that falls inside it."""
-        if chunk.documents == 0:
+        """Add a chunk of documents, taking every checkpoint that falls inside it.
+
+        A chunk may start with the continuation of a long document (``head_continues``): the
+        last ``max(n) - 1`` tokens of its earlier pieces are put in front so that windows across
+        the cut are counted, and windows inside them are skipped. A chunk whose last document
+        goes on (``tail_open``) takes no checkpoint at that document.
+        """
+        ndocs = chunk.documents
+        if ndocs == 0:
             return
+        tokens, doc, skip = chunk.tokens, chunk.doc, 0
+        prior = np.zeros(ndocs, dtype=np.int64)  # tokens of each document in earlier chunks
+        if chunk.head_continues:
+            prior[0] = self.open_len
+            skip = self.carry.shape[0]
+            if skip:
+                tokens = np.concatenate([self.carry, tokens])
+                doc = doc + skip
+                doc[0] = 0
+        new_ends = chunk.doc[1:]  # new tokens of this chunk after each document
+        lengths = prior + np.diff(chunk.doc)  # tokens of each document so far
+        closed = chunk.closed
+        self.empty += int(np.count_nonzero(lengths[:closed] == 0))
+        prefix = kernels.prefix_values(tokens, np.uint64(self.params.base))
         base = self.tokens
-        doc = chunk.doc
-        lens = np.diff(doc)
-        ends = doc[1:]  # tokens of this chunk after each document
-        self.empty += int(np.count_nonzero(lens == 0))
-        prefix = kernels.prefix_values(chunk.tokens, np.uint64(self.params.base))
-        d0, ndocs = 0, chunk.documents
+        d0 = 0
         while d0 < ndocs:
-            d = int(np.searchsorted(ends, self.schedule.target - base, side="left"))
-            d1 = min(d + 1, ndocs)
-            d1 = max(d1, d0 + 1)
-            self._update(prefix, doc, lens, d0, d1)
-            self.tokens = base + int(doc[d1])
-            self.documents += d1 - d0
-            if self.tokens >= self.schedule.target:
+            d = int(np.searchsorted(new_ends[:closed], self.schedule.target - base, side="left"))
+            d1 = max(min(d + 1, ndocs), d0 + 1)
+            self._update(prefix, doc, prior, lengths, d0, d1, skip if d0 == 0 else 0)
+            self.tokens = base + int(new_ends[d1 - 1])
+            self.documents += min(d1, closed) - min(d0, closed)
+            if d1 <= closed and self.tokens >= self.schedule.target:
                 self._checkpoint()
                 self.schedule.advance_past(self.tokens)
             d0 = d1
+        if chunk.tail_open:
+            last = tokens[doc[-2] : doc[-1]]
+            keep = min(self.max_n - 1, last.shape[0])
+            self.carry = last[last.shape[0] - keep :].copy()
+            self.open_len = int(lengths[-1])
+        else:
+            self.carry = self.carry[:0]
+            self.open_len = 0
 
-    def _update(self, prefix, doc, lens, d0: int, d1: int) -> None:
+    def _update(self, prefix, doc, prior, lengths, d0: int, d1: int, skip: int) -> None:
         kernels.hll_update_windows(
-            prefix, doc, d0, d1, self.ns, self.bases, self.salts, self.p, self.regs
+            prefix, doc, d0, d1, self.ns, self.bases, self.salts, self.p, self.regs, skip
         )
-        seg = lens[d0:d1]
+        now, before = lengths[d0:d1], prior[d0:d1]
         for j, n in enumerate(self.config.ns):
-            self.windows[j] += int(np.maximum(seg - (n - 1), 0).sum())
+            added = np.maximum(now - (n - 1), 0) - np.maximum(before - (n - 1), 0)
+            self.windows[j] += int(added.sum())
         if self.exact is not None:
             for j in range(len(self.ns)):
                 hashes = kernels.window_hashes(
-                    prefix, doc, d0, d1, self.ns[j], self.bases[j], self.salts[j]
+                    prefix, doc, d0, d1, self.ns[j], self.bases[j], self.salts[j], skip
                 )
                 self.exact[j].update_batch(hashes)
 
@@ -284,13 +311,12 @@ def _run(shards: list[Shard], config: CountConfig, progress, t0: float):
         st = ShardStats(shard.path, shard.format, shard.size)
         stats.append(st)
         reader = reader_for(shard)
+        stream = StreamTokenizer(config.tokenizer, params, config.chunk_bytes)
         for column in reader.iter_batches(shard.path, config.column, kind, config.batch_rows):
             st.null_documents += column.nulls
-            for chunk in iter_chunks(
-                config.tokenizer, column.values, column.offsets, params, config.chunk_bytes
-            ):
+            for chunk in stream.feed(column.values, column.offsets, column.open_tail):
                 counter.add(chunk)
-                st.documents += chunk.documents
+                st.documents += chunk.closed
                 st.tokens += int(chunk.doc[-1])
                 st.invalid_utf8 += chunk.invalid_utf8
                 if progress is not None:
@@ -304,6 +330,8 @@ def _run(shards: list[Shard], config: CountConfig, progress, t0: float):
                             time.perf_counter() - t0,
                         )
                     )
+        if stream.pending:
+            raise InputError(f"{shard.path}: the last document is cut off (reader error)")
     return counter, stats
 
 

@@ -21,21 +21,31 @@ WORD_PATTERN = r"\w+|[^\w\s]"
 
 @dataclass
 class TokenChunk:
-    """Token values of consecutive documents.
+    """Token values of consecutive documents (or pieces of one long document).
 
     Attributes:
         tokens: uint64 token values.
         doc: int64 token offsets, one more than the number of documents.
         invalid_utf8: invalid UTF-8 sequences replaced by U+FFFD in these documents.
+        head_continues: the first document continues the last one of the previous chunk.
+        tail_open: the last document continues in the next chunk.
     """
 
     tokens: np.ndarray
     doc: np.ndarray
     invalid_utf8: int = 0
+    head_continues: bool = False
+    tail_open: bool = False
 
     @property
     def documents(self) -> int:
+        """Documents (or document pieces) in this chunk."""
         return self.doc.shape[0] - 1
+
+    @property
+    def closed(self) -> int:
+        """Documents that end in this chunk."""
+        return self.documents - int(self.tail_open)
 
 
 @lru_cache(maxsize=1)
@@ -92,10 +102,21 @@ def ids_chunk(values: np.ndarray, offsets: np.ndarray, params: HashParams) -> To
     return TokenChunk(tokens, offsets - lo, 0)
 
 
+def _chunk(kind: str, values: np.ndarray, offsets: np.ndarray, params: HashParams) -> TokenChunk:
+    if kind == "words":
+        return words_chunk(values, offsets, params)
+    if kind == "bytes":
+        return bytes_chunk(values, offsets)
+    return ids_chunk(values, offsets, params)
+
+
 def iter_chunks(
     kind: str, values: np.ndarray, offsets: np.ndarray, params: HashParams, chunk_size: int
 ) -> Iterator[TokenChunk]:
-    """Token chunks of one batch of documents, each about ``chunk_size`` bytes (or ids) of input.
+    """Token chunks of one batch of whole documents, each about ``chunk_size`` bytes (or ids).
+
+    A document longer than ``chunk_size`` still makes one chunk; :class:`StreamTokenizer` splits
+    long documents.
 
     Args:
         kind: tokenizer name, ``words``, ``bytes`` or ``ids``.
@@ -103,13 +124,91 @@ def iter_chunks(
         offsets: int64 per-document offsets into ``values`` (one more than the documents).
     """
     for a, b in _row_chunks(offsets, chunk_size):
-        off = offsets[a : b + 1]
-        if kind == "words":
-            yield words_chunk(values, off, params)
-        elif kind == "bytes":
-            yield bytes_chunk(values, off)
+        yield _chunk(kind, values, offsets[a : b + 1], params)
+
+
+class StreamTokenizer:
+    """Tokenize batches of documents in pieces of bounded size, long documents included.
+
+    A document longer than ``chunk_size`` bytes (or ids) is cut into pieces, for ``words`` only
+    where no token is split (:func:`seqcount.kernels.words_cut`), so the pieces' tokens are
+    exactly the document's. A batch whose last document goes on in the next batch (a reader
+    streaming one huge document) is passed with ``open_tail=True``; the bytes after the last
+    safe cut wait for the next batch. Memory is bounded by ``chunk_size`` plus the longest run
+    without a safe cut (for ``words``: the longest word).
+    """
+
+    def __init__(self, kind: str, params: HashParams, chunk_size: int):
+        self.kind = kind
+        self.params = params
+        self.chunk_size = max(1, int(chunk_size))
+        self._pending: np.ndarray | None = None  # start of the open document, not yet emitted
+        self._open = False  # an earlier piece of the open document was emitted
+
+    @property
+    def pending(self) -> bool:
+        """A document is unfinished (its next part must come in the next batch)."""
+        return self._open or self._pending is not None
+
+    def feed(self, values: np.ndarray, offsets: np.ndarray, open_tail: bool = False):
+        """Yield :class:`TokenChunk` of the documents ``values[offsets[d]:offsets[d+1]]``.
+
+        If a document is pending from the previous call, the first document here continues it.
+        """
+        rows = offsets.shape[0] - 1
+        if rows <= 0:
+            return
+        first = 0
+        if self.pending:
+            part = values[offsets[0] : offsets[1]]
+            if self._pending is not None:
+                part = np.concatenate([self._pending, part])
+                self._pending = None
+            yield from self._long(part, closes=not (rows == 1 and open_tail))
+            first = 1
+        last = rows - 1 if open_tail else rows  # rows [first, last) are whole documents
+        a = first
+        while a < last:
+            # whole documents up to chunk_size; a single long one goes to _long
+            if offsets[a + 1] - offsets[a] > self.chunk_size:
+                yield from self._long(values[offsets[a] : offsets[a + 1]], closes=True)
+                a += 1
+                continue
+            limit = offsets[a] + self.chunk_size
+            b = int(np.searchsorted(offsets, limit, side="right")) - 1
+            b = min(max(b, a + 1), last)
+            yield _chunk(self.kind, values, offsets[a : b + 1], self.params)
+            a = b
+        if open_tail and last >= first:
+            yield from self._long(values[offsets[last] : offsets[last + 1]], closes=False)
+
+    def _emit(self, buf: np.ndarray, lo: int, hi: int, tail_open: bool) -> TokenChunk:
+        chunk = _chunk(self.kind, buf, np.array([lo, hi], dtype=np.int64), self.params)
+        chunk.head_continues = self._open
+        chunk.tail_open = tail_open
+        self._open = tail_open
+        return chunk
+
+    def _cut(self, buf: np.ndarray, lo: int, hi: int) -> int:
+        """A safe cut in ``(lo, len(buf))``, as close to ``hi`` as allowed, or -1."""
+        end = buf.shape[0]
+        if self.kind != "words":
+            return min(hi, end - 1) if end - 1 > lo else -1
+        return int(kernels.words_cut(buf, lo, hi, end, word_classes()))
+
+    def _long(self, buf: np.ndarray, closes: bool):
+        lo, end = 0, buf.shape[0]
+        while end - lo > self.chunk_size:
+            cut = self._cut(buf, lo, lo + self.chunk_size)
+            if cut < 0:
+                break
+            yield self._emit(buf, lo, cut, tail_open=True)
+            lo = cut
+        if closes:
+            yield self._emit(buf, lo, end, tail_open=False)
         else:
-            yield ids_chunk(values, off, params)
+            # keep the rest (from a safe cut on) until the document goes on
+            self._pending = buf[lo:].copy()
 
 
 def words(text: str | bytes) -> list[str]:

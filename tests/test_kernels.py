@@ -215,6 +215,31 @@ def _check_window_hashes(docs, params, ns, d0=0, d1=None):
         assert got.tolist() == ref.all_window_hashes(docs[d0:d1], params, n), n
 
 
+@pytest.mark.parametrize("skip", [0, 1, 3, 9, 40])
+def test_window_hashes_skip_windows_inside_carried_tokens(skip):
+    """With ``skip`` carried tokens in front of document d0, only windows reaching past them."""
+    params = hash_params(7)
+    rng = np.random.default_rng(skip)
+    docs = _random_docs(rng, 6, 30)
+    docs[0] = [int(x) for x in _token_values(rng, 25)]
+    tokens, doc = _flatten(docs)
+    prefix = kernels.prefix_values(tokens, np.uint64(params.base))
+    for n in (1, 2, 4, 10):
+        base_n, salt = np.uint64(params.base_pow(n)), np.uint64(params.salt(n))
+        got = kernels.window_hashes(prefix, doc, 0, len(docs), n, base_n, salt, skip)
+        first = docs[0]
+        kept = [
+            ref.window_hash(first[i : i + n], params, n)
+            for i in range(len(first) - n + 1)
+            if i + n > skip
+        ]
+        assert got.tolist() == kept + ref.all_window_hashes(docs[1:], params, n), n
+        regs = np.zeros((1, 1 << 8), dtype=np.int8)
+        ns, bases, salts = params.window_arrays([n])
+        kernels.hll_update_windows(prefix, doc, 0, len(docs), ns, bases, salts, 8, regs, skip)
+        assert regs[0].tolist() == ref.hll_registers(got.tolist(), 8)
+
+
 @pytest.mark.parametrize("seed", SEEDS)
 def test_window_hashes_random_docs(seed):
     params = hash_params(seed)

@@ -267,3 +267,40 @@ def test_summary_records_inputs_and_totals(tmp_path, austen_exact):
     assert [r.unique_exact for r in rows] == [r.unique_exact for r in austen_exact.rows]
     assert [r.unique for r in rows] == [float(round(r.unique)) for r in austen_exact.rows]
     assert np.isclose(s["standard_error"], 1.04 / 256)
+
+
+long_doc_st = st.one_of(
+    st.none(),
+    st.lists(st.sampled_from(["ab", "c", "猫猫", "!", " ", "\n", "é", "x_y"]), max_size=40).map(
+        "".join
+    ),
+    st.binary(max_size=40),
+)
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    st.lists(long_doc_st, max_size=8),
+    st.integers(1, 24),
+    st.sampled_from(["words", "bytes"]),
+)
+def test_long_documents_cut_into_pieces_count_the_same(tmp_path_factory, docs, chunk, tokenizer):
+    """Documents longer than chunk_bytes are cut (words: never inside a word); counts agree."""
+    docs = [d.encode() if isinstance(d, str) else d for d in docs]
+    path = write_parquet(tmp_path_factory.mktemp("c") / "c.parquet", docs, type=pa.binary())
+    ns = (1, 2, 3, 7)
+    cfg = dict(ns=ns, tokenizer=tokenizer, exact=True, checkpoints_per_decade=3)
+    small = count_corpus([str(path)], CountConfig(chunk_bytes=chunk, **cfg))
+    if tokenizer == "words":
+        token_docs = [WORD_RE.findall((d or b"").decode("utf-8", "replace")) for d in docs]
+    else:
+        token_docs = [list(d or b"") for d in docs]
+    assert _as_tuples(small) == oracle_curve(token_docs, ns, 3)
+    whole = count_corpus([str(path)], CountConfig(**cfg))
+    assert all(a == b for a, b in zip(small.sketches.hll, whole.sketches.hll))
+    assert small.invalid_utf8 == whole.invalid_utf8
