@@ -12,11 +12,23 @@ from contextlib import contextmanager
 
 import click
 
-from .config import DEFAULT_NS, DEFAULT_PRECISION, TOKENIZERS, CountConfig, parse_ns
+from .config import (
+    DEFAULT_NS,
+    DEFAULT_PRECISION,
+    FORMATS,
+    ON_ERROR,
+    TXT_DOCUMENTS,
+    CountConfig,
+    parse_ns,
+)
 from .errors import SeqcountError
 
+#: Exit statuses (also in README.md): success; failure (an error message says why); command-line
+#: usage error; finished, but some input was skipped under --on-error skip.
 EXIT_OK = 0
 EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_SKIPPED = 3
 
 
 @contextmanager
@@ -32,29 +44,35 @@ def _errors():
 
 
 class _ProgressBar:
-    """A click progress bar over documents, labelled with tokens/s (only on a terminal)."""
+    """A click progress bar with tokens/s, only on a terminal.
+
+    It counts documents when every shard's row count is known (Parquet), else shards.
+    """
 
     def __init__(self):
         self.bar = None
+        self.by_docs = True
         self.last = 0.0
 
     def __call__(self, p) -> None:
         now = time.monotonic()
         if self.bar is None:
+            self.by_docs = p.total_documents is not None
             self.bar = click.progressbar(
-                length=max(p.total_documents, 1),
+                length=max(p.total_documents if self.by_docs else p.shards, 1),
                 label="counting",
                 file=sys.stderr,
                 show_pos=True,
                 item_show_func=lambda s: s,
             )
             self.bar.__enter__()
-        elif now - self.last < 0.1 and p.documents < p.total_documents:
+        elif now - self.last < 0.1:
             return
         self.last = now
         rate = p.tokens / p.elapsed if p.elapsed > 0 else 0.0
         item = f"shard {p.shard + 1}/{p.shards}  {p.tokens:,} tokens  {rate / 1e6:.2f} M tok/s"
-        self.bar.update(max(0, p.documents - self.bar.pos), current_item=item)
+        done = p.documents if self.by_docs else p.shard
+        self.bar.update(max(0, done - self.bar.pos), current_item=item)
 
     def close(self) -> None:
         if self.bar is not None:
@@ -81,10 +99,12 @@ def cli():
 @click.argument("paths", nargs=-1, required=True, metavar="PATH...")
 @click.option(
     "--tokenizer",
-    type=click.Choice(TOKENIZERS),
     default=None,
+    metavar="words|bytes|ids|hf:PATH",
+    type=str,
     help="words: re.findall(r'\\w+|[^\\w\\s]') tokens; bytes: UTF-8 bytes; "
-    "ids: integers of --tokens-column.  [default: words, or ids with --tokens-column]",
+    "ids: integers of --tokens-column; hf:PATH: a Hugging Face tokenizer.json "
+    "(pip install 'seqcount[hf]').  [default: words, or ids with --tokens-column]",
 )
 @click.option(
     "--text-column", default="text", show_default=True, help="Column holding document text."
@@ -148,6 +168,29 @@ def cli():
     show_default=True,
     help="Rows read from a shard at a time (lower it for very long documents).",
 )
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default=None,
+    help="Read every file as this format [default: by extension: .parquet/.pq, "
+    ".arrow/.feather/.ipc, .jsonl/.json/.ndjson, .txt; .gz and .zst for JSON Lines and text].",
+)
+@click.option(
+    "--txt-documents",
+    type=click.Choice(TXT_DOCUMENTS),
+    default="file",
+    show_default=True,
+    help="For .txt input: one document per file, or one per line.",
+)
+@click.option(
+    "--on-error",
+    type=click.Choice(ON_ERROR),
+    default="fail",
+    show_default=True,
+    help="fail: stop at the first bad shard or row (exit 1). skip: skip bad rows and unreadable "
+    "shards, list them in summary.json, and exit 3.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no table; errors only.")
 def count(
     paths,
@@ -162,12 +205,17 @@ def count(
     seed,
     threads,
     batch_rows,
+    fmt,
+    txt_documents,
+    on_error,
     quiet,
 ):
     """Count distinct n-token sequences U_n(D) of a corpus, as a growth curve.
 
-    PATH is a directory (searched recursively), a Parquet file, or a glob; shards are read
-    in sorted path order, one row per document. Writes OUT/curve.csv (columns n, tokens,
+    PATH is a directory (searched recursively), a file, or a glob; shards are read in
+    sorted path order. Formats by extension: Parquet, Arrow IPC, JSON Lines (also .gz or
+    .zst) and text. One row (JSON line, text file or, with --txt-documents lines, text
+    line) is one document. Writes OUT/curve.csv (columns n, tokens,
     documents, windows, unique[, unique_exact]), OUT/summary.json and OUT/sketches.npz, and
     prints a table of U_n at the whole input.
 
@@ -176,6 +224,12 @@ def count(
         seqcount count data/
         seqcount count 'shards/*.parquet' --n 1,2,4,8 --exact --out run1
         seqcount count tokens/ --tokens-column input_ids --precision 14
+        seqcount count crawl/ --format jsonl --on-error skip
+        seqcount count books/ --tokenizer hf:tokenizer.json
+
+    \b
+    Exit status: 0 success; 1 failed (one-line error); 2 usage error;
+    3 finished, but input was skipped (--on-error skip).
     """
     from .pipeline import count_corpus, write_outputs
     from .report import count_table
@@ -193,6 +247,9 @@ def count(
             seed=seed,
             exact=exact,
             batch_rows=batch_rows,
+            format=fmt,
+            txt_documents=txt_documents,
+            on_error=on_error,
         )
         bar = _ProgressBar() if not quiet and sys.stderr.isatty() else None
         try:
@@ -204,6 +261,14 @@ def count(
     if not quiet:
         click.echo(count_table(result))
         click.echo("wrote " + ", ".join(written.values()))
+    if result.skipped:
+        s = result.skipped
+        click.echo(
+            f"Warning: skipped {s.rows:,} bad row(s) and {s.shards:,} unreadable shard(s); "
+            f"see 'skipped' in {written['summary']}",
+            err=True,
+        )
+        sys.exit(EXIT_SKIPPED)
 
 
 def main() -> None:  # pragma: no cover - console entry point alias

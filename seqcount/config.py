@@ -12,7 +12,10 @@ from dataclasses import dataclass
 
 from .errors import ConfigError
 
-TOKENIZERS = ("words", "bytes", "ids")
+TOKENIZERS = ("words", "bytes", "ids")  # and "hf:PATH"
+FORMATS = ("parquet", "arrow", "jsonl", "txt")
+TXT_DOCUMENTS = ("file", "lines")
+ON_ERROR = ("fail", "skip")
 DEFAULT_NS = (1, 2, 4, 8, 16, 32, 64)
 #: 1.04 / sqrt(2**16) = 0.41% standard error, the smallest precision under 0.5%.
 DEFAULT_PRECISION = 16
@@ -53,7 +56,12 @@ class CountConfig:
         seed: seed of the window hash; sketches are only comparable under the same seed.
         exact: also count distinct window hashes exactly (memory grows with the corpus).
         batch_rows: rows read from a shard at a time.
-        chunk_bytes: text bytes (or token ids) handed to the kernels at a time.
+        chunk_bytes: text bytes (or token ids) handed to the kernels at a time; longer
+            documents are cut into pieces of this size.
+        format: read every input file as this format (default: by extension).
+        txt_documents: ``file`` (one document per .txt file) or ``lines`` (one per line).
+        on_error: ``fail`` (stop at the first bad input) or ``skip`` (skip bad rows and bad
+            shards, count and list them).
     """
 
     ns: tuple[int, ...] = DEFAULT_NS
@@ -66,6 +74,9 @@ class CountConfig:
     exact: bool = False
     batch_rows: int = 1024
     chunk_bytes: int = 4 << 20
+    format: str | None = None
+    txt_documents: str = "file"
+    on_error: str = "fail"
 
     def __post_init__(self) -> None:
         ns = tuple(sorted(set(int(n) for n in self.ns)))
@@ -74,11 +85,14 @@ class CountConfig:
             raise ConfigError("--n needs at least one window size")
         if ns[0] < 1 or ns[-1] > MAX_N:
             raise ConfigError(f"--n: window sizes must be between 1 and {MAX_N}, got {list(ns)}")
-        if self.tokenizer not in TOKENIZERS:
+        if self.tokenizer not in TOKENIZERS and not self.tokenizer.startswith("hf:"):
             raise ConfigError(
                 f"--tokenizer: unknown tokenizer {self.tokenizer!r}; choose from "
                 + ", ".join(TOKENIZERS)
+                + ", hf:PATH"
             )
+        if self.tokenizer == "hf:":
+            raise ConfigError("--tokenizer hf:PATH needs the path of a tokenizer.json")
         if self.tokenizer == "ids" and not self.tokens_column:
             raise ConfigError(
                 "--tokenizer ids needs --tokens-column NAME (a list of integers per row)"
@@ -102,6 +116,24 @@ class CountConfig:
             raise ConfigError(f"--batch-rows must be at least 1, got {self.batch_rows}")
         if self.chunk_bytes < 1:
             raise ConfigError(f"chunk_bytes must be at least 1, got {self.chunk_bytes}")
+        if self.format is not None and self.format not in FORMATS:
+            raise ConfigError(
+                f"--format: unknown format {self.format!r}; choose from {', '.join(FORMATS)}"
+            )
+        if self.txt_documents not in TXT_DOCUMENTS:
+            raise ConfigError(
+                f"--txt-documents must be one of {', '.join(TXT_DOCUMENTS)}, "
+                f"got {self.txt_documents!r}"
+            )
+        if self.on_error not in ON_ERROR:
+            raise ConfigError(
+                f"--on-error must be one of {', '.join(ON_ERROR)}, got {self.on_error!r}"
+            )
+
+    @property
+    def hf_path(self) -> str | None:
+        """The tokenizer.json of an ``hf:PATH`` tokenizer, else ``None``."""
+        return self.tokenizer[3:] if self.tokenizer.startswith("hf:") else None
 
     @property
     def column(self) -> str:

@@ -1,16 +1,20 @@
-"""Find shards and stream one column of them in record batches, as numpy views.
+"""Find shards and stream one column of them in batches of documents, as numpy views.
 
-Readers are pluggable: :data:`READERS` maps a file extension to a :class:`ShardReader`. This
-release reads Parquet; every reader streams (a shard is never loaded whole) and reports failures
-as :class:`~seqcount.errors.InputError` naming the file.
+Readers are pluggable: :data:`READERS` maps a format name to a :class:`ShardReader` and
+:data:`EXTENSIONS` maps file extensions to format names. Formats: Parquet, Arrow IPC (file and
+stream), JSON Lines and plain text; JSON Lines and text may be gzip- or zstd-compressed. Every
+reader streams (a shard is never loaded whole) and reports failures as
+:class:`~seqcount.errors.InputError` naming the file (and the row or line where known).
 """
 
 from __future__ import annotations
 
 import glob
+import io
+import json
 import os
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
@@ -20,14 +24,40 @@ import pyarrow.compute as pc
 
 from .errors import InputError, SchemaError
 
+#: File extension → format name.
+EXTENSIONS = {
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".arrow": "arrow",
+    ".feather": "arrow",
+    ".ipc": "arrow",
+    ".arrows": "arrow",
+    ".jsonl": "jsonl",
+    ".json": "jsonl",
+    ".ndjson": "jsonl",
+    ".txt": "txt",
+}
+#: Compression suffix → codec (for formats read as a byte stream).
+COMPRESSIONS = {".gz": "gzip", ".zst": "zstd", ".zstd": "zstd"}
+STREAM_FORMATS = ("jsonl", "txt")
+FORMATS = ("parquet", "arrow", "jsonl", "txt")
+
 
 @dataclass(frozen=True)
 class Shard:
-    """One input file."""
+    """One input file.
+
+    Attributes:
+        path: as found (normalised).
+        size: bytes on disk.
+        format: ``parquet``, ``arrow``, ``jsonl`` or ``txt``.
+        compression: ``gzip``, ``zstd`` or ``None``.
+    """
 
     path: str
     size: int
     format: str
+    compression: str | None = None
 
 
 @dataclass
@@ -50,22 +80,55 @@ class Column:
         return self.offsets.shape[0] - 1
 
 
+@dataclass
+class ReadRequest:
+    """What to read from each shard.
+
+    Attributes:
+        column: the column (or JSON field) holding documents.
+        kind: ``text`` (strings) or ``ids`` (lists of integers).
+        batch_rows: documents per batch.
+        block_bytes: bytes per batch when streaming one long text (``txt``).
+        txt_documents: ``file`` (one document per .txt file) or ``lines`` (one per line).
+        bad_row: called as ``bad_row(path, row, message)`` for a bad row of a row-oriented
+            format (a malformed JSON line, a value of the wrong type); it raises to stop, or
+            returns to skip the row. Rows count from 1.
+    """
+
+    column: str = "text"
+    kind: str = "text"
+    batch_rows: int = 1024
+    block_bytes: int = 4 << 20
+    txt_documents: str = "file"
+    bad_row: Callable[[str, int, str], None] | None = field(default=None, repr=False)
+
+    def reject(self, path: str, row: int, message: str) -> None:
+        """Report a bad row: raise :class:`InputError`, or let ``bad_row`` decide."""
+        if self.bad_row is None:
+            raise InputError(f"{path}: line {row}: {message}")
+        self.bad_row(path, row, message)
+
+
 class ShardReader(Protocol):
     """What a format needs to provide."""
 
     name: str
 
-    def num_rows(self, path: str) -> int | None: ...
+    def num_rows(self, shard: Shard) -> int | None:
+        """Documents in the shard if cheaply known (for progress), else ``None``."""
+        ...
 
-    def iter_batches(
-        self, path: str, column: str, kind: str, batch_rows: int
-    ) -> Iterator[Column]: ...
+    def iter_batches(self, shard: Shard, request: ReadRequest) -> Iterator[Column]:
+        """Stream the shard's documents in batches; raise :class:`InputError` naming the file."""
+        ...
 
 
 # --------------------------------------------------------------------------- column conversion
 
 
 def _check_type(path: str, column: str, typ: pa.DataType, kind: str) -> None:
+    if pa.types.is_dictionary(typ):
+        typ = typ.value_type
     if kind == "text":
         ok = (
             pa.types.is_string(typ)
@@ -92,6 +155,8 @@ def _check_type(path: str, column: str, typ: pa.DataType, kind: str) -> None:
 
 def text_column(arr: pa.Array) -> Column:
     """UTF-8 bytes and int64 offsets of a string or binary array (null rows become empty)."""
+    if pa.types.is_dictionary(arr.type):
+        arr = arr.dictionary_decode()
     nulls = arr.null_count
     if nulls:
         fill = "" if pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type) else b""
@@ -113,6 +178,8 @@ def text_column(arr: pa.Array) -> Column:
 
 def ids_column(arr: pa.Array, path: str = "", column: str = "") -> Column:
     """Token ids (as uint64) and int64 offsets of a list-of-integers array."""
+    if pa.types.is_dictionary(arr.type):
+        arr = arr.dictionary_decode()
     nulls = arr.null_count
     if pa.types.is_fixed_size_list(arr.type):
         arr = arr.cast(pa.large_list(arr.type.value_type))
@@ -130,6 +197,29 @@ def ids_column(arr: pa.Array, path: str = "", column: str = "") -> Column:
 
 # --------------------------------------------------------------------------- Parquet
 
+_ARROW_ERRORS = (pa.ArrowException, OSError, ValueError, EOFError)
+
+
+def _short(e: BaseException) -> str:
+    msg = " ".join(str(e).split())
+    return msg if len(msg) <= 200 else msg[:197] + "..."
+
+
+def _check_schema(path: str, schema: pa.Schema, request: ReadRequest) -> int:
+    """Index of the requested column in ``schema``; raise SchemaError if missing or mistyped."""
+    column = request.column
+    if column not in schema.names:
+        names = ", ".join(schema.names) or "none"
+        raise SchemaError(f"{path}: no column {column!r} (columns: {names})")
+    _check_type(path, column, schema.field(column).type, request.kind)
+    return schema.get_field_index(column)
+
+
+def _converter(path: str, request: ReadRequest) -> Callable[[pa.Array], Column]:
+    if request.kind == "text":
+        return text_column
+    return lambda a: ids_column(a, path, request.column)
+
 
 class ParquetReader:
     """Apache Parquet, streamed a record batch at a time with column projection."""
@@ -141,51 +231,323 @@ class ParquetReader:
 
         try:
             return pq.ParquetFile(path)
-        except (pa.ArrowException, OSError, ValueError) as e:
+        except _ARROW_ERRORS as e:
             raise InputError(f"{path}: not a readable Parquet file ({_short(e)})") from None
 
-    def num_rows(self, path: str) -> int | None:
-        return self._open(path).metadata.num_rows
+    def num_rows(self, shard: Shard) -> int | None:
+        return self._open(shard.path).metadata.num_rows
 
-    def iter_batches(self, path: str, column: str, kind: str, batch_rows: int) -> Iterator[Column]:
+    def iter_batches(self, shard: Shard, request: ReadRequest) -> Iterator[Column]:
+        path = shard.path
         pf = self._open(path)
-        schema = pf.schema_arrow
-        if column not in schema.names:
-            names = ", ".join(schema.names) or "none"
-            raise SchemaError(f"{path}: no column {column!r} (columns: {names})")
-        _check_type(path, column, schema.field(column).type, kind)
-        convert = text_column if kind == "text" else (lambda a: ids_column(a, path, column))
-        batches = pf.iter_batches(batch_size=batch_rows, columns=[column], use_threads=False)
+        _check_schema(path, pf.schema_arrow, request)
+        convert = _converter(path, request)
+        rows = 0
+        try:
+            batches = pf.iter_batches(
+                batch_size=request.batch_rows, columns=[request.column], use_threads=False
+            )
+            for batch in batches:
+                rows += batch.num_rows
+                yield convert(batch.column(0))
+        except _ARROW_ERRORS as e:
+            raise InputError(
+                f"{path}: corrupt or truncated Parquet data after row {rows} ({_short(e)})"
+            ) from None
+
+
+# --------------------------------------------------------------------------- Arrow IPC
+
+
+class ArrowReader:
+    """Arrow IPC, file format (Feather v2) or stream format, memory-mapped, batch by batch."""
+
+    name = "arrow"
+
+    def _open(self, path: str):
+        try:
+            source = pa.memory_map(path, "r")
+        except _ARROW_ERRORS as e:
+            raise InputError(f"{path}: cannot read ({_short(e)})") from None
+        try:
+            return pa.ipc.open_file(source)
+        except _ARROW_ERRORS:
+            pass
+        try:
+            source.seek(0)
+            return pa.ipc.open_stream(source)
+        except _ARROW_ERRORS as e:
+            raise InputError(
+                f"{path}: not a readable Arrow IPC file or stream ({_short(e)})"
+            ) from None
+
+    def num_rows(self, shard: Shard) -> int | None:
+        return None
+
+    def iter_batches(self, shard: Shard, request: ReadRequest) -> Iterator[Column]:
+        path = shard.path
+        reader = self._open(path)
+        index = _check_schema(path, reader.schema, request)
+        convert = _converter(path, request)
+        if isinstance(reader, pa.ipc.RecordBatchFileReader):
+            batches = (reader.get_batch(i) for i in range(reader.num_record_batches))
+        else:
+            batches = iter(reader)
+        rows = 0
+        try:
+            for batch in batches:
+                col = batch.column(index)
+                for start in range(0, len(col), request.batch_rows):
+                    part = col.slice(start, request.batch_rows)
+                    rows += len(part)
+                    yield convert(part)
+        except _ARROW_ERRORS as e:
+            raise InputError(
+                f"{path}: corrupt or truncated Arrow data after row {rows} ({_short(e)})"
+            ) from None
+
+
+# --------------------------------------------------------------------------- byte streams
+
+
+def _open_stream(shard: Shard) -> io.BufferedReader:
+    """A buffered binary stream of the file, decompressed if it is .gz or .zst."""
+    try:
+        raw = pa.input_stream(shard.path, compression=shard.compression)
+    except _ARROW_ERRORS as e:
+        raise InputError(f"{shard.path}: cannot read ({_short(e)})") from None
+    return io.BufferedReader(raw, buffer_size=1 << 20)
+
+
+def _stream_error(shard: Shard, where: str, e: BaseException) -> InputError:
+    what = f"corrupt or truncated {shard.compression} data" if shard.compression else "read error"
+    return InputError(f"{shard.path}: {what} {where} ({_short(e)})")
+
+
+def _utf8(text: str) -> bytes:
+    """UTF-8 bytes of a decoded JSON string; bytes that were invalid come back as they were."""
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        try:
+            return text.encode("utf-8", "surrogateescape")
+        except UnicodeEncodeError:  # a lone surrogate written as a JSON escape
+            return text.encode("utf-8", "surrogatepass")
+
+
+def _text_batch(docs: list[bytes], nulls: int) -> Column:
+    offsets = np.zeros(len(docs) + 1, dtype=np.int64)
+    np.cumsum([len(d) for d in docs], out=offsets[1:])
+    return Column(np.frombuffer(b"".join(docs), dtype=np.uint8), offsets, nulls)
+
+
+_MASK64 = (1 << 64) - 1
+
+
+def _ids_batch(docs: list[list[int]], nulls: int) -> Column:
+    offsets = np.zeros(len(docs) + 1, dtype=np.int64)
+    np.cumsum([len(d) for d in docs], out=offsets[1:])
+    flat = [x for d in docs for x in d]
+    try:
+        values = np.array(flat, dtype=np.int64).view(np.uint64)
+    except OverflowError:
+        values = np.array([x & _MASK64 for x in flat], dtype=np.uint64)
+    return Column(values, offsets, nulls)
+
+
+def _json_type(v) -> str:
+    return {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}.get(
+        type(v), "a number"
+    )
+
+
+class JsonlReader:
+    """JSON Lines (one JSON object per line; .gz / .zst streamed), parsed a line at a time."""
+
+    name = "jsonl"
+
+    def num_rows(self, shard: Shard) -> int | None:
+        return None
+
+    def iter_batches(self, shard: Shard, request: ReadRequest) -> Iterator[Column]:
+        path, column, text = shard.path, request.column, request.kind == "text"
+        docs: list = []
+        nulls = 0
+        line_no = 0
+        seen = False
+        with _open_stream(shard) as f:
+            while True:
+                try:
+                    line = f.readline()
+                except _ARROW_ERRORS as e:
+                    raise _stream_error(shard, f"after line {line_no}", e) from None
+                if not line:
+                    break
+                line_no += 1
+                if not line.strip():
+                    continue
+                try:
+                    obj = json.loads(line.decode("utf-8", "surrogateescape"))
+                except ValueError as e:
+                    request.reject(path, line_no, f"malformed JSON ({_short(e)})")
+                    continue
+                if not isinstance(obj, dict):
+                    request.reject(path, line_no, f"expected a JSON object, got {_json_type(obj)}")
+                    continue
+                if column not in obj:
+                    if not seen:
+                        fields = ", ".join(list(obj)[:20]) or "none"
+                        raise SchemaError(
+                            f"{path}: line {line_no}: no field {column!r} (fields: {fields})"
+                        )
+                    request.reject(path, line_no, f"no field {column!r}")
+                    continue
+                seen = True
+                value = obj[column]
+                if value is None:
+                    nulls += 1
+                    docs.append(b"" if text else [])
+                elif text:
+                    if not isinstance(value, str):
+                        request.reject(
+                            path,
+                            line_no,
+                            f"field {column!r} is {_json_type(value)}, expected a string",
+                        )
+                        continue
+                    docs.append(_utf8(value))
+                else:
+                    if not isinstance(value, list) or not all(
+                        type(x) is int and -(1 << 63) <= x < (1 << 64) for x in value
+                    ):
+                        request.reject(
+                            path,
+                            line_no,
+                            f"field {column!r} is not a list of 64-bit integers",
+                        )
+                        continue
+                    docs.append(value)
+                if len(docs) >= request.batch_rows:
+                    yield _text_batch(docs, nulls) if text else _ids_batch(docs, nulls)
+                    docs, nulls = [], 0
+        if docs:
+            yield _text_batch(docs, nulls) if text else _ids_batch(docs, nulls)
+
+
+class TextReader:
+    """Plain text: one document per file (streamed in blocks), or one per line."""
+
+    name = "txt"
+
+    def num_rows(self, shard: Shard) -> int | None:
+        return None
+
+    def iter_batches(self, shard: Shard, request: ReadRequest) -> Iterator[Column]:
+        if request.kind != "text":
+            raise SchemaError(
+                f"{shard.path}: a text file has no token-id column; --tokens-column needs "
+                "Parquet, Arrow or JSON Lines"
+            )
+        with _open_stream(shard) as f:
+            blocks = self._blocks(shard, f, request.block_bytes)
+            if request.txt_documents == "lines":
+                yield from self._lines(blocks, request.block_bytes)
+            else:
+                yield from self._whole(blocks)
+
+    @staticmethod
+    def _blocks(shard: Shard, f, size: int) -> Iterator[np.ndarray]:
+        read = 0
         while True:
             try:
-                batch = next(batches)
-            except StopIteration:
+                block = f.read(size)
+            except _ARROW_ERRORS as e:
+                raise _stream_error(shard, f"after byte {read}", e) from None
+            if not block:
                 return
-            except (pa.ArrowException, OSError, ValueError) as e:
-                raise InputError(
-                    f"{path}: corrupt or truncated Parquet data ({_short(e)})"
-                ) from None
-            yield convert(batch.column(0))
+            read += len(block)
+            yield np.frombuffer(block, dtype=np.uint8)
+
+    @staticmethod
+    def _whole(blocks: Iterator[np.ndarray]) -> Iterator[Column]:
+        """The file is one document; each block but the last leaves it open."""
+        prev = next(blocks, None)
+        if prev is None:
+            yield Column(np.empty(0, np.uint8), np.zeros(2, np.int64))
+            return
+        for block in blocks:
+            yield Column(prev, np.array([0, prev.shape[0]], np.int64), open_tail=True)
+            prev = block
+        yield Column(prev, np.array([0, prev.shape[0]], np.int64))
+
+    @staticmethod
+    def _lines(blocks: Iterator[np.ndarray], block_bytes: int) -> Iterator[Column]:
+        """Each line is a document (without its "\n" or "\r\n"); a long line is streamed."""
+        carry = np.empty(0, np.uint8)
+        open_line = False  # part of the current line was already passed on
+        for block in blocks:
+            buf = np.concatenate([carry, block]) if carry.shape[0] else block
+            nl = np.flatnonzero(buf == 10)
+            if nl.shape[0] == 0:
+                if buf.shape[0] > block_bytes:
+                    yield Column(buf, np.array([0, buf.shape[0]], np.int64), open_tail=True)
+                    carry, open_line = np.empty(0, np.uint8), True
+                else:
+                    carry = buf
+                continue
+            starts = np.concatenate([[0], nl[:-1] + 1])
+            ends = nl.copy()
+            cr = (ends > starts) & (buf[np.maximum(ends - 1, 0)] == 13)
+            ends[cr] -= 1
+            keep = np.zeros(buf.shape[0] + 1, dtype=np.int64)
+            np.add.at(keep, starts, 1)
+            np.add.at(keep, ends, -1)
+            mask = np.cumsum(keep[:-1]) > 0
+            offsets = np.zeros(starts.shape[0] + 1, dtype=np.int64)
+            np.cumsum(ends - starts, out=offsets[1:])
+            yield Column(buf[: nl[-1] + 1][mask[: nl[-1] + 1]], offsets)
+            carry, open_line = buf[nl[-1] + 1 :], False
+        if carry.shape[0] or open_line:
+            yield Column(carry, np.array([0, carry.shape[0]], np.int64))
 
 
-READERS: dict[str, ShardReader] = {".parquet": ParquetReader(), ".pq": ParquetReader()}
-
-
-def _short(e: BaseException) -> str:
-    msg = " ".join(str(e).split())
-    return msg if len(msg) <= 200 else msg[:197] + "..."
+READERS: dict[str, ShardReader] = {
+    "parquet": ParquetReader(),
+    "arrow": ArrowReader(),
+    "jsonl": JsonlReader(),
+    "txt": TextReader(),
+}
 
 
 # --------------------------------------------------------------------------- discovery
 
 
-def _format_of(path: str) -> str | None:
-    ext = os.path.splitext(path)[1].lower()
-    return READERS[ext].name if ext in READERS else None
+def format_of(path: str, forced: str | None = None) -> tuple[str, str | None] | None:
+    """``(format, compression)`` of a file from its name (or ``forced``), or ``None``."""
+    name = os.path.basename(path).lower()
+    compression = None
+    for suffix, codec in COMPRESSIONS.items():
+        if name.endswith(suffix):
+            compression, name = codec, name[: -len(suffix)]
+            break
+    fmt = forced or EXTENSIONS.get(os.path.splitext(name)[1])
+    if fmt is None or (compression and fmt not in STREAM_FORMATS):
+        return None
+    return fmt, compression
 
 
-def discover(paths: list[str] | tuple[str, ...]) -> tuple[list[Shard], list[str]]:
+def _known() -> str:
+    return ", ".join(sorted(EXTENSIONS)) + " (.jsonl/.json/.txt also as .gz or .zst)"
+
+
+def discover(
+    paths: list[str] | tuple[str, ...], format: str | None = None
+) -> tuple[list[Shard], list[str]]:
     """Expand directories (recursively), files and globs into shards in sorted path order.
+
+    Args:
+        paths: directories, files or globs.
+        format: read every file as this format instead of choosing by extension.
 
     Returns:
         (shards, ignored): readable shards sorted by path, and files found inside directories
@@ -201,11 +563,10 @@ def discover(paths: list[str] | tuple[str, ...]) -> tuple[list[Shard], list[str]
     ignored: set[str] = set()
 
     def add(path: str, explicit: bool) -> None:
-        fmt = _format_of(path)
-        if fmt is None:
+        kind = format_of(path, format)
+        if kind is None:
             if explicit:
-                known = ", ".join(sorted(READERS))
-                raise InputError(f"{path}: unknown file format (known extensions: {known})")
+                raise InputError(f"{path}: unknown file format (known: {_known()})")
             if not os.path.basename(path).startswith("."):
                 ignored.add(os.path.normpath(path))
             return
@@ -214,7 +575,7 @@ def discover(paths: list[str] | tuple[str, ...]) -> tuple[list[Shard], list[str]
         except OSError as e:
             raise InputError(f"{path}: cannot read ({e.strerror})") from None
         norm = os.path.normpath(path)
-        found[norm] = Shard(norm, size, fmt)
+        found[norm] = Shard(norm, size, *kind)
 
     for raw in paths:
         p = str(raw)
@@ -222,7 +583,8 @@ def discover(paths: list[str] | tuple[str, ...]) -> tuple[list[Shard], list[str]
             for root, dirs, files in os.walk(p):
                 dirs[:] = [d for d in dirs if not d.startswith(".")]
                 for f in files:
-                    add(os.path.join(root, f), explicit=False)
+                    if not f.startswith("."):
+                        add(os.path.join(root, f), explicit=False)
         elif os.path.isfile(p):
             add(p, explicit=True)
         elif glob.has_magic(p):
@@ -237,13 +599,11 @@ def discover(paths: list[str] | tuple[str, ...]) -> tuple[list[Shard], list[str]
             raise InputError(f"{p}: no such file or directory")
     if not found:
         where = ", ".join(str(p) for p in paths)
-        raise InputError(
-            f"{where}: no input shards found (known extensions: {', '.join(sorted(READERS))})"
-        )
+        raise InputError(f"{where}: no input shards found (known: {_known()})")
     shards = [found[k] for k in sorted(found, key=lambda s: Path(s).as_posix())]
     return shards, sorted(ignored)
 
 
 def reader_for(shard: Shard) -> ShardReader:
     """The reader of a shard's format."""
-    return READERS[os.path.splitext(shard.path)[1].lower()]
+    return READERS[shard.format]

@@ -21,9 +21,9 @@ from .config import CountConfig
 from .curve import CurveRow, Schedule, curve_bytes
 from .errors import InputError, OutputError
 from .hashing import hash_params
-from .io import Shard, discover, reader_for
+from .io import ReadRequest, Shard, discover, reader_for
 from .sketch import HLL, ExactSet, SketchSet, atomic_write, hll_estimates
-from .tokenize import StreamTokenizer, TokenChunk
+from .tokenize import HFTokenizer, StreamTokenizer, TokenChunk
 
 HASH_DESCRIPTION = (
     "poly61-v1: polynomial of token values modulo 2**61-1 with a seeded base, "
@@ -43,9 +43,13 @@ class ShardStats:
     tokens: int = 0
     null_documents: int = 0
     invalid_utf8: int = 0
+    error: str | None = None  # why the rest of the shard was skipped (--on-error skip)
 
     def to_dict(self) -> dict:
-        return dict(self.__dict__)
+        d = dict(self.__dict__)
+        if d["error"] is None:
+            del d["error"]
+        return d
 
 
 @dataclass
@@ -55,7 +59,8 @@ class Progress:
     Attributes:
         shard: index of the shard being read (0-based); shards: number of shards.
         documents, tokens: read so far over all shards.
-        total_documents: documents in all shards, from their metadata.
+        total_documents: documents in all shards from their metadata, or ``None`` when a
+            format does not say (JSON Lines, text, Arrow).
         elapsed: seconds since the start.
     """
 
@@ -63,7 +68,7 @@ class Progress:
     shards: int
     documents: int
     tokens: int
-    total_documents: int
+    total_documents: int | None
     elapsed: float
 
 
@@ -82,6 +87,7 @@ class CountResult:
             were null); ``invalid_utf8`` sequences were replaced by U+FFFD.
         windows: n-token windows per window size (with repeats).
         exact_bytes: memory held by the exact sets (``--exact``), else 0.
+        skipped: rows and shards skipped under ``--on-error skip``.
         elapsed: seconds for the whole pass; started: UTC start time (ISO 8601).
         threads: numba threads used.
     """
@@ -103,6 +109,7 @@ class CountResult:
     started: str = ""
     threads: int = 1
     final: dict[int, CurveRow] = field(default_factory=dict)
+    skipped: Skipped = field(default_factory=lambda: Skipped())
 
     @property
     def tokens_per_s(self) -> float:
@@ -254,7 +261,7 @@ def count_corpus(
     paths = [os.fspath(p) for p in paths]
     started = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
     t0 = time.perf_counter()
-    shards, ignored = discover(paths)
+    shards, ignored = discover(paths, config.format)
 
     old_threads = numba.get_num_threads()
     if threads is not None:
@@ -264,7 +271,7 @@ def count_corpus(
             )
         numba.set_num_threads(threads)
     try:
-        counter, stats = _run(shards, config, progress, t0)
+        counter, stats, skipped = _run(shards, config, progress, t0)
         used_threads = numba.get_num_threads()
     finally:
         numba.set_num_threads(old_threads)
@@ -296,43 +303,93 @@ def count_corpus(
         started=started,
         threads=used_threads,
         final=final,
+        skipped=skipped,
     )
+
+
+MAX_LISTED_SKIPS = 1000
+
+
+@dataclass
+class Skipped:
+    """Input skipped under ``--on-error skip``: bad rows and shards that could not be read.
+
+    ``items`` lists the first :data:`MAX_LISTED_SKIPS` of them (``path``, ``row`` or ``None``,
+    ``error``); ``rows`` and ``shards`` count all.
+    """
+
+    rows: int = 0
+    shards: int = 0
+    items: list[dict] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.rows or self.shards)
+
+    def row(self, path: str, row: int, message: str) -> None:
+        self.rows += 1
+        self._list(path, row, message)
+
+    def shard(self, path: str, message: str) -> None:
+        self.shards += 1
+        self._list(path, None, message)
+
+    def _list(self, path: str, row: int | None, message: str) -> None:
+        if len(self.items) < MAX_LISTED_SKIPS:
+            self.items.append({"path": path, "row": row, "error": message})
+
+    def to_dict(self) -> dict:
+        return {"rows": self.rows, "shards": self.shards, "items": self.items}
 
 
 def _run(shards: list[Shard], config: CountConfig, progress, t0: float):
     counter = _Counter(config)
     params = counter.params
-    kind = "ids" if config.tokenizer == "ids" else "text"
-    total_docs = 0
+    tokenizer = HFTokenizer(config.hf_path) if config.hf_path else config.tokenizer
+    skipped = Skipped()
+    request = ReadRequest(
+        column=config.column,
+        kind="ids" if config.tokenizer == "ids" else "text",
+        batch_rows=config.batch_rows,
+        block_bytes=config.chunk_bytes,
+        txt_documents=config.txt_documents,
+        bad_row=skipped.row if config.on_error == "skip" else None,
+    )
+    total_docs = None
     if progress is not None:
-        total_docs = sum(reader_for(s).num_rows(s.path) or 0 for s in shards)
+        counts = [reader_for(s).num_rows(s) for s in shards]
+        total_docs = None if None in counts else sum(counts)
     stats = []
+
+    def add(chunk, st: ShardStats, i: int) -> None:
+        counter.add(chunk)
+        st.documents += chunk.closed
+        st.tokens += int(chunk.doc[-1])
+        st.invalid_utf8 += chunk.invalid_utf8
+        if progress is not None:
+            elapsed = time.perf_counter() - t0
+            progress(
+                Progress(i, len(shards), counter.documents, counter.tokens, total_docs, elapsed)
+            )
+
     for i, shard in enumerate(shards):
         st = ShardStats(shard.path, shard.format, shard.size)
         stats.append(st)
-        reader = reader_for(shard)
-        stream = StreamTokenizer(config.tokenizer, params, config.chunk_bytes)
-        for column in reader.iter_batches(shard.path, config.column, kind, config.batch_rows):
-            st.null_documents += column.nulls
-            for chunk in stream.feed(column.values, column.offsets, column.open_tail):
-                counter.add(chunk)
-                st.documents += chunk.closed
-                st.tokens += int(chunk.doc[-1])
-                st.invalid_utf8 += chunk.invalid_utf8
-                if progress is not None:
-                    progress(
-                        Progress(
-                            i,
-                            len(shards),
-                            counter.documents,
-                            counter.tokens,
-                            total_docs,
-                            time.perf_counter() - t0,
-                        )
-                    )
-        if stream.pending:
-            raise InputError(f"{shard.path}: the last document is cut off (reader error)")
-    return counter, stats
+        stream = StreamTokenizer(tokenizer, params, config.chunk_bytes)
+        try:
+            for column in reader_for(shard).iter_batches(shard, request):
+                st.null_documents += column.nulls
+                for chunk in stream.feed(column.values, column.offsets, column.open_tail):
+                    add(chunk, st, i)
+            if stream.pending:
+                raise InputError(f"{shard.path}: the last document is cut off (reader error)")
+        except InputError as e:
+            if config.on_error != "skip":
+                raise
+            skipped.shard(shard.path, str(e))
+            st.error = str(e)
+            for chunk in stream.finish():
+                add(chunk, st, i)
+    return counter, stats, skipped
 
 
 # --------------------------------------------------------------------------- outputs
@@ -386,8 +443,11 @@ def summary_dict(result: CountResult) -> dict:
             "empty_documents": result.empty_documents,
             "null_documents": result.null_documents,
             "invalid_utf8": result.invalid_utf8,
+            "skipped_rows": result.skipped.rows,
+            "skipped_shards": result.skipped.shards,
             "per_n": per_n,
         },
+        "skipped": result.skipped.to_dict(),
         "outputs": {"curve": CURVE_FILE, "summary": SUMMARY_FILE, "sketches": SKETCH_FILE},
         "versions": _versions(),
         "run": {

@@ -6,6 +6,7 @@ values of its document ``d``. Token values are defined in :mod:`seqcount.kernels
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from functools import lru_cache
 import numpy as np
 
 from . import kernels
+from .errors import ConfigError
 from .hashing import HashParams
 
 WORD_PATTERN = r"\w+|[^\w\s]"
@@ -102,12 +104,63 @@ def ids_chunk(values: np.ndarray, offsets: np.ndarray, params: HashParams) -> To
     return TokenChunk(tokens, offsets - lo, 0)
 
 
-def _chunk(kind: str, values: np.ndarray, offsets: np.ndarray, params: HashParams) -> TokenChunk:
+class HFTokenizer:
+    """A Hugging Face ``tokenizers`` tokenizer.json, batch-encoding documents to token ids.
+
+    Special tokens are not added: only the text's own tokens are counted.
+
+    Raises:
+        ConfigError: ``tokenizers`` is not installed, or the file cannot be loaded.
+    """
+
+    def __init__(self, path: str):
+        try:
+            from tokenizers import Tokenizer
+        except ImportError:
+            raise ConfigError(
+                "--tokenizer hf:PATH needs the tokenizers package: pip install 'seqcount[hf]'"
+            ) from None
+        if not os.path.isfile(path):
+            raise ConfigError(f"{path}: no such tokenizer file (--tokenizer hf:PATH)")
+        try:
+            self.tokenizer = Tokenizer.from_file(path)
+        except Exception as e:  # tokenizers raises plain Exception on bad files
+            msg = " ".join(str(e).split())[:200]
+            raise ConfigError(f"{path}: not a loadable tokenizer.json ({msg})") from None
+        self.path = path
+
+    def chunk(self, data: np.ndarray, offsets: np.ndarray, params: HashParams) -> TokenChunk:
+        """Token values of the documents ``data[offsets[d]:offsets[d+1]]``."""
+        texts, invalid = [], 0
+        raw = data.tobytes() if offsets[-1] - offsets[0] else b""
+        base = int(offsets[0])
+        for d in range(offsets.shape[0] - 1):
+            b = raw[int(offsets[d]) - base : int(offsets[d + 1]) - base]
+            try:
+                texts.append(b.decode("utf-8"))
+            except UnicodeDecodeError:
+                t = b.decode("utf-8", "replace")
+                invalid += t.count("\ufffd") - b.count(b"\xef\xbf\xbd")
+                texts.append(t)
+        encodings = self.tokenizer.encode_batch(texts, add_special_tokens=False)
+        ids = [e.ids for e in encodings]
+        doc = np.zeros(len(ids) + 1, dtype=np.int64)
+        np.cumsum([len(x) for x in ids], out=doc[1:])
+        flat = np.fromiter((i for x in ids for i in x), dtype=np.uint64, count=int(doc[-1]))
+        tokens = kernels.id_values(flat, np.uint64(params.id_seed))
+        return TokenChunk(tokens, doc, invalid)
+
+
+def _chunk(kind, values: np.ndarray, offsets: np.ndarray, params: HashParams) -> TokenChunk:
+    """Token values of documents ``values[offsets[d]:offsets[d+1]]``; ``kind`` is a tokenizer
+    name or an :class:`HFTokenizer`."""
     if kind == "words":
         return words_chunk(values, offsets, params)
     if kind == "bytes":
         return bytes_chunk(values, offsets)
-    return ids_chunk(values, offsets, params)
+    if kind == "ids":
+        return ids_chunk(values, offsets, params)
+    return kind.chunk(values, offsets, params)
 
 
 def iter_chunks(
@@ -138,7 +191,9 @@ class StreamTokenizer:
     without a safe cut (for ``words``: the longest word).
     """
 
-    def __init__(self, kind: str, params: HashParams, chunk_size: int):
+    def __init__(self, kind: str | HFTokenizer, params: HashParams, chunk_size: int):
+        if isinstance(kind, str) and kind.startswith("hf:"):
+            kind = HFTokenizer(kind[3:])
         self.kind = kind
         self.params = params
         self.chunk_size = max(1, int(chunk_size))
@@ -182,6 +237,15 @@ class StreamTokenizer:
         if open_tail and last >= first:
             yield from self._long(values[offsets[last] : offsets[last + 1]], closes=False)
 
+    def finish(self) -> Iterator[TokenChunk]:
+        """Close a document left open by a shard that ended early (after a read error)."""
+        if self._pending is not None:
+            pending, self._pending = self._pending, None
+            yield from self._long(pending, closes=True)
+        elif self._open:
+            empty = np.zeros(1, dtype=np.uint8 if self.kind != "ids" else np.uint64)
+            yield self._emit(empty, 0, 0, tail_open=False)
+
     def _emit(self, buf: np.ndarray, lo: int, hi: int, tail_open: bool) -> TokenChunk:
         chunk = _chunk(self.kind, buf, np.array([lo, hi], dtype=np.int64), self.params)
         chunk.head_continues = self._open
@@ -192,8 +256,13 @@ class StreamTokenizer:
     def _cut(self, buf: np.ndarray, lo: int, hi: int) -> int:
         """A safe cut in ``(lo, len(buf))``, as close to ``hi`` as allowed, or -1."""
         end = buf.shape[0]
-        if self.kind != "words":
+        if self.kind in ("bytes", "ids"):
             return min(hi, end - 1) if end - 1 > lo else -1
+        if self.kind != "words":
+            # hf: cut after a line break when there is one (subword merges rarely span lines)
+            nl = np.flatnonzero(buf[lo + 1 : hi] == 10)
+            if nl.shape[0]:
+                return lo + 2 + int(nl[-1])  # just after the line break, at most hi
         return int(kernels.words_cut(buf, lo, hi, end, word_classes()))
 
     def _long(self, buf: np.ndarray, closes: bool):

@@ -80,7 +80,7 @@ def test_missing_path(tmp_path):
 
 
 def test_empty_directory(tmp_path):
-    (tmp_path / "notes.txt").write_text("x")
+    (tmp_path / "notes.md").write_text("x")
     assert_one_line_error(run("count", tmp_path), "no input shards found")
 
 
