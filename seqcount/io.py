@@ -197,7 +197,7 @@ def ids_column(arr: pa.Array, path: str = "", column: str = "") -> Column:
 
 # --------------------------------------------------------------------------- Parquet
 
-_ARROW_ERRORS = (pa.ArrowException, OSError, ValueError, EOFError)
+_ARROW_ERRORS = (pa.ArrowException, OSError, ValueError, EOFError, MemoryError)
 
 
 def _short(e: BaseException) -> str:
@@ -215,10 +215,31 @@ def _check_schema(path: str, schema: pa.Schema, request: ReadRequest) -> int:
     return schema.get_field_index(column)
 
 
-def _converter(path: str, request: ReadRequest) -> Callable[[pa.Array], Column]:
+def _validate(arr: pa.Array, path: str, fmt: str) -> pa.Array:
+    """Check offsets and lengths of an array read from a file before numba kernels index it.
+
+    Arrow IPC readers do not validate batches; a corrupt file could otherwise point offsets
+    outside their buffers. Strings are checked as binary: invalid UTF-8 is not an error here
+    (the tokenizer replaces and counts it).
+    """
+    if pa.types.is_dictionary(arr.type):
+        arr = arr.dictionary_decode()
+    check = arr
+    if pa.types.is_string(arr.type):
+        check = arr.view(pa.binary())
+    elif pa.types.is_large_string(arr.type):
+        check = arr.view(pa.large_binary())
+    try:
+        check.validate(full=True)
+    except _ARROW_ERRORS as e:
+        raise InputError(f"{path}: corrupt {fmt} data ({_short(e)})") from None
+    return arr
+
+
+def _converter(path: str, request: ReadRequest, fmt: str) -> Callable[[pa.Array], Column]:
     if request.kind == "text":
-        return text_column
-    return lambda a: ids_column(a, path, request.column)
+        return lambda a: text_column(_validate(a, path, fmt))
+    return lambda a: ids_column(_validate(a, path, fmt), path, request.column)
 
 
 class ParquetReader:
@@ -241,7 +262,7 @@ class ParquetReader:
         path = shard.path
         pf = self._open(path)
         _check_schema(path, pf.schema_arrow, request)
-        convert = _converter(path, request)
+        convert = _converter(path, request, "Parquet")
         rows = 0
         try:
             batches = pf.iter_batches(
@@ -288,7 +309,7 @@ class ArrowReader:
         path = shard.path
         reader = self._open(path)
         index = _check_schema(path, reader.schema, request)
-        convert = _converter(path, request)
+        convert = _converter(path, request, "Arrow")
         if isinstance(reader, pa.ipc.RecordBatchFileReader):
             batches = (reader.get_batch(i) for i in range(reader.num_record_batches))
         else:

@@ -1,0 +1,209 @@
+"""Every input format gives the same curve for the same documents; streaming edge cases."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+
+import pyarrow as pa
+import pyarrow.feather as feather
+import pyarrow.parquet as pq
+import pytest
+from conftest import DATA
+
+from seqcount.config import CountConfig
+from seqcount.errors import InputError, SchemaError
+from seqcount.pipeline import count_corpus
+
+DOCS = [
+    "It is a truth universally acknowledged, that a single man",
+    "",
+    "naïve café — 猫は「かわいい」！ 🙂👍🏽 x_1 42",
+    "one two three one two three one two three",
+    "Ünïcödé\tand\u00a0spaces\u2028and more",
+    "a",
+]
+NS = (1, 2, 3, 5)
+
+
+def _zstd_bytes(data: bytes) -> bytes:
+    buf = pa.BufferOutputStream()
+    with pa.CompressedOutputStream(buf, "zstd") as f:
+        f.write(data)
+    return buf.getvalue().to_pybytes()
+
+
+def write_all_formats(root, docs, column="text"):
+    """The same documents as Parquet, Arrow file/stream, Feather, JSONL (.gz, .zst) and txt."""
+    table = pa.table({column: pa.array(docs, type=pa.string()), "id": list(range(len(docs)))})
+    out = {}
+    out["parquet"] = root / "c.parquet"
+    pq.write_table(table, out["parquet"], row_group_size=2)
+    out["arrow-file"] = root / "c.arrow"
+    with pa.ipc.new_file(out["arrow-file"], table.schema) as w:
+        for batch in table.to_batches(max_chunksize=3):
+            w.write_batch(batch)
+    out["arrow-stream"] = root / "c.ipc"
+    with pa.ipc.new_stream(out["arrow-stream"], table.schema) as w:
+        w.write_table(table, max_chunksize=2)
+    out["feather"] = root / "c.feather"
+    feather.write_feather(table, out["feather"], compression="zstd")
+    lines = "".join(json.dumps({"id": i, column: d}) + "\n" for i, d in enumerate(docs)).encode()
+    out["jsonl"] = root / "c.jsonl"
+    out["jsonl"].write_bytes(lines)
+    out["jsonl.gz"] = root / "c.jsonl.gz"
+    out["jsonl.gz"].write_bytes(gzip.compress(lines))
+    out["jsonl.zst"] = root / "c.jsonl.zst"
+    out["jsonl.zst"].write_bytes(_zstd_bytes(lines))
+    txt = root / "txt"
+    txt.mkdir()
+    for i, d in enumerate(docs):
+        (txt / f"{i:04d}.txt").write_text(d, encoding="utf-8")
+    out["txt"] = txt
+    if not any("\n" in d or "\r" in d for d in docs):
+        out["txt-lines"] = root / "lines.txt"
+        out["txt-lines"].write_bytes(("\n".join(docs) + "\n").encode())
+        out["txt-lines.gz"] = root / "lines.txt.gz"
+        out["txt-lines.gz"].write_bytes(gzip.compress(("\r\n".join(docs)).encode()))
+    return out
+
+
+def _curve(path, **kw):
+    cfg = dict(ns=NS, exact=True, checkpoints_per_decade=4)
+    cfg.update(kw)
+    if "lines" in str(path):
+        cfg["txt_documents"] = "lines"
+    r = count_corpus([str(path)], CountConfig(**cfg))
+    return r.rows, [h.reg.tobytes() for h in r.sketches.hll], r.documents
+
+
+@pytest.mark.parametrize("tokenizer", ["words", "bytes"])
+def test_every_format_gives_the_same_curve(tmp_path, tokenizer):
+    paths = write_all_formats(tmp_path, DOCS)
+    assert len(paths) == 10
+    expected = _curve(paths["parquet"], tokenizer=tokenizer)
+    assert expected[2] == len(DOCS)
+    for name, path in paths.items():
+        assert _curve(path, tokenizer=tokenizer) == expected, name
+
+
+def test_formats_agree_on_the_sample_with_small_pieces(tmp_path):
+    docs = pq.read_table(DATA / "austen" / "04-northangerabbey.parquet")["text"].to_pylist()
+    paths = write_all_formats(tmp_path, docs)
+    expected = _curve(paths["parquet"], ns=(1, 4, 16))
+    for name in ("arrow-file", "jsonl.zst", "txt"):
+        # small chunks: long documents and text files are streamed in pieces
+        got = _curve(paths[name], ns=(1, 4, 16), chunk_bytes=1000)
+        assert got == expected, name
+
+
+def test_ids_formats_agree(tmp_path):
+    ids = [[1, 2, 3, 1, 2], [], [2**64 - 1, 5, 2**64 - 1, 5], [-3, 7, -3, 7]]
+    as_u64 = [[x % 2**64 for x in d] for d in ids]
+    pq.write_table(pa.table({"ids": pa.array(as_u64, pa.list_(pa.uint64()))}), tmp_path / "a.pq")
+    with pa.ipc.new_file(
+        tmp_path / "a.arrow", pa.schema([("ids", pa.large_list(pa.uint64()))])
+    ) as w:
+        w.write_table(pa.table({"ids": pa.array(as_u64, pa.large_list(pa.uint64()))}))
+    (tmp_path / "a.jsonl").write_text("".join(json.dumps({"ids": d}) + "\n" for d in ids))
+    cfg = dict(tokenizer="ids", tokens_column="ids")
+    runs = [_curve(tmp_path / f, **cfg) for f in ("a.pq", "a.arrow", "a.jsonl")]
+    assert runs[0] == runs[1] == runs[2]
+
+
+def test_long_text_file_streamed_in_blocks(tmp_path):
+    text = ("Alpha beta, gamma! 猫 " * 5000 + "tail") * 3
+    f = tmp_path / "big.txt"
+    f.write_text(text, encoding="utf-8")
+    whole = count_corpus([str(f)], CountConfig(ns=(1, 2, 8), exact=True))
+    streamed = count_corpus([str(f)], CountConfig(ns=(1, 2, 8), exact=True, chunk_bytes=4096))
+    assert streamed.rows == whole.rows
+    assert whole.documents == 1
+    assert whole.tokens == len(re.findall(r"\w+|[^\w\s]", text))
+
+
+def test_text_lines_with_long_lines_and_crlf(tmp_path):
+    lines = ["short", "", "x " * 10000, "last line no newline"]
+    f = tmp_path / "l.txt"
+    f.write_bytes("\r\n".join(lines).encode())
+    cfg = dict(ns=(1, 2), exact=True, txt_documents="lines", tokenizer="bytes")
+    got = count_corpus([str(f)], CountConfig(chunk_bytes=1000, **cfg))
+    pq.write_table(pa.table({"text": lines}), tmp_path / "l.parquet")
+    ref = count_corpus([str(tmp_path / "l.parquet")], CountConfig(**cfg))
+    assert got.documents == 4
+    assert got.rows == ref.rows
+
+
+def test_jsonl_nulls_blank_lines_and_invalid_utf8(tmp_path):
+    f = tmp_path / "x.jsonl"
+    f.write_bytes(b'{"text": "a b"}\n\n{"text": null}\n{"text": "caf\xc3 \xff ok"}\n')
+    r = count_corpus([str(f)], CountConfig(ns=(1,), exact=True))
+    assert (r.documents, r.null_documents, r.invalid_utf8) == (3, 1, 2)
+    assert r.tokens == 2 + len(
+        re.findall(r"\w+|[^\w\s]", b"caf\xc3 \xff ok".decode("utf-8", "replace"))
+    )
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b'{"text": "ok"}\n{"text": oops}\n', "line 2: malformed JSON"),
+        (b'{"text": "ok"}\n[1, 2]\n', "line 2: expected a JSON object, got a list"),
+        (b'{"text": "ok"}\n{"text": 5}\n', "line 2: field 'text' is a number, expected a string"),
+        (b'{"text": "ok"}\n{"body": "x"}\n', "line 2: no field 'text'"),
+        (b'{"body": "x"}\n', "line 1: no field 'text' (fields: body)"),
+    ],
+)
+def test_jsonl_bad_rows_fail_or_skip(tmp_path, content, message):
+    f = tmp_path / "bad.jsonl"
+    f.write_bytes(content)
+    with pytest.raises(InputError, match=re.escape(message)) as e:
+        count_corpus([str(f)], CountConfig(ns=(1,)))
+    assert str(f) in str(e.value)
+    if "line 1" in message:  # a missing column is a schema error: the shard is skipped
+        assert isinstance(e.value, SchemaError)
+    r = count_corpus([str(f)], CountConfig(ns=(1,), on_error="skip"))
+    assert r.skipped
+    item = r.skipped.items[0]
+    assert item["path"] == str(f) and message.split(": ", 1)[1].split(" (")[0] in item["error"]
+
+
+def test_truncated_compressed_and_arrow_files(tmp_path):
+    lines = "".join(json.dumps({"text": f"doc {i} " * 50}) + "\n" for i in range(200)).encode()
+    gz = gzip.compress(lines)
+    zst = _zstd_bytes(lines)
+    table = pa.table({"text": [f"doc {i} " * 50 for i in range(200)]})
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_file(sink, table.schema) as w:
+        w.write_table(table, max_chunksize=20)
+    arrow = sink.getvalue().to_pybytes()
+    for name, data in (("t.jsonl.gz", gz), ("t.jsonl.zst", zst), ("t.arrow", arrow)):
+        f = tmp_path / name
+        f.write_bytes(data[: len(data) // 2])
+        with pytest.raises(InputError) as e:
+            count_corpus([str(f)], CountConfig(ns=(1,)))
+        assert str(e.value).startswith(str(f)), e.value
+        r = count_corpus([str(f)], CountConfig(ns=(1,), on_error="skip"))
+        assert r.skipped.shards == 1
+        assert r.shards[0].error
+
+
+def test_mixed_directory_and_unknown_files(tmp_path):
+    paths = write_all_formats(tmp_path, DOCS[:2])
+    (tmp_path / "notes.md").write_text("not a shard")
+    (tmp_path / "data.csv").write_text("text\nx\n")
+    r = count_corpus([str(tmp_path)], CountConfig(ns=(1,)))
+    assert sorted(r.ignored) == [str(tmp_path / "data.csv"), str(tmp_path / "notes.md")]
+    assert len(r.shards) == len(paths) - 1 + 2  # the txt directory holds two files
+
+
+def test_format_override_and_compressed_parquet_rejected(tmp_path):
+    f = tmp_path / "docs.data"
+    f.write_text(json.dumps({"text": "a b c"}) + "\n")
+    r = count_corpus([str(f)], CountConfig(ns=(1,), format="jsonl", exact=True))
+    assert r.tokens == 3
+    g = tmp_path / "x.parquet.gz"
+    g.write_bytes(b"whatever")
+    with pytest.raises(InputError, match="unknown file format"):
+        count_corpus([str(g)], CountConfig(ns=(1,)))

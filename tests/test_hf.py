@@ -1,0 +1,55 @@
+"""``--tokenizer hf:PATH``: counts in a Hugging Face tokenizer's own tokens."""
+
+from __future__ import annotations
+
+import pyarrow.parquet as pq
+import pytest
+from conftest import DATA
+
+from seqcount.config import CountConfig
+from seqcount.errors import ConfigError
+from seqcount.pipeline import count_corpus
+
+tokenizers = pytest.importorskip("tokenizers")
+
+SHARD = DATA / "austen" / "05-persuasion.parquet"
+
+
+@pytest.fixture(scope="module")
+def tokenizer_json(tmp_path_factory):
+    """A small byte-level BPE tokenizer trained offline on the sample corpus."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(vocab_size=2000, special_tokens=["<s>", "</s>"])
+    texts = pq.read_table(DATA / "austen" / "04-northangerabbey.parquet")["text"].to_pylist()
+    tok.train_from_iterator(texts, trainer=trainer)
+    path = tmp_path_factory.mktemp("tok") / "tokenizer.json"
+    tok.save(str(path))
+    return path
+
+
+def test_hf_counts_match_tokenizers_encode(tokenizer_json):
+    from tokenizers import Tokenizer
+
+    tok = Tokenizer.from_file(str(tokenizer_json))
+    texts = pq.read_table(SHARD)["text"].to_pylist()
+    ids = [tok.encode(t, add_special_tokens=False).ids for t in texts]
+    ns = (1, 2, 4)
+    r = count_corpus([str(SHARD)], CountConfig(ns=ns, tokenizer=f"hf:{tokenizer_json}", exact=True))
+    assert r.tokens == sum(len(x) for x in ids)
+    for n in ns:
+        distinct = {tuple(d[i : i + n]) for d in ids for i in range(len(d) - n + 1)}
+        windows = sum(max(0, len(d) - n + 1) for d in ids)
+        assert (r.final[n].unique_exact, r.final[n].windows) == (len(distinct), windows)
+
+
+def test_hf_errors(tmp_path):
+    with pytest.raises(ConfigError, match="no such tokenizer file"):
+        count_corpus([str(SHARD)], CountConfig(tokenizer=f"hf:{tmp_path / 'nope.json'}"))
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    with pytest.raises(ConfigError, match="not a loadable tokenizer.json"):
+        count_corpus([str(SHARD)], CountConfig(tokenizer=f"hf:{bad}"))
