@@ -401,7 +401,7 @@ class JsonlReader:
                 try:
                     line = f.readline()
                 except _ARROW_ERRORS as e:
-                    raise _stream_error(shard, f"after line {line_no}", e) from None
+                    raise _stream_error(shard, f"near line {line_no + 1}", e) from None
                 if not line:
                     break
                 line_no += 1
