@@ -154,6 +154,12 @@ def cli():
     help="Also count distinct window hashes exactly (column unique_exact); costs 16-32 bytes "
     "per distinct window per n.",
 )
+@click.option(
+    "--stride",
+    is_flag=True,
+    help="Count non-overlapping n-token chunks (windows starting every n tokens of a document, "
+    "the way training sequences are cut) instead of sliding windows.",
+)
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the window hash.")
 @click.option(
     "--threads",
@@ -202,6 +208,7 @@ def count(
     checkpoints_per_decade,
     out,
     exact,
+    stride,
     seed,
     threads,
     batch_rows,
@@ -246,6 +253,7 @@ def count(
             checkpoints_per_decade=checkpoints_per_decade,
             seed=seed,
             exact=exact,
+            stride=stride,
             batch_rows=batch_rows,
             format=fmt,
             txt_documents=txt_documents,

@@ -62,6 +62,8 @@ class CountConfig:
         txt_documents: ``file`` (one document per .txt file) or ``lines`` (one per line).
         on_error: ``fail`` (stop at the first bad input) or ``skip`` (skip bad rows and bad
             shards, count and list them).
+        stride: count non-overlapping n-token chunks (windows starting every n tokens of a
+            document, the way training sequences are cut) instead of sliding windows.
     """
 
     ns: tuple[int, ...] = DEFAULT_NS
@@ -77,6 +79,7 @@ class CountConfig:
     format: str | None = None
     txt_documents: str = "file"
     on_error: str = "fail"
+    stride: bool = False
 
     def __post_init__(self) -> None:
         ns = tuple(sorted(set(int(n) for n in self.ns)))
@@ -154,6 +157,7 @@ class CountConfig:
             "precision": self.precision,
             "seed": self.seed,
             "hash": "poly61-v1",
+            "stride": self.stride,
         }
 
     def to_dict(self) -> dict:
@@ -167,4 +171,5 @@ class CountConfig:
         return (
             f"seqcount:{o['hash']}:tok={o['tokenizer']}:col={o['column']}:p={o['precision']}"
             f":seed={o['seed']}:n={','.join(map(str, o['ns']))}"
+            + (":stride" if o["stride"] else "")
         )

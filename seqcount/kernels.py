@@ -331,38 +331,52 @@ def _window_hash(prefix, i, n, base_n, salt):
 
 
 @njit(inline="always", **_JIT)
-def _first_window(doc, d, d0, skip, n):
+def _first_window(doc, d, d0, skip, n, step, before):
     """Start of the first window of document ``d`` to count.
 
     The first ``skip`` tokens of document ``d0`` were carried over from an earlier piece of the
-    same document: windows lying entirely inside them are already counted.
+    same document: windows lying entirely inside them are already counted. With ``step > 1``
+    (non-overlapping chunks) windows start at document positions that are multiples of
+    ``step``; token ``doc[d0]`` is at position ``before`` of its document.
     """
+    start = doc[d]
     if d == d0 and skip > 0:
-        return doc[d] + max(0, skip - n + 1)
-    return doc[d]
+        start += max(0, skip - n + 1)
+    if step > 1:
+        pos = start - doc[d] + (before if d == d0 else 0)
+        r = pos % step
+        if r:
+            start += step - r
+    return start
 
 
 @njit(**_JIT)
-def window_hashes(prefix, doc, d0, d1, n, base_n, salt, skip=0):
-    """64-bit hashes of every ``n``-token window inside documents ``d0 .. d1-1``.
+def window_hashes(prefix, doc, d0, d1, n, base_n, salt, skip=0, step=1, before=0):
+    """64-bit hashes of the ``n``-token windows inside documents ``d0 .. d1-1``.
 
-    Windows never cross document boundaries; ``doc`` holds token offsets per document. See
-    :func:`_first_window` for ``skip``.
+    Windows never cross document boundaries; ``doc`` holds token offsets per document. Windows
+    start every ``step`` tokens (1: sliding windows; ``n``: non-overlapping chunks). See
+    :func:`_first_window` for ``skip`` and ``before``.
     """
     total = 0
     for d in range(d0, d1):
-        total += max(0, doc[d + 1] - n + 1 - _first_window(doc, d, d0, skip, n))
+        first = _first_window(doc, d, d0, skip, n, step, before)
+        last = doc[d + 1] - n  # last start
+        if last >= first:
+            total += (last - first) // step + 1
     out = np.empty(total, dtype=np.uint64)
     k = 0
     for d in range(d0, d1):
-        for i in range(_first_window(doc, d, d0, skip, n), doc[d + 1] - n + 1):
+        for i in range(_first_window(doc, d, d0, skip, n, step, before), doc[d + 1] - n + 1, step):
             out[k] = _window_hash(prefix, i, n, base_n, salt)
             k += 1
     return out
 
 
 @njit(parallel=True, nogil=True, cache=True)
-def hll_update_windows(prefix, doc, d0, d1, ns, bases, salts, p, regs, skip=0):
+def hll_update_windows(
+    prefix, doc, d0, d1, ns, bases, salts, p, regs, skip=0, stride=False, before=0
+):
     """Add every window of every size ``ns[j]`` in documents ``d0 .. d1-1`` to ``regs[j]``.
 
     One thread per window size; each writes only its own register row, so the result does not
@@ -374,8 +388,9 @@ def hll_update_windows(prefix, doc, d0, d1, ns, bases, salts, p, regs, skip=0):
         ns, bases, salts: int64 window sizes, uint64 ``B**n mod P`` and uint64 salts.
         p: int64 precision.
         regs: int8 array of shape ``(len(ns), 2**p)``, updated in place.
-        skip: tokens of document ``d0`` carried over from an earlier piece (see
-            :func:`_first_window`).
+        skip, before: tokens of document ``d0`` carried over from an earlier piece, and the
+            document position of its first token here (see :func:`_first_window`).
+        stride: count non-overlapping windows (every ``n`` tokens) instead of sliding ones.
     """
     for j in prange(ns.shape[0]):
         n = ns[j]
@@ -383,7 +398,9 @@ def hll_update_windows(prefix, doc, d0, d1, ns, bases, salts, p, regs, skip=0):
         salt = salts[j]
         reg = regs[j]
         for d in range(d0, d1):
-            for i in range(_first_window(doc, d, d0, skip, n), doc[d + 1] - n + 1):
+            step = n if stride else 1
+            first = _first_window(doc, d, d0, skip, n, step, before)
+            for i in range(first, doc[d + 1] - n + 1, step):
                 idx, rank = _hll_rank(_window_hash(prefix, i, n, base_n, salt), p)
                 if rank > reg[idx]:
                     reg[idx] = rank

@@ -152,11 +152,12 @@ class _Counter:
         ndocs = chunk.documents
         if ndocs == 0:
             return
-        tokens, doc, skip = chunk.tokens, chunk.doc, 0
+        tokens, doc, skip, before = chunk.tokens, chunk.doc, 0, 0
         prior = np.zeros(ndocs, dtype=np.int64)  # tokens of each document in earlier chunks
         if chunk.head_continues:
             prior[0] = self.open_len
             skip = self.carry.shape[0]
+            before = self.open_len - skip  # document position of the first carried token
             if skip:
                 tokens = np.concatenate([self.carry, tokens])
                 doc = doc + skip
@@ -171,7 +172,8 @@ class _Counter:
         while d0 < ndocs:
             d = int(np.searchsorted(new_ends[:closed], self.schedule.target - base, side="left"))
             d1 = max(min(d + 1, ndocs), d0 + 1)
-            self._update(prefix, doc, prior, lengths, d0, d1, skip if d0 == 0 else 0)
+            first = d0 == 0
+            self._update(prefix, doc, prior, lengths, d0, d1, skip if first else 0, before)
             self.tokens = base + int(new_ends[d1 - 1])
             self.documents += min(d1, closed) - min(d0, closed)
             if d1 <= closed and self.tokens >= self.schedule.target:
@@ -187,19 +189,25 @@ class _Counter:
             self.carry = self.carry[:0]
             self.open_len = 0
 
-    def _update(self, prefix, doc, prior, lengths, d0: int, d1: int, skip: int) -> None:
+    def _update(self, prefix, doc, prior, lengths, d0, d1, skip: int, before: int) -> None:
+        stride = self.config.stride
         kernels.hll_update_windows(
-            prefix, doc, d0, d1, self.ns, self.bases, self.salts, self.p, self.regs, skip
-        )
-        now, before = lengths[d0:d1], prior[d0:d1]
+            prefix, doc, d0, d1, self.ns, self.bases, self.salts, self.p, self.regs,
+            skip, stride, before,
+        )  # fmt: skip
+        now, then = lengths[d0:d1], prior[d0:d1]
         for j, n in enumerate(self.config.ns):
-            added = np.maximum(now - (n - 1), 0) - np.maximum(before - (n - 1), 0)
+            if stride:
+                added = now // n - then // n
+            else:
+                added = np.maximum(now - (n - 1), 0) - np.maximum(then - (n - 1), 0)
             self.windows[j] += int(added.sum())
         if self.exact is not None:
-            for j in range(len(self.ns)):
+            for j, n in enumerate(self.config.ns):
                 hashes = kernels.window_hashes(
-                    prefix, doc, d0, d1, self.ns[j], self.bases[j], self.salts[j], skip
-                )
+                    prefix, doc, d0, d1, self.ns[j], self.bases[j], self.salts[j],
+                    skip, n if stride else 1, before,
+                )  # fmt: skip
                 self.exact[j].update_batch(hashes)
 
     def _checkpoint(self) -> None:

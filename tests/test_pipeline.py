@@ -39,8 +39,11 @@ def _oracle_targets(per_decade: int, up_to: int) -> list[int]:
         k += 1
 
 
-def oracle_curve(docs: list[list], ns, per_decade: int):
-    """Rows (n, tokens, documents, windows, distinct) computed with Python sets of tuples."""
+def oracle_curve(docs: list[list], ns, per_decade: int, stride: bool = False):
+    """Rows (n, tokens, documents, windows, distinct) computed with Python sets of tuples.
+
+    With ``stride``, windows start every n tokens of a document (non-overlapping chunks).
+    """
     total = sum(len(d) for d in docs)
     tgts = _oracle_targets(per_decade, max(total, 1))
     points, running, ti = [], 0, 0
@@ -58,7 +61,7 @@ def oracle_curve(docs: list[list], ns, per_decade: int):
         for tokens, ndocs in points:
             seen, windows = set(), 0
             for d in docs[:ndocs]:
-                for i in range(len(d) - n + 1):
+                for i in range(0, len(d) - n + 1, n if stride else 1):
                     seen.add(tuple(d[i : i + n]))
                     windows += 1
             rows.append((n, tokens, ndocs, windows, len(seen)))
@@ -304,3 +307,23 @@ def test_long_documents_cut_into_pieces_count_the_same(tmp_path_factory, docs, c
     whole = count_corpus([str(path)], CountConfig(**cfg))
     assert all(a == b for a, b in zip(small.sketches.hll, whole.sketches.hll))
     assert small.invalid_utf8 == whole.invalid_utf8
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(st.lists(long_doc_st, max_size=8), st.sampled_from([3, 11, 1 << 20]))
+def test_stride_counts_non_overlapping_chunks(tmp_path_factory, docs, chunk):
+    docs = [d.encode() if isinstance(d, str) else d for d in docs]
+    path = write_parquet(tmp_path_factory.mktemp("c") / "c.parquet", docs, type=pa.binary())
+    ns = (1, 2, 3, 5)
+    cfg = CountConfig(
+        ns=ns, tokenizer="bytes", exact=True, stride=True, chunk_bytes=chunk,
+        checkpoints_per_decade=3,
+    )  # fmt: skip
+    r = count_corpus([str(path)], cfg)
+    assert _as_tuples(r) == oracle_curve([list(d or b"") for d in docs], ns, 3, stride=True)
+    assert [round(row.unique) for row in r.rows] == [row.unique_exact for row in r.rows]
