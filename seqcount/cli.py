@@ -279,5 +279,156 @@ def count(
         sys.exit(EXIT_SKIPPED)
 
 
+def _number(value: str | None, name: str) -> float | None:
+    """A positive number written as 7e10 or 70000000000."""
+    from .errors import ConfigError
+
+    if value is None:
+        return None
+    try:
+        v = float(value)
+    except ValueError:
+        raise ConfigError(f"{name}: {value!r} is not a number (e.g. 7e10)") from None
+    if not v > 0 or v != v or v == float("inf"):
+        raise ConfigError(f"{name} must be a positive number, got {value}")
+    return v
+
+
+@cli.command()
+@click.argument("out", metavar="OUT", type=click.Path())
+@click.option(
+    "--at", default=None, metavar="D,D,...", help="Corpus sizes (tokens) to extrapolate U_n to."
+)
+@click.option(
+    "--model-params",
+    default=None,
+    metavar="N",
+    help="A model size; adds its emergent-skills regime on this corpus.",
+)
+@click.option(
+    "--fit",
+    "loss_fit",
+    default="chinchilla",
+    show_default=True,
+    help="Loss fit behind the paper's bounds: chinchilla or epoch.",
+)
+@click.option(
+    "--fit-range",
+    default=None,
+    metavar="LO,HI",
+    help="Range of D (tokens) for the power-law fit  [default: the upper two decades].",
+)
+@click.option(
+    "--bloom-fpr",
+    type=float,
+    default=None,
+    help="False-positive rate: adds Bloom filter bits and hash count for the extrapolated U_n.",
+)
+@click.option("--exact", is_flag=True, help="Fit unique_exact (needs a count run with --exact).")
+@click.option("--c-lo", type=float, default=1.0, show_default=True, help="Constant of U_upper.")
+@click.option("--c-hi", type=float, default=1.0, show_default=True, help="Constant of U_lower.")
+@click.option("--no-plots", is_flag=True, help="Skip growth.png and slopes.png.")
+@click.option(
+    "--dest", default=None, type=click.Path(file_okay=False), help="Write here [default: OUT]."
+)
+def report(
+    out, at, model_params, loss_fit, fit_range, bloom_fpr, exact, c_lo, c_hi, no_plots, dest
+):
+    """Fit U_n(D) of a count run and set it against the paper's bounds.
+
+    Reads OUT/curve.csv and OUT/summary.json (written by 'seqcount count') and writes
+    report.md, report.html, report.json, growth.png and slopes.png: per n the exponent
+    gamma of U = c*D^gamma with its error, whether it lies in the paper's band, the
+    doubling factor 2^(1/gamma), a saturating alternative, and extrapolations.
+
+    \b
+    Examples:
+        seqcount report seqcount-out
+        seqcount report seqcount-out --at 1e9,1e12 --bloom-fpr 0.01 --model-params 7e10
+    """
+    from .report import _parse_floats, write_report
+
+    with _errors():
+        targets = _parse_floats(at, "--at")
+        rng = _parse_floats(fit_range, "--fit-range")
+        if fit_range is not None and (len(rng) != 2 or rng[0] >= rng[1]):
+            from .errors import ConfigError
+
+            raise ConfigError("--fit-range needs LO,HI with LO < HI, e.g. 1e4,1e6")
+        if bloom_fpr is not None and not 0 < bloom_fpr < 1:
+            from .errors import ConfigError
+
+            raise ConfigError(f"--bloom-fpr must be in (0, 1), got {bloom_fpr}")
+        rep = write_report(
+            out,
+            dest,
+            plots=not no_plots,
+            at=targets,
+            fit=loss_fit,
+            model_params=_number(model_params, "--model-params"),
+            d_range=tuple(rng) if rng else None,
+            bloom_fpr=bloom_fpr,
+            c_lo=c_lo,
+            c_hi=c_hi,
+            exact=exact,
+        )
+    lo, hi = rep["gamma_band"]
+    click.echo(f"paper's band: gamma in [{lo:.3f}, {hi:.3f}]; D* = {rep['d_star']:.3g} tokens")
+    click.echo(f"{'n':>5} {'gamma':>8} {'± err':>7} {'in band':>8} {'doubling':>9} {'model':>10}")
+    for f in rep["fits"]:
+        band = "yes" if f["in_band"] else ("overlaps" if f["band_overlap"] else "no")
+        click.echo(
+            f"{f['n']:>5} {f['gamma']:>8.4f} {f['gamma_err']:>7.4f} {band:>8} "
+            f"{f['doubling_factor']:>8.2f}x {f['preferred']:>10}"
+        )
+    click.echo("wrote " + ", ".join(rep["files"].values()))
+
+
+@cli.command()
+@click.option("--tokens", "-D", required=True, metavar="D", help="Corpus size in tokens.")
+@click.option("--model-params", default=None, metavar="N", help="Model size: adds its regime.")
+@click.option(
+    "--fit", "loss_fit", default="chinchilla", show_default=True, help="chinchilla or epoch."
+)
+@click.option("--c-lo", type=float, default=1.0, show_default=True, help="Constant of U_upper.")
+@click.option("--c-hi", type=float, default=1.0, show_default=True, help="Constant of U_lower.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def bounds(tokens, model_params, loss_fit, c_lo, c_hi, as_json):
+    """The paper's numbers for a corpus of D tokens, without a corpus.
+
+    Prints epsilon(D), U_lower, U_mid and U_upper, the exponent band, D*, and the
+    skills-doubling factors; with --model-params N also the emergent-skills regime.
+
+    \b
+    Examples:
+        seqcount bounds --tokens 1.4e12 --model-params 7e10
+        seqcount bounds --tokens 1e9 --fit epoch --json
+    """
+    import json as _json
+
+    from .bounds import bounds_summary
+
+    with _errors():
+        d = _number(tokens, "--tokens")
+        n = _number(model_params, "--model-params")
+        out = bounds_summary(d, fit=loss_fit, model_params=n, c_lo=c_lo, c_hi=c_hi)
+    if as_json:
+        click.echo(_json.dumps(out))
+        return
+    lo, hi = out["gamma_band"]
+    click.echo(f"loss fit         {out['fit']}")
+    click.echo(f"tokens D         {out['tokens']:.4g}")
+    click.echo(f"epsilon(D)       {out['epsilon']:.4g}")
+    click.echo(f"U_lower          {out['u_lower']:.4g}")
+    click.echo(f"U_mid            {out['u_mid']:.4g}")
+    click.echo(f"U_upper          {out['u_upper']:.4g}")
+    click.echo(f"gamma band       [{lo:.3f}, {hi:.3f}], mid {out['gamma_mid']:.3f}")
+    click.echo(f"D*               {out['d_star']:.4g}")
+    db = out["doubling_band"]
+    click.echo(f"doubling factor  {db[0]:.2f}x - {db[1]:.2f}x, mid {out['doubling_mid']:.2f}x")
+    if "regime" in out:
+        click.echo(f"regime (N={n:.3g})  {out['regime']}")
+
+
 def main() -> None:  # pragma: no cover - console entry point alias
     cli(prog_name="seqcount")

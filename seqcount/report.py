@@ -1,6 +1,14 @@
-"""Human-readable summaries of results (plain text here; plots live with the analysis)."""
+"""Human-readable results: the ``count`` table, and the analysis report (markdown, HTML, JSON,
+plots) of ``seqcount report``. matplotlib is imported only to draw."""
 
 from __future__ import annotations
+
+import json
+import math
+import os
+import re
+
+import numpy as np
 
 from .pipeline import CountResult
 
@@ -50,3 +58,461 @@ def count_table(result: CountResult) -> str:
         notes.append(f"{len(result.ignored)} file(s) of unknown format skipped: {shown}")
     lines += ["note: " + n for n in notes]
     return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- analysis report
+
+REPORT_FILES = ("report.md", "report.html", "report.json", "growth.png", "slopes.png")
+
+
+def _parse_floats(text: str | None, name: str) -> list[float]:
+    from .errors import ConfigError
+
+    if not text:
+        return []
+    out = []
+    for item in str(text).split(","):
+        try:
+            v = float(item.strip())
+        except ValueError:
+            raise ConfigError(f"{name}: {item.strip()!r} is not a number (e.g. 1e9,1e12)") from None
+        if not (v > 0 and math.isfinite(v)):
+            raise ConfigError(f"{name}: values must be positive, got {item.strip()}")
+        out.append(v)
+    return out
+
+
+def load_run(out_dir: str | os.PathLike) -> tuple[list, dict]:
+    """The curve rows and summary a ``count`` run wrote into ``out_dir``.
+
+    Raises:
+        FormatError: a file is missing or not seqcount's.
+    """
+    from .curve import read_curve
+    from .errors import FormatError
+
+    out_dir = os.fspath(out_dir)
+    curve = os.path.join(out_dir, "curve.csv")
+    summary = os.path.join(out_dir, "summary.json")
+    for f in (curve, summary):
+        if not os.path.isfile(f):
+            raise FormatError(f"{f}: missing; point 'report' at a directory written by 'count'")
+    try:
+        with open(summary, encoding="utf-8") as fh:
+            meta = json.load(fh)
+        meta["totals"]["tokens"]
+    except (OSError, ValueError, KeyError, TypeError):
+        raise FormatError(f"{summary}: not a seqcount summary") from None
+    rows = read_curve(curve)
+    if not rows:
+        raise FormatError(f"{curve}: the curve is empty")
+    return rows, meta
+
+
+def analyze(
+    rows: list,
+    summary: dict,
+    *,
+    at: list[float] | tuple = (),
+    fit: str = "chinchilla",
+    model_params: float | None = None,
+    d_range: tuple[float, float] | None = None,
+    bloom_fpr: float | None = None,
+    c_lo: float = 1.0,
+    c_hi: float = 1.0,
+    exact: bool = False,
+) -> dict:
+    """Fit every window size's growth curve and set it against the paper's bounds.
+
+    Args:
+        rows, summary: what ``count`` wrote (see :func:`load_run`).
+        at: corpus sizes (tokens) at which to extrapolate U_n.
+        fit: the loss fit behind the paper's bounds (see :mod:`seqcount.bounds`).
+        model_params: a model size N, for the emergent-skills regime.
+        d_range: ``(lo, hi)`` range of D to fit; default the upper two decades.
+        bloom_fpr: a false-positive rate; adds Bloom filter sizes for the extrapolated U_n.
+        c_lo, c_hi: the constants of the paper's learning-rate bounds (assumptions, default 1).
+        exact: fit ``unique_exact`` instead of the sketch estimates.
+
+    Returns:
+        The content of ``report.json`` (plain JSON types).
+    """
+    from . import bounds
+    from .curve import curve_points, fit_growth, local_slopes
+
+    tokens = int(summary["totals"]["tokens"])
+    if tokens <= 0:
+        from .errors import FormatError
+
+        raise FormatError("the corpus has no tokens: nothing to fit")
+    rel_err = 0.0 if exact else float(summary.get("standard_error", 0.0))
+    band = bounds.gamma_band(fit)
+    d_star = float(bounds.d_star(fit))
+    paper = bounds.bounds_summary(tokens, fit=fit, model_params=model_params, c_lo=c_lo, c_hi=c_hi)
+    fits, slopes, skipped = [], {}, []
+    for n in sorted({r.n for r in rows}):
+        d, u = curve_points(rows, n, exact=exact)
+        mid, sl = local_slopes(d, u)
+        slopes[n] = {"tokens": mid.tolist(), "slope": sl.tolist()}
+        try:
+            g = fit_growth(d, u, n, rel_err=rel_err, d_range=d_range)
+        except ValueError as e:
+            skipped.append({"n": n, "reason": str(e)})
+            continue
+        item = g.to_dict()
+        err2 = 2 * g.gamma_err
+        item.update(
+            in_band=bool(band[0] <= g.gamma <= band[1]),
+            band_overlap=bool(g.gamma + err2 >= band[0] and g.gamma - err2 <= band[1]),
+            doubling_factor=float(bounds.doubling_factor(g.gamma)),
+            doubling_interval=sorted(
+                float(bounds.doubling_factor(x)) for x in (g.gamma - err2, g.gamma + err2)
+            ),
+            u_corpus=float(u[-1]),
+        )
+        extra = []
+        for target in at:
+            lo, hi = g.interval(target)
+            e = {
+                "tokens": float(target),
+                "unique": float(g.predict(target)),
+                "low": float(lo),
+                "high": float(hi),
+            }
+            if bloom_fpr is not None:
+                e["bloom"] = bounds.bloom_filter(float(hi), bloom_fpr)
+            extra.append(e)
+        item["extrapolation"] = extra
+        if model_params is not None:
+            item["regime"] = bounds.regime(model_params, tokens, fit, u_measured=float(u[-1]))
+            item["regime_at"] = [
+                {"tokens": e["tokens"], **bounds.regime(model_params, e["tokens"], fit,
+                                                        u_measured=e["unique"])}
+                for e in extra
+            ]  # fmt: skip
+        fits.append(item)
+    return _jsonable(
+        {
+            "corpus": {
+                "tokens": tokens,
+                "documents": summary["totals"].get("documents"),
+                "shards": summary["totals"].get("shards"),
+                "options": summary.get("sketch_options", {}),
+                "standard_error": rel_err,
+                "counts": "exact" if exact else "sketch",
+            },
+            "loss_fit": fit if isinstance(fit, str) else getattr(fit, "name", str(fit)),
+            "gamma_band": list(band),
+            "d_star": d_star,
+            "corpus_over_d_star": tokens / d_star,
+            "paper": paper,
+            "model_params": model_params,
+            "bloom_fpr": bloom_fpr,
+            "fits": fits,
+            "not_fitted": skipped,
+            "slopes": {str(k): v for k, v in slopes.items()},
+        }
+    )
+
+
+def _jsonable(x):
+    if isinstance(x, dict):
+        return {str(k): _jsonable(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_jsonable(v) for v in x]
+    if isinstance(x, (np.floating, np.integer, np.bool_)):
+        return x.item()
+    if hasattr(x, "__dataclass_fields__"):
+        return _jsonable(dict(x.__dict__))
+    return x
+
+
+def _g(x: float, digits: int = 3) -> str:
+    """Compact number: 1.23e+09 style for large/small, plain otherwise."""
+    if x is None:
+        return "-"
+    x = float(x)
+    if x == 0:
+        return "0"
+    if not math.isfinite(x):
+        return "inf"
+    if 1e-3 <= abs(x) < 1e6:
+        return f"{x:,.{digits}g}" if abs(x) < 1000 else f"{x:,.0f}"
+    return f"{x:.{digits}g}"
+
+
+def report_markdown(rep: dict, images: bool = True) -> str:
+    """``report.md``: the numbers of :func:`analyze` as tables and short verdicts."""
+    c = rep["corpus"]
+    lo, hi = rep["gamma_band"]
+    p = rep["paper"]
+    where = "below" if rep["corpus_over_d_star"] < 1 else "above"
+    lines = [
+        "# seqcount report",
+        "",
+        f"Corpus: {c['tokens']:,} tokens, {c['documents']:,} documents, {c['shards']} shard(s); "
+        f"tokenizer `{c['options'].get('tokenizer')}`"
+        f"{', non-overlapping chunks (--stride)' if c['options'].get('stride') else ''}; "
+        f"counts from the {c['counts']} "
+        f"(relative standard error {100 * c['standard_error']:.2f}%).",
+        "",
+        f"Paper's band ({rep['loss_fit']} loss fit): U(D) grows as D^γ with γ in "
+        f"[{lo:.3f}, {hi:.3f}] (midpoint {p['gamma_mid']:.3f}); doubling the distinct sequences "
+        f"takes {p['doubling_band'][0]:.2f}x to {p['doubling_band'][1]:.2f}x more data. The "
+        f"band's constants are meaningful only above D* = {_g(rep['d_star'])} tokens; this corpus "
+        f"is {where} it ({_g(rep['corpus_over_d_star'])} x D*)"
+        + (", so compare exponents, not absolute counts." if where == "below" else "."),
+        "",
+        f"At D = {_g(c['tokens'])}: U_lower = {_g(p['u_lower'])}, U_mid = {_g(p['u_mid'])}, "
+        f"U_upper = {_g(p['u_upper'])}.",
+        "",
+        "## Fitted growth exponents",
+        "",
+        "| n | γ ± error | in band | doubling factor | U at corpus | fit range (D) | points "
+        "| preferred model |",
+        "|---:|---|:---:|---:|---:|---|---:|---|",
+    ]
+    for f in rep["fits"]:
+        verdict = "yes" if f["in_band"] else ("overlaps" if f["band_overlap"] else "no")
+        model = f["preferred"]
+        if f.get("cutoff_d"):
+            model += f" (cut-off D={_g(f['cutoff_d'])}, γ={f['cutoff_gamma']:.3f})"
+        lines.append(
+            f"| {f['n']} | {f['gamma']:.4f} ± {f['gamma_err']:.4f} | {verdict} "
+            f"| {f['doubling_factor']:.2f}x | {_g(f['u_corpus'])} "
+            f"| {_g(f['d_lo'])} – {_g(f['d_hi'])} | {f['points']} | {model} |"
+        )
+    for s in rep["not_fitted"]:
+        lines.append(f"| {s['n']} | not fitted: {s['reason']} | | | | | | |")
+    lines += [
+        "",
+        "γ error: least-squares standard error combined with the sketch error "
+        "(√2·σ/ln(D_hi/D_lo)); *in band*: γ inside the paper's band; *overlaps*: γ ± 2 errors "
+        "reaches it. *doubling factor*: 2^(1/γ), the growth in data that doubles U_n. "
+        "*preferred model*: power law, or a power law with an exponential cut-off when its "
+        "AIC is lower by more than 2 (the curve is saturating).",
+    ]
+    if any(f["extrapolation"] for f in rep["fits"]):
+        lines += ["", "## Extrapolated U_n (95% interval from γ ± 1.96 errors)", ""]
+        bloom = rep["bloom_fpr"] is not None
+        head = "| n | tokens | U_n | interval |" + (
+            f" Bloom filter at FPR {rep['bloom_fpr']:g} (for the interval's top) |" if bloom else ""
+        )
+        lines += [head, "|---:|---:|---:|---|" + ("---|" if bloom else "")]
+        for f in rep["fits"]:
+            for e in f["extrapolation"]:
+                row = (
+                    f"| {f['n']} | {_g(e['tokens'])} | {_g(e['unique'])} "
+                    f"| {_g(e['low'])} – {_g(e['high'])} |"
+                )
+                if bloom:
+                    b = e["bloom"]
+                    mib = _g(b["bytes"] / 2**20)
+                    row += f" {_g(b['bits'])} bits ({mib} MiB), {b['hashes']} hashes |"
+                lines.append(row)
+        lines += [
+            "",
+            "Extrapolation assumes the power law holds beyond the corpus; for curves whose "
+            "preferred model is the cut-off, it is an upper estimate.",
+        ]
+    if rep["model_params"] is not None:
+        lines += [
+            "",
+            f"## Emergent-skills regime for N = {_g(rep['model_params'])} parameters",
+            "",
+            "| n | D | paper's band says | measured U says |",
+            "|---:|---:|---|---|",
+        ]
+        for f in rep["fits"]:
+            pts = [(c["tokens"], f["regime"])] + [(r["tokens"], r) for r in f["regime_at"]]
+            for d, r in pts:
+                lines.append(
+                    f"| {f['n']} | {_g(d)} | {r.get('band', '-')} | {r.get('measured', '-')} |"
+                )
+        lines += [
+            "",
+            "*emergent*: N is below the distinct sequences, so scaling N can still uncover "
+            "skills; *saturated*: N is above them, so more diverse data is needed; "
+            "*undetermined*: inside the band.",
+        ]
+    if images:
+        lines += ["", "## Plots", "", "![growth](growth.png)", "", "![slopes](slopes.png)"]
+    return "\n".join(lines) + "\n"
+
+
+def plot_growth(rows: list, rep: dict, path: str, exact: bool = False) -> None:
+    """``growth.png``: log-log U_n(D) for every n, with the paper's band overlaid."""
+    plt = _pyplot()
+    from . import bounds
+    from .curve import curve_points
+
+    fig, ax = plt.subplots(figsize=(9, 6), dpi=110)
+    dmax = max([rep["corpus"]["tokens"]] + [e["tokens"] for f in rep["fits"]
+                                             for e in f["extrapolation"]])  # fmt: skip
+    ns = sorted({r.n for r in rows})
+    cmap = plt.get_cmap("viridis")
+    dmin = None
+    for i, n in enumerate(ns):
+        d, u = curve_points(rows, n, exact=exact)
+        if d.shape[0] == 0:
+            continue
+        dmin = d.min() if dmin is None else min(dmin, d.min())
+        ax.loglog(d, u, "o-", ms=3, lw=1.4, color=cmap(i / max(1, len(ns) - 1)), label=f"n = {n}")
+    dmin = dmin or 1.0
+    grid = np.logspace(np.log10(dmin), np.log10(dmax), 200)
+    fit = rep["loss_fit"]
+    lo, mid, hi = bounds.u_lower(grid, fit), bounds.u_mid(grid, fit), bounds.u_upper(grid, fit)
+    ax.fill_between(grid, np.minimum(lo, hi), np.maximum(lo, hi), color="tab:orange", alpha=0.15,
+                    label=f"paper's band ({fit})")  # fmt: skip
+    g_lo, g_hi = rep["gamma_band"]
+    ax.loglog(grid, lo, "--", color="tab:orange", lw=1, label=f"U_lower ∝ D^{g_lo:.2f}")
+    ax.loglog(grid, mid, "-", color="tab:red", lw=1, label="U_mid")
+    ax.loglog(grid, hi, ":", color="tab:orange", lw=1.3, label=f"U_upper ∝ D^{g_hi:.2f}")
+    ax.loglog(grid, grid, color="0.5", lw=0.8, label="U = D (every window new)")
+    d_star = rep["d_star"]
+    if dmin < d_star:
+        ax.axvspan(dmin, min(d_star, dmax), color="0.85", alpha=0.5, zorder=0,
+                   label=f"D < D* = {d_star:.3g}: band not meaningful")  # fmt: skip
+    for f in rep["fits"]:
+        for e in f["extrapolation"]:
+            ax.errorbar([e["tokens"]], [e["unique"]], yerr=[[e["unique"] - e["low"]],
+                        [e["high"] - e["unique"]]], fmt="x", color="k", ms=5, lw=0.8)  # fmt: skip
+    ax.set_xlabel("tokens read, D")
+    ax.set_ylabel("distinct n-token sequences, U_n(D)")
+    ax.set_title("Growth of distinct sequences vs the bounds of 'Scaling Efficient LLMs'")
+    ax.set_ylim(bottom=0.5, top=max(dmax, 10) * 10)
+    ax.grid(True, which="major", alpha=0.3)
+    ax.legend(fontsize=8, loc="upper left", ncol=2)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def plot_slopes(rep: dict, path: str) -> None:
+    """``slopes.png``: local slope d log U / d log D per n, with the paper's band shaded."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(9, 5), dpi=110)
+    lo, hi = rep["gamma_band"]
+    ax.axhspan(lo, hi, color="tab:orange", alpha=0.18, label=f"paper's band [{lo:.2f}, {hi:.2f}]")
+    ax.axhline(rep["paper"]["gamma_mid"], color="tab:red", lw=0.8, ls="--", label="midpoint")
+    keys = sorted(rep["slopes"], key=int)
+    cmap = plt.get_cmap("viridis")
+    for i, k in enumerate(keys):
+        s = rep["slopes"][k]
+        if s["tokens"]:
+            ax.semilogx(s["tokens"], s["slope"], "o-", ms=3, lw=1.2,
+                        color=cmap(i / max(1, len(keys) - 1)), label=f"n = {k}")  # fmt: skip
+    ax.set_ylim(-0.05, 1.1)
+    ax.set_xlabel("tokens read, D")
+    ax.set_ylabel("local slope  d log U / d log D")
+    ax.set_title("Local growth exponent of distinct n-token sequences")
+    ax.grid(True, which="major", alpha=0.3)
+    ax.legend(fontsize=8, loc="lower left", ncol=2)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def _pyplot():
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        from .errors import ConfigError
+
+        raise ConfigError(
+            "plots need matplotlib: pip install 'seqcount[plot]' (or use --no-plots)"
+        ) from None
+    return plt
+
+
+def report_html(markdown: str, images: dict[str, bytes]) -> str:
+    """A self-contained HTML page of the markdown report (tables, paragraphs, inline PNGs)."""
+    import base64
+    import html
+
+    out = [
+        "<!doctype html><html><head><meta charset='utf-8'><title>seqcount report</title>",
+        "<style>body{font-family:sans-serif;max-width:1000px;margin:2em auto;line-height:1.45}"
+        "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:3px 8px;"
+        "text-align:right}th{background:#f3f3f3}img{max-width:100%}code{background:#f3f3f3}</style>",
+        "</head><body>",
+    ]
+    table: list[list[str]] = []
+
+    def inline(t: str) -> str:
+        t = html.escape(t)
+        t = re.sub(r"`([^`]+)`", r"<code>\1</code>", t)
+        return re.sub(r"\*([^*]+)\*", r"<em>\1</em>", t)
+
+    def flush() -> None:
+        if table:
+            out.append("<table>")
+            for i, cells in enumerate(table):
+                tag = "th" if i == 0 else "td"
+                out.append("<tr>" + "".join(f"<{tag}>{inline(c)}</{tag}>" for c in cells) + "</tr>")
+            out.append("</table>")
+            table.clear()
+
+    for line in markdown.splitlines():
+        if line.startswith("|"):
+            cells = [c.strip() for c in line.strip().strip("|").split("|")]
+            if not all(set(c) <= set("-:") for c in cells):
+                table.append(cells)
+            continue
+        flush()
+        m = re.match(r"!\[(.*)\]\((.*)\)", line)
+        if m and m.group(2) in images:
+            data = base64.b64encode(images[m.group(2)]).decode()
+            out.append(f"<p><img alt='{m.group(1)}' src='data:image/png;base64,{data}'></p>")
+        elif line.startswith("## "):
+            out.append(f"<h2>{inline(line[3:])}</h2>")
+        elif line.startswith("# "):
+            out.append(f"<h1>{inline(line[2:])}</h1>")
+        elif line.strip():
+            out.append(f"<p>{inline(line)}</p>")
+    flush()
+    out.append("</body></html>")
+    return "\n".join(out) + "\n"
+
+
+def write_report(
+    out_dir: str | os.PathLike, dest: str | os.PathLike | None = None, plots: bool = True, **kw
+) -> dict:
+    """Analyse a ``count`` output directory and write the report files into ``dest``.
+
+    Writes ``report.json``, ``report.md``, ``report.html`` and (with ``plots``) ``growth.png``
+    and ``slopes.png``. ``kw`` goes to :func:`analyze`.
+
+    Returns:
+        The report (the content of ``report.json``), with ``files`` listing what was written.
+    """
+    from .sketch import atomic_write
+
+    rows, summary = load_run(out_dir)
+    rep = analyze(rows, summary, **kw)
+    dest = os.fspath(dest or out_dir)
+    os.makedirs(dest, exist_ok=True)
+    files = {}
+    images = {}
+    if plots:
+        files["growth"] = os.path.join(dest, "growth.png")
+        plot_growth(rows, rep, files["growth"], exact=kw.get("exact", False))
+        files["slopes"] = os.path.join(dest, "slopes.png")
+        plot_slopes(rep, files["slopes"])
+        for key in ("growth", "slopes"):
+            with open(files[key], "rb") as fh:
+                images[os.path.basename(files[key])] = fh.read()
+    md = report_markdown(rep, images=plots)
+    for name, text in (
+        ("report.md", md),
+        ("report.html", report_html(md, images)),
+        ("report.json", json.dumps(rep, indent=2) + "\n"),
+    ):
+        path = os.path.join(dest, name)
+        atomic_write(path, lambda f, t=text: f.write(t.encode("utf-8")))
+        files[name.split(".")[1] if name != "report.md" else "markdown"] = path
+    rep["files"] = files
+    return rep
