@@ -42,6 +42,8 @@ def extract(md: str) -> str:
 
 
 def main() -> None:
+    if sys.argv[1:]:
+        sys.exit(f"usage: python -m benchmarks.update_readme (no arguments; see {__file__})")
     md = (ROOT / "benchmarks" / "results" / "count.md").read_text()
     readme_path = ROOT / "README.md"
     readme = readme_path.read_text()

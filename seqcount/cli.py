@@ -76,6 +76,7 @@ class _ProgressBar:
 
     def close(self) -> None:
         if self.bar is not None:
+            self.bar.update(self.bar.length - self.bar.pos)
             self.bar.__exit__(None, None, None)
 
 
@@ -238,7 +239,7 @@ def count(
     Exit status: 0 success; 1 failed (one-line error); 2 usage error;
     3 finished, but input was skipped (--on-error skip).
     """
-    from .pipeline import count_corpus, write_outputs
+    from .pipeline import check_output_dir, count_corpus, write_outputs
     from .report import count_table
 
     with _errors():
@@ -259,9 +260,10 @@ def count(
             txt_documents=txt_documents,
             on_error=on_error,
         )
+        check_output_dir(out)  # fail now, not after hours of counting
         bar = _ProgressBar() if not quiet and sys.stderr.isatty() else None
         try:
-            result = count_corpus(paths, config, progress=bar, threads=threads)
+            result = count_corpus(paths, config, progress=bar, threads=threads, exclude=[out])
         finally:
             if bar is not None:
                 bar.close()

@@ -87,7 +87,8 @@ class ReadRequest:
     Attributes:
         column: the column (or JSON field) holding documents.
         kind: ``text`` (strings) or ``ids`` (lists of integers).
-        batch_rows: documents per batch.
+        batch_rows: documents per batch, at most.
+        batch_bytes: text (or id) bytes per batch, about (a batch holds at least one document).
         block_bytes: bytes per batch when streaming one long text (``txt``).
         txt_documents: ``file`` (one document per .txt file) or ``lines`` (one per line).
         bad_row: called as ``bad_row(path, row, message)`` for a bad row of a row-oriented
@@ -98,6 +99,7 @@ class ReadRequest:
     column: str = "text"
     kind: str = "text"
     batch_rows: int = 1024
+    batch_bytes: int = 32 << 20
     block_bytes: int = 4 << 20
     txt_documents: str = "file"
     bad_row: Callable[[str, int, str], None] | None = field(default=None, repr=False)
@@ -129,6 +131,8 @@ class ShardReader(Protocol):
 def _check_type(path: str, column: str, typ: pa.DataType, kind: str) -> None:
     if pa.types.is_dictionary(typ):
         typ = typ.value_type
+    if pa.types.is_null(typ):  # an all-null column (e.g. written by pandas): empty documents
+        return
     if kind == "text":
         ok = (
             pa.types.is_string(typ)
@@ -153,10 +157,20 @@ def _check_type(path: str, column: str, typ: pa.DataType, kind: str) -> None:
         raise SchemaError(f"{path}: column {column!r} has type {typ}, expected {want}{hint}")
 
 
+def _is_view(typ: pa.DataType) -> bool:
+    return getattr(pa.types, "is_string_view", lambda t: False)(typ) or getattr(
+        pa.types, "is_binary_view", lambda t: False
+    )(typ)
+
+
 def text_column(arr: pa.Array) -> Column:
     """UTF-8 bytes and int64 offsets of a string or binary array (null rows become empty)."""
     if pa.types.is_dictionary(arr.type):
         arr = arr.dictionary_decode()
+    if pa.types.is_null(arr.type):
+        return Column(np.empty(0, np.uint8), np.zeros(len(arr) + 1, np.int64), len(arr))
+    if _is_view(arr.type):
+        arr = arr.cast(pa.large_binary())
     nulls = arr.null_count
     if nulls:
         fill = "" if pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type) else b""
@@ -180,6 +194,8 @@ def ids_column(arr: pa.Array, path: str = "", column: str = "") -> Column:
     """Token ids (as uint64) and int64 offsets of a list-of-integers array."""
     if pa.types.is_dictionary(arr.type):
         arr = arr.dictionary_decode()
+    if pa.types.is_null(arr.type):
+        return Column(np.empty(0, np.uint64), np.zeros(len(arr) + 1, np.int64), len(arr))
     nulls = arr.null_count
     if pa.types.is_fixed_size_list(arr.type):
         arr = arr.cast(pa.large_list(arr.type.value_type))
@@ -251,12 +267,28 @@ class ParquetReader:
         import pyarrow.parquet as pq
 
         try:
-            return pq.ParquetFile(path)
+            # no pre-buffering: pyarrow would otherwise read far ahead of the batch in hand
+            return pq.ParquetFile(path, pre_buffer=False, buffer_size=1 << 20)
         except _ARROW_ERRORS as e:
             raise InputError(f"{path}: not a readable Parquet file ({_short(e)})") from None
 
     def num_rows(self, shard: Shard) -> int | None:
         return self._open(shard.path).metadata.num_rows
+
+    @staticmethod
+    def _batch_rows(pf, request: ReadRequest) -> int:
+        """``batch_rows``, lowered so that a batch holds about ``batch_bytes`` of the column."""
+        md = pf.metadata
+        size = rows = 0
+        for g in range(md.num_row_groups):
+            rg = md.row_group(g)
+            rows += rg.num_rows
+            for c in range(rg.num_columns):
+                col = rg.column(c)
+                if col.path_in_schema.split(".")[0] == request.column:
+                    size += col.total_uncompressed_size
+        per_row = max(1, size // max(1, rows))
+        return int(max(1, min(request.batch_rows, request.batch_bytes // per_row)))
 
     def iter_batches(self, shard: Shard, request: ReadRequest) -> Iterator[Column]:
         path = shard.path
@@ -266,7 +298,9 @@ class ParquetReader:
         rows = 0
         try:
             batches = pf.iter_batches(
-                batch_size=request.batch_rows, columns=[request.column], use_threads=False
+                batch_size=self._batch_rows(pf, request),
+                columns=[request.column],
+                use_threads=False,
             )
             for batch in batches:
                 rows += batch.num_rows
@@ -318,8 +352,10 @@ class ArrowReader:
         try:
             for batch in batches:
                 col = batch.column(index)
-                for start in range(0, len(col), request.batch_rows):
-                    part = col.slice(start, request.batch_rows)
+                per_row = max(1, col.nbytes // max(1, len(col)))
+                step = int(max(1, min(request.batch_rows, request.batch_bytes // per_row)))
+                for start in range(0, len(col), step):
+                    part = col.slice(start, step)
                     rows += len(part)
                     yield convert(part)
         except _ARROW_ERRORS as e:
@@ -396,6 +432,7 @@ class JsonlReader:
         nulls = 0
         line_no = 0
         seen = False
+        held = 0  # bytes in docs
         with _open_stream(shard) as f:
             while True:
                 try:
@@ -437,6 +474,7 @@ class JsonlReader:
                         )
                         continue
                     docs.append(_utf8(value))
+                    held += len(docs[-1])
                 else:
                     if not isinstance(value, list) or not all(
                         type(x) is int and -(1 << 63) <= x < (1 << 64) for x in value
@@ -448,9 +486,10 @@ class JsonlReader:
                         )
                         continue
                     docs.append(value)
-                if len(docs) >= request.batch_rows:
+                    held += 8 * len(value)
+                if len(docs) >= request.batch_rows or held >= request.batch_bytes:
                     yield _text_batch(docs, nulls) if text else _ids_batch(docs, nulls)
-                    docs, nulls = [], 0
+                    docs, nulls, held = [], 0, 0
         if docs:
             yield _text_batch(docs, nulls) if text else _ids_batch(docs, nulls)
 
@@ -562,17 +601,23 @@ def _known() -> str:
 
 
 def discover(
-    paths: list[str] | tuple[str, ...], format: str | None = None
+    paths: list[str] | tuple[str, ...],
+    format: str | None = None,
+    exclude: list[str] | tuple[str, ...] = (),
 ) -> tuple[list[Shard], list[str]]:
     """Expand directories (recursively), files and globs into shards in sorted path order.
 
     Args:
-        paths: directories, files or globs.
-        format: read every file as this format instead of choosing by extension.
+        paths: directories, files or globs. Directories (also those a glob matches) are
+            searched recursively, following symbolic links (each directory once); hidden files
+            and directories are skipped.
+        format: read files named explicitly or matched by a glob as this format instead of
+            choosing by extension (files found inside directories still go by extension).
+        exclude: directories to leave out (the output directory of the run).
 
     Returns:
         (shards, ignored): readable shards sorted by path, and files found inside directories
-        or globs whose extension no reader knows (hidden files are not listed).
+        or globs whose extension no reader knows.
 
     Raises:
         InputError: a path does not exist, a named file has an unknown format, or nothing
@@ -582,14 +627,15 @@ def discover(
         raise InputError("no input paths given")
     found: dict[str, Shard] = {}
     ignored: set[str] = set()
+    skip_dirs = {os.path.realpath(d) for d in exclude}
+    walked: set[str] = set()
 
-    def add(path: str, explicit: bool) -> None:
-        kind = format_of(path, format)
+    def add(path: str, explicit: bool, forced: str | None) -> None:
+        kind = format_of(path, forced)
         if kind is None:
             if explicit:
                 raise InputError(f"{path}: unknown file format (known: {_known()})")
-            if not os.path.basename(path).startswith("."):
-                ignored.add(os.path.normpath(path))
+            ignored.add(os.path.normpath(path))
             return
         try:
             size = os.stat(path).st_size
@@ -598,22 +644,33 @@ def discover(
         norm = os.path.normpath(path)
         found[norm] = Shard(norm, size, *kind)
 
+    def walk(top: str) -> None:
+        for root, dirs, files in os.walk(top, followlinks=True):
+            real = os.path.realpath(root)
+            if real in walked or real in skip_dirs:
+                dirs[:] = []
+                continue
+            walked.add(real)
+            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+            for f in files:
+                if not f.startswith("."):
+                    add(os.path.join(root, f), explicit=False, forced=None)
+
     for raw in paths:
         p = str(raw)
         if os.path.isdir(p):
-            for root, dirs, files in os.walk(p):
-                dirs[:] = [d for d in dirs if not d.startswith(".")]
-                for f in files:
-                    if not f.startswith("."):
-                        add(os.path.join(root, f), explicit=False)
+            walk(p)
         elif os.path.isfile(p):
-            add(p, explicit=True)
+            add(p, explicit=True, forced=format)
         elif glob.has_magic(p):
-            matches = [m for m in glob.glob(p, recursive=True) if os.path.isfile(m)]
+            matches = sorted(glob.glob(p, recursive=True))
             if not matches:
                 raise InputError(f"{p}: no files match this pattern")
             for m in matches:
-                add(m, explicit=False)
+                if os.path.isdir(m):
+                    walk(m)
+                elif os.path.isfile(m) and not os.path.basename(m).startswith("."):
+                    add(m, explicit=False, forced=format)
         elif os.path.lexists(p):
             raise InputError(f"{p}: not a regular file or directory")
         else:

@@ -242,6 +242,7 @@ def count_corpus(
     *,
     progress: Callable[[Progress], None] | None = None,
     threads: int | None = None,
+    exclude: list[str] | tuple[str, ...] = (),
 ) -> CountResult:
     """Count distinct n-token windows of a corpus in one streaming pass.
 
@@ -251,6 +252,7 @@ def count_corpus(
         progress: called with a :class:`Progress` after every chunk of documents.
         threads: numba threads for the sketch updates (default: numba's setting). Results do
             not depend on it.
+        exclude: directories not to read (the run's output directory).
 
     Returns:
         The growth curve, final sketches and totals.
@@ -269,7 +271,7 @@ def count_corpus(
     paths = [os.fspath(p) for p in paths]
     started = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
     t0 = time.perf_counter()
-    shards, ignored = discover(paths, config.format)
+    shards, ignored = discover(paths, config.format, exclude)
 
     old_threads = numba.get_num_threads()
     if threads is not None:
@@ -466,6 +468,25 @@ def summary_dict(result: CountResult) -> dict:
             "exact_bytes": result.exact_bytes,
         },
     }
+
+
+def check_output_dir(out: str | os.PathLike) -> None:
+    """Create ``out`` if needed and check that files can be written in it.
+
+    Raises:
+        OutputError: it is a file, or cannot be created or written.
+    """
+    import tempfile
+
+    out = os.fspath(out)
+    if os.path.exists(out) and not os.path.isdir(out):
+        raise OutputError(f"{out}: exists and is not a directory")
+    try:
+        os.makedirs(out, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out):
+            pass
+    except OSError as e:
+        raise OutputError(f"{out}: cannot write output ({e.strerror or e})") from None
 
 
 def write_outputs(result: CountResult, out: str | os.PathLike) -> dict[str, str]:

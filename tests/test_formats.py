@@ -207,3 +207,63 @@ def test_format_override_and_compressed_parquet_rejected(tmp_path):
     g.write_bytes(b"whatever")
     with pytest.raises(InputError, match="unknown file format"):
         count_corpus([str(g)], CountConfig(ns=(1,)))
+
+
+def test_rerun_in_place_skips_own_output(tmp_path, monkeypatch):
+    """Counting '.' twice must not read the first run's seqcount-out/ as input."""
+    from click.testing import CliRunner
+
+    from seqcount.cli import cli
+
+    pq.write_table(pa.table({"text": DOCS}), tmp_path / "c.parquet")
+    monkeypatch.chdir(tmp_path)
+    for _ in range(2):
+        r = CliRunner().invoke(cli, ["count", ".", "-q"])
+        assert r.exit_code == 0, r.output
+    assert json.loads((tmp_path / "seqcount-out" / "summary.json").read_text())["totals"][
+        "shards"
+    ] == 1
+
+
+def test_symlinked_directories_and_globbed_directories_are_searched(tmp_path):
+    real = tmp_path / "real"
+    real.mkdir()
+    pq.write_table(pa.table({"text": ["a b"]}), real / "a.parquet")
+    top = tmp_path / "top"
+    top.mkdir()
+    pq.write_table(pa.table({"text": ["c"]}), top / "b.parquet")
+    (top / "link").symlink_to(real, target_is_directory=True)
+    (real / "loop").symlink_to(top, target_is_directory=True)  # a cycle is walked once
+    r = count_corpus([str(top)], CountConfig(ns=(1,)))
+    assert sorted(s.path for s in r.shards) == [str(top / "b.parquet"), str(top / "link" / "a.parquet")]
+    g = count_corpus([str(tmp_path / "re*")], CountConfig(ns=(1,)))
+    assert [s.path for s in g.shards][0] == str(real / "a.parquet")
+
+
+@pytest.mark.parametrize("typ", [pa.string_view(), pa.binary_view(), pa.large_string()])
+def test_view_and_large_types_with_nulls(tmp_path, typ):
+    docs = ["a b", None, "c d a"]
+    pq.write_table(pa.table({"text": pa.array(docs, pa.string()).cast(typ)}), tmp_path / "v.parquet")
+    with pa.ipc.new_file(tmp_path / "v.arrow", pa.schema([("text", typ)])) as w:
+        w.write_table(pa.table({"text": pa.array(docs, pa.string()).cast(typ)}))
+    pq.write_table(pa.table({"text": docs}), tmp_path / "ref.parquet")
+    ref = _curve(tmp_path / "ref.parquet")
+    assert _curve(tmp_path / "v.parquet") == ref
+    assert _curve(tmp_path / "v.arrow") == ref
+
+
+def test_all_null_column_is_empty_documents(tmp_path):
+    pq.write_table(pa.table({"text": pa.array([None, None], pa.null())}), tmp_path / "n.parquet")
+    r = count_corpus([str(tmp_path / "n.parquet")], CountConfig(ns=(1,)))
+    assert (r.documents, r.null_documents, r.tokens) == (2, 2, 0)
+
+
+def test_batches_are_capped_by_bytes(tmp_path):
+    from seqcount.io import ParquetReader, ReadRequest, Shard
+
+    big = [f"{i} " + "x " * 50_000 for i in range(40)]  # 100 kB documents
+    pq.write_table(pa.table({"text": big}), tmp_path / "b.parquet", row_group_size=40)
+    shard = Shard(str(tmp_path / "b.parquet"), 0, "parquet")
+    req = ReadRequest(batch_rows=1024, batch_bytes=350_000)
+    sizes = [c.rows for c in ParquetReader().iter_batches(shard, req)]
+    assert max(sizes) <= 4 and sum(sizes) == 40
