@@ -429,7 +429,10 @@ def bounds(tokens, model_params, loss_fit, c_lo, c_hi, as_json):
     db = out["doubling_band"]
     click.echo(f"doubling factor  {db[0]:.2f}x - {db[1]:.2f}x, mid {out['doubling_mid']:.2f}x")
     if "regime" in out:
-        click.echo(f"regime (N={n:.3g})  {out['regime']}")
+        r = out["regime"]
+        click.echo(f"regime (N={n:.3g})  {r['band']}: {r['band_meaning']}")
+        if r.get("note"):
+            click.echo(f"note             {r['note']}")
 
 
 def main() -> None:  # pragma: no cover - console entry point alias

@@ -172,12 +172,13 @@ def analyze(
         )
         extra = []
         for target in at:
-            lo, hi = g.interval(target)
+            # U_n can never exceed the windows read, and so never D itself
+            lo, hi = (min(float(v), target) for v in g.interval(target))
             e = {
                 "tokens": float(target),
-                "unique": float(g.predict(target)),
-                "low": float(lo),
-                "high": float(hi),
+                "unique": min(float(g.predict(target)), target),
+                "low": lo,
+                "high": hi,
             }
             if bloom_fpr is not None:
                 e["bloom"] = bounds.bloom_filter(float(hi), bloom_fpr)
@@ -312,8 +313,9 @@ def report_markdown(rep: dict, images: bool = True) -> str:
                 lines.append(row)
         lines += [
             "",
-            "Extrapolation assumes the power law holds beyond the corpus; for curves whose "
-            "preferred model is the cut-off, it is an upper estimate.",
+            "Extrapolation assumes the power law holds beyond the corpus (capped at U = D: there "
+            "are never more distinct windows than tokens); for curves whose preferred model is "
+            "the cut-off, it is an upper estimate.",
         ]
     if rep["model_params"] is not None:
         lines += [
@@ -326,9 +328,9 @@ def report_markdown(rep: dict, images: bool = True) -> str:
         for f in rep["fits"]:
             pts = [(c["tokens"], f["regime"])] + [(r["tokens"], r) for r in f["regime_at"]]
             for d, r in pts:
-                lines.append(
-                    f"| {f['n']} | {_g(d)} | {r.get('band', '-')} | {r.get('measured', '-')} |"
-                )
+                band = r.get("band", "-") + (" (D < D*: not meaningful)" if r.get("below_d_star")
+                                             else "")  # fmt: skip
+                lines.append(f"| {f['n']} | {_g(d)} | {band} | {r.get('measured', '-')} |")
         lines += [
             "",
             "*emergent*: N is below the distinct sequences, so scaling N can still uncover "
@@ -373,10 +375,12 @@ def plot_growth(rows: list, rep: dict, path: str, exact: bool = False) -> None:
     if dmin < d_star:
         ax.axvspan(dmin, min(d_star, dmax), color="0.85", alpha=0.5, zorder=0,
                    label=f"D < D* = {d_star:.3g}: band not meaningful")  # fmt: skip
+    colors = {n: cmap(i / max(1, len(ns) - 1)) for i, n in enumerate(ns)}
     for f in rep["fits"]:
         for e in f["extrapolation"]:
             ax.errorbar([e["tokens"]], [e["unique"]], yerr=[[e["unique"] - e["low"]],
-                        [e["high"] - e["unique"]]], fmt="x", color="k", ms=5, lw=0.8)  # fmt: skip
+                        [e["high"] - e["unique"]]], fmt="x", color=colors[f["n"]], ms=6,
+                        lw=0.9, capsize=3)  # fmt: skip
     ax.set_xlabel("tokens read, D")
     ax.set_ylabel("distinct n-token sequences, U_n(D)")
     ax.set_title("Growth of distinct sequences vs the bounds of 'Scaling Efficient LLMs'")

@@ -262,6 +262,12 @@ def load_sketches(path: str | os.PathLike) -> SketchSet:
     return SketchSet(ns, [HLL(reg=r.copy()) for r in regs], header["options"], header["meta"])
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def atomic_write(path: str | os.PathLike, write) -> None:
     """Call ``write(fileobj)`` on a temporary file beside ``path``, then rename it into place."""
     path = os.fspath(path)
@@ -272,6 +278,7 @@ def atomic_write(path: str | os.PathLike, write) -> None:
             write(f)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual permissions
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

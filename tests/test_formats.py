@@ -220,9 +220,10 @@ def test_rerun_in_place_skips_own_output(tmp_path, monkeypatch):
     for _ in range(2):
         r = CliRunner().invoke(cli, ["count", ".", "-q"])
         assert r.exit_code == 0, r.output
-    assert json.loads((tmp_path / "seqcount-out" / "summary.json").read_text())["totals"][
-        "shards"
-    ] == 1
+    assert (
+        json.loads((tmp_path / "seqcount-out" / "summary.json").read_text())["totals"]["shards"]
+        == 1
+    )
 
 
 def test_symlinked_directories_and_globbed_directories_are_searched(tmp_path):
@@ -235,7 +236,10 @@ def test_symlinked_directories_and_globbed_directories_are_searched(tmp_path):
     (top / "link").symlink_to(real, target_is_directory=True)
     (real / "loop").symlink_to(top, target_is_directory=True)  # a cycle is walked once
     r = count_corpus([str(top)], CountConfig(ns=(1,)))
-    assert sorted(s.path for s in r.shards) == [str(top / "b.parquet"), str(top / "link" / "a.parquet")]
+    assert sorted(s.path for s in r.shards) == [
+        str(top / "b.parquet"),
+        str(top / "link" / "a.parquet"),
+    ]
     g = count_corpus([str(tmp_path / "re*")], CountConfig(ns=(1,)))
     assert [s.path for s in g.shards][0] == str(real / "a.parquet")
 
@@ -243,7 +247,9 @@ def test_symlinked_directories_and_globbed_directories_are_searched(tmp_path):
 @pytest.mark.parametrize("typ", [pa.string_view(), pa.binary_view(), pa.large_string()])
 def test_view_and_large_types_with_nulls(tmp_path, typ):
     docs = ["a b", None, "c d a"]
-    pq.write_table(pa.table({"text": pa.array(docs, pa.string()).cast(typ)}), tmp_path / "v.parquet")
+    pq.write_table(
+        pa.table({"text": pa.array(docs, pa.string()).cast(typ)}), tmp_path / "v.parquet"
+    )
     with pa.ipc.new_file(tmp_path / "v.arrow", pa.schema([("text", typ)])) as w:
         w.write_table(pa.table({"text": pa.array(docs, pa.string()).cast(typ)}))
     pq.write_table(pa.table({"text": docs}), tmp_path / "ref.parquet")
