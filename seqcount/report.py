@@ -147,7 +147,7 @@ def analyze(
         raise FormatError("the corpus has no tokens: nothing to fit")
     rel_err = 0.0 if exact else float(summary.get("standard_error", 0.0))
     band = bounds.gamma_band(fit)
-    d_star = float(bounds.d_star(fit))
+    d_star = float(bounds.d_star(fit, c_lo, c_hi))
     paper = bounds.bounds_summary(tokens, fit=fit, model_params=model_params, c_lo=c_lo, c_hi=c_hi)
     fits, slopes, skipped = [], {}, []
     for n in sorted({r.n for r in rows}):
@@ -185,10 +185,11 @@ def analyze(
             extra.append(e)
         item["extrapolation"] = extra
         if model_params is not None:
-            item["regime"] = bounds.regime(model_params, tokens, fit, u_measured=float(u[-1]))
+            cs = dict(c_lo=c_lo, c_hi=c_hi)
+            item["regime"] = bounds.regime(model_params, tokens, fit, float(u[-1]), **cs)
             item["regime_at"] = [
                 {"tokens": e["tokens"], **bounds.regime(model_params, e["tokens"], fit,
-                                                        u_measured=e["unique"])}
+                                                        e["unique"], **cs)}
                 for e in extra
             ]  # fmt: skip
         fits.append(item)
@@ -363,7 +364,10 @@ def plot_growth(rows: list, rep: dict, path: str, exact: bool = False) -> None:
     dmin = dmin or 1.0
     grid = np.logspace(np.log10(dmin), np.log10(dmax), 200)
     fit = rep["loss_fit"]
-    lo, mid, hi = bounds.u_lower(grid, fit), bounds.u_mid(grid, fit), bounds.u_upper(grid, fit)
+    c_lo, c_hi = rep["paper"]["c_lo"], rep["paper"]["c_hi"]
+    lo = bounds.u_lower(grid, fit, c_hi=c_hi)
+    mid = bounds.u_mid(grid, fit, c_lo=c_lo, c_hi=c_hi)
+    hi = bounds.u_upper(grid, fit, c_lo=c_lo)
     ax.fill_between(grid, np.minimum(lo, hi), np.maximum(lo, hi), color="tab:orange", alpha=0.15,
                     label=f"paper's band ({fit})")  # fmt: skip
     g_lo, g_hi = rep["gamma_band"]
