@@ -281,6 +281,31 @@ def count(
         sys.exit(EXIT_SKIPPED)
 
 
+def paper_options(command):
+    """The options that choose the paper's bounds: the loss fit and the two constants."""
+    for option in reversed(
+        [
+            click.option(
+                "--fit",
+                "loss_fit",
+                default="chinchilla",
+                show_default=True,
+                help="Loss fit behind the paper's bounds: chinchilla or epoch.",
+            ),
+            click.option(
+                "--c-lo", type=float, default=1.0, show_default=True,
+                help="Constant of the fast-rate bound U_upper (an assumption).",
+            ),
+            click.option(
+                "--c-hi", type=float, default=1.0, show_default=True,
+                help="Constant of the slow-rate bound U_lower (an assumption).",
+            ),
+        ]
+    ):  # fmt: skip
+        command = option(command)
+    return command
+
+
 def _number(value: str | None, name: str) -> float | None:
     """A positive number written as 7e10 or 70000000000."""
     from .errors import ConfigError
@@ -308,13 +333,6 @@ def _number(value: str | None, name: str) -> float | None:
     help="A model size; adds its emergent-skills regime on this corpus.",
 )
 @click.option(
-    "--fit",
-    "loss_fit",
-    default="chinchilla",
-    show_default=True,
-    help="Loss fit behind the paper's bounds: chinchilla or epoch.",
-)
-@click.option(
     "--fit-range",
     default=None,
     metavar="LO,HI",
@@ -327,8 +345,7 @@ def _number(value: str | None, name: str) -> float | None:
     help="False-positive rate: adds Bloom filter bits and hash count for the extrapolated U_n.",
 )
 @click.option("--exact", is_flag=True, help="Fit unique_exact (needs a count run with --exact).")
-@click.option("--c-lo", type=float, default=1.0, show_default=True, help="Constant of U_upper.")
-@click.option("--c-hi", type=float, default=1.0, show_default=True, help="Constant of U_lower.")
+@paper_options
 @click.option("--no-plots", is_flag=True, help="Skip growth.png and slopes.png.")
 @click.option(
     "--dest", default=None, type=click.Path(file_okay=False), help="Write here [default: OUT]."
@@ -389,11 +406,7 @@ def report(
 @cli.command()
 @click.option("--tokens", "-D", required=True, metavar="D", help="Corpus size in tokens.")
 @click.option("--model-params", default=None, metavar="N", help="Model size: adds its regime.")
-@click.option(
-    "--fit", "loss_fit", default="chinchilla", show_default=True, help="chinchilla or epoch."
-)
-@click.option("--c-lo", type=float, default=1.0, show_default=True, help="Constant of U_upper.")
-@click.option("--c-hi", type=float, default=1.0, show_default=True, help="Constant of U_lower.")
+@paper_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def bounds(tokens, model_params, loss_fit, c_lo, c_hi, as_json):
     """The paper's numbers for a corpus of D tokens, without a corpus.
