@@ -20,7 +20,7 @@ def fmix64(k: int) -> int:
     k ^= k >> 33
     k = (k * 0xFF51AFD7ED558CCD) & MASK64
     k ^= k >> 33
-    k = (k * 0xC4CEB93FE53E5ED9) & MASK64
+    k = (k * 0xC4CEB9FE1A85EC53) & MASK64
     k ^= k >> 33
     return k
 

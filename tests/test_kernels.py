@@ -148,6 +148,14 @@ def test_fmix64():
     assert _fmix_many(x).tolist() == [ref.fmix64(v) for v in x.tolist()]
 
 
+def test_fmix64_is_murmurhash3_finaliser():
+    """Both the kernel and the oracle equal an independent implementation (datasketch's)."""
+    from datasketch.minhash import _fmix
+
+    x = np.random.default_rng(3).integers(0, 2**64, size=1000, dtype=np.uint64)
+    assert _fmix_many(x).tolist() == _fmix(x.copy(), 64).tolist()
+
+
 # --------------------------------------------------------------------------- token values
 
 
