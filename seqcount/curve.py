@@ -180,7 +180,9 @@ class GrowthFit:
             (a power law bending into saturation, as small n do on real text), or ``None`` when
             the data do not bend down (no positive cut-off).
         cutoff_aic: its Akaike criterion; ``preferred`` is ``"cutoff"`` when it is lower by more
-            than 2, else ``"power-law"``.
+            than 2 and the bend over the range, ``(d_hi - d_lo) / cutoff_d``, exceeds three
+            sketch errors (checkpoints share one sketch, so its error is not independent noise
+            and AIC alone would take it for a bend); else ``"power-law"``.
     """
 
     n: int
@@ -290,10 +292,14 @@ def fit_growth(
             r2 = y - b @ cc
             rss2 = float(r2 @ r2)
             aic2 = _aic(rss2, k, 3)
+            cutoff_d = scale / float(cc[2])
+            # the bend must also exceed what the sketch's error could fake: the cut-off's
+            # factor changes by (d_hi - d_lo) / cutoff_d over the range
+            material = (float(d.max()) - float(d.min())) / cutoff_d > 3 * rel_err
             fit.update(
                 cutoff_gamma=float(cc[1]),
-                cutoff_d=scale / float(cc[2]),
+                cutoff_d=cutoff_d,
                 cutoff_aic=aic2,
-                preferred="cutoff" if aic2 < fit["aic"] - 2 else "power-law",
+                preferred="cutoff" if aic2 < fit["aic"] - 2 and material else "power-law",
             )
     return GrowthFit(**fit)

@@ -292,7 +292,8 @@ def report_markdown(rep: dict, images: bool = True) -> str:
         "(√2·σ/ln(D_hi/D_lo)); *in band*: γ inside the paper's band; *overlaps*: γ ± 2 errors "
         "reaches it. *doubling factor*: 2^(1/γ), the growth in data that doubles U_n. "
         "*preferred model*: power law, or a power law with an exponential cut-off when its "
-        "AIC is lower by more than 2 (the curve is saturating).",
+        "AIC is lower by more than 2 and its bend exceeds three sketch errors (the curve is "
+        "saturating).",
     ]
     if any(f["extrapolation"] for f in rep["fits"]):
         lines += ["", "## Extrapolated U_n (95% interval from γ ± 1.96 errors)", ""]
