@@ -196,6 +196,10 @@ class GrowthFit:
     points: int
     rss: float
     aic: float
+    x_mean: float = 0.0
+    sxx: float = 0.0
+    resid_var: float = 0.0
+    rel_err: float = 0.0
     cutoff_gamma: float | None = None
     cutoff_d: float | None = None
     cutoff_aic: float | None = None
@@ -206,16 +210,20 @@ class GrowthFit:
         return self.c * np.asarray(tokens, dtype=np.float64) ** self.gamma
 
     def interval(self, tokens, z: float = 1.96) -> tuple[np.ndarray, np.ndarray]:
-        """An interval for U at ``tokens``: the power law pivoted at ``d_hi`` with gamma ± z·err.
+        """A prediction interval for U at ``tokens`` (log space, ± z standard errors).
 
-        Away from the fitted range the interval widens with the distance in log D.
+        The variance adds the regression's prediction variance (intercept and slope, and the
+        scatter of the points), the sketch's error of one estimate, and the sketch's part of
+        the slope error times the distance from the fitted range's top; it widens away from
+        the fitted range.
         """
-        d = np.asarray(tokens, dtype=np.float64)
-        u_hi = self.c * self.d_hi**self.gamma
-        ratio = d / self.d_hi
-        a = u_hi * ratio ** (self.gamma - z * self.gamma_err)
-        b = u_hi * ratio ** (self.gamma + z * self.gamma_err)
-        return np.minimum(a, b), np.maximum(a, b)
+        x = np.log(np.asarray(tokens, dtype=np.float64))
+        k = max(self.points, 3)
+        var = self.resid_var * (1 + 1 / k + (x - self.x_mean) ** 2 / max(self.sxx, 1e-300))
+        var = var + self.rel_err**2 + (self.gamma_err_sketch * (x - math.log(self.d_hi))) ** 2
+        centre = np.log(self.predict(np.exp(x)))
+        half = z * np.sqrt(var)
+        return np.exp(centre - half), np.exp(centre + half)
 
     def to_dict(self) -> dict:
         return {
@@ -283,6 +291,10 @@ def fit_growth(
         points=k,
         rss=rss,
         aic=_aic(rss, k, 2),
+        x_mean=float(x.mean()),
+        sxx=sxx,
+        resid_var=rss / (k - 2) if k > 2 else 0.0,
+        rel_err=float(rel_err),
     )
     if k >= 4:
         scale = float(d.max())

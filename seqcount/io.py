@@ -13,6 +13,7 @@ import glob
 import io
 import json
 import os
+import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -442,6 +443,8 @@ class JsonlReader:
                 if not line:
                     break
                 line_no += 1
+                if line_no == 1 and line.startswith(b"\xef\xbb\xbf"):
+                    line = line[3:]  # a UTF-8 byte-order mark
                 if not line.strip():
                     continue
                 try:
@@ -638,9 +641,18 @@ def discover(
             ignored.add(os.path.normpath(path))
             return
         try:
-            size = os.stat(path).st_size
+            st = os.stat(path)
         except OSError as e:
-            raise InputError(f"{path}: cannot read ({e.strerror})") from None
+            if explicit:
+                raise InputError(f"{path}: cannot read ({e.strerror})") from None
+            ignored.add(os.path.normpath(path))  # e.g. a broken symbolic link: listed, skipped
+            return
+        if not stat.S_ISREG(st.st_mode):  # a FIFO or device would block or never end
+            if explicit:
+                raise InputError(f"{path}: not a regular file")
+            ignored.add(os.path.normpath(path))
+            return
+        size = st.st_size
         norm = os.path.normpath(path)
         found[norm] = Shard(norm, size, *kind)
 

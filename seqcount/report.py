@@ -146,6 +146,8 @@ def analyze(
 
         raise FormatError("the corpus has no tokens: nothing to fit")
     rel_err = 0.0 if exact else float(summary.get("standard_error", 0.0))
+    if bloom_fpr is not None and not at:
+        at = [float(tokens)]  # size the filter for the corpus itself
     band = bounds.gamma_band(fit)
     d_star = float(bounds.d_star(fit, c_lo, c_hi))
     paper = bounds.bounds_summary(tokens, fit=fit, model_params=model_params, c_lo=c_lo, c_hi=c_hi)
@@ -193,6 +195,11 @@ def analyze(
                 for e in extra
             ]  # fmt: skip
         fits.append(item)
+    if not fits:
+        from .errors import ConfigError
+
+        reasons = "; ".join(s["reason"] for s in skipped)
+        raise ConfigError(f"no window size could be fitted ({reasons})")
     return _jsonable(
         {
             "corpus": {
@@ -241,6 +248,13 @@ def _g(x: float, digits: int = 3) -> str:
     if 1e-3 <= abs(x) < 1e6:
         return f"{x:,.{digits}g}" if abs(x) < 1000 else f"{x:,.0f}"
     return f"{x:.{digits}g}"
+
+
+def _bytes(n: float) -> str:
+    for unit, scale in (("TiB", 2**40), ("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if n >= scale:
+            return f"{n / scale:.1f} {unit}"
+    return f"{n:.0f} B"
 
 
 def report_markdown(rep: dict, images: bool = True) -> str:
@@ -292,11 +306,12 @@ def report_markdown(rep: dict, images: bool = True) -> str:
         "(√2·σ/ln(D_hi/D_lo)); *in band*: γ inside the paper's band; *overlaps*: γ ± 2 errors "
         "reaches it. *doubling factor*: 2^(1/γ), the growth in data that doubles U_n. "
         "*preferred model*: power law, or a power law with an exponential cut-off when its "
-        "AIC is lower by more than 2 and its bend exceeds three sketch errors (the curve is "
-        "saturating).",
+        "AIC is lower by more than 2 and its bend exceeds three sketch errors (the curve bends "
+        "below a power law; the cut-off form itself would eventually fall, so read D_c as the "
+        "scale of the bend, not a peak).",
     ]
     if any(f["extrapolation"] for f in rep["fits"]):
-        lines += ["", "## Extrapolated U_n (95% interval from γ ± 1.96 errors)", ""]
+        lines += ["", "## Extrapolated U_n (95% prediction interval)", ""]
         bloom = rep["bloom_fpr"] is not None
         head = "| n | tokens | U_n | interval |" + (
             f" Bloom filter at FPR {rep['bloom_fpr']:g} (for the interval's top) |" if bloom else ""
@@ -310,8 +325,7 @@ def report_markdown(rep: dict, images: bool = True) -> str:
                 )
                 if bloom:
                     b = e["bloom"]
-                    mib = _g(b["bytes"] / 2**20)
-                    row += f" {_g(b['bits'])} bits ({mib} MiB), {b['hashes']} hashes |"
+                    row += f" {_g(b['bits'])} bits ({_bytes(b['bytes'])}), {b['hashes']} hashes |"
                 lines.append(row)
         lines += [
             "",

@@ -151,7 +151,7 @@ def test_output_path_is_a_file(tmp_path):
         (["--checkpoints-per-decade", "0"], "--checkpoints-per-decade"),
         (["--seed", "-1"], "--seed"),
         (["--batch-rows", "0"], "--batch-rows"),
-        (["--threads", "0"], "--threads"),
+        (["--threads", "0"], "--threads must be at least 1"),
         (["--tokenizer", "ids"], "--tokenizer ids needs --tokens-column"),
         (["--tokenizer", "bytes", "--tokens-column", "ids"], "--tokens-column is for"),
     ],

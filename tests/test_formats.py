@@ -273,3 +273,17 @@ def test_batches_are_capped_by_bytes(tmp_path):
     req = ReadRequest(batch_rows=1024, batch_bytes=350_000)
     sizes = [c.rows for c in ParquetReader().iter_batches(shard, req)]
     assert max(sizes) <= 4 and sum(sizes) == 40
+
+
+def test_fifo_broken_link_and_bom(tmp_path):
+    import os
+
+    d = tmp_path / "d"
+    d.mkdir()
+    (d / "a.jsonl").write_bytes(b'\xef\xbb\xbf{"text": "a b"}\n')
+    os.mkfifo(d / "pipe.jsonl")  # reading it would block forever
+    (d / "dead.jsonl").symlink_to(tmp_path / "missing")
+    r = count_corpus([str(d)], CountConfig(ns=(1,), exact=True))
+    assert [s.path for s in r.shards] == [str(d / "a.jsonl")]
+    assert sorted(r.ignored) == [str(d / "dead.jsonl"), str(d / "pipe.jsonl")]
+    assert r.tokens == 2

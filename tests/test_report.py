@@ -96,3 +96,25 @@ def test_bounds_json_contract():
     assert r.exit_code == 0 and "D*" in r.stdout and "regime" not in r.stdout
     r = CliRunner().invoke(cli, ["bounds", "--tokens", "-5"])
     assert r.exit_code == 1 and r.stderr.startswith("Error: --tokens")
+
+
+def test_interval_covers_the_measured_count_and_the_sketch_error(counted):
+    rows = read_curve(counted / "curve.csv")
+    summary = json.loads((counted / "summary.json").read_text())
+    for n in (1, 2, 8):
+        d, u = curve_points(rows, n)
+        g = fit_growth(d, u, n, rel_err=summary["standard_error"])
+        lo, hi = g.interval(d[-1])
+        assert lo <= u[-1] <= hi
+        assert hi / lo >= (1 + 1.96 * summary["standard_error"]) ** 2 * 0.999
+        lo2, hi2 = g.interval(1e12)
+        assert hi2 / lo2 > hi / lo  # wider away from the data
+
+
+def test_bloom_without_at_and_fit_range_without_points(counted):
+    r = CliRunner().invoke(cli, ["report", str(counted), "--bloom-fpr", "0.01", "--no-plots"])
+    assert r.exit_code == 0, r.output
+    rep = json.loads((counted / "report.json").read_text())
+    assert rep["fits"][0]["extrapolation"][0]["bloom"]["hashes"] == 7
+    r = CliRunner().invoke(cli, ["report", str(counted), "--fit-range", "1e7,1e8", "--no-plots"])
+    assert r.exit_code == 1 and "no window size could be fitted" in r.stderr
