@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 from conftest import DATA
@@ -47,10 +48,13 @@ def test_report_writes_files_with_the_curve_numbers(counted):
     for f in rep["fits"]:
         for key in ("n", "gamma", "gamma_err", "c", "in_band", "doubling_factor"):
             assert key in f
-        # recompute the fit from curve.csv independently of the report
+        # recompute the fit from curve.csv: with fit_growth, and with numpy's polyfit
         d, u = curve_points(rows, f["n"])
         g = fit_growth(d, u, f["n"], rel_err=summary["standard_error"])
         assert f["gamma"] == pytest.approx(g.gamma)
+        sel = (d >= g.d_lo) & (d <= g.d_hi)
+        slope = np.polyfit(np.log(d[sel]), np.log(u[sel]), 1)[0]  # an independent fit
+        assert f["gamma"] == pytest.approx(slope, abs=1e-9)
         assert f["in_band"] == (0.44 - 1e-9 <= g.gamma <= 0.72 + 1e-9)
         assert f["doubling_factor"] == pytest.approx(2 ** (1 / g.gamma))
         assert f["u_corpus"] == u[-1]
