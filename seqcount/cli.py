@@ -446,7 +446,3 @@ def bounds(tokens, model_params, loss_fit, c_lo, c_hi, as_json):
         click.echo(f"regime (N={n:.3g})  {r['band']}: {r['band_meaning']}")
         if r.get("note"):
             click.echo(f"note             {r['note']}")
-
-
-def main() -> None:  # pragma: no cover - console entry point alias
-    cli(prog_name="seqcount")
