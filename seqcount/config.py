@@ -21,6 +21,9 @@ DEFAULT_NS = (1, 2, 4, 8, 16, 32, 64)
 DEFAULT_PRECISION = 16
 MIN_PRECISION, MAX_PRECISION = 4, 16
 MAX_N = 1 << 20
+#: MinHash permutations: Jaccard standard error sqrt(J(1-J)/128), at most 0.044.
+DEFAULT_NUM_PERM = 128
+MAX_NUM_PERM = 1 << 14
 
 
 def parse_ns(text: str) -> tuple[int, ...]:
@@ -64,6 +67,13 @@ class CountConfig:
             shards, count and list them).
         stride: count non-overlapping n-token chunks (windows starting every n tokens of a
             document, the way training sequences are cut) instead of sliding windows.
+        num_perm: permutations of the MinHash signature kept per window size, per shard and
+            for the whole input (datasketch's ``affine64`` scheme, seeded by ``seed``); 0 turns
+            MinHash off.
+        near_dup: Jaccard threshold in (0, 1] for near-duplicate documents, or ``None`` (off).
+        near_dup_n: window size of the per-document MinHash used for near-duplicates.
+        near_dup_max_docs: index at most this many documents for near-duplicate search (later
+            documents are still checked against the indexed ones); ``None``: no cap.
     """
 
     ns: tuple[int, ...] = DEFAULT_NS
@@ -80,6 +90,10 @@ class CountConfig:
     txt_documents: str = "file"
     on_error: str = "fail"
     stride: bool = False
+    num_perm: int = DEFAULT_NUM_PERM
+    near_dup: float | None = None
+    near_dup_n: int = 5
+    near_dup_max_docs: int | None = None
 
     def __post_init__(self) -> None:
         ns = tuple(sorted(set(int(n) for n in self.ns)))
@@ -133,6 +147,25 @@ class CountConfig:
                 f"--on-error must be one of {', '.join(ON_ERROR)}, got {self.on_error!r}"
             )
 
+        if not (0 <= self.num_perm <= MAX_NUM_PERM):
+            raise ConfigError(f"--num-perm must be in [0, {MAX_NUM_PERM}], got {self.num_perm}")
+        if (self.num_perm or self.near_dup is not None) and self.seed >= 2**32:
+            raise ConfigError(
+                f"--seed {self.seed}: MinHash permutations need a seed below 2**32 "
+                "(datasketch's range); use a smaller seed or --num-perm 0"
+            )
+        if self.near_dup is not None:
+            if not (0.0 < self.near_dup <= 1.0):
+                raise ConfigError(f"--near-dup must be in (0, 1], got {self.near_dup}")
+            if self.num_perm < 2:
+                raise ConfigError("--near-dup needs MinHash signatures: --num-perm of at least 2")
+            if not (1 <= self.near_dup_n <= MAX_N):
+                raise ConfigError(f"--near-dup-n must be in [1, {MAX_N}], got {self.near_dup_n}")
+            if self.near_dup_max_docs is not None and self.near_dup_max_docs < 1:
+                raise ConfigError(
+                    f"--near-dup-max-docs must be at least 1, got {self.near_dup_max_docs}"
+                )
+
     @property
     def hf_path(self) -> str | None:
         """The tokenizer.json of an ``hf:PATH`` tokenizer, else ``None``."""
@@ -158,6 +191,8 @@ class CountConfig:
             "seed": self.seed,
             "hash": "poly61-v1",
             "stride": self.stride,
+            "num_perm": self.num_perm,
+            "minhash_scheme": "affine64",
         }
 
     def to_dict(self) -> dict:

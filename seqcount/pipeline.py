@@ -22,7 +22,17 @@ from .curve import CurveRow, Schedule, curve_bytes
 from .errors import InputError, OutputError
 from .hashing import hash_params
 from .io import ReadRequest, Shard, discover, reader_for
-from .sketch import HLL, ExactSet, SketchSet, atomic_write, hll_estimates
+from .neardup import MAX_LISTED_CLUSTERS, MAX_LISTED_MEMBERS, NearDupIndex
+from .sketch import (
+    HLL,
+    ExactSet,
+    MinHash,
+    SketchSet,
+    atomic_write,
+    hll_estimates,
+    minhash_permutations,
+    unbias,
+)
 from .tokenize import HFTokenizer, StreamTokenizer, TokenChunk
 
 HASH_DESCRIPTION = (
@@ -110,6 +120,7 @@ class CountResult:
     threads: int = 1
     final: dict[int, CurveRow] = field(default_factory=dict)
     skipped: Skipped = field(default_factory=lambda: Skipped())
+    near_dup: NearDupResult | None = None
 
     @property
     def tokens_per_s(self) -> float:
@@ -140,6 +151,43 @@ class _Counter:
         self.open_len = 0  # tokens of the unfinished document so far
         # (tokens, documents, windows, estimates, exact) per checkpoint
         self.points: list[tuple[int, int, np.ndarray, np.ndarray, list[int] | None]] = []
+        # MinHash per window size: the current shard's signatures (biased, see kernels), a
+        # cache of recent window hashes (reset per shard) and every finished shard's signatures.
+        self.k = config.num_perm
+        if self.k:
+            self.perm = minhash_permutations(self.k, config.seed)
+            self.sigs = np.full((len(config.ns), self.k), kernels.MINHASH_EMPTY, dtype=np.int64)
+            self.cache = kernels.minhash_cache(len(config.ns))
+            self.shard_sigs: list[np.ndarray] = []
+        self.shard = 0  # index of the shard being read
+        self.row = 0  # closed documents of this shard so far
+        self.near = None
+        if config.near_dup is not None:
+            self._init_near_dup()
+
+    def _init_near_dup(self) -> None:
+        c = self.config
+        self.near = NearDupIndex(c.near_dup, self.k, c.seed, c.near_dup_max_docs)
+        _, nb, ns_ = self.params.window_arrays((c.near_dup_n,))
+        self.nd_base, self.nd_salt = nb[0], ns_[0]
+        shape = self.regs.shape
+        self.dedup_regs = np.zeros(shape, dtype=np.int8)  # kept documents
+        self.open_regs = np.zeros(shape, dtype=np.int8)  # the unfinished document, undecided
+        self.open_sig = np.full(self.k, kernels.MINHASH_EMPTY, dtype=np.int64)
+        self.short = 0  # documents shorter than near_dup_n tokens (not checked, kept)
+        self.kept_tokens = 0
+        self.kept_documents = 0
+        self.kept_windows = np.zeros(len(c.ns), dtype=np.int64)
+        self.dedup_points: list[tuple[int, int, np.ndarray, np.ndarray]] = []
+
+    def end_shard(self) -> None:
+        """Close the current shard's MinHash signatures and start the next shard's."""
+        if self.k:
+            self.shard_sigs.append(unbias(self.sigs))
+            self.sigs.fill(kernels.MINHASH_EMPTY)
+            self.cache = kernels.minhash_cache(len(self.config.ns))
+        self.shard += 1
+        self.row = 0
 
     def add(self, chunk: TokenChunk) -> None:
         """Add a chunk of documents, taking every checkpoint that falls inside it.
@@ -167,19 +215,23 @@ class _Counter:
         closed = chunk.closed
         self.empty += int(np.count_nonzero(lengths[:closed] == 0))
         prefix = kernels.prefix_values(tokens, np.uint64(self.params.base))
+        keep = None
+        if self.near is not None:
+            keep = self._near_dup(chunk, prefix, doc, lengths, skip, before)
         base = self.tokens
         d0 = 0
         while d0 < ndocs:
             d = int(np.searchsorted(new_ends[:closed], self.schedule.target - base, side="left"))
             d1 = max(min(d + 1, ndocs), d0 + 1)
             first = d0 == 0
-            self._update(prefix, doc, prior, lengths, d0, d1, skip if first else 0, before)
+            self._update(prefix, doc, prior, lengths, d0, d1, skip if first else 0, before, keep)
             self.tokens = base + int(new_ends[d1 - 1])
             self.documents += min(d1, closed) - min(d0, closed)
             if d1 <= closed and self.tokens >= self.schedule.target:
                 self._checkpoint()
                 self.schedule.advance_past(self.tokens)
             d0 = d1
+        self.row += closed
         if chunk.tail_open:
             last = tokens[doc[-2] : doc[-1]]
             keep = min(self.max_n - 1, last.shape[0])
@@ -189,12 +241,69 @@ class _Counter:
             self.carry = self.carry[:0]
             self.open_len = 0
 
-    def _update(self, prefix, doc, prior, lengths, d0, d1, skip: int, before: int) -> None:
+    def _near_dup(self, chunk: TokenChunk, prefix, doc, lengths, skip: int, before: int):
+        """Decide which documents of the chunk a deduplication pass keeps; return the flags.
+
+        The unfinished last document (``tail_open``) is flagged 0: its windows go into
+        ``open_regs`` until it ends and is decided. A document that began in earlier chunks and
+        ends here brings its ``open_regs`` along if it is kept.
+        """
+        ndocs, closed = chunk.documents, chunk.closed
+        sigs = np.full((ndocs, self.k), kernels.MINHASH_EMPTY, dtype=np.int64)
+        if chunk.head_continues:
+            sigs[0] = self.open_sig
+        a, b = self.perm
+        n = np.int64(self.config.near_dup_n)
+        kernels.doc_minhash(
+            prefix, doc, 0, ndocs, n, self.nd_base, self.nd_salt, a, b, sigs, skip, before
+        )
+        keep = np.ones(ndocs, dtype=np.uint8)
+        values = unbias(sigs[:closed])
+        for i in range(closed):
+            if lengths[i] < n:
+                self.short += int(lengths[i] > 0)
+                continue
+            if self.near.add(values[i], self.shard, self.row + i):
+                keep[i] = 0
+        if chunk.head_continues and closed > 0:  # an unfinished document ended here
+            if keep[0]:
+                np.maximum(self.dedup_regs, self.open_regs, out=self.dedup_regs)
+            self.open_regs.fill(0)
+        if chunk.tail_open:
+            last = ndocs - 1
+            self.open_sig = sigs[last].copy()
+            keep[last] = 0
+            kernels.hll_update_windows(
+                prefix, doc, last, ndocs, self.ns, self.bases, self.salts, self.p,
+                self.open_regs, skip if last == 0 else 0, self.config.stride,
+                before if last == 0 else 0,
+            )  # fmt: skip
+        return keep
+
+    def _update(self, prefix, doc, prior, lengths, d0, d1, skip, before, keep=None) -> None:
         stride = self.config.stride
         kernels.hll_update_windows(
             prefix, doc, d0, d1, self.ns, self.bases, self.salts, self.p, self.regs,
             skip, stride, before,
         )  # fmt: skip
+        if self.k:
+            a, b = self.perm
+            kernels.minhash_update_windows(
+                prefix, doc, d0, d1, self.ns, self.bases, self.salts, a, b, self.sigs,
+                self.cache, skip, stride, before,
+            )  # fmt: skip
+        if keep is not None:
+            kernels.hll_update_windows(
+                prefix, doc, d0, d1, self.ns, self.bases, self.salts, self.p, self.dedup_regs,
+                skip, stride, before, keep,
+            )  # fmt: skip
+            kept = keep[d0:d1].astype(bool)
+            full = lengths[d0:d1][kept]  # whole kept documents (the open one is never kept)
+            self.kept_tokens += int(full.sum())
+            self.kept_documents += int(kept.sum())
+            for j, n in enumerate(self.config.ns):
+                w = full // n if stride else np.maximum(full - (n - 1), 0)
+                self.kept_windows[j] += int(w.sum())
         now, then = lengths[d0:d1], prior[d0:d1]
         for j, n in enumerate(self.config.ns):
             if stride:
@@ -214,11 +323,17 @@ class _Counter:
         exact = [len(s) for s in self.exact] if self.exact is not None else None
         point = (self.tokens, self.documents, self.windows.copy(), hll_estimates(self.regs), exact)
         self.points.append(point)
+        if self.near is not None:
+            est = hll_estimates(self.dedup_regs)
+            kept = (self.kept_tokens, self.kept_documents, self.kept_windows.copy(), est)
+            self.dedup_points.append(kept)
 
     def finish(self) -> list[CurveRow]:
         """Close the curve with the whole input and return its rows, by ``n`` then ``tokens``."""
         if self.points and self.points[-1][0] == self.tokens:
             self.points.pop()  # folded into the whole-input row
+            if self.near is not None:
+                self.dedup_points.pop()
         self._checkpoint()
         rows = []
         for j, n in enumerate(self.config.ns):
@@ -233,6 +348,18 @@ class _Counter:
                         unique_exact=None if exact is None else int(exact[j]),
                     )
                 )
+        return rows
+
+    def dedup_rows(self) -> list[CurveRow]:
+        """The growth curve of the kept documents (after :meth:`finish`), by ``n`` then tokens.
+
+        Rows are taken at the same checkpoints as the raw curve; ``tokens`` and ``documents``
+        count kept documents only.
+        """
+        rows = []
+        for j, n in enumerate(self.config.ns):
+            for tokens, documents, windows, est in self.dedup_points:
+                rows.append(CurveRow(n, tokens, documents, int(windows[j]), float(est[j]), None))
         return rows
 
 
@@ -288,12 +415,23 @@ def count_corpus(
     rows = counter.finish()
     ns = config.ns
     final = {r.n: r for r in rows if r.tokens == counter.tokens}
+    minhash = shard_minhash = None
+    if config.num_perm:
+        shard_minhash = np.stack(counter.shard_sigs) if counter.shard_sigs else None
+        if shard_minhash is None:
+            shard_minhash = np.full((0, len(ns), config.num_perm), 2**64 - 1, dtype=np.uint64)
+        whole = shard_minhash.min(axis=0) if len(shard_minhash) else unbias(counter.sigs)
+        minhash = [MinHash(seed=config.seed, hashvalues=whole[j].copy()) for j in range(len(ns))]
     sketches = SketchSet(
         ns=ns,
         hll=[HLL(reg=counter.regs[j].copy()) for j in range(len(ns))],
         options=config.result_options(),
         meta={"documents": counter.documents, "tokens": counter.tokens},
+        minhash=minhash,
+        shard_minhash=shard_minhash,
+        shard_paths=[s.path for s in stats],
     )
+    near_dup = _near_dup_result(counter, stats) if counter.near is not None else None
     return CountResult(
         config=config,
         paths=paths,
@@ -313,6 +451,94 @@ def count_corpus(
         threads=used_threads,
         final=final,
         skipped=skipped,
+        near_dup=near_dup,
+    )
+
+
+@dataclass
+class NearDupResult:
+    """What ``--near-dup`` found.
+
+    Attributes:
+        threshold, n, num_perm, bands, rows: the search's settings (LSH bands x rows).
+        checked: documents looked up (those with at least ``n`` tokens).
+        short: non-empty documents shorter than ``n`` tokens, not checked (and kept).
+        duplicates: documents with a near-duplicate earlier in the corpus (dropped by a
+            deduplication that keeps the first of each cluster).
+        unindexed: documents checked but not indexed because of ``max_docs``.
+        pairs: verified (document, earlier document) pairs.
+        clusters: number of clusters of two or more indexed documents.
+        largest: the largest clusters, each a list of ``{"path", "row"}``.
+        cluster_sizes: the sizes of those clusters (members beyond the listed ones included).
+        rows: the growth curve after dropping the duplicates.
+        index_bytes: bytes of signatures and ids held for the search (datasketch's LSH on top).
+    """
+
+    threshold: float
+    n: int
+    num_perm: int
+    bands: int
+    rows_per_band: int
+    checked: int
+    short: int
+    duplicates: int
+    unindexed: int
+    pairs: int
+    clusters: int
+    largest: list[list[dict]]
+    cluster_sizes: list[int]
+    rows: list[CurveRow]
+    index_bytes: int
+
+    @property
+    def rate(self) -> float:
+        """Share of checked documents that are near-duplicates of an earlier one."""
+        return self.duplicates / self.checked if self.checked else 0.0
+
+    def to_dict(self) -> dict:
+        return {
+            "threshold": self.threshold,
+            "n": self.n,
+            "num_perm": self.num_perm,
+            "lsh_bands": self.bands,
+            "lsh_rows": self.rows_per_band,
+            "documents_checked": self.checked,
+            "short_documents": self.short,
+            "near_duplicate_documents": self.duplicates,
+            "near_duplicate_rate": round(self.rate, 6),
+            "unindexed_documents": self.unindexed,
+            "verified_pairs": self.pairs,
+            "clusters": self.clusters,
+            "largest_clusters": [
+                {"size": size, "documents": docs}
+                for size, docs in zip(self.cluster_sizes, self.largest)
+            ],
+        }
+
+
+def _near_dup_result(counter: _Counter, stats: list[ShardStats]) -> NearDupResult:
+    near = counter.near
+    clusters = near.clusters()
+    largest = [
+        [{"path": stats[d.shard].path, "row": d.row} for d in c[:MAX_LISTED_MEMBERS]]
+        for c in clusters[:MAX_LISTED_CLUSTERS]
+    ]
+    return NearDupResult(
+        threshold=near.threshold,
+        n=counter.config.near_dup_n,
+        num_perm=near.num_perm,
+        bands=near.bands,
+        rows_per_band=near.rows,
+        checked=near.checked,
+        short=counter.short,
+        duplicates=near.duplicates,
+        unindexed=near.unindexed,
+        pairs=near.pairs,
+        clusters=len(clusters),
+        largest=largest,
+        cluster_sizes=[len(c) for c in clusters[:MAX_LISTED_CLUSTERS]],
+        rows=counter.dedup_rows(),
+        index_bytes=near.nbytes,
     )
 
 
@@ -398,6 +624,7 @@ def _run(shards: list[Shard], config: CountConfig, progress, t0: float):
             st.error = str(e)
             for chunk in stream.finish():
                 add(chunk, st, i)
+        counter.end_shard()
     return counter, stats, skipped
 
 

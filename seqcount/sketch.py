@@ -16,6 +16,7 @@ import os
 import tempfile
 import zipfile
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 
@@ -108,6 +109,174 @@ class HLL:
     def from_datasketch(cls, h) -> HLL:
         """Adopt the registers of a ``datasketch.HyperLogLogPlusPlus``."""
         return cls(reg=np.asarray(h.reg, dtype=np.int8).copy())
+
+
+MINHASH_SCHEME = "affine64"
+_SIGN = np.uint64(1 << 63)
+_EMPTY = np.uint64((1 << 64) - 1)
+
+
+@lru_cache(maxsize=32)
+def _permutations(num_perm: int, seed: int) -> np.ndarray:
+    gen = np.random.RandomState(seed)
+    a = gen.randint(0, 1 << 63, num_perm, dtype=np.uint64) * np.uint64(2) + np.uint64(1)
+    b = gen.randint(0, 1 << 64, num_perm, dtype=np.uint64)
+    perm = np.array([a, b])
+    perm.setflags(write=False)
+    return perm
+
+
+def minhash_permutations(num_perm: int, seed: int) -> np.ndarray:
+    """The ``(2, num_perm)`` uint64 parameters ``a`` (odd) and ``b`` of datasketch's ``affine64``
+    scheme for ``seed``: ``datasketch.MinHash(num_perm, seed, scheme="affine64").permutations``.
+
+    Raises:
+        ValueError: ``num_perm`` below 1 or ``seed`` outside ``[0, 2**32)`` (numpy's
+            ``RandomState`` range, which datasketch uses).
+    """
+    if num_perm < 1:
+        raise ValueError(f"num_perm must be at least 1, got {num_perm}")
+    if not (0 <= seed < 2**32):
+        raise ValueError(f"MinHash seed must be in [0, 2**32), got {seed}")
+    return _permutations(int(num_perm), int(seed))
+
+
+def bias(values: np.ndarray) -> np.ndarray:
+    """uint64 MinHash values → the biased int64 form the kernels keep (see :mod:`kernels`)."""
+    return (np.asarray(values, dtype=np.uint64) ^ _SIGN).view(np.int64)
+
+
+def unbias(sig: np.ndarray) -> np.ndarray:
+    """The biased int64 form → uint64 MinHash values (a new array)."""
+    return np.asarray(sig, dtype=np.int64).view(np.uint64) ^ _SIGN
+
+
+class MinHash:
+    """A MinHash signature over 64-bit hashes in datasketch's ``affine64`` scheme.
+
+    Its :attr:`hashvalues` equal those of ``datasketch.MinHash(num_perm, seed,
+    scheme="affine64", hashfunc=lambda x: x)`` fed the same hashes, bit for bit, so signatures
+    can go straight into ``datasketch.MinHashLSH`` (see :meth:`to_datasketch`).
+
+    Args:
+        num_perm: number of permutations ``K``; the standard error of a Jaccard estimate ``J``
+            is ``sqrt(J * (1 - J) / K)``.
+        seed: permutation seed in ``[0, 2**32)``.
+        hashvalues: existing uint64 values (their length sets ``num_perm``).
+    """
+
+    __slots__ = ("seed", "hashvalues")
+    scheme = MINHASH_SCHEME
+
+    def __init__(self, num_perm: int = 128, seed: int = 1, hashvalues: np.ndarray | None = None):
+        if hashvalues is not None:
+            hashvalues = np.asarray(hashvalues)
+            if hashvalues.ndim != 1 or hashvalues.shape[0] < 1:
+                raise ValueError(f"hashvalues must be a non-empty 1-d array, got {hashvalues.shape}")
+            if hashvalues.dtype != np.uint64:
+                hashvalues = np.array(hashvalues, dtype=np.uint64)
+            num_perm = hashvalues.shape[0]
+        minhash_permutations(num_perm, seed)  # validates
+        self.seed = int(seed)
+        self.hashvalues = (
+            np.full(num_perm, _EMPTY, dtype=np.uint64) if hashvalues is None else hashvalues
+        )
+
+    @property
+    def num_perm(self) -> int:
+        return int(self.hashvalues.shape[0])
+
+    @property
+    def permutations(self) -> np.ndarray:
+        return minhash_permutations(self.num_perm, self.seed)
+
+    def update_batch(self, hashes: np.ndarray) -> None:
+        """Add 64-bit hash values (any integer array, taken as uint64)."""
+        h = np.ascontiguousarray(hashes).astype(np.uint64, copy=False)
+        a, b = self.permutations
+        sig = bias(self.hashvalues)
+        kernels.minhash_update_hashes(sig, a, b, h)
+        self.hashvalues = unbias(sig)
+
+    def _check(self, other: MinHash) -> None:
+        if not isinstance(other, MinHash):
+            raise TypeError(f"expected a MinHash, got {type(other).__name__}")
+        if other.seed != self.seed or other.num_perm != self.num_perm:
+            raise SketchMismatchError(
+                f"MinHash (num_perm={other.num_perm}, seed={other.seed}) does not match "
+                f"(num_perm={self.num_perm}, seed={self.seed})"
+            )
+
+    def jaccard(self, other: MinHash) -> float:
+        """Estimated Jaccard similarity of the two sets: the share of equal values."""
+        self._check(other)
+        return float(np.count_nonzero(self.hashvalues == other.hashvalues)) / self.num_perm
+
+    def jaccard_error(self, jaccard: float) -> float:
+        """Standard error ``sqrt(J (1 - J) / K)`` of a Jaccard estimate ``J``."""
+        return math.sqrt(max(jaccard * (1.0 - jaccard), 0.0) / self.num_perm)
+
+    def count(self) -> float:
+        """Rough distinct count ``K / sum(v / 2**64) - 1`` (use the HLL for counting)."""
+        return self.num_perm / float(np.sum(self.hashvalues / float(2**64))) - 1.0
+
+    def merge(self, other: MinHash) -> None:
+        """Make this signature that of the union of both sets."""
+        self._check(other)
+        np.minimum(self.hashvalues, other.hashvalues, out=self.hashvalues)
+
+    @classmethod
+    def union(cls, *sketches: MinHash) -> MinHash:
+        """A new signature of the union of ``sketches``."""
+        if not sketches:
+            raise ValueError("union needs at least one sketch")
+        out = sketches[0].copy()
+        for s in sketches[1:]:
+            out.merge(s)
+        return out
+
+    def copy(self) -> MinHash:
+        return MinHash(seed=self.seed, hashvalues=self.hashvalues.copy())
+
+    def is_empty(self) -> bool:
+        return bool(np.all(self.hashvalues == _EMPTY))
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, MinHash)
+            and self.seed == other.seed
+            and np.array_equal(self.hashvalues, other.hashvalues)
+        )
+
+    def __repr__(self) -> str:
+        return f"MinHash(num_perm={self.num_perm}, seed={self.seed}, scheme={self.scheme!r})"
+
+    def to_datasketch(self):
+        """A ``datasketch.MinHash`` with these values (identity ``hashfunc``, same scheme)."""
+        from datasketch import MinHash as DMinHash
+
+        return DMinHash(
+            num_perm=self.num_perm,
+            seed=self.seed,
+            hashfunc=_identity,
+            hashvalues=self.hashvalues.copy(),
+            permutations=self.permutations.copy(),
+            scheme=MINHASH_SCHEME,
+        )
+
+    @classmethod
+    def from_datasketch(cls, m) -> MinHash:
+        """Adopt the values of a ``datasketch.MinHash`` of the ``affine64`` scheme."""
+        scheme = getattr(m, "scheme", None)
+        if scheme != MINHASH_SCHEME:
+            raise SketchMismatchError(
+                f"only {MINHASH_SCHEME!r} MinHash signatures can be adopted, got {scheme!r}"
+            )
+        return cls(seed=m.seed, hashvalues=np.asarray(m.hashvalues, dtype=np.uint64).copy())
+
+
+def _identity(x):
+    return x
 
 
 def hll_estimate(reg: np.ndarray) -> float:
@@ -203,9 +372,16 @@ class SketchSet:
     hll: list[HLL]
     options: dict
     meta: dict = field(default_factory=dict)
+    minhash: list[MinHash] | None = None
+    shard_minhash: np.ndarray | None = None
+    shard_paths: list[str] = field(default_factory=list)
 
     def __getitem__(self, n: int) -> HLL:
         return self.hll[self.ns.index(n)]
+
+    def minhash_of(self, n: int) -> MinHash | None:
+        """The whole input's MinHash of window size ``n``, or ``None`` without MinHash."""
+        return None if self.minhash is None else self.minhash[self.ns.index(n)]
 
     def save(self, path: str | os.PathLike) -> None:
         """Write the sketches (see :func:`load_sketches` for the format), atomically."""
@@ -215,12 +391,25 @@ class SketchSet:
             "version": SKETCH_VERSION,
             "options": self.options,
             "meta": self.meta,
+            "shard_paths": list(self.shard_paths),
         }
         arrays = {
             "header": np.array(json.dumps(header, sort_keys=True)),
             "ns": np.asarray(self.ns, dtype=np.int64),
             "hll": regs,
         }
+        if self.minhash is not None:
+            header["minhash"] = {
+                "scheme": MINHASH_SCHEME,
+                "seed": self.minhash[0].seed if self.minhash else None,
+                "num_perm": self.minhash[0].num_perm if self.minhash else None,
+            }
+            arrays["header"] = np.array(json.dumps(header, sort_keys=True))
+            arrays["minhash"] = np.stack([m.hashvalues for m in self.minhash])
+            if self.minhash:
+                arrays["minhash_permutations"] = self.minhash[0].permutations
+        if self.shard_minhash is not None:
+            arrays["shard_minhash"] = np.asarray(self.shard_minhash, dtype=np.uint64)
         atomic_write(path, lambda f: _write_npz(f, arrays))
 
 
@@ -239,8 +428,12 @@ def load_sketches(path: str | os.PathLike) -> SketchSet:
     """Read a ``sketches.npz`` written by :meth:`SketchSet.save`.
 
     The file is a NumPy ``.npz`` archive (no pickles) holding ``header`` (a JSON string with
-    ``format`` = ``"seqcount-sketches"``, ``version``, ``options``, ``meta``), ``ns`` (int64 window
-    sizes) and ``hll`` (int8 registers, one row of ``2**p`` per window size, datasketch layout).
+    ``format`` = ``"seqcount-sketches"``, ``version``, ``options``, ``meta``, ``shard_paths`` and,
+    with MinHash, ``minhash`` = ``{scheme, seed, num_perm}``), ``ns`` (int64 window sizes),
+    ``hll`` (int8 registers, one row of ``2**p`` per window size, datasketch layout) and, with
+    MinHash, ``minhash`` (uint64 ``(len(ns), num_perm)``: datasketch ``MinHash.hashvalues`` of
+    the whole input), ``minhash_permutations`` (uint64 ``(2, num_perm)``: ``a`` and ``b``) and
+    ``shard_minhash`` (uint64 ``(shards, len(ns), num_perm)``, in ``shard_paths`` order).
 
     Raises:
         FormatError: not such a file, or a version this release does not read.
@@ -250,6 +443,8 @@ def load_sketches(path: str | os.PathLike) -> SketchSet:
             header = json.loads(str(z["header"]))
             ns = tuple(int(n) for n in z["ns"])
             regs = z["hll"]
+            mh = z["minhash"] if "minhash" in z.files else None
+            shard_mh = z["shard_minhash"] if "shard_minhash" in z.files else None
     except (OSError, ValueError, KeyError, zipfile.BadZipFile, json.JSONDecodeError) as e:
         raise FormatError(f"{path}: not a seqcount sketch file ({e})") from None
     if header.get("format") != SKETCH_FORMAT:
@@ -259,7 +454,21 @@ def load_sketches(path: str | os.PathLike) -> SketchSet:
             f"{path}: sketch file version {header.get('version')} is not supported "
             f"(this release reads version {SKETCH_VERSION})"
         )
-    return SketchSet(ns, [HLL(reg=r.copy()) for r in regs], header["options"], header["meta"])
+    minhash = None
+    if mh is not None:
+        info = header.get("minhash") or {}
+        if info.get("scheme") != MINHASH_SCHEME or mh.dtype != np.uint64 or mh.shape[0] != len(ns):
+            raise FormatError(f"{path}: unreadable MinHash signatures ({info})")
+        minhash = [MinHash(seed=int(info["seed"]), hashvalues=v.copy()) for v in mh]
+    return SketchSet(
+        ns,
+        [HLL(reg=r.copy()) for r in regs],
+        header["options"],
+        header["meta"],
+        minhash=minhash,
+        shard_minhash=shard_mh,
+        shard_paths=list(header.get("shard_paths", [])),
+    )
 
 
 def _umask() -> int:

@@ -1,0 +1,153 @@
+"""Near-duplicate documents: per-document MinHash signatures in a banded LSH index.
+
+Documents arrive in corpus order. Each one is looked up in ``datasketch.MinHashLSH`` among the
+documents indexed before it; a candidate counts as a near-duplicate when the two signatures'
+estimated Jaccard similarity reaches the threshold (LSH candidates are verified, so band
+collisions alone never make a pair). Verified pairs are joined into clusters with a union-find.
+A document with at least one near-duplicate earlier in the corpus is one a deduplication pass
+keeping the first document of each cluster would drop.
+
+Memory grows with the number of indexed documents: datasketch's index keeps a few hundred bytes
+per band per document and this module keeps each signature (8 bytes per permutation) for the
+verification, in all about ``(num_perm * 8 + bands * 200)`` bytes per document (measured in
+``benchmarks/bench_minhash.py``). ``max_docs`` caps it: after that many documents, later ones are
+still checked against the indexed ones but not indexed themselves, and the summary says how many.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .sketch import MINHASH_SCHEME, minhash_permutations
+
+#: Clusters listed in full in the summary, largest first.
+MAX_LISTED_CLUSTERS = 10
+#: Members listed per cluster.
+MAX_LISTED_MEMBERS = 20
+
+
+@dataclass
+class DocId:
+    """Where a document is: the index of its shard in reading order and its row in the shard."""
+
+    shard: int
+    row: int
+
+
+class NearDupIndex:
+    """Streaming near-duplicate search over document signatures.
+
+    Args:
+        threshold: Jaccard similarity in (0, 1] from which two documents are near-duplicates.
+        num_perm, seed: the MinHash signatures' shape (``affine64`` scheme).
+        max_docs: index at most this many documents (``None``: all).
+    """
+
+    def __init__(self, threshold: float, num_perm: int, seed: int, max_docs: int | None = None):
+        from datasketch import MinHashLSH
+
+        self.threshold = float(threshold)
+        self.num_perm = int(num_perm)
+        self.seed = int(seed)
+        self.max_docs = max_docs
+        self._perm = minhash_permutations(num_perm, seed)
+        self.lsh = MinHashLSH(threshold=self.threshold, num_perm=self.num_perm)
+        self._sigs = np.zeros((1024, num_perm), dtype=np.uint64)
+        self._shard = np.zeros(1024, dtype=np.int64)
+        self._row = np.zeros(1024, dtype=np.int64)
+        self._parent = np.zeros(1024, dtype=np.int64)
+        self.indexed = 0  # documents in the index (their keys are 0 .. indexed-1)
+        self.checked = 0  # documents looked up
+        self.duplicates = 0  # documents with a near-duplicate earlier in the corpus
+        self.unindexed = 0  # documents checked but not indexed (max_docs reached)
+        self.pairs = 0  # verified (document, earlier document) pairs
+
+    @property
+    def bands(self) -> int:
+        return int(self.lsh.b)
+
+    @property
+    def rows(self) -> int:
+        return int(self.lsh.r)
+
+    def _grow(self) -> None:
+        size = self._sigs.shape[0] * 2
+        for name in ("_sigs", "_shard", "_row", "_parent"):
+            old = getattr(self, name)
+            new = np.zeros((size,) + old.shape[1:], dtype=old.dtype)
+            new[: old.shape[0]] = old
+            setattr(self, name, new)
+
+    def _find(self, i: int) -> int:
+        parent = self._parent
+        root = i
+        while parent[root] != root:
+            root = int(parent[root])
+        while parent[i] != root:  # path compression
+            parent[i], i = root, int(parent[i])
+        return root
+
+    def _union(self, i: int, j: int) -> None:
+        ri, rj = self._find(i), self._find(j)
+        if ri != rj:  # the smaller key becomes the root: independent of the order of unions
+            lo, hi = (ri, rj) if ri < rj else (rj, ri)
+            self._parent[hi] = lo
+
+    def add(self, signature: np.ndarray, shard: int, row: int) -> bool:
+        """Look up one document (uint64 signature) and index it; return whether it has a
+        near-duplicate among the documents indexed before it."""
+        from datasketch import MinHash as DMinHash
+
+        m = DMinHash(
+            num_perm=self.num_perm,
+            seed=self.seed,
+            hashvalues=signature,
+            permutations=self._perm,
+            scheme=MINHASH_SCHEME,
+        )
+        self.checked += 1
+        matches = []
+        for key in self.lsh.query(m):
+            j = float(np.count_nonzero(self._sigs[key] == signature)) / self.num_perm
+            if j >= self.threshold:
+                matches.append(key)
+        self.pairs += len(matches)
+        duplicate = bool(matches)
+        self.duplicates += duplicate
+        if self.max_docs is not None and self.indexed >= self.max_docs:
+            self.unindexed += 1
+            return duplicate
+        key = self.indexed
+        if key == self._sigs.shape[0]:
+            self._grow()
+        self._sigs[key] = signature
+        self._shard[key] = shard
+        self._row[key] = row
+        self._parent[key] = key
+        self.indexed += 1
+        self.lsh.insert(key, m, check_duplication=False)
+        for other in matches:
+            self._union(key, other)
+        return duplicate
+
+    def clusters(self) -> list[list[DocId]]:
+        """Clusters of more than one indexed document, largest first (ties: earliest first);
+        members in corpus order."""
+        n = self.indexed
+        if n == 0:
+            return []
+        roots = np.array([self._find(i) for i in range(n)], dtype=np.int64)
+        order = np.argsort(roots, kind="stable")
+        sorted_roots = roots[order]
+        starts = np.flatnonzero(np.r_[True, sorted_roots[1:] != sorted_roots[:-1]])
+        ends = np.r_[starts[1:], n]
+        groups = [order[s:e] for s, e in zip(starts, ends) if e - s > 1]
+        groups.sort(key=lambda g: (-len(g), int(g[0])))
+        return [[DocId(int(self._shard[k]), int(self._row[k])) for k in g] for g in groups]
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held by this module's arrays (datasketch's index comes on top)."""
+        return sum(getattr(self, a).nbytes for a in ("_sigs", "_shard", "_row", "_parent"))
