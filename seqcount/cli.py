@@ -14,6 +14,7 @@ import click
 
 from .config import (
     DEFAULT_NS,
+    DEFAULT_NUM_PERM,
     DEFAULT_PRECISION,
     FORMATS,
     ON_ERROR,
@@ -96,44 +97,116 @@ def cli():
     """
 
 
+def input_options(command):
+    """The options that say how a corpus is read and counted (``count`` and ``compare``)."""
+    options = [
+        click.option(
+            "--tokenizer",
+            default=None,
+            metavar="words|bytes|ids|hf:PATH",
+            type=str,
+            help="words: re.findall(r'\\w+|[^\\w\\s]') tokens; bytes: UTF-8 bytes; "
+            "ids: integers of --tokens-column; hf:PATH: a Hugging Face tokenizer.json "
+            "(pip install 'seqcount[hf]').  [default: words, or ids with --tokens-column]",
+        ),
+        click.option(
+            "--text-column", default="text", show_default=True, help="Column holding document text."
+        ),
+        click.option(
+            "--tokens-column",
+            default=None,
+            metavar="NAME",
+            help="Column holding a list of token ids per row (pre-tokenized input); implies "
+            "--tokenizer ids.",
+        ),
+        click.option(
+            "--n",
+            "ns",
+            default=",".join(map(str, DEFAULT_NS)),
+            show_default=True,
+            metavar="N,N,...",
+            help="Window sizes, counted in the same pass.",
+        ),
+        click.option(
+            "--precision",
+            "-p",
+            type=int,
+            default=DEFAULT_PRECISION,
+            show_default=True,
+            help="HyperLogLog precision p in [4, 16]: 2**p bytes per n, standard error "
+            "1.04/sqrt(2**p) (0.41% at 16).",
+        ),
+        click.option(
+            "--num-perm",
+            type=int,
+            default=DEFAULT_NUM_PERM,
+            show_default=True,
+            help="MinHash permutations per n (for compare, shard similarity and near-duplicates): "
+            "Jaccard standard error sqrt(J(1-J)/K); 0 turns MinHash off (faster count).",
+        ),
+        click.option(
+            "--stride",
+            is_flag=True,
+            help="Count non-overlapping n-token chunks (windows starting every n tokens of a "
+            "document, the way training sequences are cut) instead of sliding windows.",
+        ),
+        click.option(
+            "--seed", type=int, default=0, show_default=True,
+            help="Seed of the window hash and the MinHash permutations.",
+        ),
+        click.option(
+            "--threads",
+            type=int,
+            default=None,
+            help="Threads for the sketch updates [default: all cores]; results do not depend on it.",
+        ),
+        click.option(
+            "--batch-rows",
+            type=int,
+            default=1024,
+            show_default=True,
+            help="Rows read from a shard at a time (lower it for very long documents).",
+        ),
+        click.option(
+            "--format",
+            "fmt",
+            type=click.Choice(FORMATS),
+            default=None,
+            help="Read every file as this format [default: by extension: .parquet/.pq, "
+            ".arrow/.feather/.ipc, .jsonl/.json/.ndjson, .txt; .gz and .zst for JSON Lines and "
+            "text].",
+        ),
+        click.option(
+            "--txt-documents",
+            type=click.Choice(TXT_DOCUMENTS),
+            default="file",
+            show_default=True,
+            help="For .txt input: one document per file, or one per line.",
+        ),
+        click.option(
+            "--on-error",
+            type=click.Choice(ON_ERROR),
+            default="fail",
+            show_default=True,
+            help="fail: stop at the first bad shard or row (exit 1). skip: skip bad rows and "
+            "unreadable shards, list them in summary.json, and exit 3.",
+        ),
+    ]  # fmt: skip
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _config(tokenizer, ns, fmt, **options) -> CountConfig:
+    """A :class:`CountConfig` from the values of :func:`input_options` and a command's own."""
+    if tokenizer is None:
+        tokenizer = "ids" if options.get("tokens_column") else "words"
+    return CountConfig(ns=parse_ns(ns), tokenizer=tokenizer, format=fmt, **options)
+
+
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, metavar="PATH...")
-@click.option(
-    "--tokenizer",
-    default=None,
-    metavar="words|bytes|ids|hf:PATH",
-    type=str,
-    help="words: re.findall(r'\\w+|[^\\w\\s]') tokens; bytes: UTF-8 bytes; "
-    "ids: integers of --tokens-column; hf:PATH: a Hugging Face tokenizer.json "
-    "(pip install 'seqcount[hf]').  [default: words, or ids with --tokens-column]",
-)
-@click.option(
-    "--text-column", default="text", show_default=True, help="Column holding document text."
-)
-@click.option(
-    "--tokens-column",
-    default=None,
-    metavar="NAME",
-    help="Column holding a list of token ids per row (pre-tokenized input); implies "
-    "--tokenizer ids.",
-)
-@click.option(
-    "--n",
-    "ns",
-    default=",".join(map(str, DEFAULT_NS)),
-    show_default=True,
-    metavar="N,N,...",
-    help="Window sizes, counted in the same pass.",
-)
-@click.option(
-    "--precision",
-    "-p",
-    type=int,
-    default=DEFAULT_PRECISION,
-    show_default=True,
-    help="HyperLogLog precision p in [4, 16]: 2**p bytes per n, standard error "
-    "1.04/sqrt(2**p) (0.41% at 16).",
-)
+@input_options
 @click.option(
     "--checkpoints-per-decade",
     type=int,
@@ -156,67 +229,48 @@ def cli():
     "per distinct window per n.",
 )
 @click.option(
-    "--stride",
+    "--near-dup",
+    type=float,
+    default=None,
+    metavar="THRESHOLD",
+    help="Find near-duplicate documents: pairs whose --near-dup-n windows have estimated "
+    "Jaccard similarity >= THRESHOLD (e.g. 0.8). Writes curve_dedup.csv (the curve after "
+    "keeping the first document of each cluster) and a near_dup section in summary.json.",
+)
+@click.option(
+    "--near-dup-n",
+    type=int,
+    default=5,
+    show_default=True,
+    help="Window size (tokens) of the per-document signatures for --near-dup.",
+)
+@click.option(
+    "--near-dup-max-docs",
+    type=int,
+    default=None,
+    metavar="DOCS",
+    help="Memory cap for --near-dup: index at most DOCS documents (about 2 KB each at "
+    "--num-perm 128); later documents are still checked against them.  [default: no cap]",
+)
+@click.option(
+    "--shard-similarity",
     is_flag=True,
-    help="Count non-overlapping n-token chunks (windows starting every n tokens of a document, "
-    "the way training sequences are cut) instead of sliding windows.",
-)
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the window hash.")
-@click.option(
-    "--threads",
-    type=int,
-    default=None,
-    help="Threads for the sketch updates [default: all cores]; results do not depend on it.",
-)
-@click.option(
-    "--batch-rows",
-    type=int,
-    default=1024,
-    show_default=True,
-    help="Rows read from a shard at a time (lower it for very long documents).",
-)
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(FORMATS),
-    default=None,
-    help="Read every file as this format [default: by extension: .parquet/.pq, "
-    ".arrow/.feather/.ipc, .jsonl/.json/.ndjson, .txt; .gz and .zst for JSON Lines and text].",
-)
-@click.option(
-    "--txt-documents",
-    type=click.Choice(TXT_DOCUMENTS),
-    default="file",
-    show_default=True,
-    help="For .txt input: one document per file, or one per line.",
-)
-@click.option(
-    "--on-error",
-    type=click.Choice(ON_ERROR),
-    default="fail",
-    show_default=True,
-    help="fail: stop at the first bad shard or row (exit 1). skip: skip bad rows and unreadable "
-    "shards, list them in summary.json, and exit 3.",
+    help="Also write shard_similarity.csv (estimated Jaccard of every pair of shards, per n) "
+    "and shard_similarity.png (heatmaps), to find shards that duplicate each other.",
 )
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no table; errors only.")
 def count(
     paths,
-    tokenizer,
-    text_column,
-    tokens_column,
-    ns,
-    precision,
     checkpoints_per_decade,
     out,
     exact,
-    stride,
-    seed,
+    near_dup,
+    near_dup_n,
+    near_dup_max_docs,
+    shard_similarity,
     threads,
-    batch_rows,
-    fmt,
-    txt_documents,
-    on_error,
     quiet,
+    **options,
 ):
     """Count distinct n-token sequences U_n(D) of a corpus, as a growth curve.
 
@@ -243,22 +297,13 @@ def count(
     from .report import count_table
 
     with _errors():
-        if tokenizer is None:
-            tokenizer = "ids" if tokens_column else "words"
-        config = CountConfig(
-            ns=parse_ns(ns),
-            tokenizer=tokenizer,
-            text_column=text_column,
-            tokens_column=tokens_column,
-            precision=precision,
+        config = _config(
             checkpoints_per_decade=checkpoints_per_decade,
-            seed=seed,
             exact=exact,
-            stride=stride,
-            batch_rows=batch_rows,
-            format=fmt,
-            txt_documents=txt_documents,
-            on_error=on_error,
+            near_dup=near_dup,
+            near_dup_n=near_dup_n,
+            near_dup_max_docs=near_dup_max_docs,
+            **options,
         )
         check_output_dir(out)  # fail now, not after hours of counting
         bar = _ProgressBar() if not quiet and sys.stderr.isatty() else None
@@ -268,6 +313,14 @@ def count(
             if bar is not None:
                 bar.close()
         written = write_outputs(result, out)
+        if shard_similarity:
+            if not config.num_perm:
+                from .errors import ConfigError
+
+                raise ConfigError("--shard-similarity needs MinHash signatures (--num-perm > 0)")
+            from .report import write_shard_similarity
+
+            written.update(write_shard_similarity(result.sketches, out))
     if not quiet:
         click.echo(count_table(result))
         click.echo("wrote " + ", ".join(written.values()))
@@ -279,6 +332,62 @@ def count(
             err=True,
         )
         sys.exit(EXIT_SKIPPED)
+
+
+@cli.command()
+@click.argument("a", metavar="A")
+@click.argument("b", metavar="B")
+@input_options
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def compare(a, b, threads, as_json, **options):
+    """How much the n-token window sets of A and B overlap.
+
+    A and B are corpora (directories, files or globs, counted now with the options
+    given) or outputs of 'seqcount count' (their directory or sketches.npz, which keep
+    the options they were counted with; both sides must match). Per n it prints the
+    estimated Jaccard similarity |A∩B|/|A∪B|, the containments |A∩B|/|A| and
+    |A∩B|/|B|, and |A∩B| and |A∪B|, each with one standard error: MinHash for J,
+    HyperLogLog for the counts. With --json the object has a list 'results' with keys
+    n, jaccard, jaccard_err, containment_a_in_b, containment_b_in_a, intersection,
+    union and their _err.
+
+    \b
+    Examples:
+        seqcount compare eval-set/ train-out/ --n 8,13 --json
+        seqcount compare crawl-2025-out/ crawl-2026-out/
+    """
+    import json as _json
+
+    from .compare import compare as compare_corpora
+
+    with _errors():
+        ns = options["ns"]
+        explicit_ns = click.get_current_context().get_parameter_source("ns")
+        config = _config(**options)
+        result = compare_corpora(
+            a,
+            b,
+            config,
+            ns=config.ns if explicit_ns == click.core.ParameterSource.COMMANDLINE else None,
+            threads=threads,
+        )
+        del ns
+    if as_json:
+        click.echo(_json.dumps(result))
+        return
+    k = result["options"]["num_perm"]
+    click.echo(f"A = {a}\nB = {b}\nMinHash K = {k} (Jaccard resolution {1 / k:.4f})")
+    click.echo(
+        f"{'n':>4} {'jaccard':>15} {'A in B':>15} {'B in A':>15} "
+        f"{'|A∩B|':>20} {'|A∪B|':>14}"
+    )
+    for r in result["results"]:
+        click.echo(
+            f"{r['n']:>4} {r['jaccard']:>7.4f} ±{r['jaccard_err']:<6.4f} "
+            f"{r['containment_a_in_b']:>7.4f} ±{r['containment_a_in_b_err']:<6.4f} "
+            f"{r['containment_b_in_a']:>7.4f} ±{r['containment_b_in_a_err']:<6.4f} "
+            f"{r['intersection']:>11.4g} ±{r['intersection_err']:<7.2g} {r['union']:>14.4g}"
+        )
 
 
 def paper_options(command):

@@ -633,6 +633,7 @@ def _run(shards: list[Shard], config: CountConfig, progress, t0: float):
 CURVE_FILE = "curve.csv"
 SUMMARY_FILE = "summary.json"
 SKETCH_FILE = "sketches.npz"
+DEDUP_CURVE_FILE = "curve_dedup.csv"
 
 
 def _versions() -> dict:
@@ -654,14 +655,33 @@ def summary_dict(result: CountResult) -> dict:
     input and the options alone.
     """
     c = result.config
+    near = result.near_dup
+    dedup_final = {}
+    if near is not None:
+        last = max((r.tokens for r in near.rows), default=0)
+        dedup_final = {r.n: r for r in near.rows if r.tokens == last}
     per_n = []
     for n in c.ns:
         row = result.final[n]
         item = {"n": n, "windows": result.windows[n], "unique": round(row.unique)}
         if row.unique_exact is not None:
             item["unique_exact"] = row.unique_exact
+        if n in dedup_final:
+            item["unique_dedup"] = round(dedup_final[n].unique)
         per_n.append(item)
-    return {
+    outputs = {"curve": CURVE_FILE, "summary": SUMMARY_FILE, "sketches": SKETCH_FILE}
+    extra = {}
+    if near is not None:
+        outputs["curve_dedup"] = DEDUP_CURVE_FILE
+        extra = {
+            "near_duplicate_documents": near.duplicates,
+            "near_dup": near.to_dict()
+            | {
+                "kept_documents": max((r.documents for r in near.rows), default=0),
+                "kept_tokens": max((r.tokens for r in near.rows), default=0),
+            },
+        }
+    return extra | {
         "seqcount": _versions()["seqcount"],
         "inputs": {
             "paths": result.paths,
@@ -684,7 +704,7 @@ def summary_dict(result: CountResult) -> dict:
             "per_n": per_n,
         },
         "skipped": result.skipped.to_dict(),
-        "outputs": {"curve": CURVE_FILE, "summary": SUMMARY_FILE, "sketches": SKETCH_FILE},
+        "outputs": outputs,
         "versions": _versions(),
         "run": {
             "started": result.started,
@@ -692,7 +712,8 @@ def summary_dict(result: CountResult) -> dict:
             "tokens_per_s": round(result.tokens_per_s, 1),
             "threads": result.threads,
             "exact_bytes": result.exact_bytes,
-        },
+        }
+        | ({"near_dup_index_bytes": near.index_bytes} if near is not None else {}),
     }
 
 
@@ -732,6 +753,8 @@ def write_outputs(result: CountResult, out: str | os.PathLike) -> dict[str, str]
         "summary": os.path.join(out, SUMMARY_FILE),
         "sketches": os.path.join(out, SKETCH_FILE),
     }
+    if result.near_dup is not None:
+        paths["curve_dedup"] = os.path.join(out, DEDUP_CURVE_FILE)
     summary = json.dumps(summary_dict(result), indent=2, sort_keys=False) + "\n"
     curve = curve_bytes(result.rows)
     try:
@@ -739,6 +762,11 @@ def write_outputs(result: CountResult, out: str | os.PathLike) -> dict[str, str]
             raise OutputError(f"{out}: exists and is not a directory")
         os.makedirs(out, exist_ok=True)
         atomic_write(paths["curve"], lambda f: f.write(curve))
+        if result.near_dup is not None:
+            dedup = curve_bytes(result.near_dup.rows)
+            atomic_write(paths["curve_dedup"], lambda f: f.write(dedup))
+        elif os.path.exists(os.path.join(out, DEDUP_CURVE_FILE)):
+            os.unlink(os.path.join(out, DEDUP_CURVE_FILE))  # from an earlier run: not this one's
         result.sketches.save(paths["sketches"])
         atomic_write(paths["summary"], lambda f: f.write(summary.encode("utf-8")))
     except OSError as e:

@@ -57,7 +57,102 @@ def count_table(result: CountResult) -> str:
         shown = ", ".join(result.ignored[:3]) + (" ..." if len(result.ignored) > 3 else "")
         notes.append(f"{len(result.ignored)} file(s) of unknown format skipped: {shown}")
     lines += ["note: " + n for n in notes]
+    if result.near_dup is not None:
+        lines.append(near_dup_table(result))
     return "\n".join(lines)
+
+
+def near_dup_table(result: CountResult) -> str:
+    """What ``--near-dup`` found: the rate, the largest clusters, U_n before and after."""
+    nd = result.near_dup
+    lines = [
+        f"near-duplicates (n={nd.n} windows, Jaccard >= {nd.threshold:g}, "
+        f"LSH {nd.bands} bands x {nd.rows_per_band} rows): {nd.duplicates:,} of "
+        f"{nd.checked:,} documents ({100 * nd.rate:.2f}%) have one earlier in the corpus; "
+        f"{nd.clusters:,} cluster(s)"
+    ]
+    if nd.short:
+        lines.append(f"  {nd.short:,} document(s) shorter than {nd.n} tokens not checked")
+    if nd.unindexed:
+        lines.append(
+            f"  {nd.unindexed:,} document(s) checked but not indexed (--near-dup-max-docs)"
+        )
+    for size, docs in zip(nd.cluster_sizes, nd.largest[:5]):
+        shown = ", ".join(f"{d['path']}#{d['row']}" for d in docs[:4])
+        more = " ..." if size > 4 else ""
+        lines.append(f"  cluster of {size}: {shown}{more}")
+    last = max((r.tokens for r in nd.rows), default=0)
+    dedup = {r.n: r for r in nd.rows if r.tokens == last}
+    lines.append(f"{'n':>5} {'unique':>14} {'unique_dedup':>14} {'dedup/raw':>10}")
+    for n in result.config.ns:
+        raw = result.final[n].unique
+        kept = dedup[n].unique if n in dedup else 0.0
+        ratio = kept / raw if raw else 0.0
+        lines.append(f"{n:>5} {round(raw):>14,} {round(kept):>14,} {ratio:>10.4f}")
+    return "\n".join(lines)
+
+
+SIMILARITY_CSV = "shard_similarity.csv"
+SIMILARITY_PNG = "shard_similarity.png"
+
+
+def write_shard_similarity(sketches, out: str | os.PathLike, plot: bool = True) -> dict:
+    """Write ``shard_similarity.csv`` (``n, shard_a, shard_b, path_a, path_b, jaccard`` for
+    every pair of shards ``a < b`` and every ``n``) and the heatmaps ``shard_similarity.png``.
+
+    Returns:
+        The paths written, by kind.
+    """
+    import csv
+    import io
+
+    from .compare import shard_jaccard
+    from .sketch import atomic_write
+
+    paths = list(sketches.shard_paths)
+    mats = {n: shard_jaccard(sketches, n) for n in sketches.ns}
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["n", "shard_a", "shard_b", "path_a", "path_b", "jaccard"])
+    for n, m in mats.items():
+        for a in range(len(paths)):
+            for b in range(a + 1, len(paths)):
+                j = m[a, b]
+                w.writerow([n, a, b, paths[a], paths[b], "" if j != j else f"{j:.6g}"])
+    written = {"csv": os.path.join(out, SIMILARITY_CSV)}
+    data = buf.getvalue().encode("utf-8")
+    atomic_write(written["csv"], lambda f: f.write(data))
+    if plot:
+        written["png"] = os.path.join(out, SIMILARITY_PNG)
+        plot_shard_similarity(mats, paths, written["png"])
+    return written
+
+
+def plot_shard_similarity(mats: dict, paths: list[str], path: str) -> None:
+    """One heatmap of the shard-by-shard Jaccard matrix per window size."""
+    plt = _pyplot()
+    ns = list(mats)
+    cols = min(len(ns), 4)
+    rows = (len(ns) + cols - 1) // cols
+    fig, axes = plt.subplots(rows, cols, figsize=(3.6 * cols + 1, 3.4 * rows + 0.6), squeeze=False)
+    labels = [os.path.basename(p) for p in paths]
+    image = None
+    for ax, n in zip(axes.flat, ns):
+        image = ax.imshow(mats[n], vmin=0.0, vmax=1.0, cmap="magma", interpolation="nearest")
+        ax.set_title(f"n = {n}")
+        if len(labels) <= 20:
+            ax.set_xticks(range(len(labels)), labels, rotation=90, fontsize=6)
+            ax.set_yticks(range(len(labels)), labels, fontsize=6)
+        else:
+            ax.set_xlabel("shard")
+            ax.set_ylabel("shard")
+    for ax in list(axes.flat)[len(ns) :]:
+        ax.axis("off")
+    if image is not None:
+        fig.colorbar(image, ax=axes, shrink=0.8, label="estimated Jaccard similarity")
+    fig.suptitle("Shard-by-shard overlap of n-token window sets (MinHash)")
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
 
 
 # --------------------------------------------------------------------------- analysis report

@@ -1,0 +1,224 @@
+"""Overlap of two corpora, and of the shards of one, from their sketches.
+
+Per window size ``n``: the MinHash signatures estimate the Jaccard similarity ``J`` of the two
+window sets; the HyperLogLogs estimate ``|A|``, ``|B|`` and, merged, ``|A ∪ B|``. Then
+``|A ∩ B| = J * |A ∪ B|`` and the containments are ``|A ∩ B| / |A|`` and ``|A ∩ B| / |B|``.
+
+Errors (one standard error each): ``J`` has ``sqrt(J (1 - J) / K)`` with ``K`` permutations, with
+``J`` held inside ``[1/K, 1 - 1/K]`` for this purpose because an estimate of exactly 0 or 1 only
+says the truth is within about ``1/K``; a count has ``σ = 1.04 / sqrt(2**p)`` relative. The
+errors of products and ratios combine in quadrature as if independent (they are not quite: the
+union and the single sets share registers), so they are a guide rather than an exact interval.
+A small set inside a large one is the weak case: ``J`` is about ``|A| / |B|``, and below ``1/K``
+the containment of ``A`` in ``B`` cannot be resolved (its error says so).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from .config import CountConfig
+from .errors import InputError, SketchMismatchError
+from .sketch import HLL, MinHash, SketchSet, load_sketches
+
+#: Options that must match for two sketch sets to be compared (``ns`` and ``num_perm`` are
+#: checked separately).
+MATCHING = ("hash", "tokenizer", "column", "seed", "precision", "stride", "minhash_scheme")
+SKETCH_FILE = "sketches.npz"
+
+
+@dataclass
+class Overlap:
+    """The overlap of the ``n``-token window sets of ``A`` and ``B`` (keys of ``--json``)."""
+
+    n: int
+    unique_a: float
+    unique_b: float
+    union: float
+    union_err: float
+    jaccard: float
+    jaccard_err: float
+    intersection: float
+    intersection_err: float
+    containment_a_in_b: float
+    containment_a_in_b_err: float
+    containment_b_in_a: float
+    containment_b_in_a_err: float
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _jaccard_err(j: float, k: int) -> float:
+    jj = min(max(j, 1.0 / k), 1.0 - 1.0 / k)
+    return math.sqrt(jj * (1.0 - jj) / k)
+
+
+def overlap(n: int, hll_a: HLL, hll_b: HLL, mh_a: MinHash, mh_b: MinHash) -> Overlap:
+    """Estimate the overlap of two sets from their HyperLogLogs and MinHash signatures."""
+    if hll_a.p != hll_b.p:
+        raise SketchMismatchError(f"n={n}: HLL precision {hll_a.p} vs {hll_b.p}")
+    sigma = 1.04 / math.sqrt(hll_a.m)
+    ua, ub = hll_a.count(), hll_b.count()
+    union = HLL.union(hll_a, hll_b).count()
+    union = max(union, ua, ub)
+    k = mh_a.num_perm
+    j = mh_a.jaccard(mh_b)
+    j_err = _jaccard_err(j, k)
+    inter = min(j * union, ua, ub)
+    inter_err = math.hypot(j_err * union, inter * sigma)
+
+    def containment(size: float) -> tuple[float, float]:
+        if size <= 0:
+            return 0.0, 0.0
+        c = min(inter / size, 1.0)
+        # relative errors of J, the union and the set's own count, in quadrature
+        rel = math.sqrt((j_err / max(j, j_err)) ** 2 + 2 * sigma**2)
+        return c, min(max(c, j_err * union / size) * rel, 1.0)
+
+    ca, ca_err = containment(ua)
+    cb, cb_err = containment(ub)
+    return Overlap(
+        n=n,
+        unique_a=ua,
+        unique_b=ub,
+        union=union,
+        union_err=union * sigma,
+        jaccard=j,
+        jaccard_err=j_err,
+        intersection=inter,
+        intersection_err=inter_err,
+        containment_a_in_b=ca,
+        containment_a_in_b_err=ca_err,
+        containment_b_in_a=cb,
+        containment_b_in_a_err=cb_err,
+    )
+
+
+def check_comparable(a: SketchSet, b: SketchSet, names=("A", "B")) -> None:
+    """Raise :class:`SketchMismatchError` unless ``a`` and ``b`` were made the same way."""
+    for name, s in zip(names, (a, b)):
+        if s.minhash is None:
+            raise SketchMismatchError(
+                f"{name} has no MinHash signatures (counted with --num-perm 0 or by a seqcount "
+                "before 0.2); count it again"
+            )
+    for key in MATCHING:
+        va, vb = a.options.get(key), b.options.get(key)
+        if va != vb:
+            raise SketchMismatchError(
+                f"{names[0]} and {names[1]} were counted with different {key}: {va!r} vs {vb!r}"
+            )
+    ka, kb = a.minhash[0].num_perm, b.minhash[0].num_perm
+    if ka != kb:
+        raise SketchMismatchError(f"{names[0]} and {names[1]} differ in --num-perm: {ka} vs {kb}")
+
+
+def compare_sketches(a: SketchSet, b: SketchSet, ns=None) -> list[Overlap]:
+    """:func:`overlap` for every window size both sketch sets hold (or those of ``ns``).
+
+    Raises:
+        SketchMismatchError: different counting options, no MinHash, or no common ``n``.
+    """
+    check_comparable(a, b)
+    common = [n for n in a.ns if n in b.ns]
+    if ns is not None:
+        missing = [n for n in ns if n not in common]
+        if missing:
+            raise SketchMismatchError(
+                f"window sizes {missing} are not in both inputs (they have {list(common)})"
+            )
+        common = [n for n in common if n in ns]
+    if not common:
+        raise SketchMismatchError(
+            f"no window size in common: A has {list(a.ns)}, B has {list(b.ns)}"
+        )
+    return [overlap(n, a[n], b[n], a.minhash_of(n), b.minhash_of(n)) for n in common]
+
+
+def saved_sketch_path(path: str | os.PathLike) -> str | None:
+    """The sketch file if ``path`` is a ``count`` output (its directory or its sketches.npz)."""
+    path = os.fspath(path)
+    if os.path.isdir(path) and os.path.isfile(os.path.join(path, SKETCH_FILE)):
+        return os.path.join(path, SKETCH_FILE)
+    if os.path.isfile(path) and path.endswith(".npz"):
+        return path
+    return None
+
+
+def sketches_of(
+    path: str | os.PathLike,
+    config: CountConfig,
+    *,
+    count: Callable | None = None,
+    threads: int | None = None,
+) -> tuple[SketchSet, bool]:
+    """The sketches of ``path``: loaded if it is a saved ``count`` output, else counted.
+
+    Returns:
+        ``(sketches, saved)``.
+    """
+    saved = saved_sketch_path(path)
+    if saved is not None:
+        return load_sketches(saved), True
+    if count is None:
+        from .pipeline import count_corpus as count
+    if not os.path.exists(path) and not any(c in os.fspath(path) for c in "*?["):
+        raise InputError(f"{path}: no such file or directory")
+    return count(path, config, threads=threads).sketches, False
+
+
+def compare(
+    a: str | os.PathLike,
+    b: str | os.PathLike,
+    config: CountConfig | None = None,
+    *,
+    ns=None,
+    threads: int | None = None,
+) -> dict:
+    """Compare two corpora or saved ``count`` outputs; the object ``compare --json`` prints.
+
+    Corpora are counted with ``config``; saved outputs keep the options they were counted
+    with, and both sides must agree on them.
+
+    Returns:
+        ``{"a": ..., "b": ..., "options": ..., "results": [Overlap.to_dict(), ...]}``.
+    """
+    config = config or CountConfig()
+    sa, saved_a = sketches_of(a, config, threads=threads)
+    sb, saved_b = sketches_of(b, config, threads=threads)
+    results = compare_sketches(sa, sb, ns)
+    return {
+        "a": {"path": os.fspath(a), "saved": saved_a, "tokens": sa.meta.get("tokens")},
+        "b": {"path": os.fspath(b), "saved": saved_b, "tokens": sb.meta.get("tokens")},
+        "options": {k: sa.options.get(k) for k in MATCHING}
+        | {"num_perm": sa.minhash[0].num_perm},
+        "results": [r.to_dict() for r in results],
+    }
+
+
+def shard_jaccard(sketches: SketchSet, n: int) -> np.ndarray:
+    """The ``(shards, shards)`` matrix of estimated Jaccard similarities of the shards'
+    ``n``-token window sets (1 on the diagonal).
+
+    Raises:
+        SketchMismatchError: no per-shard signatures, or ``n`` not counted.
+    """
+    if sketches.shard_minhash is None:
+        raise SketchMismatchError("no per-shard MinHash signatures (counted with --num-perm 0)")
+    if n not in sketches.ns:
+        raise SketchMismatchError(f"n={n} was not counted (counted: {list(sketches.ns)})")
+    sig = np.ascontiguousarray(sketches.shard_minhash[:, sketches.ns.index(n), :])
+    s, k = sig.shape
+    out = np.empty((s, s), dtype=np.float64)
+    for i in range(s):
+        out[i] = np.count_nonzero(sig == sig[i], axis=1) / k
+    empty = np.all(sig == np.uint64(2**64 - 1), axis=1)
+    out[empty, :] = np.nan  # a shard without windows has no similarity
+    out[:, empty] = np.nan
+    return out
