@@ -158,7 +158,8 @@ def input_options(command):
             "--threads",
             type=int,
             default=None,
-            help="Threads for the sketch updates [default: all cores]; results do not depend on it.",
+            help="Threads for the sketch updates [default: all cores]; results do not depend "
+            "on it.",
         ),
         click.option(
             "--batch-rows",
@@ -378,8 +379,7 @@ def compare(a, b, threads, as_json, **options):
     k = result["options"]["num_perm"]
     click.echo(f"A = {a}\nB = {b}\nMinHash K = {k} (Jaccard resolution {1 / k:.4f})")
     click.echo(
-        f"{'n':>4} {'jaccard':>15} {'A in B':>15} {'B in A':>15} "
-        f"{'|A∩B|':>20} {'|A∪B|':>14}"
+        f"{'n':>4} {'jaccard':>15} {'A in B':>15} {'B in A':>15} {'|A∩B|':>20} {'|A∪B|':>14}"
     )
     for r in result["results"]:
         click.echo(

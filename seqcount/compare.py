@@ -196,8 +196,7 @@ def compare(
     return {
         "a": {"path": os.fspath(a), "saved": saved_a, "tokens": sa.meta.get("tokens")},
         "b": {"path": os.fspath(b), "saved": saved_b, "tokens": sb.meta.get("tokens")},
-        "options": {k: sa.options.get(k) for k in MATCHING}
-        | {"num_perm": sa.minhash[0].num_perm},
+        "options": {k: sa.options.get(k) for k in MATCHING} | {"num_perm": sa.minhash[0].num_perm},
         "results": [r.to_dict() for r in results],
     }
 

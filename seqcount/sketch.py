@@ -172,7 +172,7 @@ class MinHash:
         if hashvalues is not None:
             hashvalues = np.asarray(hashvalues)
             if hashvalues.ndim != 1 or hashvalues.shape[0] < 1:
-                raise ValueError(f"hashvalues must be a non-empty 1-d array, got {hashvalues.shape}")
+                raise ValueError(f"hashvalues must be a non-empty 1-d array: {hashvalues.shape}")
             if hashvalues.dtype != np.uint64:
                 hashvalues = np.array(hashvalues, dtype=np.uint64)
             num_perm = hashvalues.shape[0]

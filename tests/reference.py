@@ -90,3 +90,25 @@ def hll_registers(hashes, p: int) -> list[int]:
         if rank > reg[idx]:
             reg[idx] = rank
     return reg
+
+
+def minhash_permutations(num_perm: int, seed: int) -> tuple[list[int], list[int]]:
+    """datasketch 2.x ``affine64`` permutation parameters, from its documented recipe."""
+    import numpy as np
+
+    gen = np.random.RandomState(seed)
+    a = gen.randint(0, 1 << 63, num_perm, dtype=np.uint64)
+    b = gen.randint(0, 1 << 64, num_perm, dtype=np.uint64)
+    return [int(x) * 2 + 1 for x in a], [int(x) for x in b]
+
+
+def minhash_values(hashes, a: list[int], b: list[int]) -> list[int]:
+    """``affine64`` MinHash values of 64-bit hashes: min over h of a*fmix64(h)+b mod 2**64."""
+    out = [MASK64] * len(a)
+    for h in hashes:
+        y = fmix64(int(h))
+        for k in range(len(a)):
+            v = (a[k] * y + b[k]) & MASK64
+            if v < out[k]:
+                out[k] = v
+    return out
