@@ -134,24 +134,29 @@ def plot_shard_similarity(mats: dict, paths: list[str], path: str) -> None:
     ns = list(mats)
     cols = min(len(ns), 4)
     rows = (len(ns) + cols - 1) // cols
-    fig, axes = plt.subplots(rows, cols, figsize=(3.6 * cols + 1, 3.4 * rows + 0.6), squeeze=False)
-    labels = [os.path.basename(p) for p in paths]
+    named = len(paths) <= 30
+    width = 3.2 * cols + (3.0 if named else 1.0)
+    fig, axes = plt.subplots(
+        rows, cols, figsize=(width, 3.0 * rows + 0.8), squeeze=False, layout="constrained"
+    )
+    labels = [f"{i}: {os.path.basename(p)}" for i, p in enumerate(paths)]
     image = None
-    for ax, n in zip(axes.flat, ns):
+    for k, (ax, n) in enumerate(zip(axes.flat, ns)):
         image = ax.imshow(mats[n], vmin=0.0, vmax=1.0, cmap="magma", interpolation="nearest")
         ax.set_title(f"n = {n}")
-        if len(labels) <= 20:
-            ax.set_xticks(range(len(labels)), labels, rotation=90, fontsize=6)
-            ax.set_yticks(range(len(labels)), labels, fontsize=6)
-        else:
-            ax.set_xlabel("shard")
-            ax.set_ylabel("shard")
+        if named:
+            ax.set_xticks(range(len(paths)), [str(i) for i in range(len(paths))], fontsize=7)
+            if k % cols == 0:
+                ax.set_yticks(range(len(paths)), labels, fontsize=7)
+            else:
+                ax.set_yticks(range(len(paths)), [""] * len(paths))
+        ax.set_xlabel("shard")
     for ax in list(axes.flat)[len(ns) :]:
         ax.axis("off")
     if image is not None:
         fig.colorbar(image, ax=axes, shrink=0.8, label="estimated Jaccard similarity")
     fig.suptitle("Shard-by-shard overlap of n-token window sets (MinHash)")
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=100)
     plt.close(fig)
 
 
@@ -448,13 +453,68 @@ def report_markdown(rep: dict, images: bool = True) -> str:
             "skills; *saturated*: N is above them, so more diverse data is needed; "
             "*undetermined*: inside the band.",
         ]
+    nd = rep.get("near_dup")
+    if nd is not None:
+        lines += [
+            "",
+            "## Near-duplicate documents",
+            "",
+            f"Documents whose {nd['n']}-token windows have estimated Jaccard similarity "
+            f"≥ {nd['threshold']:g} with an earlier document (MinHash, {nd['num_perm']} "
+            f"permutations, LSH {nd['lsh_bands']} bands × {nd['lsh_rows']} rows, candidates "
+            f"verified): **{nd['near_duplicate_documents']:,}** of "
+            f"{nd['documents_checked']:,} checked documents "
+            f"({100 * nd['near_duplicate_rate']:.2f}%), in {nd['clusters']:,} cluster(s).",
+        ]
+        if nd.get("short_documents"):
+            lines.append(f"{nd['short_documents']:,} shorter documents were not checked.")
+        if nd.get("unindexed_documents"):
+            lines.append(
+                f"{nd['unindexed_documents']:,} documents were checked but not indexed "
+                "(--near-dup-max-docs): near-duplicates among them are missed."
+            )
+        lines += ["", "| n | U_n raw | U_n after dedup | ratio |", "|---:|---:|---:|---:|"]
+        for r in nd["per_n"]:
+            lines.append(
+                f"| {r['n']} | {_g(r['unique'])} | {_g(r['unique_dedup'])} | {r['ratio']:.4f} |"
+            )
+        if nd["largest_clusters"]:
+            lines += ["", "Largest clusters (shard path # row):", ""]
+            for c in nd["largest_clusters"][:5]:
+                docs = ", ".join(f"`{d['path']}#{d['row']}`" for d in c["documents"][:6])
+                more = " …" if c["size"] > 6 else ""
+                lines.append(f"- {c['size']} documents: {docs}{more}")
+    sim = rep.get("shard_similarity")
+    if sim is not None:
+        lines += [
+            "",
+            "## Most similar shards",
+            "",
+            f"Estimated Jaccard similarity of the shards' n-token window sets (MinHash, "
+            f"{sim['num_perm']} permutations, resolution {1 / sim['num_perm']:.4f}), "
+            f"most similar at n = {sim['ranked_by_n']} first (ties: at the next smaller n): "
+            "shards sharing many long windows share text.",
+            "",
+        ]
+        ns = list(sim["top_pairs"][0]["jaccard"]) if sim["top_pairs"] else []
+        lines.append("| shard A | shard B | " + " | ".join(f"n={n}" for n in ns) + " |")
+        lines.append("|---|---|" + "---:|" * len(ns))
+        for p in sim["top_pairs"]:
+            js = " | ".join("-" if p["jaccard"][n] is None else f"{p['jaccard'][n]:.3f}"
+                            for n in ns)  # fmt: skip
+            lines.append(f"| `{p['a']}` | `{p['b']}` | {js} |")
     if images:
         lines += ["", "## Plots", "", "![growth](growth.png)", "", "![slopes](slopes.png)"]
+        if sim is not None:
+            lines += ["", "![shard similarity](shard_similarity.png)"]
     return "\n".join(lines) + "\n"
 
 
-def plot_growth(rows: list, rep: dict, path: str, exact: bool = False) -> None:
-    """``growth.png``: log-log U_n(D) for every n, with the paper's band overlaid."""
+def plot_growth(
+    rows: list, rep: dict, path: str, exact: bool = False, dedup: list | None = None
+) -> None:
+    """``growth.png``: log-log U_n(D) for every n, with the paper's band overlaid, and the
+    curve after near-duplicate removal dashed beside each when ``dedup`` is given."""
     plt = _pyplot()
     from . import bounds
     from .curve import curve_points
@@ -471,6 +531,10 @@ def plot_growth(rows: list, rep: dict, path: str, exact: bool = False) -> None:
             continue
         dmin = d.min() if dmin is None else min(dmin, d.min())
         ax.loglog(d, u, "o-", ms=3, lw=1.4, color=cmap(i / max(1, len(ns) - 1)), label=f"n = {n}")
+        if dedup:
+            dd, du = curve_points(dedup, n)
+            ax.loglog(dd, du, "--", lw=1.1, color=cmap(i / max(1, len(ns) - 1)),
+                      label=f"n = {n}, near-duplicates removed")  # fmt: skip
     dmin = dmin or 1.0
     grid = np.logspace(np.log10(dmin), np.log10(dmax), 200)
     fit = rep["loss_fit"]
@@ -596,6 +660,75 @@ def report_html(markdown: str, images: dict[str, bytes]) -> str:
     return "\n".join(out) + "\n"
 
 
+def _near_dup_section(out_dir, summary: dict, rows: list, rep: dict) -> list | None:
+    """Add ``near_dup`` to the report when the run used ``--near-dup``; return its curve."""
+    from .curve import read_curve
+
+    nd = summary.get("near_dup")
+    path = os.path.join(os.fspath(out_dir), summary.get("outputs", {}).get("curve_dedup", ""))
+    if nd is None or not os.path.isfile(path):
+        return None
+    dedup = read_curve(path)
+    last_raw = max(r.tokens for r in rows)
+    last = max((r.tokens for r in dedup), default=0)
+    raw = {r.n: r.unique for r in rows if r.tokens == last_raw}
+    kept = {r.n: r.unique for r in dedup if r.tokens == last}
+    rep["near_dup"] = dict(nd) | {
+        "per_n": [
+            {"n": n, "unique": raw[n], "unique_dedup": kept.get(n, 0.0),
+             "ratio": kept.get(n, 0.0) / raw[n] if raw[n] else 0.0}
+            for n in sorted(raw)
+        ]
+    }  # fmt: skip
+    return dedup
+
+
+def _nan_none(x) -> float | None:
+    x = float(x)
+    return None if x != x else x
+
+
+#: Shard pairs listed in the report, most similar first.
+MAX_LISTED_PAIRS = 10
+
+
+def _shard_section(out_dir, rep: dict):
+    """Add the most similar shard pairs to the report; return the sketches for the heatmap
+    (``None`` without per-shard MinHash or with fewer than two shards)."""
+    from .compare import shard_jaccard
+    from .errors import FormatError
+    from .sketch import load_sketches
+
+    path = os.path.join(os.fspath(out_dir), "sketches.npz")
+    try:
+        sketches = load_sketches(path)
+    except FormatError:
+        return None
+    if sketches.shard_minhash is None or len(sketches.shard_paths) < 2:
+        return None
+    mats = {n: shard_jaccard(sketches, n) for n in sketches.ns}
+    rank_n = max(sketches.ns)  # shared long windows are the sign of duplicated text
+    a, b = np.triu_indices(len(sketches.shard_paths), 1)
+    # by the largest n first, ties broken by the next smaller n, and so on
+    scores = [np.nan_to_num(mats[n][a, b], nan=-1.0) for n in sorted(sketches.ns, reverse=True)]
+    order = sorted(
+        range(len(a)), key=lambda t: tuple(-sc[t] for sc in scores) + (int(a[t]), int(b[t]))
+    )
+    rep["shard_similarity"] = {
+        "num_perm": sketches.minhash[0].num_perm,
+        "ranked_by_n": rank_n,
+        "top_pairs": [
+            {
+                "a": sketches.shard_paths[int(a[t])],
+                "b": sketches.shard_paths[int(b[t])],
+                "jaccard": {str(n): _nan_none(mats[n][a[t], b[t]]) for n in sketches.ns},
+            }
+            for t in order[:MAX_LISTED_PAIRS]
+        ],
+    }
+    return sketches
+
+
 def write_report(
     out_dir: str | os.PathLike, dest: str | os.PathLike | None = None, plots: bool = True, **kw
 ) -> dict:
@@ -611,18 +744,25 @@ def write_report(
 
     rows, summary = load_run(out_dir)
     rep = analyze(rows, summary, **kw)
+    dedup_rows = _near_dup_section(out_dir, summary, rows, rep)
+    sketches = _shard_section(out_dir, rep)
     dest = os.fspath(dest or out_dir)
     os.makedirs(dest, exist_ok=True)
     files = {}
     images = {}
     if plots:
         files["growth"] = os.path.join(dest, "growth.png")
-        plot_growth(rows, rep, files["growth"], exact=kw.get("exact", False))
+        plot_growth(rows, rep, files["growth"], exact=kw.get("exact", False), dedup=dedup_rows)
         files["slopes"] = os.path.join(dest, "slopes.png")
         plot_slopes(rep, files["slopes"])
-        for key in ("growth", "slopes"):
-            with open(files[key], "rb") as fh:
-                images[os.path.basename(files[key])] = fh.read()
+        if sketches is not None:
+            files.update(
+                {"shard_similarity": write_shard_similarity(sketches, dest)["png"]}
+            )
+        for key in ("growth", "slopes", "shard_similarity"):
+            if key in files:
+                with open(files[key], "rb") as fh:
+                    images[os.path.basename(files[key])] = fh.read()
     md = report_markdown(rep, images=plots)
     for name, text in (
         ("report.md", md),

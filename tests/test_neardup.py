@@ -170,3 +170,21 @@ def test_invalid_near_dup_options(kw, fragment):
     with pytest.raises(ConfigError) as e:
         CountConfig(**kw)
     assert fragment in str(e.value)
+
+
+def test_report_shows_near_duplicates_dedup_curve_and_shard_pairs(planted, tmp_path):
+    from seqcount.report import write_report
+
+    d, _ = planted
+    write_outputs(count_corpus(d, CountConfig(ns=(1, 8), near_dup=0.7)), tmp_path)
+    rep = write_report(tmp_path)
+    nd = rep["near_dup"]
+    assert nd["near_duplicate_documents"] == 3
+    assert [r["n"] for r in nd["per_n"]] == [1, 8]
+    assert all(0 < r["ratio"] <= 1 for r in nd["per_n"])
+    md = (tmp_path / "report.md").read_text()
+    assert "## Near-duplicate documents" in md and "3 documents: `" in md
+    assert "## Most similar shards" in md
+    top = rep["shard_similarity"]["top_pairs"][0]
+    assert top["a"].endswith("a.parquet") and top["b"].endswith("b.parquet")
+    assert (tmp_path / "shard_similarity.png").stat().st_size > 5_000
