@@ -30,9 +30,10 @@ def test_report_writes_files_with_the_curve_numbers(counted):
             "--model-params", "7e10"]  # fmt: skip
     r = CliRunner().invoke(cli, args)
     assert r.exit_code == 0, r.output
-    for name in ("report.md", "report.html", "report.json", "growth.png", "slopes.png"):
+    names = ("report.md", "report.html", "report.json", "growth.png", "slopes.png")
+    for name in names + ("shard_similarity.png",):
         assert (counted / name).stat().st_size > 0, name
-    for png in ("growth.png", "slopes.png"):
+    for png in ("growth.png", "slopes.png", "shard_similarity.png"):
         data = (counted / png).read_bytes()
         assert data[:8] == b"\x89PNG\r\n\x1a\n"
         import matplotlib.image
@@ -69,7 +70,8 @@ def test_report_writes_files_with_the_curve_numbers(counted):
         assert f["regime"]["band"] in ("emergent", "saturated", "undetermined")
     assert rep["d_star"] == pytest.approx(bounds.d_star("chinchilla"))
     assert "873,710 tokens" in md
-    assert html.count("data:image/png;base64,") == 2 and "<table>" in html
+    # growth, slopes and the shard heatmaps (six shards, each with MinHash signatures)
+    assert html.count("data:image/png;base64,") == 3 and "<table>" in html
     assert re.search(r"\| 1 \| 0\.4\d{3} ± 0\.\d{4} \| yes \|", md)  # n=1 lies in the band
 
 
