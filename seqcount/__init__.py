@@ -8,6 +8,7 @@ Example:
 
 from importlib import metadata as _metadata
 
+from .compare import compare, compare_sketches, shard_jaccard
 from .config import CountConfig
 from .curve import CurveRow, read_curve
 from .errors import (
@@ -20,7 +21,7 @@ from .errors import (
     SketchMismatchError,
 )
 from .pipeline import CountResult, count_corpus, write_outputs
-from .sketch import HLL, SketchSet, load_sketches
+from .sketch import HLL, MinHash, SketchSet, load_sketches
 
 try:
     __version__ = _metadata.version("seqcount")
@@ -35,14 +36,18 @@ __all__ = [
     "CurveRow",
     "FormatError",
     "InputError",
+    "MinHash",
     "OutputError",
     "SchemaError",
     "SeqcountError",
     "SketchMismatchError",
     "SketchSet",
     "__version__",
+    "compare",
+    "compare_sketches",
     "count_corpus",
     "load_sketches",
     "read_curve",
+    "shard_jaccard",
     "write_outputs",
 ]

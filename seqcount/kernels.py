@@ -496,31 +496,55 @@ def minhash_update_hashes(sig, a, b, hashes):
         i += m
 
 
+@njit(**_JIT)
+def split_documents(doc, d0, d1, parts):
+    """Document boundaries cutting documents ``d0 .. d1-1`` into ``parts`` runs of about equal
+    token counts: int64 array ``bounds`` with ``bounds[0] = d0`` and ``bounds[parts] = d1``."""
+    bounds = np.empty(parts + 1, dtype=np.int64)
+    total = doc[d1] - doc[d0]
+    d = d0
+    for p in range(parts):
+        goal = doc[d0] + (total * p) // parts
+        while d < d1 and doc[d] < goal:
+            d += 1
+        bounds[p] = d
+    bounds[parts] = d1
+    return bounds
+
+
 @njit(parallel=True, nogil=True, cache=True)
 def minhash_update_windows(
     prefix, doc, d0, d1, ns, bases, salts, a, b, sigs, cache, skip=0, stride=False, before=0
 ):
-    """Add every window of every size ``ns[j]`` in documents ``d0 .. d1-1`` to ``sigs[j]``.
+    """Add every window of every size ``ns[j]`` in documents ``d0 .. d1-1`` to the signatures.
 
-    The windows are those of :func:`hll_update_windows` (same arguments). A window whose hash is
-    in ``cache[j]`` (a direct-mapped table of recent hashes) is skipped: it is a repeat and cannot
-    change a minimum. One thread per window size, so the result does not depend on threads.
+    The windows are those of :func:`hll_update_windows` (same arguments). The documents are cut
+    into ``P = sigs.shape[0]`` runs of about equal size, and run ``p`` goes into ``sigs[p, j]``:
+    one task per (run, window size), so P threads share the work evenly even though window
+    sizes cost differently. The signature of the whole is the minimum over ``p``, which does not
+    depend on P or on the threads. A window whose hash is in ``cache[p, j]`` (a direct-mapped
+    table of recent hashes) is skipped: it is a repeat and cannot change a minimum.
 
     Args:
-        sigs: int64 biased signatures, shape ``(len(ns), K)``, updated in place.
-        cache: uint64 array ``(len(ns), 2**c)`` from :func:`minhash_cache`, updated in place.
+        sigs: int64 biased signatures, shape ``(P, len(ns), K)``, updated in place.
+        cache: uint64 array ``(P, len(ns), 2**c)`` from :func:`minhash_cache`, updated in place.
     """
-    mask = np.uint64(cache.shape[1] - 1)
-    for j in prange(ns.shape[0]):
+    parts = sigs.shape[0]
+    nn = ns.shape[0]
+    mask = np.uint64(cache.shape[2] - 1)
+    bounds = split_documents(doc, d0, d1, parts)
+    for t in prange(parts * nn):
+        p = t // nn
+        j = t % nn
         n = ns[j]
         base_n = bases[j]
         salt = salts[j]
-        sig = sigs[j]
-        row = cache[j]
+        sig = sigs[p, j]
+        row = cache[p, j]
         buf = np.empty(_MH_BUF, dtype=np.uint64)
         m = 0
-        for d in range(d0, d1):
-            step = n if stride else 1
+        step = n if stride else 1
+        for d in range(bounds[p], bounds[p + 1]):
             first = _first_window(doc, d, d0, skip, n, step, before)
             for i in range(first, doc[d + 1] - n + 1, step):
                 h = _window_hash(prefix, i, n, base_n, salt)
@@ -536,14 +560,14 @@ def minhash_update_windows(
         _minhash_block(sig, a, b, buf, m)
 
 
-def minhash_cache(rows: int, size: int = MINHASH_CACHE) -> np.ndarray:
-    """An empty window-hash cache for :func:`minhash_update_windows`.
+def minhash_cache(parts: int, rows: int, size: int = MINHASH_CACHE) -> np.ndarray:
+    """An empty ``(parts, rows, size)`` window-hash cache for :func:`minhash_update_windows`.
 
     Slot ``i`` starts with a value whose low bits are not ``i``, which no hash stored in slot
     ``i`` can equal (0 would wrongly match the hash 0).
     """
     slots = np.arange(size, dtype=np.uint64) ^ np.uint64(1)
-    return np.repeat(slots[None, :], rows, axis=0)
+    return np.ascontiguousarray(np.broadcast_to(slots, (parts, rows, size)))
 
 
 @njit(parallel=True, nogil=True, cache=True)

@@ -155,9 +155,15 @@ class _Counter:
         # cache of recent window hashes (reset per shard) and every finished shard's signatures.
         self.k = config.num_perm
         if self.k:
+            import numba
+
+            # one run of documents per thread (see kernels.minhash_update_windows); the
+            # signatures, the minimum over the runs, do not depend on it
+            self.parts = numba.get_num_threads()
             self.perm = minhash_permutations(self.k, config.seed)
-            self.sigs = np.full((len(config.ns), self.k), kernels.MINHASH_EMPTY, dtype=np.int64)
-            self.cache = kernels.minhash_cache(len(config.ns))
+            shape = (self.parts, len(config.ns), self.k)
+            self.sigs = np.full(shape, kernels.MINHASH_EMPTY, dtype=np.int64)
+            self.cache = kernels.minhash_cache(self.parts, len(config.ns))
             self.shard_sigs: list[np.ndarray] = []
         self.shard = 0  # index of the shard being read
         self.row = 0  # closed documents of this shard so far
@@ -183,9 +189,9 @@ class _Counter:
     def end_shard(self) -> None:
         """Close the current shard's MinHash signatures and start the next shard's."""
         if self.k:
-            self.shard_sigs.append(unbias(self.sigs))
+            self.shard_sigs.append(unbias(self.sigs.min(axis=0)))
             self.sigs.fill(kernels.MINHASH_EMPTY)
-            self.cache = kernels.minhash_cache(len(self.config.ns))
+            self.cache = kernels.minhash_cache(self.parts, len(self.config.ns))
         self.shard += 1
         self.row = 0
 
@@ -420,7 +426,7 @@ def count_corpus(
         shard_minhash = np.stack(counter.shard_sigs) if counter.shard_sigs else None
         if shard_minhash is None:
             shard_minhash = np.full((0, len(ns), config.num_perm), 2**64 - 1, dtype=np.uint64)
-        whole = shard_minhash.min(axis=0) if len(shard_minhash) else unbias(counter.sigs)
+        whole = shard_minhash.min(axis=0) if len(shard_minhash) else unbias(counter.sigs[0])
         minhash = [MinHash(seed=config.seed, hashvalues=whole[j].copy()) for j in range(len(ns))]
     sketches = SketchSet(
         ns=ns,

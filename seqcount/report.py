@@ -162,8 +162,6 @@ def plot_shard_similarity(mats: dict, paths: list[str], path: str) -> None:
 
 # --------------------------------------------------------------------------- analysis report
 
-REPORT_FILES = ("report.md", "report.html", "report.json", "growth.png", "slopes.png")
-
 
 def _parse_floats(text: str | None, name: str) -> list[float]:
     from .errors import ConfigError
@@ -756,9 +754,7 @@ def write_report(
         files["slopes"] = os.path.join(dest, "slopes.png")
         plot_slopes(rep, files["slopes"])
         if sketches is not None:
-            files.update(
-                {"shard_similarity": write_shard_similarity(sketches, dest)["png"]}
-            )
+            files.update({"shard_similarity": write_shard_similarity(sketches, dest)["png"]})
         for key in ("growth", "slopes", "shard_similarity"):
             if key in files:
                 with open(files[key], "rb") as fh:

@@ -195,14 +195,15 @@ def _windows_setup(seed: int, docs: int = 12):
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 @pytest.mark.parametrize("stride", [False, True])
-def test_update_windows_matches_oracle(seed, stride):
+@pytest.mark.parametrize("parts", [1, 3])
+def test_update_windows_matches_oracle(seed, stride, parts):
     params, prefix, doc, values = _windows_setup(seed)
     ns = (1, 2, 3, 8)
     ns_arr, bases, salts = params.window_arrays(ns)
     k = 33
     a, b = minhash_permutations(k, seed)
-    sigs = np.full((len(ns), k), kernels.MINHASH_EMPTY, dtype=np.int64)
-    cache = kernels.minhash_cache(len(ns), size=16)  # tiny: evictions and hits both happen
+    sigs = np.full((parts, len(ns), k), kernels.MINHASH_EMPTY, dtype=np.int64)
+    cache = kernels.minhash_cache(parts, len(ns), size=16)  # tiny: evictions and hits happen
     ndocs = doc.shape[0] - 1
     kernels.minhash_update_windows(
         prefix, doc, 0, ndocs // 2, ns_arr, bases, salts, a, b, sigs, cache, 0, stride, 0
@@ -210,6 +211,7 @@ def test_update_windows_matches_oracle(seed, stride):
     kernels.minhash_update_windows(
         prefix, doc, ndocs // 2, ndocs, ns_arr, bases, salts, a, b, sigs, cache, 0, stride, 0
     )
+    sigs = sigs.min(axis=0)
     for j, n in enumerate(ns):
         step = n if stride else 1
         hashes = [
@@ -221,7 +223,7 @@ def test_update_windows_matches_oracle(seed, stride):
         assert [int(x) for x in unbias(sigs[j])] == want, n
 
 
-def test_update_windows_threads_give_identical_signatures():
+def test_update_windows_threads_and_runs_give_identical_signatures():
     params, prefix, doc, _ = _windows_setup(9, docs=200)
     ns_arr, bases, salts = params.window_arrays((1, 2, 4, 8, 16))
     a, b = minhash_permutations(128, 0)
@@ -230,21 +232,31 @@ def test_update_windows_threads_give_identical_signatures():
     try:
         for threads in (1, numba.config.NUMBA_NUM_THREADS):
             numba.set_num_threads(threads)
-            sigs = np.full((5, 128), kernels.MINHASH_EMPTY, dtype=np.int64)
-            cache = kernels.minhash_cache(5)
-            kernels.minhash_update_windows(
-                prefix, doc, 0, doc.shape[0] - 1, ns_arr, bases, salts, a, b, sigs, cache
-            )
-            out.append(sigs)
+            for parts in (1, 2, 5):
+                sigs = np.full((parts, 5, 128), kernels.MINHASH_EMPTY, dtype=np.int64)
+                cache = kernels.minhash_cache(parts, 5)
+                kernels.minhash_update_windows(
+                    prefix, doc, 0, doc.shape[0] - 1, ns_arr, bases, salts, a, b, sigs, cache
+                )
+                out.append(sigs.min(axis=0))
     finally:
         numba.set_num_threads(old)
-    assert np.array_equal(out[0], out[1])
+    assert all(np.array_equal(out[0], o) for o in out[1:])
+
+
+def test_split_documents_balances_tokens():
+    doc = np.array([0, 10, 20, 30, 40, 1000, 1010], dtype=np.int64)
+    assert kernels.split_documents(doc, 0, 6, 1).tolist() == [0, 6]
+    assert kernels.split_documents(doc, 0, 6, 2).tolist() == [0, 5, 6]
+    b = kernels.split_documents(doc, 1, 4, 3)
+    assert b[0] == 1 and b[-1] == 4 and list(b) == sorted(b)
+    assert kernels.split_documents(doc, 2, 2, 2).tolist() == [2, 2, 2]
 
 
 def test_cache_never_matches_an_unseen_hash():
     """Slot i starts with a value that cannot be a hash stored in slot i (0 included)."""
-    cache = kernels.minhash_cache(1, size=8)
-    assert all((int(v) & 7) != i for i, v in enumerate(cache[0]))
+    cache = kernels.minhash_cache(2, 1, size=8)
+    assert all((int(v) & 7) != i for i, v in enumerate(cache[1, 0]))
 
 
 @pytest.mark.parametrize("seed", [3, 4])
