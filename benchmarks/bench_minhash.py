@@ -30,8 +30,8 @@ from __future__ import annotations
 
 import argparse
 import gc
+import inspect
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -175,8 +175,7 @@ def bench_datasketch(rec: Recorder, cfg: dict, hashes: np.ndarray, meta: dict) -
     }
     identical_all = True
     for k in KS:
-        for _, fn in variants.values():
-            fn(k) if fn is sc_kernel else None  # warm the kernel; datasketch has nothing to warm
+        sc_kernel(k)  # warm the kernel; datasketch has nothing to compile
         times: dict[str, list[float]] = {v: [] for v in variants}
         values: dict[str, np.ndarray] = {}
         for _ in range(cfg["ds_repeats"]):
@@ -230,64 +229,69 @@ def bench_e2e(rec: Recorder, path: Path, label: str, variants, repeats: int, met
     from seqcount.config import CountConfig
     from seqcount.pipeline import count_corpus
 
-    configs = {name: (CountConfig(**kw), thr) for name, kw, thr in variants}
+    # keyed by (name, threads): the same configuration may run with several thread counts
+    configs = {(name, thr): CountConfig(**kw) for name, kw, thr in variants}
     info: dict = {}
-    for name, (config, thr) in configs.items():  # warm-up, also checks the runs
-        r = count_corpus(str(path), config, threads=thr)
-        info[name] = dict(
+    for key, config in configs.items():  # warm-up, also checks the runs
+        r = count_corpus(str(path), config, threads=key[1])
+        info[key] = dict(
             tokens=r.tokens,
             threads=r.threads,
             near_dup=None if r.near_dup is None else r.near_dup.duplicates,
         )
-    times: dict[str, list[float]] = {name: [] for name in configs}
+    times: dict = {key: [] for key in configs}
     for _ in range(repeats):
-        for name, (config, thr) in configs.items():
+        for key, config in configs.items():
             t0 = time.perf_counter()
-            count_corpus(str(path), config, threads=thr)
-            times[name].append(time.perf_counter() - t0)
+            count_corpus(str(path), config, threads=key[1])
+            times[key].append(time.perf_counter() - t0)
     tokens = next(iter(info.values()))["tokens"]
     meta.setdefault("e2e_inputs", {})[label] = {"tokens": tokens, "path": str(path)}
-    groups: dict = {}  # threads -> baseline name
-    for name, (config, thr) in configs.items():
-        nthreads = info[name]["threads"]
-        thr_label = "1 thread" if thr == 1 else f"{nthreads} threads (default)"
-        workload = f"{label} ({tokens:,} words tokens), 7 n, {thr_label}"
-        rates = [tokens / t for t in times[name]]
+
+    def thr_label(key, with_count=True):
+        if key[1] == 1:
+            return "1 thread"
+        return f"{info[key]['threads']} threads (default)" if with_count else "default threads"
+
+    def ratio_of(key, base):
+        med = _median(times[key]) / _median(times[base])
+        paired = _median([t / t0 for t, t0 in zip(times[key], times[base])])
+        return med, paired
+
+    for key, config in configs.items():
+        workload = f"{label} ({tokens:,} words tokens), 7 n, {thr_label(key)}"
+        rates = [tokens / t for t in times[key]]
         extra = {}
-        if info[name]["near_dup"] is not None:
-            extra["near_duplicate_documents"] = info[name]["near_dup"]
-        rec.add(f"seqcount count_corpus, {name}", workload, "tokens/s (median)", _median(rates),
-                "tokens/s", "e2e", samples=rates, num_perm=config.num_perm, threads=nthreads,
-                scale=label, **extra)  # fmt: skip
-        log(f"e2e {label} {name}, {thr_label}: {_median(rates) / 1e6:.2f} M tokens/s")
-        if config.num_perm == 0:
-            groups[thr] = name
-    for name, (config, thr) in configs.items():
-        base = groups.get(thr)
-        if base is None or base == name:
+        if info[key]["near_dup"] is not None:
+            extra["near_duplicate_documents"] = info[key]["near_dup"]
+        rec.add(f"seqcount count_corpus, {key[0]}", workload, "tokens/s (median)", _median(rates),
+                "tokens/s", "e2e", samples=rates, num_perm=config.num_perm,
+                threads=info[key]["threads"], scale=label, **extra)  # fmt: skip
+        log(f"e2e {label} {key[0]}, {thr_label(key)}: {_median(rates) / 1e6:.2f} M tokens/s")
+    for key, config in configs.items():
+        base = next((k for k, c in configs.items() if c.num_perm == 0 and k[1] == key[1]), None)
+        if base is None or base == key:
             continue
-        ratio = _median(times[name]) / _median(times[base])
-        paired = _median([t / t0 for t, t0 in zip(times[name], times[base])])
-        thr_label = "1 thread" if thr == 1 else "default threads"
+        ratio, paired = ratio_of(key, base)
         extra = {}
-        if config.num_perm == DEFAULT_K and config.near_dup is None and thr is None:
+        if config.num_perm == DEFAULT_K and config.near_dup is None and key[1] is None:
             extra = dict(target=f"< {TARGET_SLOWDOWN:g}", target_met=bool(ratio < TARGET_SLOWDOWN))
-        rec.add(f"seqcount count_corpus, {name} / K=0", f"{label}, 7 n, {thr_label}",
+        workload = f"{label}, 7 n, {thr_label(key, False)}"
+        rec.add(f"seqcount count_corpus, {key[0]} / K=0", workload,
                 "slowdown: median time / median time at K=0", ratio, "x", "slowdown",
                 paired_median=paired, scale=label, **extra)  # fmt: skip
-        log(f"slowdown {label} {name} ({thr_label}): {ratio:.2f}x (paired {paired:.2f}x)")
+        log(f"slowdown {label} {key[0]} ({thr_label(key, False)}): {ratio:.2f}x "
+            f"(paired {paired:.2f}x)")  # fmt: skip
         if config.near_dup is not None:
             plain = next(
-                n for n, (c, t) in configs.items()
-                if c.num_perm == config.num_perm and c.near_dup is None and t == thr
+                k for k, c in configs.items()
+                if c.num_perm == config.num_perm and c.near_dup is None and k[1] == key[1]
             )  # fmt: skip
-            r2 = _median(times[name]) / _median(times[plain])
-            rec.add(f"seqcount count_corpus, {name} / {plain}", f"{label}, 7 n, {thr_label}",
+            r2, p2 = ratio_of(key, plain)
+            rec.add(f"seqcount count_corpus, {key[0]} / {plain[0]}", workload,
                     "near-duplicate search cost: median time / median time without it", r2, "x",
-                    "slowdown", scale=label,
-                    paired_median=_median([t / t0 for t, t0 in zip(times[name], times[plain])]),
-                    )  # fmt: skip
-            log(f"near-dup cost {label}: {r2:.2f}x over {plain}")
+                    "slowdown", scale=label, paired_median=p2)  # fmt: skip
+            log(f"near-dup cost {label}: {r2:.2f}x over {plain[0]}")
 
 
 # --------------------------------------------------------------------------- 4. index memory
@@ -414,9 +418,20 @@ def bench_windows(rec: Recorder, cfg: dict, texts: list[str], meta: dict) -> Non
     a, b = minhash_permutations(DEFAULT_K, SEED)
     p = np.int64(16)
 
+    # Since 0.2.0 the kernel cuts the documents into P runs (sigs and cache get a leading axis
+    # of P; the pipeline uses P = numba threads); before, it took (len(ns), K) signatures.
+    parted = "parts" in inspect.signature(kernels.minhash_cache).parameters
+    meta["window_kernel_parts"] = "numba threads" if parted else "none (one task per n)"
+
     def run_minhash():
-        sigs = np.full((len(ns), DEFAULT_K), kernels.MINHASH_EMPTY, dtype=np.int64)
-        cache = kernels.minhash_cache(len(ns))
+        if parted:
+            parts = numba.get_num_threads()
+            shape = (parts, len(ns), DEFAULT_K)
+            cache = kernels.minhash_cache(parts, len(ns))
+        else:
+            shape = (len(ns), DEFAULT_K)
+            cache = kernels.minhash_cache(len(ns))
+        sigs = np.full(shape, kernels.MINHASH_EMPTY, dtype=np.int64)
         t0 = time.perf_counter()
         kernels.minhash_update_windows(prefix, doc, 0, ndocs, ns, bases, salts, a, b, sigs, cache)
         return time.perf_counter() - t0
@@ -484,7 +499,9 @@ def _headline(results: list[dict], meta: dict) -> list[str]:
         return "n/a" if r is None else f"{_fmt(r['value'], r['unit'])} {unit or r['unit']}"
 
     k = DEFAULT_K
-    r = _find(results, "kernel", lambda r: r["k"] == k and r["metric"].startswith("time per hash ("))
+    r = _find(
+        results, "kernel", lambda r: r["k"] == k and r["metric"].startswith("time per hash (")
+    )
     r2 = _find(results, "kernel", lambda r: r["k"] == k and "permutation" in r["metric"])
     rows.append((f"MinHash update, K={k}, per hash (= per distinct window)", val(r)))
     rows.append(("... per hash-permutation", val(r2)))
@@ -505,8 +522,8 @@ def _headline(results: list[dict], meta: dict) -> list[str]:
             rows.append((f"{r['system'].replace('seqcount count_corpus, ', '')}, "
                          f"{r['workload']}", val(r) + met))  # fmt: skip
     for metric in ("RSS growth per document (VmRSS)", "Python allocations per document"):
-        r = _find(results, "index", lambda r: r["metric"].startswith(metric))
-        rows.append((f"near-dup index: {metric.split(' (')[0].lower()}", val(r)))
+        r = _find(results, "index", lambda r, m=metric: r["metric"].startswith(m))
+        rows.append((f"near-dup index: {metric.split(' (')[0]}", val(r)))
     r = _find(results, "index", lambda r: r["unit"] == "documents/s")
     rows.append(("near-dup index: add() rate", val(r)))
     lines = ["| Quantity | Value |", "|---|---:|"]
@@ -561,10 +578,13 @@ quotes `num_perm*8 + bands*200` bytes per document; its row is that formula, for
 **Window kernel** (`windows`). `minhash_update_windows` (K = 128, fresh signatures and cache each
 repeat) and, for reference, `hll_update_windows` (p = 16) on the prefix values of the corpus's
 words tokens, the 7 window sizes; *per window* divides by all windows (repeats skipped by the
-cache included). Both kernels parallelise over the window sizes (at most 7 threads help, and the
-split is uneven); the speedup row is the 1-thread median over the all-threads median. Compare
-with the *effective cores* of the noise reference: on a VM whose vCPUs share a core, 2 threads
-cannot be 2x.
+cache included). `hll_update_windows` runs one task per window size (at most 7 threads help, and
+the split is uneven); `minhash_update_windows` (since seqcount 0.2.0) cuts the documents into P
+runs of equal size, P = the numba thread count as in the pipeline, and runs one task per (run,
+window size), each with its own signature and cache (`meta.window_kernel_parts` says which form
+was measured). The speedup row is the 1-thread median over the all-threads median. Compare with
+the *effective cores* of the noise reference: on a VM whose vCPUs share a core, 2 threads cannot
+be 2x.
 
 **Noise** (`noise`). `np.sort` of 10M uint64 at the start and the end (if they differ much, the
 machine was busy), and effective cores, as in `bench_count`.
@@ -681,7 +701,11 @@ def main(argv: list[str] | None = None) -> int:
                             near_dup=NEAR_DUP, target_slowdown=TARGET_SLOWDOWN)  # fmt: skip
     rec = Recorder()
     texts = corpus_texts()
-    meta["corpus"] = {"path": "data/austen", "shards": len(corpus_shards()), "documents": len(texts)}
+    meta["corpus"] = {
+        "path": "data/austen",
+        "shards": len(corpus_shards()),
+        "documents": len(texts),
+    }
 
     log(f"mode {mode}; noise reference")
     bench_sort(rec, cfg, "start")
@@ -700,8 +724,8 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="bench_minhash_") as tmp:
         big = build_scaled_corpus(Path(tmp), SCALE)
         one = e2e_variants(near_dup=True) + [
-            ("K=0 (MinHash off), 1 thread", dict(num_perm=0), 1),
-            (f"K={DEFAULT_K}, 1 thread", dict(num_perm=DEFAULT_K), 1),
+            ("K=0 (MinHash off)", dict(num_perm=0), 1),
+            (f"K={DEFAULT_K} (default)", dict(num_perm=DEFAULT_K), 1),
         ]
         bench_e2e(rec, CORPUS, "austen", one, cfg["e2e_repeats"], meta)
         bench_e2e(rec, big, f"austen x{SCALE}", e2e_variants(cfg["e2e_big_near_dup"]),

@@ -279,7 +279,8 @@ def count(
     sorted path order. Formats by extension: Parquet, Arrow IPC, JSON Lines (also .gz or
     .zst) and text. One row (JSON line, text file or, with --txt-documents lines, text
     line) is one document. Writes OUT/curve.csv (columns n, tokens,
-    documents, windows, unique[, unique_exact]), OUT/summary.json and OUT/sketches.npz, and
+    documents, windows, unique[, unique_exact]), OUT/summary.json and OUT/sketches.npz
+    (HyperLogLog and, unless --num-perm 0, MinHash per n, per shard and whole), and
     prints a table of U_n at the whole input.
 
     \b
@@ -289,6 +290,7 @@ def count(
         seqcount count tokens/ --tokens-column input_ids --precision 14
         seqcount count crawl/ --format jsonl --on-error skip
         seqcount count books/ --tokenizer hf:tokenizer.json
+        seqcount count crawl/ --near-dup 0.8 --shard-similarity
 
     \b
     Exit status: 0 success; 1 failed (one-line error); 2 usage error;

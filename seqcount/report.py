@@ -83,6 +83,11 @@ def near_dup_table(result: CountResult) -> str:
         lines.append(f"  cluster of {size}: {shown}{more}")
     last = max((r.tokens for r in nd.rows), default=0)
     dedup = {r.n: r for r in nd.rows if r.tokens == last}
+    kept_docs = max((r.documents for r in nd.rows), default=0)
+    lines.append(
+        f"after dropping them: {kept_docs:,} of {result.documents:,} documents, "
+        f"{last:,} of {result.tokens:,} tokens (curve_dedup.csv)"
+    )
     lines.append(f"{'n':>5} {'unique':>14} {'unique_dedup':>14} {'dedup/raw':>10}")
     for n in result.config.ns:
         raw = result.final[n].unique
