@@ -35,7 +35,23 @@ def _alpha(m: int) -> float:
     return 0.7213 / (1.0 + 1.079 / m)
 
 
-class HLL:
+class _Mergeable:
+    """``union`` for sketches that have ``copy`` and ``merge``."""
+
+    __slots__ = ()
+
+    @classmethod
+    def union(cls, *sketches):
+        """A new sketch of the union of ``sketches`` (datasketch's ``union``)."""
+        if not sketches:
+            raise ValueError("union needs at least one sketch")
+        out = sketches[0].copy()
+        for s in sketches[1:]:
+            out.merge(s)
+        return out
+
+
+class HLL(_Mergeable):
     """A HyperLogLog++ sketch over 64-bit hashes.
 
     Args:
@@ -76,16 +92,6 @@ class HLL:
         if other.p != self.p:
             raise SketchMismatchError(f"cannot merge HLL with p={other.p} into p={self.p}")
         np.maximum(self.reg, other.reg, out=self.reg)
-
-    @classmethod
-    def union(cls, *sketches: HLL) -> HLL:
-        """A new sketch of the union of ``sketches``."""
-        if not sketches:
-            raise ValueError("union needs at least one sketch")
-        out = sketches[0].copy()
-        for s in sketches[1:]:
-            out.merge(s)
-        return out
 
     def copy(self) -> HLL:
         return HLL(reg=self.reg.copy())
@@ -151,7 +157,7 @@ def unbias(sig: np.ndarray) -> np.ndarray:
     return np.asarray(sig, dtype=np.int64).view(np.uint64) ^ _SIGN
 
 
-class MinHash:
+class MinHash(_Mergeable):
     """A MinHash signature over 64-bit hashes in datasketch's ``affine64`` scheme.
 
     Its :attr:`hashvalues` equal those of ``datasketch.MinHash(num_perm, seed,
@@ -224,16 +230,6 @@ class MinHash:
         """Make this signature that of the union of both sets."""
         self._check(other)
         np.minimum(self.hashvalues, other.hashvalues, out=self.hashvalues)
-
-    @classmethod
-    def union(cls, *sketches: MinHash) -> MinHash:
-        """A new signature of the union of ``sketches``."""
-        if not sketches:
-            raise ValueError("union needs at least one sketch")
-        out = sketches[0].copy()
-        for s in sketches[1:]:
-            out.merge(s)
-        return out
 
     def copy(self) -> MinHash:
         return MinHash(seed=self.seed, hashvalues=self.hashvalues.copy())
