@@ -1208,17 +1208,23 @@ def main(argv: list[str] | None = None) -> int:
     bench_memory(rec, cfg, work, big)
     bench_sort(rec, cfg, "end")
 
+    return finish_run(rec, meta, digest, t_start, out, "count", render_markdown)
+
+
+def finish_run(rec, meta: dict, digest: str, t_start: float, out, name: str, render) -> int:
+    """Stamp the run time, warn if seqcount's sources changed meanwhile, and write
+    ``out/<name>.json`` and ``out/<name>.md`` (rendered by ``render``)."""
     meta["total_runtime_s"] = round(time.perf_counter() - t_start, 1)
     if source_digest() != digest or git_state()[0] != meta["seqcount_commit"]:
         meta["seqcount_changed_during_run"] = True
         log("WARNING: seqcount's sources changed during the run; the figures mix versions")
     doc = {"meta": meta, "results": rec.results}
     out.mkdir(parents=True, exist_ok=True)
-    (out / "count.json").write_text(json.dumps(doc, indent=2) + "\n")
-    md = render_markdown(json.loads(json.dumps(doc)))
-    (out / "count.md").write_text(md)
+    (out / f"{name}.json").write_text(json.dumps(doc, indent=2) + "\n")
+    md = render(json.loads(json.dumps(doc)))
+    (out / f"{name}.md").write_text(md)
     print(md)
-    log(f"wrote {out / 'count.json'} and {out / 'count.md'} in {meta['total_runtime_s']} s")
+    log(f"wrote {out / (name + '.json')} and {out / (name + '.md')} in {meta['total_runtime_s']} s")
     return 0
 
 

@@ -53,7 +53,7 @@ from benchmarks.bench_count import (
     build_scaled_corpus,
     corpus_shards,
     corpus_texts,
-    git_state,
+    finish_run,
     hardware_and_versions,
     log,
     source_digest,
@@ -736,18 +736,7 @@ def main(argv: list[str] | None = None) -> int:
     bench_windows(rec, cfg, texts, meta)
     bench_sort(rec, cfg, "end")
 
-    meta["total_runtime_s"] = round(time.perf_counter() - t_start, 1)
-    if source_digest() != digest or git_state()[0] != meta["seqcount_commit"]:
-        meta["seqcount_changed_during_run"] = True
-        log("WARNING: seqcount's sources changed during the run; the figures mix versions")
-    doc = {"meta": meta, "results": rec.results}
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "minhash.json").write_text(json.dumps(doc, indent=2) + "\n")
-    md = render_markdown(json.loads(json.dumps(doc)))
-    (out / "minhash.md").write_text(md)
-    print(md)
-    log(f"wrote {out / 'minhash.json'} and {out / 'minhash.md'} in {meta['total_runtime_s']} s")
-    return 0
+    return finish_run(rec, meta, digest, t_start, out, "minhash", render_markdown)
 
 
 if __name__ == "__main__":

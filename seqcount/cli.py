@@ -250,7 +250,7 @@ def _config(tokenizer, ns, fmt, **options) -> CountConfig:
     type=int,
     default=None,
     metavar="DOCS",
-    help="Memory cap for --near-dup: index at most DOCS documents (about 2 KB each at "
+    help="Memory cap for --near-dup: index at most DOCS documents (about 5 KB each at "
     "--num-perm 128); later documents are still checked against them.  [default: no cap]",
 )
 @click.option(

@@ -7,10 +7,10 @@ collisions alone never make a pair). Verified pairs are joined into clusters wit
 A document with at least one near-duplicate earlier in the corpus is one a deduplication pass
 keeping the first document of each cluster would drop.
 
-Memory grows with the number of indexed documents: datasketch's index keeps a few hundred bytes
-per band per document and this module keeps each signature (8 bytes per permutation) for the
-verification, in all about ``(num_perm * 8 + bands * 200)`` bytes per document (measured in
-``benchmarks/bench_minhash.py``). ``max_docs`` caps it: after that many documents, later ones are
+Memory grows with the number of indexed documents: this module keeps each signature (8 bytes
+per permutation) and the document's id for the verification, and datasketch's index keeps the
+band keys in Python dicts; at 128 permutations that is about 5 KB per document (RSS, measured by
+``benchmarks/bench_minhash.py``), 1 KB of it here. ``max_docs`` caps it: after that many documents, later ones are
 still checked against the indexed ones but not indexed themselves, and the summary says how many.
 """
 
