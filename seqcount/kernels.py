@@ -567,7 +567,7 @@ def minhash_cache(parts: int, rows: int, size: int = MINHASH_CACHE) -> np.ndarra
     ``i`` can equal (0 would wrongly match the hash 0).
     """
     slots = np.arange(size, dtype=np.uint64) ^ np.uint64(1)
-    return np.ascontiguousarray(np.broadcast_to(slots, (parts, rows, size)))
+    return np.tile(slots, (parts, rows, 1))  # a new, writable array whatever the shape
 
 
 @njit(parallel=True, nogil=True, cache=True)

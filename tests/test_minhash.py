@@ -253,6 +253,23 @@ def test_split_documents_balances_tokens():
     assert kernels.split_documents(doc, 2, 2, 2).tolist() == [2, 2, 2]
 
 
+@pytest.mark.parametrize("parts, rows", [(1, 1), (1, 3), (2, 1)])
+def test_cache_is_a_new_writable_array(parts, rows):
+    cache = kernels.minhash_cache(parts, rows, size=8)
+    assert cache.shape == (parts, rows, 8) and cache.flags.writeable and cache.flags.c_contiguous
+
+
+def test_one_thread_one_window_size_counts(tmp_path):
+    """--threads 1 with a single n once gave a read-only cache (a broadcast view)."""
+    from conftest import DATA
+
+    from seqcount.config import CountConfig
+    from seqcount.pipeline import count_corpus
+
+    r = count_corpus(DATA / "austen" / "05-persuasion.parquet", CountConfig(ns=(4,)), threads=1)
+    assert not r.sketches.minhash[0].is_empty()
+
+
 def test_cache_never_matches_an_unseen_hash():
     """Slot i starts with a value that cannot be a hash stored in slot i (0 included)."""
     cache = kernels.minhash_cache(2, 1, size=8)
