@@ -34,3 +34,7 @@ class FormatError(SeqcountError):
 
 class OutputError(SeqcountError):
     """An output directory or file cannot be written."""
+
+
+class StateError(SeqcountError):
+    """A state directory is locked by another job, or holds a corrupt or foreign file."""

@@ -416,6 +416,38 @@ def hll_update_windows(
                     reg[idx] = rank
 
 
+@njit(parallel=True, nogil=True, cache=True)
+def hll_log_windows(
+    prefix, doc, d0, d1, ns, bases, salts, p, regs, skip, stride, before, doc_base, log_doc,
+    log_key, counts,
+):  # fmt: skip
+    """:func:`hll_update_windows`, recording every register that grows.
+
+    Row ``j`` of the log gets, for each growth, the document's number ``doc_base + d`` in
+    ``log_doc[j]`` and ``idx << 8 | rank`` in ``log_key[j]``, from position ``counts[j]`` on
+    (advanced in place). Replaying a log in order up to a document gives the registers right
+    after it, which is how a checkpoint inside a shard counted elsewhere is rebuilt. The
+    log needs room for one entry per window of the call in the worst case.
+    """
+    for j in prange(ns.shape[0]):
+        n = ns[j]
+        base_n = bases[j]
+        salt = salts[j]
+        reg = regs[j]
+        c = counts[j]
+        for d in range(d0, d1):
+            step = n if stride else 1
+            first = _first_window(doc, d, d0, skip, n, step, before)
+            for i in range(first, doc[d + 1] - n + 1, step):
+                idx, rank = _hll_rank(_window_hash(prefix, i, n, base_n, salt), p)
+                if rank > reg[idx]:
+                    reg[idx] = rank
+                    log_doc[j, c] = doc_base + d
+                    log_key[j, c] = (np.int64(idx) << 8) | rank
+                    c += 1
+        counts[j] = c
+
+
 @njit(**_JIT)
 def hll_update_hashes(reg, hashes, p):
     """Add 64-bit hashes to one HyperLogLog++ register array (datasketch's layout)."""

@@ -134,14 +134,21 @@ class CountResult:
 class _Counter:
     """Running state of one pass: registers, exact sets, totals, checkpoints."""
 
-    def __init__(self, config: CountConfig):
+    def __init__(self, config: CountConfig, record: bool = False):
         self.config = config
+        # record: count one shard for a later ordered merge (seqcount.batch): no checkpoints;
+        # keep each closed document's length and a log of register growth per document
+        self.record = record
+        self.lengths: list[np.ndarray] = []
+        self.log: list[tuple[np.ndarray, np.ndarray]] = []
         self.params = hash_params(config.seed)
         self.ns, self.bases, self.salts = self.params.window_arrays(config.ns)
         self.p = np.int64(config.precision)
         self.regs = np.zeros((len(config.ns), 1 << config.precision), dtype=np.int8)
         self.exact = [ExactSet() for _ in config.ns] if config.exact else None
         self.schedule = Schedule(config.checkpoints_per_decade)
+        if record:
+            self.schedule.target = 1 << 62  # never reached
         self.tokens = 0
         self.documents = 0
         self.empty = 0
@@ -221,6 +228,9 @@ class _Counter:
         closed = chunk.closed
         self.empty += int(np.count_nonzero(lengths[:closed] == 0))
         prefix = kernels.prefix_values(tokens, np.uint64(self.params.base))
+        if self.record:
+            self.lengths.append(lengths[:closed].copy())
+            self.doc_base = self.documents  # the shard's number of this chunk's first document
         keep = None
         if self.near is not None:
             keep = self._near_dup(chunk, prefix, doc, lengths, skip, before)
@@ -288,10 +298,13 @@ class _Counter:
 
     def _update(self, prefix, doc, prior, lengths, d0, d1, skip, before, keep=None) -> None:
         stride = self.config.stride
-        kernels.hll_update_windows(
-            prefix, doc, d0, d1, self.ns, self.bases, self.salts, self.p, self.regs,
-            skip, stride, before,
-        )  # fmt: skip
+        if self.record:
+            self._logged_update(prefix, doc, d0, d1, skip, before)
+        else:
+            kernels.hll_update_windows(
+                prefix, doc, d0, d1, self.ns, self.bases, self.salts, self.p, self.regs,
+                skip, stride, before,
+            )  # fmt: skip
         if self.k:
             a, b = self.perm
             kernels.minhash_update_windows(
@@ -324,6 +337,36 @@ class _Counter:
                     skip, n if stride else 1, before,
                 )  # fmt: skip
                 self.exact[j].update_batch(hashes)
+
+    def _logged_update(self, prefix, doc, d0, d1, skip, before) -> None:
+        """The HyperLogLog update of :meth:`_update`, logging every register that grows."""
+        nn = len(self.config.ns)
+        room = int(doc[d1] - doc[d0]) + 1  # at most one growth per window
+        log_doc = np.empty((nn, room), dtype=np.int64)
+        log_key = np.empty((nn, room), dtype=np.int64)
+        counts = np.zeros(nn, dtype=np.int64)
+        kernels.hll_log_windows(
+            prefix, doc, d0, d1, self.ns, self.bases, self.salts, self.p, self.regs, skip,
+            self.config.stride, before, np.int64(self.doc_base), log_doc, log_key, counts,
+        )  # fmt: skip
+        m = np.int64(self.regs.shape[1])
+        for j in range(nn):
+            c = int(counts[j])
+            if c:
+                key = log_key[j, :c]
+                flat = np.int64(j) * m + (key >> 8)  # register index in the (n, m) array
+                self.log.append((log_doc[j, :c].copy(), flat * 256 + (key & 255)))
+
+    def take_log(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The register-growth log in document order: ``(doc, flat register index, rank)``."""
+        if not self.log:
+            empty = np.zeros(0, dtype=np.int64)
+            return empty, empty, np.zeros(0, dtype=np.int8)
+        docs = np.concatenate([d for d, _ in self.log])
+        packed = np.concatenate([k for _, k in self.log])
+        order = np.argsort(docs, kind="stable")
+        docs, packed = docs[order], packed[order]
+        return docs, packed >> 8, (packed & 255).astype(np.int8)
 
     def _checkpoint(self) -> None:
         exact = [len(s) for s in self.exact] if self.exact is not None else None
@@ -582,8 +625,8 @@ class Skipped:
         return {"rows": self.rows, "shards": self.shards, "items": self.items}
 
 
-def _run(shards: list[Shard], config: CountConfig, progress, t0: float):
-    counter = _Counter(config)
+def _run(shards: list[Shard], config: CountConfig, progress, t0: float, counter=None):
+    counter = counter or _Counter(config)
     params = counter.params
     tokenizer = HFTokenizer(config.hf_path) if config.hf_path else config.tokenizer
     skipped = Skipped()

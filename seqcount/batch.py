@@ -1,0 +1,488 @@
+"""Counting shard by shard: resumable, incremental, in parallel processes or on a Dask cluster.
+
+Every shard is counted on its own (:func:`count_shard`, possibly in another process or on
+another machine) into a :class:`ShardResult`: its final HyperLogLog registers and MinHash
+signatures, the length of each of its documents, and a log of every register that grew, with
+the document it grew in. The coordinator then walks the shards in path order: it knows each
+shard's token offset from the lengths before it, so it knows which documents of the shard end at
+the growth curve's checkpoints, and it rebuilds the registers there as the running union of the
+shards before plus the shard's log up to that document. The curve is therefore the one a single
+sequential pass gives, bit for bit, whatever the number of processes, and a shard counted once
+never has to be counted again while it is unchanged.
+
+With a state directory (:mod:`seqcount.state`) each shard's result is kept on disk as soon as it
+is counted, keyed by a fingerprint of the shard and the options, so a job that is stopped or
+killed resumes where it was and a nightly job over a growing corpus counts only the new shards.
+The log is large (a few bytes per register growth, about 10 MB per shard of 1M tokens and 7
+window sizes) and is only needed where a checkpoint falls; it is kept for those shards only. If
+shards before it change later, checkpoints move, and a shard that then needs a log it does not
+have is counted again, with a message.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .config import CountConfig
+from .curve import Schedule
+from .errors import ConfigError
+from .io import Shard
+from .sketch import hll_estimates
+
+#: Text or token ids handed to the kernels at a time while logging (bounds the log buffer).
+RECORD_CHUNK = 1 << 20
+
+
+@dataclass
+class ShardResult:
+    """One shard counted on its own (see the module docstring).
+
+    Attributes:
+        path, size, mtime_ns, format: the shard.
+        stats: :class:`~seqcount.pipeline.ShardStats` as a dict.
+        skipped_rows, skipped_items: what ``--on-error skip`` skipped in it.
+        regs: int8 ``(len(ns), 2**p)`` registers of the shard alone.
+        sigs: uint64 ``(len(ns), K)`` MinHash signatures, or ``None``.
+        lengths: int64 token count of each document, in order.
+        windows: int64 windows per window size.
+        empty, null, invalid_utf8: document and byte counts for the totals.
+        log_doc, log_reg, log_rank: register growth in document order (``None`` when dropped).
+    """
+
+    path: str
+    size: int
+    mtime_ns: int
+    format: str
+    stats: dict
+    skipped_rows: int
+    skipped_items: list
+    regs: np.ndarray
+    sigs: np.ndarray | None
+    lengths: np.ndarray
+    windows: np.ndarray
+    empty: int
+    null: int
+    invalid_utf8: int
+    log_doc: np.ndarray | None = None
+    log_reg: np.ndarray | None = None
+    log_rank: np.ndarray | None = None
+    seconds: float = 0.0
+
+    @property
+    def tokens(self) -> int:
+        return int(self.lengths.sum())
+
+    @property
+    def documents(self) -> int:
+        return int(self.lengths.shape[0])
+
+    @property
+    def has_log(self) -> bool:
+        return self.log_doc is not None
+
+    def drop_log(self) -> None:
+        self.log_doc = self.log_reg = self.log_rank = None
+
+
+def check_batch_config(config: CountConfig) -> None:
+    """Options a shard-by-shard count cannot honour.
+
+    Raises:
+        ConfigError: ``--exact`` or ``--near-dup`` (both need the documents in one pass).
+    """
+    if config.exact:
+        raise ConfigError("--exact needs one sequential pass: not with --state, --jobs or dask")
+    if config.near_dup is not None:
+        raise ConfigError(
+            "--near-dup compares every document with all before it in one pass: "
+            "not with --state, --jobs or dask"
+        )
+
+
+def count_shard(shard: Shard, config: CountConfig, threads: int | None = None) -> ShardResult:
+    """Count one shard on its own, logging register growth (runs in workers).
+
+    Raises:
+        InputError, SchemaError: as :func:`~seqcount.pipeline.count_corpus` (with
+            ``on_error="fail"``; with ``"skip"`` a bad shard gives an empty result).
+    """
+    import numba
+
+    from .pipeline import _Counter, _run
+
+    t0 = time.perf_counter()
+    config = dataclasses.replace(config, chunk_bytes=min(config.chunk_bytes, RECORD_CHUNK))
+    old = numba.get_num_threads()
+    if threads is not None:
+        numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
+    try:
+        counter = _Counter(config, record=True)
+        counter, stats, skipped = _run([shard], config, None, t0, counter=counter)
+    finally:
+        numba.set_num_threads(old)
+    log_doc, log_reg, log_rank = counter.take_log()
+    lengths = np.concatenate(counter.lengths) if counter.lengths else np.zeros(0, np.int64)
+    st = os.stat(shard.path)
+    return ShardResult(
+        path=shard.path,
+        size=st.st_size,
+        mtime_ns=st.st_mtime_ns,
+        format=shard.format,
+        stats=stats[0].to_dict(),
+        skipped_rows=skipped.rows,
+        skipped_items=list(skipped.items),
+        regs=counter.regs,
+        sigs=counter.shard_sigs[0] if counter.k else None,
+        lengths=lengths.astype(np.int64),
+        windows=counter.windows.copy(),
+        empty=counter.empty,
+        null=stats[0].null_documents,
+        invalid_utf8=stats[0].invalid_utf8,
+        log_doc=log_doc,
+        log_reg=log_reg,
+        log_rank=log_rank,
+        seconds=time.perf_counter() - t0,
+    )
+
+
+def checkpoint_shards(lengths: Iterable[np.ndarray], per_decade: int) -> list[bool]:
+    """Which shards (given their document lengths, in order) hold a checkpoint of the curve."""
+    schedule = Schedule(per_decade)
+    tokens = 0
+    out = []
+    for lens in lengths:
+        end = tokens + int(np.sum(lens))
+        hit = False
+        if lens.shape[0] and schedule.target <= end:
+            hit = True
+            schedule.advance_past(end)
+        out.append(hit)
+        tokens = end
+    return out
+
+
+@dataclass
+class Assembled:
+    """The whole input, put together from shard results in order."""
+
+    points: list = field(default_factory=list)  # (tokens, documents, windows, estimates, None)
+    regs: np.ndarray | None = None
+    sigs: np.ndarray | None = None  # (shards, len(ns), K)
+    tokens: int = 0
+    documents: int = 0
+    windows: np.ndarray | None = None
+    empty: int = 0
+
+
+def assemble(results: list[ShardResult], config: CountConfig) -> Assembled:
+    """Walk the shard results in order and rebuild the checkpoints of one sequential pass.
+
+    Raises:
+        ValueError: a shard holding a checkpoint has no log (the caller recounts it).
+    """
+    nn = len(config.ns)
+    ns = np.asarray(config.ns, dtype=np.int64)
+    regs = np.zeros((nn, 1 << config.precision), dtype=np.int8)
+    flat = regs.reshape(-1)
+    schedule = Schedule(config.checkpoints_per_decade)
+    out = Assembled(windows=np.zeros(nn, dtype=np.int64), regs=regs)
+    for r in results:
+        lens = r.lengths
+        if lens.shape[0] and schedule.target <= out.tokens + int(lens.sum()):
+            if not r.has_log:
+                raise ValueError(f"{r.path}: holds a checkpoint but its log was dropped")
+            cum = out.tokens + np.cumsum(lens)
+            per_doc = lens[:, None] // ns[None, :] if config.stride else np.maximum(
+                lens[:, None] - (ns[None, :] - 1), 0
+            )  # fmt: skip
+            cum_windows = np.cumsum(per_doc, axis=0)
+            done = 0
+            while schedule.target <= int(cum[-1]):
+                d = int(np.searchsorted(cum, schedule.target, side="left"))
+                k = int(np.searchsorted(r.log_doc, d, side="right"))
+                np.maximum.at(flat, r.log_reg[done:k], r.log_rank[done:k])
+                done = k
+                tokens = int(cum[d])
+                windows = out.windows + cum_windows[d]
+                out.points.append(
+                    (tokens, out.documents + d + 1, windows, hll_estimates(regs), None)
+                )
+                schedule.advance_past(tokens)
+        np.maximum(regs, r.regs, out=regs)
+        out.tokens += int(lens.sum())
+        out.documents += int(lens.shape[0])
+        out.windows = out.windows + r.windows
+        out.empty += r.empty
+    if out.points and out.points[-1][0] == out.tokens:
+        out.points.pop()  # folded into the whole-input row
+    out.points.append((out.tokens, out.documents, out.windows.copy(), hll_estimates(regs), None))
+    if config.num_perm:
+        sigs = [r.sigs for r in results]
+        out.sigs = np.stack(sigs) if sigs else np.zeros((0, nn, config.num_perm), dtype=np.uint64)
+    return out
+
+
+Event = Callable[[dict], None]
+
+
+class _Done:
+    """A finished 'future' (for in-process counting)."""
+
+    def __init__(self, fn, *args):
+        self._fn, self._args = fn, args
+
+    def result(self):
+        return self._fn(*self._args)
+
+
+class _Engine:
+    """Where shards are counted: in this process, in worker processes, or on Dask."""
+
+    def __init__(self, jobs: int = 1, scheduler: str | None = None, engine: str = "local",
+                 threads: int | None = None):  # fmt: skip
+        if jobs < 1:
+            raise ConfigError(f"--jobs must be at least 1, got {jobs}")
+        self.jobs = jobs
+        self.kind = "dask" if (engine == "dask" or scheduler) else ("pool" if jobs > 1 else "here")
+        self.pool = self.client = self.cluster = None
+        cores = os.cpu_count() or 1
+        self.threads = threads if threads is not None else max(1, cores // jobs)
+        if self.kind == "pool":
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            # spawn: a forked child would inherit numba's thread pool in an unknown state
+            ctx = multiprocessing.get_context("spawn")
+            self.pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx)
+        elif self.kind == "dask":
+            try:
+                from distributed import Client, LocalCluster
+            except ImportError:
+                raise ConfigError(
+                    "the dask engine needs Dask: pip install 'seqcount[dask]'"
+                ) from None
+            if scheduler:
+                try:
+                    self.client = Client(scheduler, timeout="20s")
+                except OSError as e:
+                    raise ConfigError(f"--scheduler {scheduler}: cannot connect ({e})") from None
+            else:
+                self.cluster = LocalCluster(
+                    n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None
+                )
+                self.client = Client(self.cluster)
+            self.jobs = max(jobs, len(self.client.scheduler_info().get("workers", {})) or 1)
+
+    @property
+    def in_flight(self) -> int:
+        """Shards submitted ahead of the one being merged (bounds the logs held)."""
+        return 1 if self.kind == "here" else 2 * self.jobs
+
+    def submit(self, shard: Shard, config: CountConfig):
+        if self.kind == "pool":
+            return self.pool.submit(count_shard, shard, config, self.threads)
+        if self.kind == "dask":
+            return self.client.submit(count_shard, shard, config, self.threads, pure=False)
+        return _Done(count_shard, shard, config, self.threads)
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
+        if self.client is not None:
+            self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()
+
+
+def count_batch(
+    paths,
+    config: CountConfig | None = None,
+    *,
+    state=None,
+    jobs: int = 1,
+    engine: str = "local",
+    scheduler: str | None = None,
+    threads: int | None = None,
+    content_hash: bool = False,
+    repair: bool = False,
+    on_event: Event | None = None,
+    exclude=(),
+):
+    """Count a corpus shard by shard: the library entry point of ``count --state/--jobs``.
+
+    Gives the same curve, sketches and totals as :func:`~seqcount.pipeline.count_corpus`.
+
+    Args:
+        paths: as for :func:`~seqcount.pipeline.count_corpus`.
+        state: a state directory (see :mod:`seqcount.state`), or ``None``.
+        jobs: worker processes (or Dask workers of a local cluster).
+        engine: ``local`` or ``dask``; ``scheduler``: address of a running Dask scheduler.
+        threads: numba threads per worker [default: cores // jobs].
+        content_hash, repair: see :class:`~seqcount.state.StateDir`.
+        on_event: called with one dict per event (``event`` = ``start``, ``shard_reused``,
+            ``shard_finished``, ``message``, ``summary``).
+
+    Returns:
+        A :class:`~seqcount.pipeline.CountResult`.
+    """
+    import datetime as _dt
+    import time as _time
+
+    from .io import discover
+    from .state import StateDir
+
+    config = config or CountConfig()
+    check_batch_config(config)
+    paths = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
+    paths = [os.fspath(p) for p in paths]
+    emit = on_event or (lambda e: None)
+    started = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+    t0 = _time.perf_counter()
+    shards, ignored = discover(paths, config.format, exclude)
+    store = StateDir(state, config, content_hash, repair) if state is not None else None
+    engine_ = None
+    try:
+        if store is not None:
+            store.open()
+        engine_ = _Engine(jobs, scheduler, engine, threads)
+        emit({"event": "start", "shards": len(shards), "jobs": engine_.jobs,
+              "engine": engine_.kind})  # fmt: skip
+        results, keys = _count_in_order(shards, config, store, engine_, emit)
+        if store is not None:
+            for m in store.messages:
+                emit({"event": "message", "message": m})
+            store.finish(list(zip([s.path for s in shards], keys)))
+    finally:
+        if engine_ is not None:
+            engine_.close()
+        if store is not None:
+            store.close()
+    result = _result(results, shards, ignored, config, paths, started, _time.perf_counter() - t0)
+    result.threads = engine_.threads
+    return result
+
+
+def _count_in_order(shards, config, store, engine, emit):
+    """Count (or reuse) every shard, keeping at most ``engine.in_flight`` ahead of the merge,
+    and decide per shard, once its offset is known, whether its log is kept."""
+    keys = [store.key(s) if store is not None else None for s in shards]
+    stored: list[ShardResult | None] = [None] * len(shards)
+    if store is not None:
+        known = {}
+        for i, (s, k) in enumerate(zip(shards, keys)):
+            stored[i] = store.load(k)
+            known[s.path] = k
+            old = store.previous.get(s.path)
+            if old is not None and old != k:
+                store.messages.append(f"{s.path}: changed since the last run; counting it again")
+        for p in store.previous:
+            if p not in known:
+                store.messages.append(f"{p}: removed since the last run; left out")
+    futures: dict[int, object] = {}
+    nxt = 0
+
+    def top_up(upto: int) -> None:
+        nonlocal nxt
+        while nxt < len(shards) and len(futures) < engine.in_flight and nxt <= upto:
+            if stored[nxt] is None:
+                futures[nxt] = engine.submit(shards[nxt], config)
+            nxt += 1
+
+    schedule = Schedule(config.checkpoints_per_decade)
+    tokens = 0
+    results = []
+    for i, shard in enumerate(shards):
+        top_up(i + engine.in_flight)
+        r = stored[i]
+        reused = r is not None
+        if reused and not r.has_log and _holds_checkpoint(r, schedule, tokens):
+            emit({"event": "message", "message": f"{shard.path}: a checkpoint moved into this "
+                  "shard; counting it again for its log"})  # fmt: skip
+            r, reused = None, False
+            futures[i] = engine.submit(shard, config)
+        if r is None:
+            r = futures.pop(i).result()
+        holds = _holds_checkpoint(r, schedule, tokens)
+        if not holds:
+            r.drop_log()
+        if store is not None and not reused:
+            store.save(keys[i], r)
+        end = tokens + r.tokens
+        if holds:
+            schedule.advance_past(end)
+        tokens = end
+        emit({
+            "event": "shard_reused" if reused else "shard_finished",
+            "shard": i, "shards": len(shards), "path": shard.path, "documents": r.documents,
+            "tokens": r.tokens, "seconds": round(r.seconds, 3),
+        })  # fmt: skip
+        results.append(r)
+    return results, keys
+
+
+def _holds_checkpoint(r: ShardResult, schedule: Schedule, tokens: int) -> bool:
+    return bool(r.lengths.shape[0]) and schedule.target <= tokens + r.tokens
+
+
+def _result(results, shards, ignored, config, paths, started, elapsed):
+    """A :class:`~seqcount.pipeline.CountResult` from the shard results."""
+    from .curve import CurveRow
+    from .pipeline import CountResult, ShardStats, Skipped
+    from .sketch import HLL, MinHash, SketchSet
+
+    a = assemble(results, config)
+    rows = []
+    for j, n in enumerate(config.ns):
+        for tokens, documents, windows, est, _ in a.points:
+            rows.append(CurveRow(n, tokens, documents, int(windows[j]), float(est[j]), None))
+    final = {r.n: r for r in rows if r.tokens == a.tokens}
+    ns = config.ns
+    minhash = None
+    if config.num_perm:
+        whole = a.sigs.min(axis=0) if len(a.sigs) else np.full(
+            (len(ns), config.num_perm), 2**64 - 1, dtype=np.uint64
+        )  # fmt: skip
+        minhash = [MinHash(seed=config.seed, hashvalues=whole[j].copy()) for j in range(len(ns))]
+    stats = []
+    skipped = Skipped()
+    for r in results:
+        st = ShardStats(**r.stats)
+        stats.append(st)
+        skipped.rows += r.skipped_rows
+        if st.error is not None:
+            skipped.shards += 1
+        for item in r.skipped_items:
+            skipped._list(item["path"], item["row"], item["error"])
+    sketches = SketchSet(
+        ns=ns,
+        hll=[HLL(reg=a.regs[j].copy()) for j in range(len(ns))],
+        options=config.result_options(),
+        meta={"documents": a.documents, "tokens": a.tokens},
+        minhash=minhash,
+        shard_minhash=a.sigs,
+        shard_paths=[s.path for s in shards],
+    )
+    return CountResult(
+        config=config,
+        paths=paths,
+        shards=stats,
+        ignored=ignored,
+        rows=rows,
+        sketches=sketches,
+        documents=a.documents,
+        tokens=a.tokens,
+        empty_documents=a.empty,
+        null_documents=sum(r.null for r in results),
+        invalid_utf8=sum(r.invalid_utf8 for r in results),
+        windows={n: int(a.windows[j]) for j, n in enumerate(ns)},
+        elapsed=elapsed,
+        started=started,
+        final=final,
+        skipped=skipped,
+    )

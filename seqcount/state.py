@@ -1,0 +1,273 @@
+"""The state directory of ``count --state DIR``: one file per counted shard, and a lock.
+
+Layout::
+
+    DIR/state.json        format, version, the options, and the shards of the last run
+    DIR/lock              held (``flock``) by the job using DIR; holds its pid
+    DIR/shards/KEY.npz    a shard's :class:`~seqcount.batch.ShardResult`
+
+``KEY`` is a SHA-256 of the options that change results and of the shard's fingerprint: its
+path, size and modification time, and with ``--content-hash`` a SHA-256 of its bytes. A shard
+that changes gets a new key and is counted again; nothing of its old result is used. Every file
+is written atomically (temporary file, fsync, rename) and a shard file carries a format version
+and a checksum of its arrays, so a job killed at any moment leaves either a whole file or none,
+and a truncated or foreign file is recognised (and recounted with ``--repair``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import zipfile
+
+import numpy as np
+
+from .batch import ShardResult
+from .config import CountConfig
+from .errors import StateError
+from .io import Shard
+from .sketch import _write_npz, atomic_write
+
+STATE_FORMAT = "seqcount-state"
+SHARD_FORMAT = "seqcount-shard-state"
+STATE_VERSION = 1
+_ARRAYS = ("regs", "sigs", "lengths", "windows", "log_doc", "log_reg", "log_rank")
+
+
+def state_options(config: CountConfig) -> dict:
+    """Everything that changes a shard's result (the sketch options and how input is read)."""
+    return config.result_options() | {
+        "format": config.format,
+        "txt_documents": config.txt_documents,
+        "on_error": config.on_error,
+        "state_version": STATE_VERSION,
+    }
+
+
+def file_digest(path: str) -> str:
+    """SHA-256 of a file's bytes (for ``--content-hash``)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _checksum(arrays: dict) -> str:
+    h = hashlib.sha256()
+    for name in sorted(arrays):
+        a = np.ascontiguousarray(arrays[name])
+        h.update(f"{name}:{a.dtype.str}:{a.shape}".encode())
+        h.update(a.tobytes())
+    return h.hexdigest()
+
+
+class StateDir:
+    """A locked state directory (use as a context manager).
+
+    Args:
+        path: the directory (created).
+        config: the counting options; they are part of every key.
+        content_hash: fingerprint shards by their bytes too, not only size and mtime.
+        repair: recount shards whose state file is corrupt instead of stopping.
+
+    Raises:
+        StateError: another job holds the lock, or the directory is not a seqcount state.
+    """
+
+    def __init__(self, path, config: CountConfig, content_hash=False, repair=False):
+        self.path = os.fspath(path)
+        self.options = state_options(config)
+        self.content_hash = content_hash
+        self.repair = repair
+        self.messages: list[str] = []
+        self._lock = None
+        self.previous: dict[str, str] = {}  # path -> key of the last run
+
+    # ----------------------------------------------------------------- lifecycle
+
+    def __enter__(self) -> StateDir:
+        self.open()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def open(self) -> None:
+        import fcntl
+
+        try:
+            os.makedirs(os.path.join(self.path, "shards"), exist_ok=True)
+        except OSError as e:
+            raise StateError(f"{self.path}: cannot create the state directory ({e})") from None
+        lock = open(os.path.join(self.path, "lock"), "a+")  # noqa: SIM115 (held while open)
+        try:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            lock.seek(0)
+            holder = lock.read().strip() or "unknown"
+            lock.close()
+            raise StateError(
+                f"{self.path}: another seqcount job (pid {holder}) is using this state "
+                "directory; wait for it to finish"
+            ) from None
+        lock.seek(0)
+        lock.truncate()
+        lock.write(str(os.getpid()))
+        lock.flush()
+        self._lock = lock
+        for d in (self.path, os.path.join(self.path, "shards")):
+            for name in os.listdir(d):  # temporary files of a job that was killed
+                if name.startswith(".tmp-"):
+                    os.unlink(os.path.join(d, name))
+        self._read_index()
+
+    def close(self) -> None:
+        if self._lock is not None:
+            self._lock.close()  # releases the flock
+            self._lock = None
+
+    def _read_index(self) -> None:
+        index = os.path.join(self.path, "state.json")
+        if not os.path.exists(index):
+            if any(not n.startswith(".") for n in os.listdir(os.path.join(self.path, "shards"))):
+                raise StateError(f"{self.path}: shard files without state.json: not a state")
+            return
+        try:
+            with open(index, encoding="utf-8") as f:
+                data = json.load(f)
+            fmt, version = data.get("format"), data.get("version")
+        except (OSError, ValueError, AttributeError) as e:
+            if self.repair:
+                self.messages.append(f"{index}: unreadable ({e}); starting anew (--repair)")
+                return
+            raise StateError(
+                f"{index}: unreadable state index ({e}); use --repair to rebuild it"
+            ) from None
+        if fmt != STATE_FORMAT:
+            raise StateError(f"{self.path}: not a seqcount state directory (format {fmt!r})")
+        if version != STATE_VERSION:
+            raise StateError(
+                f"{self.path}: state version {version} is not supported (this release "
+                f"reads {STATE_VERSION}); use a new --state directory"
+            )
+        if data.get("options") == self.options:
+            self.previous = {s["path"]: s["key"] for s in data.get("shards", [])}
+        else:
+            self.messages.append(
+                f"{self.path}: the options changed since the last run; counting anew"
+            )
+
+    # ----------------------------------------------------------------- shards
+
+    def key(self, shard: Shard) -> str:
+        """The key of ``shard`` under these options (see the module docstring)."""
+        st = os.stat(shard.path)
+        finger = {
+            "path": os.path.abspath(shard.path),
+            "size": st.st_size,
+            "mtime_ns": st.st_mtime_ns,
+            "sha256": file_digest(shard.path) if self.content_hash else None,
+            "options": self.options,
+        }
+        return hashlib.sha256(json.dumps(finger, sort_keys=True).encode()).hexdigest()[:32]
+
+    def _file(self, key: str) -> str:
+        return os.path.join(self.path, "shards", key + ".npz")
+
+    def load(self, key: str) -> ShardResult | None:
+        """The stored result of ``key``, or ``None`` if there is none (or it is corrupt and
+        ``repair`` is on).
+
+        Raises:
+            StateError: the file is corrupt, truncated or foreign (without ``repair``).
+        """
+        path = self._file(key)
+        if not os.path.exists(path):
+            return None
+        try:
+            return self._read(path, key)
+        except StateError as e:
+            if not self.repair:
+                raise
+            self.messages.append(f"{e}; recounting (--repair)")
+            os.unlink(path)
+            return None
+
+    def _read(self, path: str, key: str) -> ShardResult:
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                header = json.loads(str(z["header"]))
+                arrays = {n: z[n] for n in _ARRAYS if n in z.files}
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError) as e:
+            raise StateError(f"{path}: corrupt state file ({e})") from None
+        if header.get("format") != SHARD_FORMAT or header.get("version") != STATE_VERSION:
+            raise StateError(
+                f"{path}: foreign state file (format {header.get('format')!r}, "
+                f"version {header.get('version')!r})"
+            )
+        if header.get("key") != key or header.get("checksum") != _checksum(arrays):
+            raise StateError(f"{path}: corrupt state file (checksum or key mismatch)")
+        m = header["meta"]
+        return ShardResult(
+            path=m["path"],
+            size=m["size"],
+            mtime_ns=m["mtime_ns"],
+            format=m["format"],
+            stats=m["stats"],
+            skipped_rows=m["skipped_rows"],
+            skipped_items=m["skipped_items"],
+            regs=arrays["regs"],
+            sigs=arrays.get("sigs"),
+            lengths=arrays["lengths"],
+            windows=arrays["windows"],
+            empty=m["empty"],
+            null=m["null"],
+            invalid_utf8=m["invalid_utf8"],
+            log_doc=arrays.get("log_doc"),
+            log_reg=arrays.get("log_reg"),
+            log_rank=arrays.get("log_rank"),
+            seconds=m.get("seconds", 0.0),
+        )
+
+    def save(self, key: str, r: ShardResult) -> None:
+        """Store a shard result atomically."""
+        arrays = {"regs": r.regs, "lengths": r.lengths, "windows": r.windows}
+        if r.sigs is not None:
+            arrays["sigs"] = r.sigs
+        if r.has_log:
+            arrays.update(log_doc=r.log_doc, log_reg=r.log_reg, log_rank=r.log_rank)
+        meta = {
+            k: getattr(r, k)
+            for k in ("path", "size", "mtime_ns", "format", "stats", "skipped_rows",
+                      "skipped_items", "empty", "null", "invalid_utf8", "seconds")
+        }  # fmt: skip
+        header = {
+            "format": SHARD_FORMAT,
+            "version": STATE_VERSION,
+            "key": key,
+            "checksum": _checksum(arrays),
+            "meta": meta,
+        }
+        arrays = {"header": np.array(json.dumps(header, sort_keys=True))} | arrays
+        atomic_write(self._file(key), lambda f: _write_npz(f, arrays))
+
+    def finish(self, shards: list[tuple[str, str]]) -> None:
+        """Record this run's shards (path, key) and delete files no shard uses any more."""
+        data = {
+            "format": STATE_FORMAT,
+            "version": STATE_VERSION,
+            "options": self.options,
+            "shards": [{"path": p, "key": k} for p, k in shards],
+        }
+        text = json.dumps(data, indent=2) + "\n"
+        atomic_write(os.path.join(self.path, "state.json"), lambda f: f.write(text.encode()))
+        used = {k + ".npz" for _, k in shards}
+        d = os.path.join(self.path, "shards")
+        for name in os.listdir(d):
+            if name.endswith(".npz") and name not in used:
+                os.unlink(os.path.join(d, name))
+
+
+__all__ = ["StateDir", "file_digest", "state_options"]
