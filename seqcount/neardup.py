@@ -10,8 +10,9 @@ keeping the first document of each cluster would drop.
 Memory grows with the number of indexed documents: this module keeps each signature (8 bytes
 per permutation) and the document's id for the verification, and datasketch's index keeps the
 band keys in Python dicts; at 128 permutations that is about 5 KB per document (RSS, measured by
-``benchmarks/bench_minhash.py``), 1 KB of it here. ``max_docs`` caps it: after that many documents, later ones are
-still checked against the indexed ones but not indexed themselves, and the summary says how many.
+``benchmarks/bench_minhash.py``), 1 KB of it here. ``max_docs`` caps it: after that many
+documents, later ones are still checked against the indexed ones but not indexed themselves,
+and the summary says how many.
 """
 
 from __future__ import annotations
