@@ -6,6 +6,8 @@ stderr and exit status 1; click's usage errors exit with status 2.
 
 from __future__ import annotations
 
+import json
+import os
 import sys
 import time
 from contextlib import contextmanager
@@ -33,15 +35,69 @@ EXIT_SKIPPED = 3
 
 
 @contextmanager
-def _errors():
-    """Turn library errors into one-line messages and exit codes."""
+def _errors(log=None):
+    """Turn library errors into one-line messages and exit codes (and a JSON ``error`` event
+    when logging JSON)."""
     try:
         yield
     except SeqcountError as e:
+        if log is not None:
+            log({"event": "error", "message": str(e), "exit_code": EXIT_FAILED})
         raise click.ClickException(str(e)) from None
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
         sys.exit(130)
+
+
+class _JsonLog:
+    """``--log-format json``: one JSON object per line on stdout, flushed at once."""
+
+    def __init__(self):
+        self.shard = -1
+        self.t0 = time.time()
+
+    def __call__(self, event: dict) -> None:
+        event = {"time": round(time.time(), 3), **event}
+        sys.stdout.write(json.dumps(event) + "\n")
+        sys.stdout.flush()
+
+    def progress(self, p) -> None:
+        """Progress of a sequential count: one ``shard_started`` event per shard."""
+        if p.shard != self.shard:
+            self.shard = p.shard
+            self({"event": "shard_started", "shard": p.shard, "shards": p.shards,
+                  "documents": p.documents, "tokens": p.tokens})  # fmt: skip
+
+    def result(self, result, written: dict, code: int) -> None:
+        for tokens in sorted({r.tokens for r in result.rows}):
+            rows = [r for r in result.rows if r.tokens == tokens]
+            self({"event": "checkpoint", "tokens": tokens, "documents": rows[0].documents,
+                  "unique": {str(r.n): round(r.unique) for r in rows}})  # fmt: skip
+        self({
+            "event": "summary", "exit_code": code, "shards": len(result.shards),
+            "documents": result.documents, "tokens": result.tokens,
+            "skipped_rows": result.skipped.rows, "skipped_shards": result.skipped.shards,
+            "unique": {str(n): round(r.unique) for n, r in result.final.items()},
+            "elapsed_s": round(result.elapsed, 3), "outputs": written,
+        })  # fmt: skip
+
+
+def _text_event(event: dict) -> None:
+    """Batch progress as plain lines on stderr (cron mails, CI logs)."""
+    kind = event["event"]
+    if kind == "start":
+        line = f"{event['shards']} shard(s), {event['jobs']} job(s) ({event['engine']})"
+    elif kind in ("shard_finished", "shard_reused"):
+        verb = "counted" if kind == "shard_finished" else "reused "
+        line = (
+            f"[{event['shard'] + 1}/{event['shards']}] {verb} {event['path']}: "
+            f"{event['tokens']:,} tokens in {event['seconds']:.2f} s"
+        )
+    elif kind == "message":
+        line = "note: " + event["message"]
+    else:
+        return
+    click.echo(line, err=True)
 
 
 class _ProgressBar:
@@ -79,6 +135,70 @@ class _ProgressBar:
         if self.bar is not None:
             self.bar.update(self.bar.length - self.bar.pos)
             self.bar.__exit__(None, None, None)
+
+
+CONFIG_FILE = "seqcount.toml"
+
+
+def _read_toml(path: str) -> dict:
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10
+        import tomli as tomllib
+    try:
+        with open(path, "rb") as f:
+            return tomllib.load(f)
+    except OSError as e:
+        msg = f"{path}: cannot read the config file ({e.strerror or e})"
+        raise click.ClickException(msg) from None
+    except tomllib.TOMLDecodeError as e:
+        raise click.ClickException(f"{path}: not valid TOML ({e})") from None
+
+
+def _load_config(ctx: click.Context, param, value: str | None) -> str | None:
+    """Eager ``--config FILE`` (or ./seqcount.toml): the table named after the command gives
+    the defaults of its options, so flags given on the command line still win."""
+    path = value
+    if path is None and os.path.isfile(CONFIG_FILE):
+        path = CONFIG_FILE
+    if path is None:
+        return None
+    table = _read_toml(path).get(ctx.command.name, {})
+    if not isinstance(table, dict):
+        raise click.ClickException(f"{path}: [{ctx.command.name}] must be a table")
+    names = {p.name: p for p in ctx.command.params}
+    aliases = {o.lstrip("-").replace("-", "_"): p.name for p in ctx.command.params
+               for o in getattr(p, "opts", [])}  # fmt: skip
+    defaults = {}
+    for key, v in table.items():
+        name = aliases.get(key.replace("-", "_"), key.replace("-", "_"))
+        if name not in names or name == "config":
+            raise click.ClickException(
+                f"{path}: unknown option {key!r} in [{ctx.command.name}]"
+            )
+        if name == "ns" and isinstance(v, list):
+            v = ",".join(str(x) for x in v)
+        if name == "paths" and isinstance(v, str):
+            v = [v]
+        defaults[name] = v
+    ctx.default_map = {**(ctx.default_map or {}), **defaults}
+    ctx.meta["config_file"] = path
+    return path
+
+
+def config_option(command):
+    return click.option(
+        "--config",
+        "config",
+        type=click.Path(dir_okay=False),
+        default=None,
+        is_eager=True,
+        expose_value=False,
+        callback=_load_config,
+        help=f"TOML file whose [{command.__name__}] table sets defaults for these options "
+        f"(names as the flags: jobs = 8, on-error = \"skip\"); flags override it. "
+        f"[default: ./{CONFIG_FILE} if present]",
+    )(command)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -206,7 +326,7 @@ def _config(tokenizer, ns, fmt, **options) -> CountConfig:
 
 
 @cli.command()
-@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
+@click.argument("paths", nargs=-1, required=False, metavar="PATH...")
 @input_options
 @click.option(
     "--checkpoints-per-decade",
@@ -259,6 +379,58 @@ def _config(tokenizer, ns, fmt, **options) -> CountConfig:
     help="Also write shard_similarity.csv (estimated Jaccard of every pair of shards, per n) "
     "and shard_similarity.png (heatmaps), to find shards that duplicate each other.",
 )
+@click.option(
+    "--state",
+    default=None,
+    type=click.Path(file_okay=False),
+    help="State directory: keep each shard's sketches there, keyed by the shard's path, size, "
+    "mtime and the options, so a rerun counts only new or changed shards and a killed job "
+    "resumes. The results equal a fresh run's.",
+)
+@click.option(
+    "--jobs",
+    "-j",
+    type=int,
+    default=1,
+    show_default=True,
+    help="Count this many shards at once in worker processes (numba threads per worker: "
+    "cores / jobs). The results equal --jobs 1's.",
+)
+@click.option(
+    "--engine",
+    type=click.Choice(["local", "dask"]),
+    default="local",
+    show_default=True,
+    help="local: this machine; dask: a Dask cluster (pip install 'seqcount[dask]'), a local "
+    "one with --jobs workers unless --scheduler is given.",
+)
+@click.option(
+    "--scheduler",
+    default=None,
+    metavar="ADDRESS",
+    help="Address of a running Dask scheduler (tcp://host:8786); implies --engine dask. "
+    "Workers must see the shards at the same paths.",
+)
+@click.option(
+    "--content-hash",
+    is_flag=True,
+    help="With --state: fingerprint shards by a SHA-256 of their bytes too, not only by size "
+    "and mtime.",
+)
+@click.option(
+    "--repair",
+    is_flag=True,
+    help="With --state: recount shards whose state file is corrupt instead of stopping.",
+)
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="json: print one JSON object per event on stdout (start, shard_finished, "
+    "shard_reused, message, checkpoint, error, summary) instead of the table.",
+)
+@config_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no table; errors only.")
 def count(
     paths,
@@ -270,6 +442,13 @@ def count(
     near_dup_max_docs,
     shard_similarity,
     threads,
+    state,
+    jobs,
+    engine,
+    scheduler,
+    content_hash,
+    repair,
+    log_format,
     quiet,
     **options,
 ):
@@ -293,13 +472,25 @@ def count(
         seqcount count crawl/ --near-dup 0.8 --shard-similarity
 
     \b
+    Scheduled jobs and scale-out:
+        seqcount count corpus/ --state state/ --jobs 8 --log-format json
+        seqcount count --config nightly.toml
+        seqcount count corpus/ --scheduler tcp://scheduler:8786 --state state/
+
+    \b
     Exit status: 0 success; 1 failed (one-line error); 2 usage error;
     3 finished, but input was skipped (--on-error skip).
     """
     from .pipeline import check_output_dir, count_corpus, write_outputs
     from .report import count_table
 
-    with _errors():
+    log = _JsonLog() if log_format == "json" else None
+    if log is not None:
+        quiet = True
+    if not paths:
+        raise click.UsageError("give at least one PATH (or paths = [...] in the config file)")
+    batch = state is not None or jobs > 1 or engine == "dask" or scheduler is not None
+    with _errors(log):
         config = _config(
             checkpoints_per_decade=checkpoints_per_decade,
             exact=exact,
@@ -309,12 +500,27 @@ def count(
             **options,
         )
         check_output_dir(out)  # fail now, not after hours of counting
-        bar = _ProgressBar() if not quiet and sys.stderr.isatty() else None
-        try:
-            result = count_corpus(paths, config, progress=bar, threads=threads, exclude=[out])
-        finally:
-            if bar is not None:
-                bar.close()
+        if batch:
+            from .batch import count_batch
+
+            on_event = log if log is not None else (None if quiet else _text_event)
+            result = count_batch(
+                paths, config, state=state, jobs=jobs, engine=engine, scheduler=scheduler,
+                threads=threads, content_hash=content_hash, repair=repair, on_event=on_event,
+                exclude=[out] + ([state] if state else []),
+            )  # fmt: skip
+        else:
+            if log is not None:
+                log({"event": "start", "paths": list(paths), "jobs": 1, "engine": "here"})
+            bar = _ProgressBar() if not quiet and sys.stderr.isatty() else None
+            progress = log.progress if log is not None else bar
+            try:
+                result = count_corpus(
+                    paths, config, progress=progress, threads=threads, exclude=[out]
+                )
+            finally:
+                if bar is not None:
+                    bar.close()
         written = write_outputs(result, out)
         if shard_similarity:
             if not config.num_perm:
@@ -327,13 +533,17 @@ def count(
     if not quiet:
         click.echo(count_table(result))
         click.echo("wrote " + ", ".join(written.values()))
+    code = EXIT_SKIPPED if result.skipped else EXIT_OK
+    if log is not None:
+        log.result(result, written, code)
     if result.skipped:
         s = result.skipped
-        click.echo(
-            f"Warning: skipped {s.rows:,} bad row(s) and {s.shards:,} unreadable shard(s); "
-            f"see 'skipped' in {written['summary']}",
-            err=True,
-        )
+        if log is None:
+            click.echo(
+                f"Warning: skipped {s.rows:,} bad row(s) and {s.shards:,} unreadable shard(s); "
+                f"see 'skipped' in {written['summary']}",
+                err=True,
+            )
         sys.exit(EXIT_SKIPPED)
 
 
@@ -390,6 +600,39 @@ def compare(a, b, threads, as_json, **options):
             f"{r['containment_b_in_a']:>7.4f} ±{r['containment_b_in_a_err']:<6.4f} "
             f"{r['intersection']:>11.4g} ±{r['intersection_err']:<7.2g} {r['union']:>14.4g}"
         )
+
+
+@cli.command()
+@click.argument("inputs", nargs=-1, required=True, metavar="OUT...")
+@click.option(
+    "--out", "-o", required=True, type=click.Path(file_okay=False),
+    help="Directory for the merged curve.csv, summary.json and sketches.npz.",
+)  # fmt: skip
+@click.option("--quiet", "-q", is_flag=True, help="No table; errors only.")
+def merge(inputs, out, quiet):
+    """Merge the outputs of 'seqcount count' on disjoint corpora into one.
+
+    The sketches of the union are exact: HyperLogLog registers merge by maximum and
+    MinHash signatures by minimum, in any order or grouping. The merged curve.csv has
+    one row per n, at the whole union (a checkpoint inside it would need the documents
+    in order; count with --state for a full curve). Inputs must have been counted with
+    the same options and must not share a shard.
+
+    \b
+    Example:
+        seqcount merge out-part1 out-part2 out-part3 --out out-all
+    """
+    from .merge import merge_outputs
+    from .pipeline import check_output_dir, write_outputs
+    from .report import count_table
+
+    with _errors():
+        check_output_dir(out)
+        result = merge_outputs(list(inputs))
+        written = write_outputs(result, out)
+    if not quiet:
+        click.echo(count_table(result))
+        click.echo("wrote " + ", ".join(written.values()))
 
 
 def paper_options(command):

@@ -1,0 +1,127 @@
+"""``seqcount merge``: one output from the outputs of disjoint corpora.
+
+HyperLogLog registers merge by maximum and MinHash signatures by minimum, so the sketches of
+the union are exact functions of the parts, whatever their order or grouping. The growth curve
+is not: a checkpoint inside the union needs the documents in order, which separate outputs do
+not keep. A merged output's ``curve.csv`` therefore holds one row per n, at the whole union
+(count the union with ``--state`` and one state directory to get its full curve).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+
+from .config import CountConfig
+from .errors import FormatError, SketchMismatchError
+
+
+def _load(out_dir: str) -> tuple[dict, object]:
+    from .sketch import load_sketches
+
+    summary_path = os.path.join(out_dir, "summary.json")
+    sketch_path = os.path.join(out_dir, "sketches.npz")
+    for f in (summary_path, sketch_path):
+        if not os.path.isfile(f):
+            raise FormatError(f"{f}: missing; merge directories written by 'seqcount count'")
+    try:
+        with open(summary_path, encoding="utf-8") as f:
+            summary = json.load(f)
+        summary["totals"]["tokens"], summary["options"]["ns"]
+    except (OSError, ValueError, KeyError, TypeError):
+        raise FormatError(f"{summary_path}: not a seqcount summary") from None
+    return summary, load_sketches(sketch_path)
+
+
+def merge_outputs(out_dirs: list[str]):
+    """Merge saved ``count`` outputs of disjoint corpora into one :class:`CountResult`.
+
+    Shards are put in path order, so the result does not depend on the order or grouping of
+    ``out_dirs`` (merge is associative and commutative).
+
+    Raises:
+        FormatError: an input is not a ``count`` output.
+        SketchMismatchError: the inputs were counted with different options, or share a shard.
+    """
+    from .curve import CurveRow
+    from .pipeline import CountResult, ShardStats, Skipped
+    from .sketch import HLL, MinHash, SketchSet
+
+    if not out_dirs:
+        raise SketchMismatchError("merge needs at least one output directory")
+    parts = [_load(os.fspath(d)) for d in out_dirs]
+    first = parts[0][1]
+    for d, (_, sk) in zip(out_dirs, parts):
+        if sk.options != first.options:
+            diff = sorted(k for k in set(sk.options) | set(first.options)
+                          if sk.options.get(k) != first.options.get(k))  # fmt: skip
+            raise SketchMismatchError(
+                f"{d}: counted with other options than {out_dirs[0]} ({', '.join(diff)})"
+            )
+        if (sk.minhash is None) != (first.minhash is None):
+            raise SketchMismatchError(f"{d}: MinHash signatures in some inputs only")
+    shards, sigs, seen = [], [], {}
+    for d, (summary, sk) in zip(out_dirs, parts):
+        for i, st in enumerate(summary["inputs"]["shards"]):
+            if st["path"] in seen:
+                raise SketchMismatchError(
+                    f"{st['path']}: counted in both {seen[st['path']]} and {d}; "
+                    "merge needs disjoint corpora"
+                )
+            seen[st["path"]] = d
+            row = sk.shard_minhash[i] if sk.shard_minhash is not None else None
+            shards.append((st["path"], st, row))
+    shards.sort(key=lambda t: t[0])
+    ns = first.ns
+    hll = [HLL.union(*(sk.hll[j] for _, sk in parts)) for j in range(len(ns))]
+    minhash = None
+    if first.minhash is not None:
+        minhash = [MinHash.union(*(sk.minhash[j] for _, sk in parts)) for j in range(len(ns))]
+        sigs = [row for _, _, row in shards]
+    options = dict(parts[0][0]["options"])
+    options["ns"] = tuple(options["ns"])
+    config = CountConfig(**options)
+    total = lambda key: sum(s["totals"][key] for s, _ in parts)  # noqa: E731
+    windows = {n: sum(next(x["windows"] for x in s["totals"]["per_n"] if x["n"] == n)
+                      for s, _ in parts) for n in ns}  # fmt: skip
+    tokens, documents = total("tokens"), total("documents")
+    rows = [
+        CurveRow(n, tokens, documents, windows[n], hll[j].count(), None)
+        for j, n in enumerate(ns)
+    ]
+    skipped = Skipped()
+    items = sorted(
+        (it for s, _ in parts for it in s.get("skipped", {}).get("items", [])),
+        key=lambda it: (it["path"], -1 if it["row"] is None else it["row"]),
+    )
+    for it in items:
+        skipped._list(it["path"], it["row"], it["error"])
+    skipped.rows = total("skipped_rows")
+    skipped.shards = total("skipped_shards")
+    sketches = SketchSet(
+        ns=ns,
+        hll=hll,
+        options=first.options,
+        meta={"documents": documents, "tokens": tokens},
+        minhash=minhash,
+        shard_minhash=np.stack(sigs) if minhash is not None and sigs else None,
+        shard_paths=[p for p, _, _ in shards],
+    )
+    return CountResult(
+        config=config,
+        paths=sorted({p for s, _ in parts for p in s["inputs"]["paths"]}),
+        shards=[ShardStats(**st) for _, st, _ in shards],
+        ignored=sorted({p for s, _ in parts for p in s["inputs"].get("ignored", [])}),
+        rows=rows,
+        sketches=sketches,
+        documents=documents,
+        tokens=tokens,
+        empty_documents=total("empty_documents"),
+        null_documents=total("null_documents"),
+        invalid_utf8=total("invalid_utf8"),
+        windows=windows,
+        final={r.n: r for r in rows},
+        skipped=skipped,
+    )
