@@ -173,9 +173,7 @@ def _load_config(ctx: click.Context, param, value: str | None) -> str | None:
     for key, v in table.items():
         name = aliases.get(key.replace("-", "_"), key.replace("-", "_"))
         if name not in names or name == "config":
-            raise click.ClickException(
-                f"{path}: unknown option {key!r} in [{ctx.command.name}]"
-            )
+            raise click.ClickException(f"{path}: unknown option {key!r} in [{ctx.command.name}]")
         if name == "ns" and isinstance(v, list):
             v = ",".join(str(x) for x in v)
         if name == "paths" and isinstance(v, str):
@@ -196,7 +194,7 @@ def config_option(command):
         expose_value=False,
         callback=_load_config,
         help=f"TOML file whose [{command.__name__}] table sets defaults for these options "
-        f"(names as the flags: jobs = 8, on-error = \"skip\"); flags override it. "
+        f'(names as the flags: jobs = 8, on-error = "skip"); flags override it. '
         f"[default: ./{CONFIG_FILE} if present]",
     )(command)
 

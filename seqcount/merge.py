@@ -88,8 +88,7 @@ def merge_outputs(out_dirs: list[str]):
                       for s, _ in parts) for n in ns}  # fmt: skip
     tokens, documents = total("tokens"), total("documents")
     rows = [
-        CurveRow(n, tokens, documents, windows[n], hll[j].count(), None)
-        for j, n in enumerate(ns)
+        CurveRow(n, tokens, documents, windows[n], hll[j].count(), None) for j, n in enumerate(ns)
     ]
     skipped = Skipped()
     items = sorted(

@@ -625,6 +625,15 @@ class Skipped:
         return {"rows": self.rows, "shards": self.shards, "items": self.items}
 
 
+def _num_rows(shard: Shard) -> int | None:
+    """Rows of a shard from its metadata, for progress only (``None`` if unknown or unreadable:
+    reading it properly reports the problem, or skips it under ``--on-error skip``)."""
+    try:
+        return reader_for(shard).num_rows(shard)
+    except InputError:
+        return None
+
+
 def _run(shards: list[Shard], config: CountConfig, progress, t0: float, counter=None):
     counter = counter or _Counter(config)
     params = counter.params
@@ -640,7 +649,7 @@ def _run(shards: list[Shard], config: CountConfig, progress, t0: float, counter=
     )
     total_docs = None
     if progress is not None:
-        counts = [reader_for(s).num_rows(s) for s in shards]
+        counts = [_num_rows(s) for s in shards]
         total_docs = None if None in counts else sum(counts)
     stats = []
 

@@ -98,9 +98,16 @@ class StateDir:
         import fcntl
 
         try:
-            os.makedirs(os.path.join(self.path, "shards"), exist_ok=True)
+            os.makedirs(self.path, exist_ok=True)
         except OSError as e:
             raise StateError(f"{self.path}: cannot create the state directory ({e})") from None
+        if not os.path.isfile(os.path.join(self.path, "state.json")):
+            others = [n for n in os.listdir(self.path) if n not in ("lock", "shards")]
+            if others:
+                raise StateError(
+                    f"{self.path}: not a seqcount state directory (no state.json, but other "
+                    "files); give --state a new or empty directory"
+                )
         lock = open(os.path.join(self.path, "lock"), "a+")  # noqa: SIM115 (held while open)
         try:
             fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -117,6 +124,9 @@ class StateDir:
         lock.write(str(os.getpid()))
         lock.flush()
         self._lock = lock
+        if not os.path.isfile(os.path.join(self.path, "state.json")):
+            self._write_index([])  # before any shard file, so a killed first run resumes
+        os.makedirs(os.path.join(self.path, "shards"), exist_ok=True)
         for d in (self.path, os.path.join(self.path, "shards")):
             for name in os.listdir(d):  # temporary files of a job that was killed
                 if name.startswith(".tmp-"):
@@ -130,10 +140,6 @@ class StateDir:
 
     def _read_index(self) -> None:
         index = os.path.join(self.path, "state.json")
-        if not os.path.exists(index):
-            if any(not n.startswith(".") for n in os.listdir(os.path.join(self.path, "shards"))):
-                raise StateError(f"{self.path}: shard files without state.json: not a state")
-            return
         try:
             with open(index, encoding="utf-8") as f:
                 data = json.load(f)
@@ -253,8 +259,7 @@ class StateDir:
         arrays = {"header": np.array(json.dumps(header, sort_keys=True))} | arrays
         atomic_write(self._file(key), lambda f: _write_npz(f, arrays))
 
-    def finish(self, shards: list[tuple[str, str]]) -> None:
-        """Record this run's shards (path, key) and delete files no shard uses any more."""
+    def _write_index(self, shards: list[tuple[str, str]]) -> None:
         data = {
             "format": STATE_FORMAT,
             "version": STATE_VERSION,
@@ -263,6 +268,10 @@ class StateDir:
         }
         text = json.dumps(data, indent=2) + "\n"
         atomic_write(os.path.join(self.path, "state.json"), lambda f: f.write(text.encode()))
+
+    def finish(self, shards: list[tuple[str, str]]) -> None:
+        """Record this run's shards (path, key) and delete files no shard uses any more."""
+        self._write_index(shards)
         used = {k + ".npz" for _, k in shards}
         d = os.path.join(self.path, "shards")
         for name in os.listdir(d):

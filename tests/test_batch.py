@@ -1,0 +1,398 @@
+"""Shard-by-shard counting: equal to one sequential pass, resumable, incremental, parallel."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from click.testing import CliRunner
+from conftest import DATA, write_parquet
+
+from seqcount.batch import count_batch
+from seqcount.cli import cli
+from seqcount.config import CountConfig
+from seqcount.curve import curve_bytes
+from seqcount.errors import ConfigError, StateError
+from seqcount.pipeline import count_corpus, summary_dict, write_outputs
+from seqcount.state import StateDir
+
+AUSTEN = sorted((DATA / "austen").glob("*.parquet"))
+
+
+def run(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args])
+
+
+def same(a, b) -> None:
+    """Two CountResults are the same count: curve, sketches and summary (outside 'run')."""
+    assert curve_bytes(a.rows) == curve_bytes(b.rows)
+    for x, y in zip(a.sketches.hll, b.sketches.hll):
+        assert np.array_equal(x.reg, y.reg)
+    assert a.sketches.minhash == b.sketches.minhash
+    if a.sketches.shard_minhash is not None:
+        assert np.array_equal(a.sketches.shard_minhash, b.sketches.shard_minhash)
+    sa, sb = summary_dict(a), summary_dict(b)
+    sa.pop("run")
+    sb.pop("run")
+    assert sa == sb
+
+
+def output_files(out) -> dict:
+    s = json.loads((out / "summary.json").read_text())
+    s.pop("run")
+    return {
+        "curve": (out / "curve.csv").read_bytes(),
+        "sketches": (out / "sketches.npz").read_bytes(),
+        "summary": s,
+    }
+
+
+@pytest.fixture
+def corpus(tmp_path):
+    """The six sample shards split into twelve smaller shards (two per novel)."""
+    d = tmp_path / "corpus"
+    d.mkdir()
+    for i, f in enumerate(AUSTEN):
+        t = pq.read_table(f)
+        half = t.num_rows // 2
+        pq.write_table(t.slice(0, half), d / f"{i:02d}a.parquet")
+        pq.write_table(t.slice(half), d / f"{i:02d}b.parquet")
+    return d
+
+
+@pytest.mark.parametrize(
+    "cfg",
+    [
+        CountConfig(),
+        CountConfig(ns=(1, 3, 8), stride=True, checkpoints_per_decade=20, chunk_bytes=3000),
+        CountConfig(ns=(2, 5), tokenizer="bytes", num_perm=0, precision=12),
+    ],
+)
+def test_shard_by_shard_equals_one_pass(corpus, cfg):
+    same(count_corpus(corpus, cfg), count_batch(corpus, cfg))
+
+
+def test_ids_and_empty_shards_and_documents(tmp_path):
+    rng = np.random.default_rng(0)
+    docs = [list(rng.integers(0, 50, rng.integers(0, 30))) for _ in range(40)]
+    ids = pa.list_(pa.int64())
+    write_parquet(tmp_path / "a.parquet", docs[:20], column="ids", type=ids)
+    write_parquet(tmp_path / "b.parquet", [[]], column="ids", type=ids)
+    write_parquet(tmp_path / "c.parquet", docs[20:] + [None], column="ids", type=ids)
+    cfg = CountConfig(ns=(1, 2, 4), tokenizer="ids", tokens_column="ids", checkpoints_per_decade=30)
+    same(count_corpus(tmp_path, cfg), count_batch(tmp_path, cfg))
+
+
+def test_skipped_shard_in_the_middle(corpus):
+    (corpus / "03a.parquet").write_bytes(b"PAR1 this is not parquet PAR1")
+    cfg = CountConfig(on_error="skip")
+    a, b = count_corpus(corpus, cfg), count_batch(corpus, cfg)
+    assert b.skipped.shards == 1
+    same(a, b)
+
+
+def test_jobs_two_equals_jobs_one(corpus):
+    cfg = CountConfig(ns=(1, 2, 8))
+    same(count_batch(corpus, cfg, jobs=1), count_batch(corpus, cfg, jobs=2))
+
+
+def test_exact_and_near_dup_are_refused(corpus):
+    with pytest.raises(ConfigError, match="--exact"):
+        count_batch(corpus, CountConfig(exact=True))
+    with pytest.raises(ConfigError, match="--near-dup"):
+        count_batch(corpus, CountConfig(near_dup=0.8), jobs=2)
+
+
+def test_rerun_reuses_every_shard(corpus, tmp_path):
+    cfg = CountConfig(ns=(1, 4))
+    events = []
+    first = count_batch(corpus, cfg, state=tmp_path / "st")
+    again = count_batch(corpus, cfg, state=tmp_path / "st", on_event=events.append)
+    same(first, again)
+    kinds = [e["event"] for e in events]
+    assert kinds.count("shard_reused") == 12 and "shard_finished" not in kinds
+
+
+def test_incremental_run_equals_a_fresh_run(corpus, tmp_path):
+    cfg = CountConfig(ns=(1, 2, 8))
+    later = tmp_path / "later"
+    later.mkdir()
+    for name in ("04a.parquet", "04b.parquet", "05a.parquet", "05b.parquet"):
+        shutil.move(corpus / name, later / name)
+    count_batch(corpus, cfg, state=tmp_path / "st")
+    for f in later.iterdir():  # the corpus grows by four shards, appended in path order
+        shutil.move(f, corpus / f.name)
+    events = []
+    grown = count_batch(corpus, cfg, state=tmp_path / "st", on_event=events.append)
+    kinds = [e["event"] for e in events if e["event"].startswith("shard")]
+    assert kinds == ["shard_reused"] * 8 + ["shard_finished"] * 4
+    same(count_corpus(corpus, cfg), grown)
+
+
+def test_changed_removed_and_inserted_shards(corpus, tmp_path):
+    cfg = CountConfig(ns=(1, 4), checkpoints_per_decade=16)
+    count_batch(corpus, cfg, state=tmp_path / "st")
+    t = pq.read_table(corpus / "02a.parquet")
+    pq.write_table(t.slice(1), corpus / "02a.parquet")  # a document less
+    (corpus / "05b.parquet").unlink()
+    shutil.copy(AUSTEN[0], corpus / "00-first.parquet")  # shifts every checkpoint
+    events = []
+    r = count_batch(corpus, cfg, state=tmp_path / "st", on_event=events.append)
+    messages = " | ".join(e["message"] for e in events if e["event"] == "message")
+    assert "02a.parquet: changed since the last run" in messages
+    assert "05b.parquet: removed since the last run" in messages
+    assert "a checkpoint moved into this shard" in messages
+    same(count_corpus(corpus, cfg), r)
+    assert len(os.listdir(tmp_path / "st" / "shards")) == 12  # no stale files left
+
+
+def test_content_hash_sees_a_change_that_keeps_size_and_mtime(tmp_path):
+    f = write_parquet(tmp_path / "c" / "a.parquet", ["alpha beta gamma"])
+    st = os.stat(f)
+    cfg = CountConfig(ns=(1,))
+    count_batch(f.parent, cfg, state=tmp_path / "st", content_hash=True)
+    data = f.read_bytes().replace(b"alpha", b"omega")
+    f.write_bytes(data)
+    os.utime(f, ns=(st.st_atime_ns, st.st_mtime_ns))
+    events = []
+    r = count_batch(f.parent, cfg, state=tmp_path / "st", content_hash=True,
+                    on_event=events.append)  # fmt: skip
+    assert [e["event"] for e in events if e["event"].startswith("shard")] == ["shard_finished"]
+    same(count_corpus(f.parent, cfg), r)
+
+
+def _state_files(state):
+    return sorted((state / "shards").glob("*.npz"))
+
+
+def test_corrupt_state_file_is_detected_and_repaired(corpus, tmp_path):
+    cfg = CountConfig(ns=(1, 2))
+    state = tmp_path / "st"
+    count_batch(corpus, cfg, state=state)
+    victim = _state_files(state)[3]
+    victim.write_bytes(victim.read_bytes()[:1000])  # truncated
+    with pytest.raises(StateError, match="corrupt state file"):
+        count_batch(corpus, cfg, state=state)
+    r = run("count", corpus, "--n", "1,2", "--state", state, "--out", tmp_path / "o", "-q")
+    assert r.exit_code == 1 and r.stderr.startswith("Error: ") and "--repair" not in r.stdout
+    assert "corrupt state file" in r.stderr and r.stderr.strip().count("\n") == 0
+    events = []
+    fixed = count_batch(corpus, cfg, state=state, repair=True, on_event=events.append)
+    assert any("recounting (--repair)" in e.get("message", "") for e in events)
+    same(count_corpus(corpus, cfg), fixed)
+
+
+def test_tampered_state_file_fails_its_checksum(corpus, tmp_path):
+    cfg = CountConfig(ns=(1,))
+    state = tmp_path / "st"
+    count_batch(corpus, cfg, state=state)
+    victim = _state_files(state)[0]
+    with np.load(victim) as z:
+        arrays = {k: z[k] for k in z.files}
+    arrays["regs"] = arrays["regs"].copy()
+    arrays["regs"][0, 0] += 1
+    np.savez(victim, **arrays)  # a well-formed file whose registers were changed
+    with pytest.raises(StateError, match="checksum"):
+        count_batch(corpus, cfg, state=state)
+
+
+def test_foreign_state_directory(tmp_path):
+    state = tmp_path / "st"
+    state.mkdir()
+    (state / "state.json").write_text(json.dumps({"format": "something-else", "version": 1}))
+    with pytest.raises(StateError, match="not a seqcount state"):
+        count_batch(AUSTEN[0], CountConfig(ns=(1,)), state=state)
+
+
+def test_second_job_on_the_same_state_refuses(tmp_path):
+    cfg = CountConfig(ns=(1,))
+    with StateDir(tmp_path / "st", cfg):
+        with pytest.raises(StateError, match="another seqcount job"):
+            count_batch(AUSTEN[0], cfg, state=tmp_path / "st")
+        r = run("count", AUSTEN[0], "--n", "1", "--state", tmp_path / "st", "--out",
+                tmp_path / "o")  # fmt: skip
+        assert r.exit_code == 1 and f"(pid {os.getpid()})" in r.stderr
+    count_batch(AUSTEN[0], cfg, state=tmp_path / "st")  # released
+
+
+def _cli(*args):
+    return [sys.executable, "-m", "seqcount", *map(str, args)]
+
+
+@pytest.mark.slow
+def test_killed_job_resumes_to_identical_output(corpus, tmp_path):
+    """kill -9 at several points (during the first shard, after some shards, near the end),
+    then resume: the outputs equal those of an uninterrupted run, byte for byte."""
+    args = ["count", corpus, "--n", "1,2,8", "-q"]
+    ref = tmp_path / "ref"
+    subprocess.run(_cli(*args, "--out", ref), check=True, timeout=600)
+    want = output_files(ref)
+    env = dict(os.environ, NUMBA_NUM_THREADS="1")
+    for k, wait_files in enumerate([0, 3, 9, 12]):
+        state, out = tmp_path / f"st{k}", tmp_path / f"out{k}"
+        proc = subprocess.Popen(_cli(*args, "--state", state, "--out", out), env=env)
+        deadline = time.time() + 300
+        while time.time() < deadline and proc.poll() is None:
+            shards = state / "shards"
+            n = len(list(shards.glob("*.npz"))) if shards.exists() else 0
+            if n >= wait_files and (wait_files or shards.exists()):
+                break
+            time.sleep(0.01)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=60)
+        done = subprocess.run(_cli(*args, "--state", state, "--out", out), env=env, timeout=600)
+        assert done.returncode == 0
+        assert output_files(out) == want, f"kill point {k}"
+        assert not list(state.rglob(".tmp-*"))
+
+
+@pytest.mark.slow
+def test_dask_local_cluster_equals_the_local_run(corpus):
+    pytest.importorskip("distributed")
+    cfg = CountConfig(ns=(1, 4))
+    same(count_corpus(corpus, cfg), count_batch(corpus, cfg, engine="dask", jobs=2))
+
+
+def test_cli_batch_outputs_equal_the_plain_run(corpus, tmp_path):
+    assert run("count", corpus, "--n", "1,8", "--out", tmp_path / "a", "-q").exit_code == 0
+    r = run("count", corpus, "--n", "1,8", "--out", tmp_path / "b", "--state", tmp_path / "st")
+    assert r.exit_code == 0, r.output
+    assert "[12/12] counted" in r.stderr
+    assert output_files(tmp_path / "a") == output_files(tmp_path / "b")
+
+
+def test_json_log_events(corpus, tmp_path):
+    r = run("count", corpus, "--n", "1,4", "--state", tmp_path / "st", "--out", tmp_path / "o",
+            "--log-format", "json")  # fmt: skip
+    assert r.exit_code == 0
+    events = [json.loads(line) for line in r.stdout.splitlines()]
+    kinds = [e["event"] for e in events]
+    assert kinds[0] == "start" and kinds[-1] == "summary"
+    assert kinds.count("shard_finished") == 12 and "checkpoint" in kinds
+    assert events[-1]["exit_code"] == 0 and events[-1]["tokens"] == 873_710
+    r = run("count", tmp_path / "missing", "--out", tmp_path / "o", "--log-format", "json")
+    assert r.exit_code == 1
+    assert json.loads(r.stdout.splitlines()[-1])["event"] == "error"
+
+
+def test_json_log_of_a_plain_run_and_skipped_exit_code(corpus, tmp_path):
+    (corpus / "07.parquet").write_bytes(b"garbage")
+    r = run("count", corpus, "--n", "2", "--out", tmp_path / "o", "--log-format", "json",
+            "--on-error", "skip")  # fmt: skip
+    assert r.exit_code == 3
+    events = [json.loads(line) for line in r.stdout.splitlines()]
+    assert events[-1]["event"] == "summary" and events[-1]["skipped_shards"] == 1
+    assert events[-1]["exit_code"] == 3
+
+
+def test_config_file_and_flags_override_it(corpus, tmp_path, monkeypatch):
+    cfg = tmp_path / "job.toml"
+    cfg.write_text(
+        f'[count]\npaths = ["{corpus}"]\nn = [1, 2]\nout = "{tmp_path / "from-config"}"\n'
+        f'state = "{tmp_path / "st"}"\nquiet = true\n'
+    )
+    r = run("count", "--config", cfg)
+    assert r.exit_code == 0, r.output
+    s = json.loads((tmp_path / "from-config" / "summary.json").read_text())
+    assert s["options"]["ns"] == [1, 2]
+    r = run("count", "--config", cfg, "--n", "4", "--out", tmp_path / "flag")
+    assert r.exit_code == 0, r.output
+    assert json.loads((tmp_path / "flag" / "summary.json").read_text())["options"]["ns"] == [4]
+    monkeypatch.chdir(tmp_path)  # ./seqcount.toml is read without --config
+    (tmp_path / "seqcount.toml").write_text(cfg.read_text().replace("[1, 2]", "[8]"))
+    assert run("count").exit_code == 0
+    s = json.loads((tmp_path / "from-config" / "summary.json").read_text())
+    assert s["options"]["ns"] == [8]
+    (tmp_path / "seqcount.toml").write_text("[count]\njobz = 3\n")
+    r = run("count", corpus)
+    assert r.exit_code == 1 and "unknown option 'jobz'" in r.stderr
+    (tmp_path / "seqcount.toml").write_text("[count\n")
+    r = run("count", corpus)
+    assert r.exit_code == 1 and "not valid TOML" in r.stderr
+
+
+# --------------------------------------------------------------------------- merge
+
+
+@pytest.fixture(scope="module")
+def parts(tmp_path_factory):
+    """Four outputs of disjoint two-shard corpora, and the output of all eight shards."""
+    root = tmp_path_factory.mktemp("parts")
+    cfg = CountConfig(ns=(1, 4))
+    outs = []
+    shards = []
+    for i, f in enumerate(AUSTEN[:4]):
+        t = pq.read_table(f)
+        d = root / f"c{i}"
+        d.mkdir()
+        pq.write_table(t.slice(0, 10), d / "x.parquet")
+        pq.write_table(t.slice(10, 10), d / "y.parquet")
+        shards += [d / "x.parquet", d / "y.parquet"]
+        write_outputs(count_corpus(d, cfg), root / f"o{i}")
+        outs.append(root / f"o{i}")
+    return root, outs, count_corpus(shards, cfg)
+
+
+def _merged(root, inputs, name):
+    out = root / name
+    r = run("merge", *inputs, "--out", out, "-q")
+    assert r.exit_code == 0, r.output
+    return out
+
+
+def _sk(out):
+    from seqcount.sketch import load_sketches
+
+    return load_sketches(out / "sketches.npz")
+
+
+def test_merge_equals_counting_the_union(parts):
+    root, outs, whole = parts
+    m = _sk(_merged(root, outs, "m-all"))
+    assert all(x == y for x, y in zip(m.hll, whole.sketches.hll))
+    assert m.minhash == whole.sketches.minhash
+    assert m.shard_paths == sorted(whole.sketches.shard_paths)
+
+
+def test_merge_is_associative_and_order_free(parts):
+    from conftest import hyp_settings
+    from hypothesis import given
+    from hypothesis import strategies as st
+
+    root, outs, _ = parts
+    ref = output_files(_merged(root, outs, "ref"))
+    counter = iter(range(10_000))
+
+    @given(st.permutations(range(4)), st.integers(1, 3))
+    @hyp_settings(8)
+    def check(order, cut):
+        k = next(counter)
+        left = _merged(root, [outs[i] for i in order[:cut]], f"l{k}")
+        right = [outs[i] for i in order[cut:]]
+        both = _merged(root, [left, *right], f"b{k}")
+        got = output_files(both)
+        assert got["curve"] == ref["curve"] and got["sketches"] == ref["sketches"]
+        for key in ("totals", "inputs", "skipped"):
+            assert got["summary"][key] == ref["summary"][key]
+
+    check()
+
+
+def test_merge_refuses_overlap_and_other_options(parts, tmp_path):
+    root, outs, _ = parts
+    r = run("merge", outs[0], outs[0], "--out", tmp_path / "m")
+    assert r.exit_code == 1 and "merge needs disjoint corpora" in r.stderr
+    write_outputs(count_corpus(AUSTEN[5], CountConfig(ns=(1, 4), seed=3)), tmp_path / "s3")
+    r = run("merge", outs[0], tmp_path / "s3", "--out", tmp_path / "m")
+    assert r.exit_code == 1 and "seed" in r.stderr
+    r = run("merge", outs[0], tmp_path / "nothing", "--out", tmp_path / "m")
+    assert r.exit_code == 1 and "missing" in r.stderr
