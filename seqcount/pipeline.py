@@ -360,13 +360,14 @@ class _Counter:
     def take_log(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The register-growth log in document order: ``(doc, flat register index, rank)``."""
         if not self.log:
-            empty = np.zeros(0, dtype=np.int64)
+            empty = np.zeros(0, dtype=np.int32)
             return empty, empty, np.zeros(0, dtype=np.int8)
         docs = np.concatenate([d for d, _ in self.log])
         packed = np.concatenate([k for _, k in self.log])
         order = np.argsort(docs, kind="stable")
         docs, packed = docs[order], packed[order]
-        return docs, packed >> 8, (packed & 255).astype(np.int8)
+        # compact types: a shard has fewer than 2**31 documents and registers (n * 2**16)
+        return docs.astype(np.int32), (packed >> 8).astype(np.int32), (packed & 255).astype(np.int8)
 
     def _checkpoint(self) -> None:
         exact = [len(s) for s in self.exact] if self.exact is not None else None

@@ -409,14 +409,16 @@ class SketchSet:
         atomic_write(path, lambda f: _write_npz(f, arrays))
 
 
-def _write_npz(f, arrays: dict) -> None:
-    """``np.savez_compressed`` with fixed zip timestamps, so equal sketches give equal bytes."""
-    with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_DEFLATED) as z:
+def _write_npz(f, arrays: dict, compress: bool = True) -> None:
+    """``np.savez_compressed`` (or ``np.savez``) with fixed zip timestamps, so equal sketches
+    give equal bytes."""
+    kind = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
+    with zipfile.ZipFile(f, "w", compression=kind) as z:
         for name, arr in arrays.items():
             buf = io.BytesIO()
             np.lib.format.write_array(buf, np.asanyarray(arr), allow_pickle=False)
             info = zipfile.ZipInfo(name + ".npy", date_time=(1980, 1, 1, 0, 0, 0))
-            info.compress_type = zipfile.ZIP_DEFLATED
+            info.compress_type = kind
             z.writestr(info, buf.getvalue())
 
 

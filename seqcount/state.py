@@ -257,7 +257,8 @@ class StateDir:
             "meta": meta,
         }
         arrays = {"header": np.array(json.dumps(header, sort_keys=True))} | arrays
-        atomic_write(self._file(key), lambda f: _write_npz(f, arrays))
+        # not compressed: deflating the logs took most of a run's time
+        atomic_write(self._file(key), lambda f: _write_npz(f, arrays, compress=False))
 
     def _write_index(self, shards: list[tuple[str, str]]) -> None:
         data = {
