@@ -42,7 +42,7 @@ from benchmarks.bench_count import (
 
 MODES = {
     "quick": {"shard_copies": 1, "repeats": 2},
-    "full": {"shard_copies": 3, "repeats": 3},
+    "full": {"shard_copies": 4, "repeats": 3},
 }
 SHARDS = 8
 TARGET_SPEEDUP = 1.7

@@ -33,6 +33,7 @@ from .config import CountConfig
 from .curve import Schedule
 from .errors import ConfigError
 from .io import Shard
+from .kernels import replay_log
 from .sketch import hll_estimates
 
 #: Text or token ids handed to the kernels at a time while logging (bounds the log buffer).
@@ -206,7 +207,7 @@ def assemble(results: list[ShardResult], config: CountConfig) -> Assembled:
             while schedule.target <= int(cum[-1]):
                 d = int(np.searchsorted(cum, schedule.target, side="left"))
                 k = int(np.searchsorted(r.log_doc, d, side="right"))
-                np.maximum.at(flat, r.log_reg[done:k], r.log_rank[done:k])
+                replay_log(flat, r.log_reg, r.log_rank, done, k)
                 done = k
                 tokens = int(cum[d])
                 windows = out.windows + cum_windows[d]

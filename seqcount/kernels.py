@@ -449,6 +449,16 @@ def hll_log_windows(
 
 
 @njit(**_JIT)
+def replay_log(flat_regs, log_reg, log_rank, start, stop):
+    """Apply log entries ``start .. stop-1`` of :func:`hll_log_windows` to registers viewed
+    flat (``np.maximum.at``, without its per-element cost)."""
+    for k in range(start, stop):
+        r = log_reg[k]
+        if log_rank[k] > flat_regs[r]:
+            flat_regs[r] = log_rank[k]
+
+
+@njit(**_JIT)
 def hll_update_hashes(reg, hashes, p):
     """Add 64-bit hashes to one HyperLogLog++ register array (datasketch's layout)."""
     for k in range(hashes.shape[0]):
