@@ -388,11 +388,16 @@ def _count_in_order(shards, config, store, engine, emit):
     futures: dict[int, object] = {}
     nxt = 0
 
+    def submit(i: int) -> None:
+        emit({"event": "shard_started", "shard": i, "shards": len(shards),
+              "path": shards[i].path})  # fmt: skip
+        futures[i] = engine.submit(shards[i], config)
+
     def top_up(upto: int) -> None:
         nonlocal nxt
         while nxt < len(shards) and len(futures) < engine.in_flight and nxt <= upto:
             if stored[nxt] is None:
-                futures[nxt] = engine.submit(shards[nxt], config)
+                submit(nxt)
             nxt += 1
 
     schedule = Schedule(config.checkpoints_per_decade)
@@ -406,7 +411,7 @@ def _count_in_order(shards, config, store, engine, emit):
             emit({"event": "message", "message": f"{shard.path}: a checkpoint moved into this "
                   "shard; counting it again for its log"})  # fmt: skip
             r, reused = None, False
-            futures[i] = engine.submit(shard, config)
+            submit(i)
         if r is None:
             r = futures.pop(i).result()
         holds = _holds_checkpoint(r, schedule, tokens)
