@@ -305,7 +305,7 @@ def bench_e2e(rec: Recorder, cfg: dict, big: Path) -> None:
     from seqcount.pipeline import count_corpus
 
     t0 = time.perf_counter()
-    r = count_corpus(str(CORPUS), CountConfig(ns=NS, tokenizer="words"))
+    r = count_corpus(str(CORPUS), CountConfig(ns=NS, num_perm=0, tokenizer="words"))
     cold = time.perf_counter() - t0
     rec.add(
         "seqcount",
@@ -316,7 +316,7 @@ def bench_e2e(rec: Recorder, cfg: dict, big: Path) -> None:
         "e2e",
     )
     variants = (("words", None), ("bytes", None), ("words", 1), ("bytes", 1))
-    configs = {tok: CountConfig(ns=NS, tokenizer=tok) for tok in ("words", "bytes")}
+    configs = {tok: CountConfig(ns=NS, num_perm=0, tokenizer=tok) for tok in ("words", "bytes")}
     for tokenizer, threads in variants:
         count_corpus(str(CORPUS), configs[tokenizer], threads=threads)  # warm-up
     # Round-robin over the variants so that a slow spell of the machine hits them all alike.
@@ -349,7 +349,7 @@ def bench_e2e(rec: Recorder, cfg: dict, big: Path) -> None:
         log(f"e2e {tokenizer} {thr}: {_median(rates) / 1e6:.2f} M tokens/s")
 
     # The same on the 8x copy: fixed per-run costs (checkpoint estimates) weigh less.
-    config = CountConfig(ns=NS, tokenizer="words")
+    config = CountConfig(ns=NS, num_perm=0, tokenizer="words")
     big_rates: dict = {None: [], 1: []}
     for _ in range(cfg["e2e_big_repeats"]):
         for threads in big_rates:
@@ -394,7 +394,7 @@ def child_e2e(repeats: int) -> None:
     from seqcount.config import CountConfig
     from seqcount.pipeline import count_corpus
 
-    config = CountConfig(ns=NS, tokenizer="words")
+    config = CountConfig(ns=NS, num_perm=0, tokenizer="words")
     for threads in (None, 1):
         r = count_corpus(str(CORPUS), config, threads=threads)
     out = {"layer": numba.threading_layer(), "tokens": r.tokens, "default": [], "one": []}
@@ -530,7 +530,7 @@ def bench_breakdown(rec: Recorder, cfg: dict, meta: dict, big: Path) -> None:
         (f"words x{MEM_SCALE}, 1 thr", big, "words", 1),
         (f"words, {nthreads} thr", CORPUS, "words", None),
     ):
-        config = CountConfig(ns=NS, tokenizer=tokenizer)
+        config = CountConfig(ns=NS, num_perm=0, tokenizer=tokenizer)
         count_corpus(str(CORPUS), config, threads=threads)  # warm
         runs = []
         for _ in range(cfg["breakdown_repeats"]):
@@ -667,7 +667,7 @@ def bench_alternative(rec: Recorder, cfg: dict, texts: list[str], work: Path) ->
         shutil.rmtree(pdir)
     pdir.mkdir(parents=True)
     pq.write_table(pa.table({"text": texts[:n_docs]}), pdir / "prefix.parquet")
-    config = CountConfig(ns=NS, tokenizer="words")
+    config = CountConfig(ns=NS, num_perm=0, tokenizer="words")
     count_corpus(str(pdir), config)  # warm
     times = []
     for _ in range(3):
@@ -685,7 +685,7 @@ def bench_alternative(rec: Recorder, cfg: dict, texts: list[str], work: Path) ->
         "alternative",
         samples=[tokens / t for t in times],
     )
-    exact = count_corpus(str(pdir), CountConfig(ns=NS, tokenizer="words", exact=True))
+    exact = count_corpus(str(pdir), CountConfig(ns=NS, num_perm=0, tokenizer="words", exact=True))
     err_alt, err_sc = [], []
     for n in NS:
         truth = exact.final[n].unique_exact
