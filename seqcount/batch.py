@@ -326,8 +326,8 @@ def count_batch(
         engine: ``local`` or ``dask``; ``scheduler``: address of a running Dask scheduler.
         threads: numba threads per worker [default: cores // jobs].
         content_hash, repair: see :class:`~seqcount.state.StateDir`.
-        on_event: called with one dict per event (``event`` = ``start``, ``shard_reused``,
-            ``shard_finished``, ``message``, ``summary``).
+        on_event: called with one dict per event (``event`` = ``start``, ``message``,
+            ``shard_started``, ``shard_finished``, ``shard_reused``).
 
     Returns:
         A :class:`~seqcount.pipeline.CountResult`.
@@ -356,8 +356,7 @@ def count_batch(
               "engine": engine_.kind})  # fmt: skip
         results, keys = _count_in_order(shards, config, store, engine_, emit)
         if store is not None:
-            for m in store.messages:
-                emit({"event": "message", "message": m})
+            _flush_messages(store, emit)
             store.finish(list(zip([s.path for s in shards], keys)))
     finally:
         if engine_ is not None:
@@ -367,6 +366,12 @@ def count_batch(
     result = _result(results, shards, ignored, config, paths, started, _time.perf_counter() - t0)
     result.threads = engine_.threads
     return result
+
+
+def _flush_messages(store, emit) -> None:
+    for m in store.messages:
+        emit({"event": "message", "message": m})
+    store.messages.clear()
 
 
 def _count_in_order(shards, config, store, engine, emit):
@@ -385,6 +390,7 @@ def _count_in_order(shards, config, store, engine, emit):
         for p in store.previous:
             if p not in known:
                 store.messages.append(f"{p}: removed since the last run; left out")
+        _flush_messages(store, emit)  # before counting, so a log reads in order
     futures: dict[int, object] = {}
     nxt = 0
 
