@@ -444,23 +444,12 @@ def _holds_checkpoint(r: ShardResult, schedule: Schedule, tokens: int) -> bool:
 
 def _result(results, shards, ignored, config, paths, started, elapsed):
     """A :class:`~seqcount.pipeline.CountResult` from the shard results."""
-    from .curve import CurveRow
-    from .pipeline import CountResult, ShardStats, Skipped
-    from .sketch import HLL, MinHash, SketchSet
+    from .pipeline import CountResult, ShardStats, Skipped, curve_rows, sketch_set
 
     a = assemble(results, config)
-    rows = []
-    for j, n in enumerate(config.ns):
-        for tokens, documents, windows, est, _ in a.points:
-            rows.append(CurveRow(n, tokens, documents, int(windows[j]), float(est[j]), None))
+    rows = curve_rows(config.ns, a.points)
     final = {r.n: r for r in rows if r.tokens == a.tokens}
     ns = config.ns
-    minhash = None
-    if config.num_perm:
-        whole = a.sigs.min(axis=0) if len(a.sigs) else np.full(
-            (len(ns), config.num_perm), 2**64 - 1, dtype=np.uint64
-        )  # fmt: skip
-        minhash = [MinHash(seed=config.seed, hashvalues=whole[j].copy()) for j in range(len(ns))]
     stats = []
     skipped = Skipped()
     for r in results:
@@ -471,15 +460,7 @@ def _result(results, shards, ignored, config, paths, started, elapsed):
             skipped.shards += 1
         for item in r.skipped_items:
             skipped._list(item["path"], item["row"], item["error"])
-    sketches = SketchSet(
-        ns=ns,
-        hll=[HLL(reg=a.regs[j].copy()) for j in range(len(ns))],
-        options=config.result_options(),
-        meta={"documents": a.documents, "tokens": a.tokens},
-        minhash=minhash,
-        shard_minhash=a.sigs,
-        shard_paths=[s.path for s in shards],
-    )
+    sketches = sketch_set(config, a.regs, a.sigs, [s.path for s in shards], a.documents, a.tokens)
     return CountResult(
         config=config,
         paths=paths,

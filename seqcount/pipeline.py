@@ -131,6 +131,46 @@ class CountResult:
         return self.final[n].unique
 
 
+def curve_rows(ns, points) -> list[CurveRow]:
+    """Curve rows, by ``n`` then tokens, from checkpoints ``(tokens, documents, windows per n,
+    estimates per n, exact counts per n or None)``."""
+    return [
+        CurveRow(
+            n=n,
+            tokens=tokens,
+            documents=documents,
+            windows=int(windows[j]),
+            unique=float(est[j]),
+            unique_exact=None if exact is None else int(exact[j]),
+        )
+        for j, n in enumerate(ns)
+        for tokens, documents, windows, est, exact in points
+    ]
+
+
+def sketch_set(config: CountConfig, regs, shard_sigs, shard_paths, documents, tokens):
+    """The :class:`SketchSet` of a count: final registers, and with MinHash the per-shard
+    signatures (uint64 ``(shards, len(ns), K)``) and their union."""
+    ns = config.ns
+    minhash = None
+    if config.num_perm:
+        whole = (
+            shard_sigs.min(axis=0)
+            if len(shard_sigs)
+            else np.full((len(ns), config.num_perm), 2**64 - 1, dtype=np.uint64)
+        )
+        minhash = [MinHash(seed=config.seed, hashvalues=whole[j].copy()) for j in range(len(ns))]
+    return SketchSet(
+        ns=ns,
+        hll=[HLL(reg=regs[j].copy()) for j in range(len(ns))],
+        options=config.result_options(),
+        meta={"documents": documents, "tokens": tokens},
+        minhash=minhash,
+        shard_minhash=shard_sigs if config.num_perm else None,
+        shard_paths=list(shard_paths),
+    )
+
+
 class _Counter:
     """Running state of one pass: registers, exact sets, totals, checkpoints."""
 
@@ -385,20 +425,7 @@ class _Counter:
             if self.near is not None:
                 self.dedup_points.pop()
         self._checkpoint()
-        rows = []
-        for j, n in enumerate(self.config.ns):
-            for tokens, documents, windows, est, exact in self.points:
-                rows.append(
-                    CurveRow(
-                        n=n,
-                        tokens=tokens,
-                        documents=documents,
-                        windows=int(windows[j]),
-                        unique=float(est[j]),
-                        unique_exact=None if exact is None else int(exact[j]),
-                    )
-                )
-        return rows
+        return curve_rows(self.config.ns, self.points)
 
     def dedup_rows(self) -> list[CurveRow]:
         """The growth curve of the kept documents (after :meth:`finish`), by ``n`` then tokens.
@@ -406,11 +433,7 @@ class _Counter:
         Rows are taken at the same checkpoints as the raw curve; ``tokens`` and ``documents``
         count kept documents only.
         """
-        rows = []
-        for j, n in enumerate(self.config.ns):
-            for tokens, documents, windows, est in self.dedup_points:
-                rows.append(CurveRow(n, tokens, documents, int(windows[j]), float(est[j]), None))
-        return rows
+        return curve_rows(self.config.ns, [p + (None,) for p in self.dedup_points])
 
 
 def count_corpus(
@@ -465,22 +488,12 @@ def count_corpus(
     rows = counter.finish()
     ns = config.ns
     final = {r.n: r for r in rows if r.tokens == counter.tokens}
-    minhash = shard_minhash = None
+    sigs = None
     if config.num_perm:
-        shard_minhash = np.stack(counter.shard_sigs) if counter.shard_sigs else None
-        if shard_minhash is None:
-            shard_minhash = np.full((0, len(ns), config.num_perm), 2**64 - 1, dtype=np.uint64)
-        whole = shard_minhash.min(axis=0) if len(shard_minhash) else unbias(counter.sigs[0])
-        minhash = [MinHash(seed=config.seed, hashvalues=whole[j].copy()) for j in range(len(ns))]
-    sketches = SketchSet(
-        ns=ns,
-        hll=[HLL(reg=counter.regs[j].copy()) for j in range(len(ns))],
-        options=config.result_options(),
-        meta={"documents": counter.documents, "tokens": counter.tokens},
-        minhash=minhash,
-        shard_minhash=shard_minhash,
-        shard_paths=[s.path for s in stats],
-    )
+        shape = (0, len(ns), config.num_perm)
+        sigs = np.stack(counter.shard_sigs) if counter.shard_sigs else np.zeros(shape, np.uint64)
+    paths_ = [s.path for s in stats]
+    sketches = sketch_set(config, counter.regs, sigs, paths_, counter.documents, counter.tokens)
     near_dup = _near_dup_result(counter, stats) if counter.near is not None else None
     return CountResult(
         config=config,
