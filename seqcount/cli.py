@@ -567,24 +567,16 @@ def compare(a, b, threads, as_json, **options):
         seqcount compare eval-set/ train-out/ --n 8,13 --json
         seqcount compare crawl-2025-out/ crawl-2026-out/
     """
-    import json as _json
-
     from .compare import compare as compare_corpora
 
     with _errors():
-        ns = options["ns"]
-        explicit_ns = click.get_current_context().get_parameter_source("ns")
+        # --n given: compare those window sizes; else every size both sides have
+        given = click.get_current_context().get_parameter_source("ns")
         config = _config(**options)
-        result = compare_corpora(
-            a,
-            b,
-            config,
-            ns=config.ns if explicit_ns == click.core.ParameterSource.COMMANDLINE else None,
-            threads=threads,
-        )
-        del ns
+        ns = config.ns if given == click.core.ParameterSource.COMMANDLINE else None
+        result = compare_corpora(a, b, config, ns=ns, threads=threads)
     if as_json:
-        click.echo(_json.dumps(result))
+        click.echo(json.dumps(result))
         return
     k = result["options"]["num_perm"]
     click.echo(f"A = {a}\nB = {b}\nMinHash K = {k} (Jaccard resolution {1 / k:.4f})")
@@ -771,8 +763,6 @@ def bounds(tokens, model_params, loss_fit, c_lo, c_hi, as_json):
         seqcount bounds --tokens 1.4e12 --model-params 7e10
         seqcount bounds --tokens 1e9 --fit epoch --json
     """
-    import json as _json
-
     from .bounds import bounds_summary
 
     with _errors():
@@ -780,7 +770,7 @@ def bounds(tokens, model_params, loss_fit, c_lo, c_hi, as_json):
         n = _number(model_params, "--model-params")
         out = bounds_summary(d, fit=loss_fit, model_params=n, c_lo=c_lo, c_hi=c_hi)
     if as_json:
-        click.echo(_json.dumps(out))
+        click.echo(json.dumps(out))
         return
     lo, hi = out["gamma_band"]
     click.echo(f"loss fit         {out['fit']}")
