@@ -432,7 +432,7 @@ def _count_in_order(shards, config, store, engine, emit):
         emit({
             "event": "shard_reused" if reused else "shard_finished",
             "shard": i, "shards": len(shards), "path": shard.path, "documents": r.documents,
-            "tokens": r.tokens, "seconds": round(r.seconds, 3),
+            "tokens": r.tokens, "seconds": 0.0 if reused else round(r.seconds, 3),
         })  # fmt: skip
         results.append(r)
     return results, keys

@@ -88,11 +88,12 @@ def _text_event(event: dict) -> None:
     if kind == "start":
         line = f"{event['shards']} shard(s), {event['jobs']} job(s) ({event['engine']})"
     elif kind in ("shard_finished", "shard_reused"):
-        verb = "counted" if kind == "shard_finished" else "reused "
-        line = (
-            f"[{event['shard'] + 1}/{event['shards']}] {verb} {event['path']}: "
-            f"{event['tokens']:,} tokens in {event['seconds']:.2f} s"
-        )
+        head = f"[{event['shard'] + 1}/{event['shards']}]"
+        tokens = f"{event['tokens']:,} tokens"
+        if kind == "shard_finished":
+            line = f"{head} counted {event['path']}: {tokens} in {event['seconds']:.2f} s"
+        else:
+            line = f"{head} reused  {event['path']}: {tokens} (--state)"
     elif kind == "message":
         line = "note: " + event["message"]
     else:
