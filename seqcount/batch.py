@@ -13,10 +13,15 @@ never has to be counted again while it is unchanged.
 With a state directory (:mod:`seqcount.state`) each shard's result is kept on disk as soon as it
 is counted, keyed by a fingerprint of the shard and the options, so a job that is stopped or
 killed resumes where it was and a nightly job over a growing corpus counts only the new shards.
+The same replay carries the running HIP estimates (``unique_hip``) through every shard, so they
+too equal a single pass's.
+
 The log is large (a few bytes per register growth, about 10 MB per shard of 1M tokens and 7
-window sizes) and is only needed where a checkpoint falls; it is kept for those shards only. If
-shards before it change later, checkpoints move, and a shard that then needs a log it does not
-have is counted again, with a message.
+window sizes) and is only needed where a checkpoint falls; it is kept for those shards only. The
+others keep their ``hip_after`` (the HIP estimates after them), which is valid while the shards
+before them stay the same (``prefix``, a digest of their keys). If shards before a shard change
+later, checkpoints move and HIP estimates change, and a shard that then needs a log it does not
+have is counted again, with a message. Appending shards never needs that.
 """
 
 from __future__ import annotations
@@ -33,7 +38,7 @@ from .config import CountConfig
 from .curve import Schedule
 from .errors import ConfigError
 from .io import Shard
-from .kernels import replay_log
+from .kernels import hip_replay, hip_state
 from .sketch import hll_estimates
 
 #: Text or token ids handed to the kernels at a time while logging (bounds the log buffer).
@@ -54,6 +59,9 @@ class ShardResult:
         windows: int64 windows per window size.
         empty, null, invalid_utf8: document and byte counts for the totals.
         log_doc, log_reg, log_rank: register growth in document order (``None`` when dropped).
+        hip_after: float64 running HIP estimates per window size after this shard, given the
+            shards before it (set when the shards are put together in order).
+        prefix: a digest of the state keys of the shards before it, when ``hip_after`` was set.
     """
 
     path: str
@@ -74,6 +82,8 @@ class ShardResult:
     log_reg: np.ndarray | None = None
     log_rank: np.ndarray | None = None
     seconds: float = 0.0
+    hip_after: np.ndarray | None = None
+    prefix: str | None = None
 
     @property
     def tokens(self) -> int:
@@ -172,7 +182,8 @@ def checkpoint_shards(lengths: Iterable[np.ndarray], per_decade: int) -> list[bo
 class Assembled:
     """The whole input, put together from shard results in order."""
 
-    points: list = field(default_factory=list)  # (tokens, documents, windows, estimates, None)
+    # (tokens, documents, windows, estimates, None, HIP estimates) per checkpoint
+    points: list = field(default_factory=list)
     regs: np.ndarray | None = None
     sigs: np.ndarray | None = None  # (shards, len(ns), K)
     tokens: int = 0
@@ -181,52 +192,107 @@ class Assembled:
     empty: int = 0
 
 
-def assemble(results: list[ShardResult], config: CountConfig) -> Assembled:
-    """Walk the shard results in order and rebuild the checkpoints of one sequential pass.
+class Assembler:
+    """Puts shard results together in path order, one at a time, into :class:`Assembled`.
 
-    Raises:
-        ValueError: a shard holding a checkpoint has no log (the caller recounts it).
+    A shard with a log is replayed against the running registers: that rebuilds the registers
+    at every checkpoint inside it and carries the running HIP estimates through it exactly as a
+    single pass would. A shard without a log can only be added whole, and only with its
+    ``hip_after`` from an earlier run in which the same shards came before it.
     """
-    nn = len(config.ns)
-    ns = np.asarray(config.ns, dtype=np.int64)
-    regs = np.zeros((nn, 1 << config.precision), dtype=np.int8)
-    flat = regs.reshape(-1)
-    schedule = Schedule(config.checkpoints_per_decade)
-    out = Assembled(windows=np.zeros(nn, dtype=np.int64), regs=regs)
-    for r in results:
+
+    def __init__(self, config: CountConfig):
+        self.config = config
+        nn = len(config.ns)
+        self.ns = np.asarray(config.ns, dtype=np.int64)
+        self.m = 1 << config.precision
+        self.out = Assembled(
+            windows=np.zeros(nn, dtype=np.int64),
+            regs=np.zeros((nn, self.m), dtype=np.int8),
+        )
+        self.hipst = hip_state(self.out.regs, np.int64(config.precision))
+        self.hip = np.zeros(nn, dtype=np.float64)
+        self.schedule = Schedule(config.checkpoints_per_decade)
+        self.sigs: list[np.ndarray] = []
+
+    def holds_checkpoint(self, r: ShardResult) -> bool:
+        """Whether a checkpoint falls inside ``r`` (the next shard to be added)."""
+        return _holds_checkpoint(r, self.schedule, self.out.tokens)
+
+    def add(self, r: ShardResult) -> None:
+        """Add the next shard; sets its ``hip_after``.
+
+        Raises:
+            ValueError: ``r`` has no log but holds a checkpoint or has no ``hip_after`` (the
+                caller counts it again).
+        """
+        out, regs, config = self.out, self.out.regs, self.config
+        flat = regs.reshape(-1)
+        m, p = np.int64(self.m), np.int64(config.precision)
         lens = r.lengths
-        if lens.shape[0] and schedule.target <= out.tokens + int(lens.sum()):
-            if not r.has_log:
-                raise ValueError(f"{r.path}: holds a checkpoint but its log was dropped")
-            cum = out.tokens + np.cumsum(lens)
-            per_doc = lens[:, None] // ns[None, :] if config.stride else np.maximum(
-                lens[:, None] - (ns[None, :] - 1), 0
-            )  # fmt: skip
-            cum_windows = np.cumsum(per_doc, axis=0)
+        if not r.has_log:
+            if self.holds_checkpoint(r) or r.hip_after is None:
+                raise ValueError(f"{r.path}: needs its log, which was dropped")
+            np.maximum(regs, r.regs, out=regs)
+            self.hipst = hip_state(regs, p)
+            self.hip = r.hip_after.copy()
+        else:
             done = 0
-            while schedule.target <= int(cum[-1]):
-                d = int(np.searchsorted(cum, schedule.target, side="left"))
-                k = int(np.searchsorted(r.log_doc, d, side="right"))
-                replay_log(flat, r.log_reg, r.log_rank, done, k)
-                done = k
-                tokens = int(cum[d])
-                windows = out.windows + cum_windows[d]
-                out.points.append(
-                    (tokens, out.documents + d + 1, windows, hll_estimates(regs), None)
-                )
-                schedule.advance_past(tokens)
-        np.maximum(regs, r.regs, out=regs)
+            if self.holds_checkpoint(r):
+                ns = self.ns
+                cum = out.tokens + np.cumsum(lens)
+                per_doc = lens[:, None] // ns[None, :] if config.stride else np.maximum(
+                    lens[:, None] - (ns[None, :] - 1), 0
+                )  # fmt: skip
+                cum_windows = np.cumsum(per_doc, axis=0)
+                while self.schedule.target <= int(cum[-1]):
+                    d = int(np.searchsorted(cum, self.schedule.target, side="left"))
+                    k = int(np.searchsorted(r.log_doc, d, side="right"))
+                    hip_replay(flat, m, p, self.hipst, self.hip, r.log_reg, r.log_rank, done, k)
+                    done = k
+                    tokens = int(cum[d])
+                    windows = out.windows + cum_windows[d]
+                    est = hll_estimates(regs)
+                    point = (tokens, out.documents + d + 1, windows, est, None, self.hip.copy())
+                    out.points.append(point)
+                    self.schedule.advance_past(tokens)
+            stop = r.log_reg.shape[0]
+            hip_replay(flat, m, p, self.hipst, self.hip, r.log_reg, r.log_rank, done, stop)
+            r.hip_after = self.hip.copy()
         out.tokens += int(lens.sum())
         out.documents += int(lens.shape[0])
         out.windows = out.windows + r.windows
         out.empty += r.empty
-    if out.points and out.points[-1][0] == out.tokens:
-        out.points.pop()  # folded into the whole-input row
-    out.points.append((out.tokens, out.documents, out.windows.copy(), hll_estimates(regs), None))
-    if config.num_perm:
-        sigs = [r.sigs for r in results]
-        out.sigs = np.stack(sigs) if sigs else np.zeros((0, nn, config.num_perm), dtype=np.uint64)
-    return out
+        if config.num_perm:
+            self.sigs.append(r.sigs)
+
+    def finish(self) -> Assembled:
+        """Close the curve with the whole-input row."""
+        out, config = self.out, self.config
+        if out.points and out.points[-1][0] == out.tokens:
+            out.points.pop()  # folded into the whole-input row
+        est = hll_estimates(out.regs)
+        out.points.append((out.tokens, out.documents, out.windows.copy(), est, None, self.hip))
+        if config.num_perm:
+            nn = len(config.ns)
+            out.sigs = (
+                np.stack(self.sigs)
+                if self.sigs
+                else np.zeros((0, nn, config.num_perm), dtype=np.uint64)
+            )
+        return out
+
+
+def assemble(results: list[ShardResult], config: CountConfig) -> Assembled:
+    """Walk the shard results in order and rebuild the checkpoints of one sequential pass.
+
+    Raises:
+        ValueError: a shard needs its log and has none (see :meth:`Assembler.add`).
+    """
+    asm = Assembler(config)
+    for r in results:
+        asm.add(r)
+    return asm.finish()
 
 
 Event = Callable[[dict], None]
@@ -354,7 +420,7 @@ def count_batch(
         engine_ = _Engine(jobs, scheduler, engine, threads)
         emit({"event": "start", "shards": len(shards), "jobs": engine_.jobs,
               "engine": engine_.kind})  # fmt: skip
-        results, keys = _count_in_order(shards, config, store, engine_, emit)
+        results, keys, whole = _count_in_order(shards, config, store, engine_, emit)
         if store is not None:
             _flush_messages(store, emit)
             store.finish(list(zip([s.path for s in shards], keys)))
@@ -363,7 +429,8 @@ def count_batch(
             engine_.close()
         if store is not None:
             store.close()
-    result = _result(results, shards, ignored, config, paths, started, _time.perf_counter() - t0)
+    elapsed = _time.perf_counter() - t0
+    result = _result(results, whole, shards, ignored, config, paths, started, elapsed)
     result.threads = engine_.threads
     return result
 
@@ -376,7 +443,10 @@ def _flush_messages(store, emit) -> None:
 
 def _count_in_order(shards, config, store, engine, emit):
     """Count (or reuse) every shard, keeping at most ``engine.in_flight`` ahead of the merge,
-    and decide per shard, once its offset is known, whether its log is kept."""
+    and put them together in order; a shard's log is kept only if a checkpoint falls in it.
+
+    Returns the shard results, their state keys and the :class:`Assembled` whole.
+    """
     keys = [store.key(s) if store is not None else None for s in shards]
     stored: list[ShardResult | None] = [None] * len(shards)
     if store is not None:
@@ -406,47 +476,59 @@ def _count_in_order(shards, config, store, engine, emit):
                 submit(nxt)
             nxt += 1
 
-    schedule = Schedule(config.checkpoints_per_decade)
-    tokens = 0
+    asm = Assembler(config)
+    prefix = ""  # digest of the keys of the shards so far
     results = []
     for i, shard in enumerate(shards):
         top_up(i + engine.in_flight)
         r = stored[i]
         reused = r is not None
-        if reused and not r.has_log and _holds_checkpoint(r, schedule, tokens):
-            emit({"event": "message", "message": f"{shard.path}: a checkpoint moved into this "
-                  "shard; counting it again for its log"})  # fmt: skip
-            r, reused = None, False
-            submit(i)
+        if reused and not r.has_log:
+            why = None
+            if asm.holds_checkpoint(r):
+                why = "a checkpoint moved into this shard"
+            elif r.prefix != prefix or r.hip_after is None:
+                why = "the shards before it changed"
+            if why is not None:
+                emit({"event": "message", "message": f"{shard.path}: {why}; counting it again "
+                      "for its log"})  # fmt: skip
+                r, reused = None, False
+                submit(i)
         if r is None:
             r = futures.pop(i).result()
-        holds = _holds_checkpoint(r, schedule, tokens)
+        holds = asm.holds_checkpoint(r)
+        before = (r.prefix, None if r.hip_after is None else r.hip_after.tobytes())
+        asm.add(r)
+        r.prefix = prefix if store is not None else None
         if not holds:
             r.drop_log()
-        if store is not None and not reused:
-            store.save(keys[i], r)
-        end = tokens + r.tokens
-        if holds:
-            schedule.advance_past(end)
-        tokens = end
+        if store is not None:
+            if not reused or (r.prefix, r.hip_after.tobytes()) != before:
+                store.save(keys[i], r)
+            prefix = _chain(prefix, keys[i])
         emit({
             "event": "shard_reused" if reused else "shard_finished",
             "shard": i, "shards": len(shards), "path": shard.path, "documents": r.documents,
             "tokens": r.tokens, "seconds": 0.0 if reused else round(r.seconds, 3),
         })  # fmt: skip
         results.append(r)
-    return results, keys
+    return results, keys, asm.finish()
+
+
+def _chain(prefix: str, key: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(f"{prefix}/{key}".encode()).hexdigest()[:32]
 
 
 def _holds_checkpoint(r: ShardResult, schedule: Schedule, tokens: int) -> bool:
     return bool(r.lengths.shape[0]) and schedule.target <= tokens + r.tokens
 
 
-def _result(results, shards, ignored, config, paths, started, elapsed):
-    """A :class:`~seqcount.pipeline.CountResult` from the shard results."""
+def _result(results, a: Assembled, shards, ignored, config, paths, started, elapsed):
+    """A :class:`~seqcount.pipeline.CountResult` from the shard results, put together."""
     from .pipeline import CountResult, ShardStats, Skipped, curve_rows, sketch_set
 
-    a = assemble(results, config)
     rows = curve_rows(config.ns, a.points)
     final = {r.n: r for r in rows if r.tokens == a.tokens}
     ns = config.ns

@@ -457,7 +457,7 @@ def count(
     sorted path order. Formats by extension: Parquet, Arrow IPC, JSON Lines (also .gz or
     .zst) and text. One row (JSON line, text file or, with --txt-documents lines, text
     line) is one document. Writes OUT/curve.csv (columns n, tokens,
-    documents, windows, unique[, unique_exact]), OUT/summary.json and OUT/sketches.npz
+    documents, windows, unique[, unique_exact], unique_hip), OUT/summary.json and OUT/sketches.npz
     (HyperLogLog and, unless --num-perm 0, MinHash per n, per shard and whole), and
     prints a table of U_n at the whole input.
 

@@ -379,10 +379,50 @@ def window_hashes(prefix, doc, d0, d1, n, base_n, salt, skip=0, step=1, before=0
     return out
 
 
+@njit(inline="always", **_JIT)
+def _hip_step(st, old, new, m, top):
+    """The HIP (historic inverse probability) increment for a register growing from ``old``
+    to ``new``; updates the register summary ``st`` (see :func:`hip_state`).
+
+    A new distinct item grows a register with probability ``q = sum_i 2**-reg_i / m`` (rank
+    ``r`` has probability ``2**-r``; a register at the top rank ``top + 1`` cannot grow), so each
+    growth adds ``1 / q`` to the running estimate. The summary is kept in exact integers, so
+    ``q`` is a function of the registers alone: the same registers give the same bits however
+    they were reached (in one pass, or shard by shard and replayed).
+    """
+    s = float(st[0]) + float(st[1]) * 2.0 ** (-top)  # m * q
+    if old == 0:
+        st[0] -= _U1
+    else:
+        st[1] -= _U1 << np.uint64(top - old)
+    if new <= top:
+        st[1] += _U1 << np.uint64(top - new)
+    return m / s
+
+
+@njit(**_JIT)
+def hip_state(regs, p):
+    """The register summary the HIP estimate needs, per row of a ``(k, 2**p)`` int8 array:
+    uint64 ``(k, 2)`` = (registers at 0, sum of ``2**(64 - p - r)`` over registers at
+    ``1 <= r <= 64 - p``). The sum is below ``2**63 + 1``: at most ``2**p`` terms of at most
+    ``2**(63 - p)``."""
+    top = 64 - p
+    out = np.zeros((regs.shape[0], 2), dtype=np.uint64)
+    for j in range(regs.shape[0]):
+        for i in range(regs.shape[1]):
+            r = regs[j, i]
+            if r == 0:
+                out[j, 0] += _U1
+            elif r <= top:
+                out[j, 1] += _U1 << np.uint64(top - r)
+    return out
+
+
 @njit(parallel=True, nogil=True, cache=True)
 def hll_update_windows(
-    prefix, doc, d0, d1, ns, bases, salts, p, regs, skip=0, stride=False, before=0, keep=None
-):
+    prefix, doc, d0, d1, ns, bases, salts, p, regs, skip=0, stride=False, before=0, keep=None,
+    hipst=None, hip=None,
+):  # fmt: skip
     """Add every window of every size ``ns[j]`` in documents ``d0 .. d1-1`` to ``regs[j]``.
 
     One thread per window size; each writes only its own register row, so the result does not
@@ -399,7 +439,13 @@ def hll_update_windows(
         stride: count non-overlapping windows (every ``n`` tokens) instead of sliding ones.
         keep: optional uint8 flag per document (indexed like ``doc``); documents flagged 0 are
             left out.
+        hipst, hip: optional register summaries (:func:`hip_state`) and float64 running HIP
+            estimates per window size, both updated in place (see :func:`_hip_step`). Each
+            window size is one sequential stream, so the estimates do not depend on the number
+            of threads either.
     """
+    m = float(regs.shape[1])
+    top = 64 - p
     for j in prange(ns.shape[0]):
         n = ns[j]
         base_n = bases[j]
@@ -413,6 +459,8 @@ def hll_update_windows(
             for i in range(first, doc[d + 1] - n + 1, step):
                 idx, rank = _hll_rank(_window_hash(prefix, i, n, base_n, salt), p)
                 if rank > reg[idx]:
+                    if hip is not None:
+                        hip[j] += _hip_step(hipst[j], reg[idx], rank, m, top)
                     reg[idx] = rank
 
 
@@ -449,13 +497,25 @@ def hll_log_windows(
 
 
 @njit(**_JIT)
-def replay_log(flat_regs, log_reg, log_rank, start, stop):
-    """Apply log entries ``start .. stop-1`` of :func:`hll_log_windows` to registers viewed
-    flat (``np.maximum.at``, without its per-element cost)."""
+def hip_replay(flat_regs, m, p, hipst, hip, log_reg, log_rank, start, stop):
+    """Apply entries ``start .. stop-1`` of a :func:`hll_log_windows` log (flat register index,
+    rank) to registers viewed flat, carrying the HIP estimates along (``hipst``, ``hip`` as in
+    :func:`hll_update_windows`; row ``j`` of the registers is ``flat_regs[j*m:(j+1)*m]``).
+
+    Replaying in order a log of every register growth of a shard counted on its own, against
+    the registers of all the shards before it, meets exactly the growths a single pass would
+    have made (a window that grows the running registers also grew the shard's own), in the
+    same order, so the estimates come out bit for bit the same.
+    """
+    top = 64 - p
+    mf = float(m)
     for k in range(start, stop):
         r = log_reg[k]
-        if log_rank[k] > flat_regs[r]:
-            flat_regs[r] = log_rank[k]
+        new = log_rank[k]
+        if new > flat_regs[r]:
+            j = r // m
+            hip[j] += _hip_step(hipst[j], flat_regs[r], new, mf, top)
+            flat_regs[r] = new
 
 
 @njit(**_JIT)

@@ -133,7 +133,7 @@ class CountResult:
 
 def curve_rows(ns, points) -> list[CurveRow]:
     """Curve rows, by ``n`` then tokens, from checkpoints ``(tokens, documents, windows per n,
-    estimates per n, exact counts per n or None)``."""
+    estimates per n, exact counts per n or None, HIP estimates per n or None)``."""
     return [
         CurveRow(
             n=n,
@@ -142,9 +142,10 @@ def curve_rows(ns, points) -> list[CurveRow]:
             windows=int(windows[j]),
             unique=float(est[j]),
             unique_exact=None if exact is None else int(exact[j]),
+            unique_hip=None if hip is None else float(hip[j]),
         )
         for j, n in enumerate(ns)
-        for tokens, documents, windows, est, exact in points
+        for tokens, documents, windows, est, exact, hip in points
     ]
 
 
@@ -185,6 +186,10 @@ class _Counter:
         self.ns, self.bases, self.salts = self.params.window_arrays(config.ns)
         self.p = np.int64(config.precision)
         self.regs = np.zeros((len(config.ns), 1 << config.precision), dtype=np.int8)
+        # the running HIP estimate of every window size (not in record mode: a shard counted
+        # on its own gets its estimates when the shards are put together in order)
+        self.hipst = None if record else kernels.hip_state(self.regs, self.p)
+        self.hip = None if record else np.zeros(len(config.ns), dtype=np.float64)
         self.exact = [ExactSet() for _ in config.ns] if config.exact else None
         self.schedule = Schedule(config.checkpoints_per_decade)
         if record:
@@ -196,8 +201,8 @@ class _Counter:
         self.max_n = max(config.ns)
         self.carry = np.zeros(0, dtype=np.uint64)  # last tokens of an unfinished document
         self.open_len = 0  # tokens of the unfinished document so far
-        # (tokens, documents, windows, estimates, exact) per checkpoint
-        self.points: list[tuple[int, int, np.ndarray, np.ndarray, list[int] | None]] = []
+        # (tokens, documents, windows, estimates, exact, HIP estimates) per checkpoint
+        self.points: list[tuple] = []
         # MinHash per window size: the current shard's signatures (biased, see kernels), a
         # cache of recent window hashes (reset per shard) and every finished shard's signatures.
         self.k = config.num_perm
@@ -343,7 +348,7 @@ class _Counter:
         else:
             kernels.hll_update_windows(
                 prefix, doc, d0, d1, self.ns, self.bases, self.salts, self.p, self.regs,
-                skip, stride, before,
+                skip, stride, before, None, self.hipst, self.hip,
             )  # fmt: skip
         if self.k:
             a, b = self.perm
@@ -411,7 +416,9 @@ class _Counter:
 
     def _checkpoint(self) -> None:
         exact = [len(s) for s in self.exact] if self.exact is not None else None
-        point = (self.tokens, self.documents, self.windows.copy(), hll_estimates(self.regs), exact)
+        hip = None if self.hip is None else self.hip.copy()
+        est = hll_estimates(self.regs)
+        point = (self.tokens, self.documents, self.windows.copy(), est, exact, hip)
         self.points.append(point)
         if self.near is not None:
             est = hll_estimates(self.dedup_regs)
@@ -433,7 +440,7 @@ class _Counter:
         Rows are taken at the same checkpoints as the raw curve; ``tokens`` and ``documents``
         count kept documents only.
         """
-        return curve_rows(self.config.ns, [p + (None,) for p in self.dedup_points])
+        return curve_rows(self.config.ns, [p + (None, None) for p in self.dedup_points])
 
 
 def count_corpus(
@@ -738,6 +745,8 @@ def summary_dict(result: CountResult) -> dict:
         item = {"n": n, "windows": result.windows[n], "unique": round(row.unique)}
         if row.unique_exact is not None:
             item["unique_exact"] = row.unique_exact
+        if row.unique_hip is not None:
+            item["unique_hip"] = round(row.unique_hip)
         if n in dedup_final:
             item["unique_dedup"] = round(dedup_final[n].unique)
         per_n.append(item)

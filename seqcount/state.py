@@ -31,8 +31,8 @@ from .sketch import _write_npz, atomic_write
 
 STATE_FORMAT = "seqcount-state"
 SHARD_FORMAT = "seqcount-shard-state"
-STATE_VERSION = 1
-_ARRAYS = ("regs", "sigs", "lengths", "windows", "log_doc", "log_reg", "log_rank")
+STATE_VERSION = 2
+_ARRAYS = ("regs", "sigs", "lengths", "windows", "log_doc", "log_reg", "log_rank", "hip_after")
 
 
 def state_options(config: CountConfig) -> dict:
@@ -235,6 +235,8 @@ class StateDir:
             log_reg=arrays.get("log_reg"),
             log_rank=arrays.get("log_rank"),
             seconds=m.get("seconds", 0.0),
+            hip_after=arrays.get("hip_after"),
+            prefix=m.get("prefix"),
         )
 
     def save(self, key: str, r: ShardResult) -> None:
@@ -244,10 +246,12 @@ class StateDir:
             arrays["sigs"] = r.sigs
         if r.has_log:
             arrays.update(log_doc=r.log_doc, log_reg=r.log_reg, log_rank=r.log_rank)
+        if r.hip_after is not None:
+            arrays["hip_after"] = r.hip_after
         meta = {
             k: getattr(r, k)
             for k in ("path", "size", "mtime_ns", "format", "stats", "skipped_rows",
-                      "skipped_items", "empty", "null", "invalid_utf8", "seconds")
+                      "skipped_items", "empty", "null", "invalid_utf8", "seconds", "prefix")
         }  # fmt: skip
         header = {
             "format": SHARD_FORMAT,

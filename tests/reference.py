@@ -92,6 +92,27 @@ def hll_registers(hashes, p: int) -> list[int]:
     return reg
 
 
+def hll_hip(hashes, p: int, reg: list[int] | None = None, hip: float = 0.0):
+    """The HIP running estimate over a stream of 64-bit hashes, starting from registers ``reg``
+    and estimate ``hip``: each register growth adds ``m / sum_i 2**-reg_i`` (registers before
+    the growth; a register at the top rank ``65 - p`` cannot grow and adds 0), the sum taken as
+    ``zeros + (sum of 2**(64-p-r) over the others) * 2**-(64-p)`` like the kernel, so the
+    bits agree. Returns ``(registers, estimate)``."""
+    m = 1 << p
+    top = 64 - p
+    reg = [0] * m if reg is None else list(reg)
+    for h in hashes:
+        h = int(h) & MASK64
+        idx = h & (m - 1)
+        rank = top - (h >> p).bit_length() + 1
+        if rank > reg[idx]:
+            zeros = sum(1 for r in reg if r == 0)
+            rest = sum(1 << (top - r) for r in reg if 0 < r <= top)
+            hip += m / (float(zeros) + float(rest) * 2.0**-top)
+            reg[idx] = rank
+    return reg, hip
+
+
 def minhash_permutations(num_perm: int, seed: int) -> tuple[list[int], list[int]]:
     """datasketch 2.x ``affine64`` permutation parameters, from its documented recipe."""
     import numpy as np

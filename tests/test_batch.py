@@ -155,6 +155,32 @@ def test_changed_removed_and_inserted_shards(corpus, tmp_path):
     assert len(os.listdir(tmp_path / "st" / "shards")) == 12  # no stale files left
 
 
+def test_a_change_before_later_shards_recounts_them_for_hip(corpus, tmp_path):
+    """A shard edited in place (same token count, so no checkpoint moves) changes the running
+    HIP estimates of every later shard: those without a log are counted again, and the result
+    (unique_hip included) equals a fresh run."""
+    cfg = CountConfig(ns=(1, 3), checkpoints_per_decade=1)
+    count_batch(corpus, cfg, state=tmp_path / "st")
+    t = pq.read_table(corpus / "03a.parquet")
+    text = t.column("text").to_pylist()
+    text[0] = text[0].replace(" the ", " thy ", 1)
+    assert text[0] != t.column("text")[0].as_py()
+    pq.write_table(t.set_column(t.schema.get_field_index("text"), "text", pa.array(text)),
+                   corpus / "03a.parquet")  # fmt: skip
+    events = []
+    r = count_batch(corpus, cfg, state=tmp_path / "st", on_event=events.append)
+    messages = [e["message"] for e in events if e["event"] == "message"]
+    assert any("03a.parquet: changed since the last run" in m for m in messages)
+    assert any("the shards before it changed" in m for m in messages)
+    kinds = [e["event"] for e in events if e["event"] in ("shard_reused", "shard_finished")]
+    assert kinds[:6] == ["shard_reused"] * 6 and kinds[6] == "shard_finished"
+    assert all(r.unique_hip is not None for r in r.rows)
+    same(count_corpus(corpus, cfg), r)
+    again = []  # and the next run reuses everything
+    count_batch(corpus, cfg, state=tmp_path / "st", on_event=again.append)
+    assert [e["event"] for e in again].count("shard_reused") == 12
+
+
 def test_content_hash_sees_a_change_that_keeps_size_and_mtime(tmp_path):
     f = write_parquet(tmp_path / "c" / "a.parquet", ["alpha beta gamma"])
     st = os.stat(f)

@@ -40,7 +40,7 @@ def test_count_writes_files_and_prints_table(tmp_path):
     assert r.exit_code == 0, r.output
     assert {p.name for p in out.iterdir()} == {"curve.csv", "summary.json", "sketches.npz"}
     header = (out / "curve.csv").read_text().splitlines()[0]
-    assert header == "n,tokens,documents,windows,unique,unique_exact"
+    assert header == "n,tokens,documents,windows,unique,unique_exact,unique_hip"
     summary = json.loads((out / "summary.json").read_text())
     assert summary["totals"]["documents"] == 269
     table = r.stdout.splitlines()
