@@ -21,7 +21,7 @@ from .config import CountConfig
 from .curve import CurveRow, Schedule, curve_bytes
 from .errors import InputError, OutputError
 from .hashing import hash_params
-from .io import ReadRequest, Shard, discover, reader_for
+from .io import ReadRequest, Shard, discover, prefetch, reader_for
 from .neardup import MAX_LISTED_CLUSTERS, MAX_LISTED_MEMBERS, NearDupIndex
 from .sketch import (
     HLL,
@@ -690,7 +690,7 @@ def _run(shards: list[Shard], config: CountConfig, progress, t0: float, counter=
         stats.append(st)
         stream = StreamTokenizer(tokenizer, params, config.chunk_bytes)
         try:
-            for column in reader_for(shard).iter_batches(shard, request):
+            for column in prefetch(reader_for(shard).iter_batches(shard, request)):
                 st.null_documents += column.nulls
                 for chunk in stream.feed(column.values, column.offsets, column.open_tail):
                     add(chunk, st, i)

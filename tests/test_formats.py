@@ -287,3 +287,39 @@ def test_fifo_broken_link_and_bom(tmp_path):
     assert [s.path for s in r.shards] == [str(d / "a.jsonl")]
     assert sorted(r.ignored) == [str(d / "dead.jsonl"), str(d / "pipe.jsonl")]
     assert r.tokens == 2
+
+
+def test_prefetch_keeps_order_raises_in_place_and_stops_early():
+    import threading
+
+    from seqcount.io import prefetch
+
+    assert list(prefetch(iter(range(100)), depth=3)) == list(range(100))
+
+    def failing():
+        yield 1
+        yield 2
+        raise InputError("shard.parquet: corrupt page")
+
+    got = []
+    with pytest.raises(InputError, match="corrupt page"):
+        for x in prefetch(failing()):
+            got.append(x)
+    assert got == [1, 2]
+
+    closed = threading.Event()
+
+    def endless():
+        try:
+            i = 0
+            while True:
+                yield i
+                i += 1
+        finally:
+            closed.set()
+
+    it = prefetch(endless(), depth=2)
+    assert [next(it) for _ in range(5)] == [0, 1, 2, 3, 4]
+    it.close()
+    assert closed.is_set()
+    assert not any(t.name == "seqcount-reader" for t in threading.enumerate())
