@@ -655,6 +655,14 @@ def _num_rows(shard: Shard) -> int | None:
         return None
 
 
+def _tokenized(shard: Shard, request: ReadRequest, stream: StreamTokenizer):
+    """The chunks of one shard, as ``(null documents, chunk or None)`` pairs."""
+    for column in reader_for(shard).iter_batches(shard, request):
+        yield column.nulls, None
+        for chunk in stream.feed(column.values, column.offsets, column.open_tail):
+            yield 0, chunk
+
+
 def _run(shards: list[Shard], config: CountConfig, progress, t0: float, counter=None):
     counter = counter or _Counter(config)
     params = counter.params
@@ -690,9 +698,10 @@ def _run(shards: list[Shard], config: CountConfig, progress, t0: float, counter=
         stats.append(st)
         stream = StreamTokenizer(tokenizer, params, config.chunk_bytes)
         try:
-            for column in prefetch(reader_for(shard).iter_batches(shard, request)):
-                st.null_documents += column.nulls
-                for chunk in stream.feed(column.values, column.offsets, column.open_tail):
+            # reading and tokenizing run one chunk ahead in a thread, beside the kernels
+            for nulls, chunk in prefetch(_tokenized(shard, request, stream)):
+                st.null_documents += nulls
+                if chunk is not None:
                     add(chunk, st, i)
             if stream.pending:
                 raise InputError(f"{shard.path}: the last document is cut off (reader error)")
