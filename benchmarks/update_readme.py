@@ -1,13 +1,13 @@
 """Copy the measured tables of benchmarks/results/*.md into README.md.
 
-Run from the project root after the benchmarks (``bench_count``, ``bench_minhash``,
-``bench_batch``):
+Run from the project root after the benchmarks (the suite ``python -m benchmarks``, and
+``bench_count``, ``bench_minhash``, ``bench_batch``):
 
     python -m benchmarks.update_readme
 
 Each block of the README's performance section lies between markers
-``<!-- bench:NAME:start -->`` and ``<!-- bench:NAME:end -->`` (NAME = count, minhash, batch) and
-is copied from ``benchmarks/results/NAME.md``; nothing in it is typed by hand.
+``<!-- bench:NAME:start -->`` and ``<!-- bench:NAME:end -->`` (NAME = suite, count, minhash,
+batch) and is copied from its results file (:data:`FILES`); nothing in it is typed by hand.
 """
 
 from __future__ import annotations
@@ -18,6 +18,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BLOCKS = {
+    "suite": (
+        "Goals",
+        "Window updates on one core",
+        "End to end",
+        "Accuracy",
+        "Memory",
+        "Scaling",
+    ),
     "count": (
         "Targets",
         "seqcount end to end (in process, after warm-up)",
@@ -27,6 +35,8 @@ BLOCKS = {
     "minhash": ("Summary",),
     "batch": ("Worker processes", "Incremental runs"),
 }
+#: The results file of each block, under benchmarks/results/.
+FILES = {"suite": "suite/results.md"}
 
 
 def extract(md: str, sections=BLOCKS["count"]) -> str:
@@ -44,7 +54,8 @@ def extract(md: str, sections=BLOCKS["count"]) -> str:
         except ValueError:
             sys.exit(f"a results file has no section {title!r}; rerun its benchmark")
         j = next((k for k in range(i + 1, len(lines)) if lines[k].startswith("## ")), len(lines))
-        out += ["", f"### {title}"] + [ln for ln in lines[i + 1 : j] if ln.strip() or True]
+        body = ["#" + ln if ln.startswith("### ") else ln for ln in lines[i + 1 : j]]
+        out += ["", f"### {title}"] + body
     return "\n".join(re.sub(r"\n{3,}", "\n\n", "\n".join(out)).splitlines()).strip()
 
 
@@ -57,11 +68,12 @@ def main() -> None:
         start, end = f"<!-- bench:{name}:start -->", f"<!-- bench:{name}:end -->"
         if start not in readme or end not in readme:
             sys.exit(f"README.md lacks the markers {start} and {end}")
-        md = (ROOT / "benchmarks" / "results" / f"{name}.md").read_text()
+        md = (ROOT / "benchmarks" / "results" / FILES.get(name, f"{name}.md")).read_text()
         head, rest = readme.split(start, 1)
         _, tail = rest.split(end, 1)
         readme = head + start + "\n" + extract(md, sections) + "\n" + end + tail
-        print(f"README.md: block {name} updated from benchmarks/results/{name}.md")
+        source = FILES.get(name, f"{name}.md")
+        print(f"README.md: block {name} updated from benchmarks/results/{source}")
     readme_path.write_text(readme)
 
 
