@@ -29,14 +29,14 @@ from __future__ import annotations
 import dataclasses
 import os
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from .config import CountConfig
 from .curve import Schedule
-from .errors import ConfigError
+from .errors import ConfigError, WorkerError
 from .io import Shard
 from .kernels import hip_replay, hip_state
 from .sketch import hll_estimates
@@ -160,22 +160,6 @@ def count_shard(shard: Shard, config: CountConfig, threads: int | None = None) -
         log_rank=log_rank,
         seconds=time.perf_counter() - t0,
     )
-
-
-def checkpoint_shards(lengths: Iterable[np.ndarray], per_decade: int) -> list[bool]:
-    """Which shards (given their document lengths, in order) hold a checkpoint of the curve."""
-    schedule = Schedule(per_decade)
-    tokens = 0
-    out = []
-    for lens in lengths:
-        end = tokens + int(np.sum(lens))
-        hit = False
-        if lens.shape[0] and schedule.target <= end:
-            hit = True
-            schedule.advance_past(end)
-        out.append(hit)
-        tokens = end
-    return out
 
 
 @dataclass
@@ -315,6 +299,8 @@ class _Engine:
                  threads: int | None = None):  # fmt: skip
         if jobs < 1:
             raise ConfigError(f"--jobs must be at least 1, got {jobs}")
+        if threads is not None and threads < 1:
+            raise ConfigError(f"--threads must be at least 1, got {threads}")
         self.jobs = jobs
         self.kind = "dask" if (engine == "dask" or scheduler) else ("pool" if jobs > 1 else "here")
         self.pool = self.client = self.cluster = None
@@ -358,6 +344,27 @@ class _Engine:
             return self.client.submit(count_shard, shard, config, self.threads, pure=False)
         return _Done(count_shard, shard, config, self.threads)
 
+    def result(self, future, shard: Shard) -> ShardResult:
+        """The result of a submitted shard.
+
+        Raises:
+            WorkerError: the worker died (killed, out of memory) while counting it.
+        """
+        from concurrent.futures.process import BrokenProcessPool
+
+        try:
+            return future.result()
+        except BrokenProcessPool as e:
+            why = str(e) or "the process pool broke"
+        except Exception as e:
+            if type(e).__name__ != "KilledWorker":  # distributed's, after its retries
+                raise
+            why = str(e)
+        raise WorkerError(
+            f"{shard.path}: a worker died while counting this shard ({why}); shards finished "
+            "before are kept with --state, so a rerun resumes"
+        )
+
     def close(self) -> None:
         if self.pool is not None:
             self.pool.shutdown(cancel_futures=True)
@@ -394,9 +401,15 @@ def count_batch(
         content_hash, repair: see :class:`~seqcount.state.StateDir`.
         on_event: called with one dict per event (``event`` = ``start``, ``message``,
             ``shard_started``, ``shard_finished``, ``shard_reused``).
+        exclude: directories to leave out of ``paths`` (the output directory; the state
+            directory is always left out).
 
     Returns:
         A :class:`~seqcount.pipeline.CountResult`.
+
+    Raises:
+        InputError, SchemaError, ConfigError, StateError: see the modules raising them.
+        WorkerError: a worker process died while counting a shard.
     """
     import datetime as _dt
     import time as _time
@@ -411,6 +424,7 @@ def count_batch(
     emit = on_event or (lambda e: None)
     started = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
     t0 = _time.perf_counter()
+    exclude = list(exclude) + ([state] if state is not None else [])
     shards, ignored = discover(paths, config.format, exclude)
     store = StateDir(state, config, content_hash, repair) if state is not None else None
     engine_ = None
@@ -423,7 +437,7 @@ def count_batch(
         results, keys, whole = _count_in_order(shards, config, store, engine_, emit)
         if store is not None:
             _flush_messages(store, emit)
-            store.finish(list(zip([s.path for s in shards], keys)))
+            store.finish(list(zip([os.path.abspath(s.path) for s in shards], keys)))
     finally:
         if engine_ is not None:
             engine_.close()
@@ -453,8 +467,10 @@ def _count_in_order(shards, config, store, engine, emit):
         known = {}
         for i, (s, k) in enumerate(zip(shards, keys)):
             stored[i] = store.load(k)
-            known[s.path] = k
-            old = store.previous.get(s.path)
+            if stored[i] is not None:
+                _respell(stored[i], s.path)
+            known[os.path.abspath(s.path)] = k
+            old = store.previous.get(os.path.abspath(s.path))
             if old is not None and old != k:
                 store.messages.append(f"{s.path}: changed since the last run; counting it again")
         for p in store.previous:
@@ -495,7 +511,7 @@ def _count_in_order(shards, config, store, engine, emit):
                 r, reused = None, False
                 submit(i)
         if r is None:
-            r = futures.pop(i).result()
+            r = engine.result(futures.pop(i), shard)
         holds = asm.holds_checkpoint(r)
         before = (r.prefix, None if r.hip_after is None else r.hip_after.tobytes())
         asm.add(r)
@@ -513,6 +529,23 @@ def _count_in_order(shards, config, store, engine, emit):
         })  # fmt: skip
         results.append(r)
     return results, keys, asm.finish()
+
+
+def _respell(r: ShardResult, path: str) -> None:
+    """Give a stored result the path of its shard as this run names it (the key is the same
+    for every spelling of a path: it holds the absolute path)."""
+    old = r.path
+    if old == path:
+        return
+    r.path = path
+    r.stats = {**r.stats, "path": path}
+    if "error" in r.stats:
+        r.stats["error"] = r.stats["error"].replace(old, path)
+    r.skipped_items = [
+        {**it, "path": path if it["path"] == old else it["path"],
+         "error": it["error"].replace(old, path)}
+        for it in r.skipped_items
+    ]  # fmt: skip
 
 
 def _chain(prefix: str, key: str) -> str:

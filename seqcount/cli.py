@@ -24,7 +24,7 @@ from .config import (
     CountConfig,
     parse_ns,
 )
-from .errors import SeqcountError
+from .errors import ConfigError, SeqcountError
 
 #: Exit statuses (also in README.md): success; failure (an error message says why); command-line
 #: usage error; finished, but some input was skipped under --on-error skip.
@@ -324,6 +324,15 @@ def _config(tokenizer, ns, fmt, **options) -> CountConfig:
     return CountConfig(ns=parse_ns(ns), tokenizer=tokenizer, format=fmt, **options)
 
 
+def _check_count_options(config, shard_similarity, state, content_hash, repair) -> None:
+    """Flags of ``count`` that only make sense together, checked before any counting."""
+    if shard_similarity and not config.num_perm:
+        raise ConfigError("--shard-similarity needs MinHash signatures (--num-perm > 0)")
+    for flag, on in (("--content-hash", content_hash), ("--repair", repair)):
+        if on and state is None:
+            raise ConfigError(f"{flag} is an option of --state DIR, which was not given")
+
+
 @cli.command()
 @click.argument("paths", nargs=-1, required=False, metavar="PATH...")
 @input_options
@@ -498,6 +507,7 @@ def count(
             near_dup_max_docs=near_dup_max_docs,
             **options,
         )
+        _check_count_options(config, shard_similarity, state, content_hash, repair)
         check_output_dir(out)  # fail now, not after hours of counting
         if batch:
             from .batch import count_batch
@@ -522,10 +532,6 @@ def count(
                     bar.close()
         written = write_outputs(result, out)
         if shard_similarity:
-            if not config.num_perm:
-                from .errors import ConfigError
-
-                raise ConfigError("--shard-similarity needs MinHash signatures (--num-perm > 0)")
             from .report import write_shard_similarity
 
             written.update(write_shard_similarity(result.sketches, out))

@@ -70,7 +70,7 @@ class CountConfig:
         num_perm: permutations of the MinHash signature kept per window size, per shard and
             for the whole input (datasketch's ``affine64`` scheme, seeded by ``seed``); 0 turns
             MinHash off.
-        near_dup: Jaccard threshold in (0, 1] for near-duplicate documents, or ``None`` (off).
+        near_dup: Jaccard threshold in (0, 1) for near-duplicate documents, or ``None`` (off).
         near_dup_n: window size of the per-document MinHash used for near-duplicates.
         near_dup_max_docs: index at most this many documents for near-duplicate search (later
             documents are still checked against the indexed ones); ``None``: no cap.
@@ -155,8 +155,11 @@ class CountConfig:
                 "(datasketch's range); use a smaller seed or --num-perm 0"
             )
         if self.near_dup is not None:
-            if not (0.0 < self.near_dup <= 1.0):
-                raise ConfigError(f"--near-dup must be in (0, 1], got {self.near_dup}")
+            if not (0.0 < self.near_dup < 1.0):
+                raise ConfigError(
+                    f"--near-dup must be in (0, 1), got {self.near_dup} (an LSH index finds "
+                    "similar documents, not only identical ones: use e.g. 0.95)"
+                )
             if self.num_perm < 2:
                 raise ConfigError("--near-dup needs MinHash signatures: --num-perm of at least 2")
             if not (1 <= self.near_dup_n <= MAX_N):

@@ -38,3 +38,7 @@ class OutputError(SeqcountError):
 
 class StateError(SeqcountError):
     """A state directory is locked by another job, or holds a corrupt or foreign file."""
+
+
+class WorkerError(SeqcountError):
+    """A worker process (``--jobs``) or Dask worker died while counting a shard."""

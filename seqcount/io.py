@@ -613,7 +613,8 @@ def discover(
     Args:
         paths: directories, files or globs. Directories (also those a glob matches) are
             searched recursively, following symbolic links (each directory once); hidden files
-            and directories are skipped.
+            and directories are skipped. A file reached twice (named twice, under two
+            spellings, or through a link) is read once, under the path it was reached by first.
         format: read files named explicitly or matched by a glob as this format instead of
             choosing by extension (files found inside directories still go by extension).
         exclude: directories to leave out (the output directory of the run).
@@ -629,6 +630,7 @@ def discover(
     if not paths:
         raise InputError("no input paths given")
     found: dict[str, Shard] = {}
+    found_real: dict[str, str] = {}  # real path -> the path it was found under first
     ignored: set[str] = set()
     skip_dirs = {os.path.realpath(d) for d in exclude}
     walked: set[str] = set()
@@ -652,9 +654,11 @@ def discover(
                 raise InputError(f"{path}: not a regular file")
             ignored.add(os.path.normpath(path))
             return
-        size = st.st_size
         norm = os.path.normpath(path)
-        found[norm] = Shard(norm, size, *kind)
+        real = os.path.realpath(path)
+        if found_real.setdefault(real, norm) != norm:
+            return  # the same file again (another spelling or a link): read it once
+        found[norm] = Shard(norm, st.st_size, *kind)
 
     def walk(top: str) -> None:
         for root, dirs, files in os.walk(top, followlinks=True):

@@ -30,6 +30,9 @@ def _load(out_dir: str) -> tuple[dict, object]:
         with open(summary_path, encoding="utf-8") as f:
             summary = json.load(f)
         summary["totals"]["tokens"], summary["options"]["ns"]
+        for st in summary["inputs"]["shards"]:
+            st["path"]
+        summary["inputs"]["paths"]
     except (OSError, ValueError, KeyError, TypeError):
         raise FormatError(f"{summary_path}: not a seqcount summary") from None
     return summary, load_sketches(sketch_path)
@@ -65,12 +68,13 @@ def merge_outputs(out_dirs: list[str]):
     shards, sigs, seen = [], [], {}
     for d, (summary, sk) in zip(out_dirs, parts):
         for i, st in enumerate(summary["inputs"]["shards"]):
-            if st["path"] in seen:
+            where = st.get("abspath") or st["path"]  # outputs before 0.2 kept ``path`` only
+            if where in seen:
                 raise SketchMismatchError(
-                    f"{st['path']}: counted in both {seen[st['path']]} and {d}; "
+                    f"{st['path']}: counted in both {seen[where]} and {d}; "
                     "merge needs disjoint corpora"
                 )
-            seen[st["path"]] = d
+            seen[where] = d
             row = sk.shard_minhash[i] if sk.shard_minhash is not None else None
             shards.append((st["path"], st, row))
     shards.sort(key=lambda t: t[0])
@@ -82,7 +86,10 @@ def merge_outputs(out_dirs: list[str]):
         sigs = [row for _, _, row in shards]
     options = dict(parts[0][0]["options"])
     options["ns"] = tuple(options["ns"])
-    config = CountConfig(**options)
+    try:
+        config = CountConfig(**options)
+    except TypeError as e:  # an option this release does not know
+        raise FormatError(f"{out_dirs[0]}: options this release cannot read ({e})") from None
     total = lambda key: sum(s["totals"][key] for s, _ in parts)  # noqa: E731
     windows = {n: sum(next(x["windows"] for x in s["totals"]["per_n"] if x["n"] == n)
                       for s, _ in parts) for n in ns}  # fmt: skip

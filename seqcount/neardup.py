@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .errors import ConfigError
 from .sketch import MINHASH_SCHEME, minhash_permutations
 
 #: Clusters listed in full in the summary, largest first.
@@ -41,7 +42,7 @@ class NearDupIndex:
     """Streaming near-duplicate search over document signatures.
 
     Args:
-        threshold: Jaccard similarity in (0, 1] from which two documents are near-duplicates.
+        threshold: Jaccard similarity in (0, 1) from which two documents are near-duplicates.
         num_perm, seed: the MinHash signatures' shape (``affine64`` scheme).
         max_docs: index at most this many documents (``None``: all).
     """
@@ -54,7 +55,13 @@ class NearDupIndex:
         self.seed = int(seed)
         self.max_docs = max_docs
         self._perm = minhash_permutations(num_perm, seed)
-        self.lsh = MinHashLSH(threshold=self.threshold, num_perm=self.num_perm)
+        try:
+            self.lsh = MinHashLSH(threshold=self.threshold, num_perm=self.num_perm)
+        except ValueError as e:  # too few permutations to band at this threshold
+            raise ConfigError(
+                f"--near-dup {threshold} with --num-perm {num_perm}: the LSH index cannot be "
+                f"banded ({e}); use a lower threshold or more permutations"
+            ) from None
         self._sigs = np.zeros((1024, num_perm), dtype=np.uint64)
         self._shard = np.zeros(1024, dtype=np.int64)
         self._row = np.zeros(1024, dtype=np.int64)

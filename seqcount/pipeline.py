@@ -54,6 +54,11 @@ class ShardStats:
     null_documents: int = 0
     invalid_utf8: int = 0
     error: str | None = None  # why the rest of the shard was skipped (--on-error skip)
+    abspath: str = ""  # the absolute path (``path`` is as the run was given it)
+
+    def __post_init__(self) -> None:
+        if not self.abspath:
+            self.abspath = os.path.abspath(self.path)
 
     def to_dict(self) -> dict:
         d = dict(self.__dict__)
@@ -198,7 +203,10 @@ class _Counter:
         self.documents = 0
         self.empty = 0
         self.windows = np.zeros(len(config.ns), dtype=np.int64)
+        # the longest window: its last max_n - 1 tokens are carried across a cut in a document
         self.max_n = max(config.ns)
+        if config.near_dup is not None:
+            self.max_n = max(self.max_n, config.near_dup_n)
         self.carry = np.zeros(0, dtype=np.uint64)  # last tokens of an unfinished document
         self.open_len = 0  # tokens of the unfinished document so far
         # (tokens, documents, windows, estimates, exact, HIP estimates) per checkpoint
@@ -722,6 +730,9 @@ CURVE_FILE = "curve.csv"
 SUMMARY_FILE = "summary.json"
 SKETCH_FILE = "sketches.npz"
 DEDUP_CURVE_FILE = "curve_dedup.csv"
+#: written by ``count --shard-similarity`` (:func:`seqcount.report.write_shard_similarity`)
+SIMILARITY_CSV = "shard_similarity.csv"
+SIMILARITY_PNG = "shard_similarity.png"
 
 
 def _versions() -> dict:
@@ -855,8 +866,13 @@ def write_outputs(result: CountResult, out: str | os.PathLike) -> dict[str, str]
         if result.near_dup is not None:
             dedup = curve_bytes(result.near_dup.rows)
             atomic_write(paths["curve_dedup"], lambda f: f.write(dedup))
-        elif os.path.exists(os.path.join(out, DEDUP_CURVE_FILE)):
-            os.unlink(os.path.join(out, DEDUP_CURVE_FILE))  # from an earlier run: not this one's
+        # optional files of an earlier run into the same directory do not describe this one
+        stale = [SIMILARITY_CSV, SIMILARITY_PNG]
+        if result.near_dup is None:
+            stale.append(DEDUP_CURVE_FILE)
+        for name in stale:
+            if os.path.exists(os.path.join(out, name)):
+                os.unlink(os.path.join(out, name))
         result.sketches.save(paths["sketches"])
         atomic_write(paths["summary"], lambda f: f.write(summary.encode("utf-8")))
     except OSError as e:

@@ -10,7 +10,7 @@ import re
 
 import numpy as np
 
-from .pipeline import CountResult
+from .pipeline import SIMILARITY_CSV, SIMILARITY_PNG, CountResult
 
 
 def _si(x: float) -> str:
@@ -96,9 +96,6 @@ def near_dup_table(result: CountResult) -> str:
         lines.append(f"{n:>5} {round(raw):>14,} {round(kept):>14,} {ratio:>10.4f}")
     return "\n".join(lines)
 
-
-SIMILARITY_CSV = "shard_similarity.csv"
-SIMILARITY_PNG = "shard_similarity.png"
 
 
 def write_shard_similarity(sketches, out: str | os.PathLike, plot: bool = True) -> dict:

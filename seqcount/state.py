@@ -3,6 +3,7 @@
 Layout::
 
     DIR/state.json        format, version, the options, and the shards of the last run
+                          (absolute path and key)
     DIR/lock              held (``flock``) by the job using DIR; holds its pid
     DIR/shards/KEY.npz    a shard's :class:`~seqcount.batch.ShardResult`
 
@@ -16,6 +17,7 @@ and a truncated or foreign file is recognised (and recounted with ``--repair``).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -25,7 +27,7 @@ import numpy as np
 
 from .batch import ShardResult
 from .config import CountConfig
-from .errors import StateError
+from .errors import ConfigError, StateError
 from .io import Shard
 from .sketch import _write_npz, atomic_write
 
@@ -36,11 +38,25 @@ _ARRAYS = ("regs", "sigs", "lengths", "windows", "log_doc", "log_reg", "log_rank
 
 
 def state_options(config: CountConfig) -> dict:
-    """Everything that changes a shard's result (the sketch options and how input is read)."""
+    """Everything that changes a shard's result (the sketch options and how input is read,
+    and the bytes of an ``hf:PATH`` tokenizer file, which can change under the same name).
+
+    Raises:
+        ConfigError: the tokenizer file cannot be read.
+    """
+    tokenizer_file = None
+    if config.hf_path is not None:
+        if not os.path.isfile(config.hf_path):
+            raise ConfigError(f"{config.hf_path}: no such tokenizer file (--tokenizer hf:PATH)")
+        try:
+            tokenizer_file = file_digest(config.hf_path)
+        except OSError as e:
+            raise ConfigError(f"{config.hf_path}: cannot read ({e.strerror or e})") from None
     return config.result_options() | {
         "format": config.format,
         "txt_documents": config.txt_documents,
         "on_error": config.on_error,
+        "tokenizer_sha256": tokenizer_file,
         "state_version": STATE_VERSION,
     }
 
@@ -95,6 +111,18 @@ class StateDir:
         self.close()
 
     def open(self) -> None:
+        """Create (if need be) and lock the directory, and read the last run's index.
+
+        Raises:
+            StateError: see the class; also when the directory cannot be created or written.
+        """
+        try:
+            self._open()
+        except OSError as e:
+            self.close()
+            raise StateError(f"{self.path}: cannot use the state directory ({e})") from None
+
+    def _open(self) -> None:
         import fcntl
 
         try:
@@ -102,11 +130,22 @@ class StateDir:
         except OSError as e:
             raise StateError(f"{self.path}: cannot create the state directory ({e})") from None
         if not os.path.isfile(os.path.join(self.path, "state.json")):
-            others = [n for n in os.listdir(self.path) if n not in ("lock", "shards")]
+            # a first run killed early leaves the lock, shards/ and temporary files only
+            others = [
+                n for n in os.listdir(self.path)
+                if n not in ("lock", "shards") and not n.startswith(".tmp-")
+            ]  # fmt: skip
             if others:
                 raise StateError(
                     f"{self.path}: not a seqcount state directory (no state.json, but other "
                     "files); give --state a new or empty directory"
+                )
+        for name, isdir in (("lock", False), ("shards", True)):
+            p = os.path.join(self.path, name)
+            if os.path.lexists(p) and os.path.isdir(p) != isdir:
+                raise StateError(
+                    f"{self.path}: not a seqcount state directory ({name} is not a "
+                    f"{'directory' if isdir else 'file'}); give --state a new or empty directory"
                 )
         lock = open(os.path.join(self.path, "lock"), "a+")  # noqa: SIM115 (held while open)
         try:
@@ -159,7 +198,7 @@ class StateDir:
                 f"reads {STATE_VERSION}); use a new --state directory"
             )
         if data.get("options") == self.options:
-            self.previous = {s["path"]: s["key"] for s in data.get("shards", [])}
+            self.previous = {os.path.abspath(s["path"]): s["key"] for s in data.get("shards", [])}
         else:
             self.messages.append(
                 f"{self.path}: the options changed since the last run; counting anew"
@@ -262,7 +301,8 @@ class StateDir:
         }
         arrays = {"header": np.array(json.dumps(header, sort_keys=True))} | arrays
         # not compressed: deflating the logs took most of a run's time
-        atomic_write(self._file(key), lambda f: _write_npz(f, arrays, compress=False))
+        with _writing(self._file(key)):
+            atomic_write(self._file(key), lambda f: _write_npz(f, arrays, compress=False))
 
     def _write_index(self, shards: list[tuple[str, str]]) -> None:
         data = {
@@ -272,16 +312,28 @@ class StateDir:
             "shards": [{"path": p, "key": k} for p, k in shards],
         }
         text = json.dumps(data, indent=2) + "\n"
-        atomic_write(os.path.join(self.path, "state.json"), lambda f: f.write(text.encode()))
+        index = os.path.join(self.path, "state.json")
+        with _writing(index):
+            atomic_write(index, lambda f: f.write(text.encode()))
 
     def finish(self, shards: list[tuple[str, str]]) -> None:
         """Record this run's shards (path, key) and delete files no shard uses any more."""
         self._write_index(shards)
         used = {k + ".npz" for _, k in shards}
         d = os.path.join(self.path, "shards")
-        for name in os.listdir(d):
-            if name.endswith(".npz") and name not in used:
-                os.unlink(os.path.join(d, name))
+        with _writing(d):
+            for name in os.listdir(d):
+                if name.endswith(".npz") and name not in used:
+                    os.unlink(os.path.join(d, name))
+
+
+@contextlib.contextmanager
+def _writing(path: str):
+    """Turn a failed write (disk full, no permission) into a :class:`StateError`."""
+    try:
+        yield
+    except OSError as e:
+        raise StateError(f"{path}: cannot write the state ({e.strerror or e})") from None
 
 
 __all__ = ["StateDir", "file_digest", "state_options"]

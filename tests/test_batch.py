@@ -122,6 +122,22 @@ def test_rerun_reuses_every_shard(corpus, tmp_path):
     assert kinds.count("shard_reused") == 12 and "shard_finished" not in kinds
 
 
+def test_a_rerun_under_another_spelling_of_the_paths(corpus, tmp_path, monkeypatch):
+    cfg = CountConfig(ns=(1, 4))
+    count_batch(corpus, cfg, state=tmp_path / "st")
+    index = json.loads((tmp_path / "st" / "state.json").read_text())
+    assert all(os.path.isabs(s["path"]) for s in index["shards"])
+    monkeypatch.chdir(corpus.parent)
+    events = []
+    again = count_batch("corpus", cfg, state=tmp_path / "st", on_event=events.append)
+    kinds = [e["event"] for e in events]
+    assert kinds.count("shard_reused") == 12 and "message" not in kinds
+    plain = count_corpus("corpus", cfg)
+    same(plain, again)  # summary paths as this run names them
+    assert [s.path for s in again.shards] == [os.path.join("corpus", p.name)
+                                              for p in sorted(corpus.iterdir())]  # fmt: skip
+
+
 def test_incremental_run_equals_a_fresh_run(corpus, tmp_path):
     cfg = CountConfig(ns=(1, 2, 8))
     later = tmp_path / "later"
@@ -238,6 +254,63 @@ def test_foreign_state_directory(tmp_path):
     (state / "state.json").write_text(json.dumps({"format": "something-else", "version": 1}))
     with pytest.raises(StateError, match="not a seqcount state"):
         count_batch(AUSTEN[0], CountConfig(ns=(1,)), state=state)
+
+
+@pytest.mark.parametrize("make", ["shards file", "lock dir"])
+def test_a_state_directory_of_the_wrong_shape(tmp_path, make):
+    state = tmp_path / "st"
+    state.mkdir()
+    name, kind = make.split()
+    (state / name).mkdir() if kind == "dir" else (state / name).write_text("")
+    r = run("count", AUSTEN[0], "--n", "1", "--state", state, "--out", tmp_path / "o")
+    assert r.exit_code == 1 and isinstance(r.exception, (SystemExit, type(None)))
+    assert r.stderr.startswith("Error: ") and "not a seqcount state directory" in r.stderr
+
+
+def test_a_first_run_killed_while_writing_its_index_resumes(tmp_path):
+    state = tmp_path / "st"
+    state.mkdir()
+    (state / "lock").write_text("12345")
+    (state / ".tmp-state.json-abc").write_text('{"form')  # the index being written
+    r = count_batch(AUSTEN[0], CountConfig(ns=(1,)), state=state)
+    assert r.documents > 0 and not list(state.glob(".tmp-*"))
+
+
+def test_a_full_disk_is_a_one_line_error(tmp_path, monkeypatch):
+    import seqcount.state
+
+    def full(path, write):
+        raise OSError(28, "No space left on device")
+
+    count_batch(AUSTEN[0], CountConfig(ns=(1,)), state=tmp_path / "st")
+    monkeypatch.setattr(seqcount.state, "atomic_write", full)
+    r = run("count", AUSTEN[1], "--n", "1", "--state", tmp_path / "st", "--out", tmp_path / "o",
+            "-q")  # fmt: skip
+    assert r.exit_code == 1 and isinstance(r.exception, (SystemExit, type(None)))
+    assert r.stderr.startswith("Error: ") and "No space left on device" in r.stderr
+    assert str(tmp_path / "st") in r.stderr and r.stderr.count("\n") == 1
+
+
+def test_a_state_directory_inside_the_corpus_is_left_out(corpus):
+    cfg = CountConfig(ns=(1,))
+    count_batch(corpus, cfg, state=corpus / "st")
+    (corpus / "st" / "kept.parquet").write_bytes((corpus / "00a.parquet").read_bytes())
+    r = count_batch(corpus, cfg, state=corpus / "st")
+    assert len(r.shards) == 12 and not any("st" in s.path.split(os.sep) for s in r.shards)
+
+
+def test_a_dead_worker_is_a_one_line_error():
+    from seqcount.batch import _Engine
+    from seqcount.errors import WorkerError
+    from seqcount.io import Shard
+
+    engine = _Engine(jobs=2)
+    try:
+        future = engine.pool.submit(os._exit, 9)  # the worker process dies
+        with pytest.raises(WorkerError, match=r"^x\.parquet: a worker died while counting"):
+            engine.result(future, Shard("x.parquet", 1, "parquet", None))
+    finally:
+        engine.close()
 
 
 def test_second_job_on_the_same_state_refuses(tmp_path):
@@ -424,3 +497,31 @@ def test_merge_refuses_overlap_and_other_options(parts, tmp_path):
     assert r.exit_code == 1 and "seed" in r.stderr
     r = run("merge", outs[0], tmp_path / "nothing", "--out", tmp_path / "m")
     assert r.exit_code == 1 and "missing" in r.stderr
+
+
+def test_merge_sees_overlap_under_another_spelling(parts, tmp_path, monkeypatch):
+    root, outs, _ = parts
+    monkeypatch.chdir(root)
+    write_outputs(count_corpus("c1", CountConfig(ns=(1, 4))), tmp_path / "rel")
+    r = run("merge", outs[1], tmp_path / "rel", "--out", tmp_path / "m")
+    assert r.exit_code == 1 and "merge needs disjoint corpora" in r.stderr, r.output
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda s: s.pop("inputs"),
+        lambda s: s["inputs"]["shards"][0].pop("path"),
+        lambda s: s["options"].update(colour="blue"),
+    ],
+)
+def test_merge_of_a_damaged_summary_is_a_one_line_error(parts, tmp_path, edit):
+    root, outs, _ = parts
+    bad = tmp_path / "bad"
+    shutil.copytree(outs[0], bad)
+    s = json.loads((bad / "summary.json").read_text())
+    edit(s)
+    (bad / "summary.json").write_text(json.dumps(s))
+    r = run("merge", bad, outs[1], "--out", tmp_path / "m")
+    assert r.exit_code == 1 and isinstance(r.exception, (SystemExit, type(None)))
+    assert r.stderr.startswith("Error: ") and str(bad) in r.stderr, r.output

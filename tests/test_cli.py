@@ -152,6 +152,12 @@ def test_output_path_is_a_file(tmp_path):
         (["--seed", "-1"], "--seed"),
         (["--batch-rows", "0"], "--batch-rows"),
         (["--threads", "0"], "--threads must be at least 1"),
+        (["--threads", "0", "--jobs", "2"], "--threads must be at least 1"),
+        (["--near-dup", "0.99"], "--near-dup 0.99 with --num-perm 128: the LSH index cannot"),
+        (["--near-dup", "0.9", "--num-perm", "8"], "the LSH index cannot be banded"),
+        (["--shard-similarity", "--num-perm", "0"], "--shard-similarity needs MinHash"),
+        (["--content-hash"], "--content-hash is an option of --state DIR"),
+        (["--repair"], "--repair is an option of --state DIR"),
         (["--tokenizer", "ids"], "--tokenizer ids needs --tokens-column"),
         (["--tokenizer", "bytes", "--tokens-column", "ids"], "--tokens-column is for"),
     ],
@@ -198,3 +204,14 @@ def test_unwritable_output_fails_before_counting(tmp_path):
     f.write_text("")
     r = run("count", DATA, "--out", f / "sub", "-q")
     assert_one_line_error(r, str(f / "sub"), "cannot write output")
+
+
+def test_a_rerun_into_the_same_out_leaves_no_stale_optional_files(tmp_path):
+    two = DATA / "austen" / "0[45]-*.parquet"
+    r = run("count", two, "--n", "1,2", "--out", tmp_path, "--shard-similarity", "-q")
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "shard_similarity.csv").exists()
+    assert (tmp_path / "shard_similarity.png").exists()
+    r = run("count", two, "--n", "1,2", "--out", tmp_path, "-q")
+    assert r.exit_code == 0, r.output
+    assert {p.name for p in tmp_path.iterdir()} == {"curve.csv", "summary.json", "sketches.npz"}

@@ -244,6 +244,15 @@ def test_symlinked_directories_and_globbed_directories_are_searched(tmp_path):
     assert [s.path for s in g.shards][0] == str(real / "a.parquet")
 
 
+def test_a_file_reached_twice_is_read_once(tmp_path, monkeypatch):
+    pq.write_table(pa.table({"text": ["a b"]}), tmp_path / "a.parquet")
+    (tmp_path / "b.parquet").symlink_to(tmp_path / "a.parquet")
+    monkeypatch.chdir(tmp_path)
+    paths = ["a.parquet", str(tmp_path / "a.parquet"), "./a.parquet", str(tmp_path)]
+    r = count_corpus(paths, CountConfig(ns=(1,)))
+    assert [s.path for s in r.shards] == ["a.parquet"] and r.tokens == 2
+
+
 @pytest.mark.parametrize("typ", [pa.string_view(), pa.binary_view(), pa.large_string()])
 def test_view_and_large_types_with_nulls(tmp_path, typ):
     docs = ["a b", None, "c d a"]

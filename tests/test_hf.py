@@ -53,3 +53,23 @@ def test_hf_errors(tmp_path):
     bad.write_text("{not json")
     with pytest.raises(ConfigError, match="not a loadable tokenizer.json"):
         count_corpus([str(SHARD)], CountConfig(tokenizer=f"hf:{bad}"))
+
+
+def test_state_sees_a_changed_tokenizer_file(tokenizer_json, tmp_path):
+    """The same hf:PATH with other contents is another tokenizer: nothing stored is reused."""
+    from seqcount.batch import count_batch
+
+    tok = tmp_path / "tokenizer.json"
+    tok.write_bytes(tokenizer_json.read_bytes())
+    cfg = CountConfig(ns=(1, 2), tokenizer=f"hf:{tok}")
+    count_batch([str(SHARD)], cfg, state=tmp_path / "st")
+    text = tok.read_text()
+    tok.write_text(text + "\n")  # any change of the file's bytes, same name
+    events = []
+    count_batch([str(SHARD)], cfg, state=tmp_path / "st", on_event=events.append)
+    kinds = [e["event"] for e in events]
+    assert "shard_reused" not in kinds and "shard_finished" in kinds
+    assert any("the options changed" in e.get("message", "") for e in events)
+    with pytest.raises(ConfigError, match="no such tokenizer file"):
+        count_batch([str(SHARD)], CountConfig(tokenizer=f"hf:{tmp_path}/nope.json"),
+                    state=tmp_path / "st")  # fmt: skip

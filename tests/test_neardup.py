@@ -96,14 +96,32 @@ def test_dedup_curve_equals_the_curve_without_dropped_documents(planted):
     assert [(x.tokens, x.unique) for x in raw.rows] == [(x.tokens, x.unique) for x in r.rows]
 
 
-def test_long_documents_cut_into_pieces_give_the_same_result(planted):
+@pytest.mark.parametrize("ns", [(1, 8), (1, 2)])  # near_dup_n=5 above and below max(ns)
+def test_long_documents_cut_into_pieces_give_the_same_result(planted, ns):
     d, _ = planted
-    whole = count_corpus(d, CountConfig(ns=(1, 8), near_dup=0.7))
-    cut = count_corpus(d, CountConfig(ns=(1, 8), near_dup=0.7, chunk_bytes=300))
+    whole = count_corpus(d, CountConfig(ns=ns, near_dup=0.7))
+    cut = count_corpus(d, CountConfig(ns=ns, near_dup=0.7, chunk_bytes=300))
     assert cut.near_dup.to_dict() == whole.near_dup.to_dict()
     assert [(x.n, x.tokens, x.unique) for x in cut.near_dup.rows] == [
         (x.n, x.tokens, x.unique) for x in whole.near_dup.rows
     ]
+
+
+@pytest.mark.parametrize("ns", [(1, 8), (1, 2)])  # near_dup_n=5 above and below max(ns)
+def test_document_signatures_do_not_depend_on_cuts(planted, monkeypatch, ns):
+    seen = []
+    add = NearDupIndex.add
+
+    def spy(self, values, shard, row):
+        seen.append((shard, row, np.asarray(values).tobytes()))
+        return add(self, values, shard, row)
+
+    monkeypatch.setattr(NearDupIndex, "add", spy)
+    d, _ = planted
+    count_corpus(d, CountConfig(ns=ns, near_dup=0.7))
+    whole, seen[:] = list(seen), []
+    count_corpus(d, CountConfig(ns=ns, near_dup=0.7, chunk_bytes=40))
+    assert len(whole) > 30 and seen == whole
 
 
 def test_max_docs_caps_the_index(planted):
@@ -157,8 +175,9 @@ def test_index_union_find_is_order_independent():
 @pytest.mark.parametrize(
     "kw, fragment",
     [
-        ({"near_dup": 1.5}, "--near-dup must be in (0, 1]"),
-        ({"near_dup": 0.0}, "--near-dup must be in (0, 1]"),
+        ({"near_dup": 1.5}, "--near-dup must be in (0, 1)"),
+        ({"near_dup": 0.0}, "--near-dup must be in (0, 1)"),
+        ({"near_dup": 1.0}, "--near-dup must be in (0, 1)"),
         ({"near_dup": 0.8, "num_perm": 0}, "--num-perm of at least 2"),
         ({"near_dup": 0.8, "near_dup_n": 0}, "--near-dup-n"),
         ({"near_dup": 0.8, "near_dup_max_docs": 0}, "--near-dup-max-docs"),
