@@ -97,7 +97,6 @@ def near_dup_table(result: CountResult) -> str:
     return "\n".join(lines)
 
 
-
 def write_shard_similarity(sketches, out: str | os.PathLike, plot: bool = True) -> dict:
     """Write ``shard_similarity.csv`` (``n, shard_a, shard_b, path_a, path_b, jaccard`` for
     every pair of shards ``a < b`` and every ``n``) and the heatmaps ``shard_similarity.png``.
