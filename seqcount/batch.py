@@ -87,11 +87,11 @@ class ShardResult:
 
     @property
     def tokens(self) -> int:
-        return int(self.lengths.sum())
+        return int(self.lengths.sum()) if self.lengths is not None else self._counts[0]
 
     @property
     def documents(self) -> int:
-        return int(self.lengths.shape[0])
+        return int(self.lengths.shape[0]) if self.lengths is not None else self._counts[1]
 
     @property
     def has_log(self) -> bool:
@@ -99,6 +99,13 @@ class ShardResult:
 
     def drop_log(self) -> None:
         self.log_doc = self.log_reg = self.log_rank = None
+
+    def slim(self) -> None:
+        """Drop the registers, lengths and log (once the shard is added; the summary needs
+        the counts only)."""
+        self._counts = (self.tokens, self.documents)
+        self.drop_log()
+        self.regs = self.lengths = None
 
 
 def check_batch_config(config: CountConfig) -> None:
@@ -459,16 +466,18 @@ def _count_in_order(shards, config, store, engine, emit):
     """Count (or reuse) every shard, keeping at most ``engine.in_flight`` ahead of the merge,
     and put them together in order; a shard's log is kept only if a checkpoint falls in it.
 
-    Returns the shard results, their state keys and the :class:`Assembled` whole.
+    Stored results are read when their turn comes, and only what the summary needs is kept of
+    a shard once it is added, so memory does not grow with the number of shards (beyond its
+    MinHash signatures).
+
+    Returns the shard results (without registers, lengths or log), their state keys and the
+    :class:`Assembled` whole.
     """
     keys = [store.key(s) if store is not None else None for s in shards]
-    stored: list[ShardResult | None] = [None] * len(shards)
+    have = [store is not None and store.has(k) for k in keys]
     if store is not None:
         known = {}
-        for i, (s, k) in enumerate(zip(shards, keys)):
-            stored[i] = store.load(k)
-            if stored[i] is not None:
-                _respell(stored[i], s.path)
+        for s, k in zip(shards, keys):
             known[os.path.abspath(s.path)] = k
             old = store.previous.get(os.path.abspath(s.path))
             if old is not None and old != k:
@@ -488,7 +497,7 @@ def _count_in_order(shards, config, store, engine, emit):
     def top_up(upto: int) -> None:
         nonlocal nxt
         while nxt < len(shards) and len(futures) < engine.in_flight and nxt <= upto:
-            if stored[nxt] is None:
+            if not have[nxt]:
                 submit(nxt)
             nxt += 1
 
@@ -497,19 +506,26 @@ def _count_in_order(shards, config, store, engine, emit):
     results = []
     for i, shard in enumerate(shards):
         top_up(i + engine.in_flight)
-        r = stored[i]
-        reused = r is not None
-        if reused and not r.has_log:
+        r = None
+        if have[i]:
+            r = store.load(keys[i])  # None if it was corrupt and --repair is on
+            _flush_messages(store, emit)
             why = None
-            if asm.holds_checkpoint(r):
+            if r is None:
+                why = "its state file was unreadable"
+            elif not r.has_log and asm.holds_checkpoint(r):
                 why = "a checkpoint moved into this shard"
-            elif r.prefix != prefix or r.hip_after is None:
+            elif not r.has_log and (r.prefix != prefix or r.hip_after is None):
                 why = "the shards before it changed"
             if why is not None:
-                emit({"event": "message", "message": f"{shard.path}: {why}; counting it again "
-                      "for its log"})  # fmt: skip
-                r, reused = None, False
+                if r is not None:
+                    emit({"event": "message", "message": f"{shard.path}: {why}; counting it "
+                          "again for its log"})  # fmt: skip
+                r = None
                 submit(i)
+            else:
+                _respell(r, shard.path)
+        reused = r is not None
         if r is None:
             r = engine.result(futures.pop(i), shard)
         holds = asm.holds_checkpoint(r)
@@ -519,14 +535,18 @@ def _count_in_order(shards, config, store, engine, emit):
         if not holds:
             r.drop_log()
         if store is not None:
-            if not reused or (r.prefix, r.hip_after.tobytes()) != before:
+            error = r.stats.get("error")
+            # a shard skipped as unreadable is not kept: the next run tries it again
+            if error is None and (not reused or (r.prefix, r.hip_after.tobytes()) != before):
                 store.save(keys[i], r)
-            prefix = _chain(prefix, keys[i])
+            link = keys[i] if error is None else f"{keys[i]}/{error}/{r.documents}/{r.tokens}"
+            prefix = _chain(prefix, link)
         emit({
             "event": "shard_reused" if reused else "shard_finished",
             "shard": i, "shards": len(shards), "path": shard.path, "documents": r.documents,
             "tokens": r.tokens, "seconds": 0.0 if reused else round(r.seconds, 3),
         })  # fmt: skip
+        r.slim()
         results.append(r)
     return results, keys, asm.finish()
 

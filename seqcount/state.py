@@ -25,6 +25,7 @@ import zipfile
 
 import numpy as np
 
+from . import __version__
 from .batch import ShardResult
 from .config import CountConfig
 from .errors import ConfigError, StateError
@@ -38,8 +39,9 @@ _ARRAYS = ("regs", "sigs", "lengths", "windows", "log_doc", "log_reg", "log_rank
 
 
 def state_options(config: CountConfig) -> dict:
-    """Everything that changes a shard's result (the sketch options and how input is read,
-    and the bytes of an ``hf:PATH`` tokenizer file, which can change under the same name).
+    """Everything that changes a shard's result: the sketch options, how input is read, the
+    bytes of an ``hf:PATH`` tokenizer file (which can change under the same name) and the
+    seqcount release.
 
     Raises:
         ConfigError: the tokenizer file cannot be read.
@@ -58,6 +60,8 @@ def state_options(config: CountConfig) -> dict:
         "on_error": config.on_error,
         "tokenizer_sha256": tokenizer_file,
         "state_version": STATE_VERSION,
+        # a new release may count differently (a fixed tokenizer, say): nothing is reused
+        "seqcount": __version__,
     }
 
 
@@ -197,12 +201,14 @@ class StateDir:
                 f"{self.path}: state version {version} is not supported (this release "
                 f"reads {STATE_VERSION}); use a new --state directory"
             )
-        if data.get("options") == self.options:
+        old = data.get("options")
+        if old == self.options:
             self.previous = {os.path.abspath(s["path"]): s["key"] for s in data.get("shards", [])}
         else:
-            self.messages.append(
-                f"{self.path}: the options changed since the last run; counting anew"
-            )
+            what = "the options changed"
+            if isinstance(old, dict) and old.get("seqcount") != self.options["seqcount"]:
+                what = f"seqcount changed ({old.get('seqcount')} -> {self.options['seqcount']})"
+            self.messages.append(f"{self.path}: {what} since the last run; counting anew")
 
     # ----------------------------------------------------------------- shards
 
@@ -220,6 +226,10 @@ class StateDir:
 
     def _file(self, key: str) -> str:
         return os.path.join(self.path, "shards", key + ".npz")
+
+    def has(self, key: str) -> bool:
+        """Whether a result of ``key`` is stored (it may still turn out corrupt)."""
+        return os.path.exists(self._file(key))
 
     def load(self, key: str) -> ShardResult | None:
         """The stored result of ``key``, or ``None`` if there is none (or it is corrupt and

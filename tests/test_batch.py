@@ -100,6 +100,48 @@ def test_skipped_shard_in_the_middle(corpus):
     same(a, b)
 
 
+def test_a_shard_skipped_as_unreadable_is_tried_again_next_run(corpus, tmp_path, monkeypatch):
+    """A read error may pass (a network file system, say): its shard is not kept in the state,
+    and once it reads, the shards after it are recounted for their HIP estimates."""
+    import seqcount.pipeline
+    from seqcount.errors import InputError
+
+    tokenized = seqcount.pipeline._tokenized
+
+    def flaky(shard, *args):
+        if shard.path.endswith("03a.parquet"):
+            raise InputError(f"{shard.path}: Input/output error")
+        return tokenized(shard, *args)
+
+    cfg = CountConfig(ns=(1, 4), on_error="skip")
+    monkeypatch.setattr(seqcount.pipeline, "_tokenized", flaky)
+    first = count_batch(corpus, cfg, state=tmp_path / "st")
+    assert first.skipped.shards == 1
+    monkeypatch.setattr(seqcount.pipeline, "_tokenized", tokenized)
+    events = []
+    second = count_batch(corpus, cfg, state=tmp_path / "st", on_event=events.append)
+    done = [e["path"] for e in events if e["event"] == "shard_finished"]
+    assert done[0].endswith("03a.parquet") and second.skipped.shards == 0
+    same(count_corpus(corpus, cfg), second)
+    events.clear()
+    count_batch(corpus, cfg, state=tmp_path / "st", on_event=events.append)
+    assert [e["event"] for e in events].count("shard_reused") == 12
+
+
+def test_a_new_seqcount_release_counts_anew(corpus, tmp_path, monkeypatch):
+    import seqcount.state
+
+    cfg = CountConfig(ns=(1,))
+    count_batch(corpus, cfg, state=tmp_path / "st")
+    monkeypatch.setattr(seqcount.state, "__version__", "99.0")
+    events = []
+    count_batch(corpus, cfg, state=tmp_path / "st", on_event=events.append)
+    kinds = [e["event"] for e in events]
+    assert kinds.count("shard_finished") == 12 and "shard_reused" not in kinds
+    assert any("seqcount changed (" in e.get("message", "") and "-> 99.0)" in e["message"]
+               for e in events)  # fmt: skip
+
+
 def test_jobs_two_equals_jobs_one(corpus):
     cfg = CountConfig(ns=(1, 2, 8))
     same(count_batch(corpus, cfg, jobs=1), count_batch(corpus, cfg, jobs=2))
