@@ -42,7 +42,8 @@ from benchmarks.bench_count import (
 
 MODES = {
     "quick": {"shard_copies": 1, "repeats": 2},
-    "full": {"shard_copies": 4, "repeats": 3},
+    # shards of about 10M tokens: a worker's start-up (about 2-4 s) is paid once per run
+    "full": {"shard_copies": 12, "repeats": 3},
 }
 SHARDS = 8
 TARGET_SPEEDUP = 1.7
@@ -59,8 +60,12 @@ def build_corpus(work: Path, copies: int, shards: int) -> Path:
     return d
 
 
-def cli(*args) -> float:
-    """Wall time of one ``seqcount`` CLI process (it must succeed)."""
+def cli(*args, cpu: list | None = None) -> float:
+    """Wall time of one ``seqcount`` CLI process (it must succeed); appends the CPU time
+    (user + system) of it and its worker processes to ``cpu``."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     subprocess.run(
         [sys.executable, "-m", "seqcount", *map(str, args)],
@@ -68,7 +73,11 @@ def cli(*args) -> float:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    return time.perf_counter() - t0
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if cpu is not None:
+        cpu.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    return wall
 
 
 def bench_jobs(rec: Recorder, cfg: dict, corpus: Path, work: Path, tokens: int) -> None:
@@ -78,18 +87,34 @@ def bench_jobs(rec: Recorder, cfg: dict, corpus: Path, work: Path, tokens: int) 
         "--jobs 2 (one numba thread each)": ["--jobs", "2"],
     }
     times: dict[str, list[float]] = {k: [] for k in variants}
+    cpus: dict[str, list[float]] = {k: [] for k in variants}
     for r in range(cfg["repeats"]):
         for name, extra in variants.items():
             # a fresh state each time: every shard is counted
             state = work / f"state-jobs-{r}-{len(times[name])}"
-            t = cli("count", corpus, "--out", work / "out-jobs", "-q", "--state", state, *extra)
+            t = cli("count", corpus, "--out", work / "out-jobs", "-q", "--state", state, *extra,
+                    cpu=cpus[name])  # fmt: skip
             shutil.rmtree(state)
             times[name].append(t)
-            log(f"  {name}: {t:.2f} s")
+            log(f"  {name}: {t:.2f} s wall, {cpus[name][-1]:.2f} s CPU")
     workload = f"{SHARDS} shards, {tokens:,} words tokens, 7 n, MinHash K=128, --state"
     for name, ts in times.items():
         rec.add(f"seqcount count {name}", workload, "wall time (median)", _median(ts), "s",
                 "jobs", repeats=ts)  # fmt: skip
+        # how many cores the run kept busy: --jobs 2 cannot beat a run that already used c
+        # cores by more than cores / c
+        busy = [c / t for c, t in zip(cpus[name], ts)]
+        rec.add(f"seqcount count {name}", workload, "cores busy (CPU time / wall, median)",
+                _median(busy), "cores", "jobs", repeats=busy)  # fmt: skip
+    one_shard = corpus / "s00.parquet"
+    start = {"--jobs 1": [], "--jobs 2": []}
+    for _ in range(cfg["repeats"]):
+        for name in start:
+            start[name].append(cli("count", one_shard, "--out", work / "out-one", "-q",
+                                   *name.split()))  # fmt: skip
+    rec.add("start-up of --jobs 2 over --jobs 1", f"one shard of {tokens // SHARDS:,} tokens",
+            "extra wall time (medians)", _median(start["--jobs 2"]) - _median(start["--jobs 1"]),
+            "s", "jobs")  # fmt: skip
     base = _median(times["--jobs 1 (numba threads: all cores)"])
     single = _median(times["--jobs 1 --threads 1"])
     two = _median(times["--jobs 2 (one numba thread each)"])
@@ -163,9 +188,12 @@ def render_markdown(doc: dict) -> str:
     lines += [
         "",
         "Wall times are whole CLI processes (about 1-2 s of each is Python start-up and loading",
-        "the compiled kernels, paid once per process: workers pay it too). `--jobs 1` uses",
-        "numba threads for the sketch updates; `--jobs 2` runs two worker processes of one thread",
-        "each. The incremental target is about 1/9 of the full run plus a small constant: the",
+        "the compiled kernels, paid once per process: workers pay it too, which the start-up row",
+        "measures). `--jobs 1` uses numba threads for the sketch updates and reads and tokenizes",
+        "in a second thread; `--jobs 2` runs two worker processes of one numba thread each. *Cores",
+        "busy* is CPU time (the process and its workers) over wall time: a run that already keeps",
+        "c of the machine's cores busy can be sped up by at most cores / c by more processes.",
+        "The incremental target is about 1/9 of the full run plus a small constant: the",
         "constant is start-up, reading the eight stored shard results and writing the outputs.",
         "",
     ]

@@ -284,13 +284,30 @@ def hll_estimate(reg: np.ndarray) -> float:
 _POW2 = 2.0 ** -np.arange(65, dtype=np.float64)
 
 
+@lru_cache(maxsize=1)
+def _hll_tables():
+    """datasketch's HLL++ tables (``datasketch.hyperloglog_const``: bias, raw estimates,
+    thresholds), read without importing the datasketch package, whose ``__init__`` pulls in
+    scipy and costs about half a second in every process, workers included."""
+    import importlib.util
+    import sys
+
+    mod = sys.modules.get("datasketch.hyperloglog_const")
+    if mod is None:
+        spec = importlib.util.find_spec("datasketch")  # finds it without importing it
+        path = os.path.join(spec.submodule_search_locations[0], "hyperloglog_const.py")
+        spec = importlib.util.spec_from_file_location("_seqcount_hll_const", path)
+        mod = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(mod)
+    return mod._bias, mod._raw_estimate, mod._thresholds
+
+
 def hll_estimates(regs: np.ndarray) -> np.ndarray:
     """:func:`hll_estimate` of each row of a ``(k, 2**p)`` register array.
 
     Works from a histogram of register values, so the cost is one pass over the registers.
     """
-    from datasketch.hyperloglog_const import _bias, _raw_estimate, _thresholds
-
+    _bias, _raw_estimate, _thresholds = _hll_tables()
     regs = np.ascontiguousarray(regs, dtype=np.int8)
     k, m = regs.shape
     p = m.bit_length() - 1
