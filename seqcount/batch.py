@@ -523,11 +523,10 @@ def _count_in_order(shards, config, store, engine, emit):
                           "again for its log"})  # fmt: skip
                 r = None
                 submit(i)
-            else:
-                _respell(r, shard.path)
         reused = r is not None
         if r is None:
             r = engine.result(futures.pop(i), shard)
+        _respell(r, shard.path)
         holds = asm.holds_checkpoint(r)
         before = (r.prefix, None if r.hip_after is None else r.hip_after.tobytes())
         asm.add(r)
@@ -552,13 +551,15 @@ def _count_in_order(shards, config, store, engine, emit):
 
 
 def _respell(r: ShardResult, path: str) -> None:
-    """Give a stored result the path of its shard as this run names it (the key is the same
-    for every spelling of a path: it holds the absolute path)."""
+    """Give a result the path of its shard as this run names it, and its absolute path as
+    this process resolves it (a stored result may come from a run that named the shard another
+    way, the key being the same; a Dask worker may run in another directory)."""
     old = r.path
+    r.stats = {**r.stats, "abspath": os.path.abspath(path)}
     if old == path:
         return
     r.path = path
-    r.stats = {**r.stats, "path": path}
+    r.stats["path"] = path
     if "error" in r.stats:
         r.stats["error"] = r.stats["error"].replace(old, path)
     r.skipped_items = [

@@ -363,8 +363,8 @@ def _check_count_options(config, shard_similarity, state, content_hash, repair) 
     default=None,
     metavar="THRESHOLD",
     help="Find near-duplicate documents: pairs whose --near-dup-n windows have estimated "
-    "Jaccard similarity >= THRESHOLD, in (0, 1) (e.g. 0.8). Writes curve_dedup.csv (the curve after "
-    "keeping the first document of each cluster) and a near_dup section in summary.json.",
+    "Jaccard similarity >= THRESHOLD, in (0, 1) (e.g. 0.8). Writes curve_dedup.csv (the curve "
+    "after keeping the first document of each cluster) and a near_dup section in summary.json.",
 )
 @click.option(
     "--near-dup-n",
