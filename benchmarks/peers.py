@@ -122,6 +122,23 @@ def bench_updates(rec: Recorder, cfg: dict) -> float:
             target_met=bool(1e9 / seq_rate <= TARGETS["ns_per_update"]),
         )  # fmt: skip
         log(f"seqcount window kernel: {seq_rate / 1e6:.0f} M/s ({1e9 / seq_rate:.2f} ns)")
+
+        def windows_hip():  # what `count` runs: also the running HIP estimate of the curve
+            regs[:] = 0
+            hipst, hip = kernels.hip_state(regs, p), np.zeros(len(NS))
+            kernels.hll_update_windows(
+                k["prefix"], k["doc"], 0, k["ndocs"], k["ns"], k["bases"], k["salts"], p, regs,
+                0, False, 0, None, hipst, hip,
+            )  # fmt: skip
+
+        windows_hip()
+        t = _timed(windows_hip, reps)
+        hip_rate = total / statistics.median(t)
+        rec.add(
+            "seqcount hll_update_windows + HIP", workload + ", hash + update + HIP, 1 thread",
+            "window updates/s per core", hip_rate / 1e6, "M/s", SECTION,
+            ns_per_item=1e9 / hip_rate, samples=[total / x / 1e6 for x in t],
+        )  # fmt: skip
         reg = np.zeros(1 << PRECISION, dtype=np.int8)
 
         def upd_hashes():
