@@ -458,11 +458,9 @@ def hll_update_windows(
             first = _first_window(doc, d, d0, skip, n, step, before)
             for i in range(first, doc[d + 1] - n + 1, step):
                 idx, rank = _hll_rank(_window_hash(prefix, i, n, base_n, salt), p)
-                if hip is None:
-                    # branch-free: whether a register grows is a coin toss early in a stream
-                    reg[idx] = max(reg[idx], np.int8(rank))
-                elif rank > reg[idx]:
-                    hip[j] += _hip_step(hipst[j], reg[idx], rank, m, top)
+                if rank > reg[idx]:
+                    if hip is not None:
+                        hip[j] += _hip_step(hipst[j], reg[idx], rank, m, top)
                     reg[idx] = rank
 
 
