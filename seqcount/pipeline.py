@@ -671,6 +671,44 @@ def _tokenized(shard: Shard, request: ReadRequest, stream: StreamTokenizer):
             yield 0, chunk
 
 
+_END = object()  # marks the end of a shard in the stream of :func:`_read_ahead`
+
+
+def _read_ahead(shards: list[Shard], request: ReadRequest, tokenizer, params, config, skipped):
+    """Read and tokenize every shard in turn: ``(i, nulls, chunk)`` items, where ``chunk`` is a
+    :class:`TokenChunk` of shard ``i`` and ``nulls`` the null documents read since the last
+    item, then ``(i, _END, (nulls, error))`` when shard ``i`` is done (``error`` is ``None`` or
+    its :class:`InputError`). After an error the shard's open document is closed with what was read
+    (under ``--on-error skip``, where the shard is listed in ``skipped`` here, in reading order
+    with its bad rows) or the stream stops.
+
+    It runs in :func:`prefetch`'s thread, so the next shard is read while the kernels count
+    the last chunks of this one: no stall at shard boundaries.
+    """
+    for i, shard in enumerate(shards):
+        stream = StreamTokenizer(tokenizer, params, config.chunk_bytes)
+        error = None
+        nulls = 0
+        try:
+            for more, chunk in _tokenized(shard, request, stream):
+                nulls += more
+                if chunk is not None:
+                    yield i, nulls, chunk
+                    nulls = 0
+            if stream.pending:
+                raise InputError(f"{shard.path}: the last document is cut off (reader error)")
+        except InputError as e:
+            error = e
+        if error is not None and config.on_error != "skip":
+            yield i, _END, (nulls, error)
+            return
+        if error is not None:
+            skipped.shard(shard.path, str(error))
+            for chunk in stream.finish():
+                yield i, 0, chunk
+        yield i, _END, (nulls, error)
+
+
 def _run(shards: list[Shard], config: CountConfig, progress, t0: float, counter=None):
     counter = counter or _Counter(config)
     params = counter.params
@@ -688,39 +726,31 @@ def _run(shards: list[Shard], config: CountConfig, progress, t0: float, counter=
     if progress is not None:
         counts = [_num_rows(s) for s in shards]
         total_docs = None if None in counts else sum(counts)
-    stats = []
-
-    def add(chunk, st: ShardStats, i: int) -> None:
-        counter.add(chunk)
-        st.documents += chunk.closed
-        st.tokens += int(chunk.doc[-1])
-        st.invalid_utf8 += chunk.invalid_utf8
+    stats = [ShardStats(s.path, s.format, s.size) for s in shards]
+    # reading and tokenizing run a chunk ahead in a thread, beside the kernels, across shards
+    items = _read_ahead(shards, request, tokenizer, params, config, skipped)
+    # depth 2: a shard's end marker does not hold the reader back from the next chunk
+    for i, nulls, item in prefetch(items, depth=2):
+        st = stats[i]
+        if nulls is _END:
+            nulls, error = item
+            st.null_documents += nulls
+            if error is not None:
+                if config.on_error != "skip":
+                    raise error
+                st.error = str(error)
+            counter.end_shard()
+            continue
+        st.null_documents += nulls
+        counter.add(item)
+        st.documents += item.closed
+        st.tokens += int(item.doc[-1])
+        st.invalid_utf8 += item.invalid_utf8
         if progress is not None:
             elapsed = time.perf_counter() - t0
             progress(
                 Progress(i, len(shards), counter.documents, counter.tokens, total_docs, elapsed)
             )
-
-    for i, shard in enumerate(shards):
-        st = ShardStats(shard.path, shard.format, shard.size)
-        stats.append(st)
-        stream = StreamTokenizer(tokenizer, params, config.chunk_bytes)
-        try:
-            # reading and tokenizing run one chunk ahead in a thread, beside the kernels
-            for nulls, chunk in prefetch(_tokenized(shard, request, stream)):
-                st.null_documents += nulls
-                if chunk is not None:
-                    add(chunk, st, i)
-            if stream.pending:
-                raise InputError(f"{shard.path}: the last document is cut off (reader error)")
-        except InputError as e:
-            if config.on_error != "skip":
-                raise
-            skipped.shard(shard.path, str(e))
-            st.error = str(e)
-            for chunk in stream.finish():
-                add(chunk, st, i)
-        counter.end_shard()
     return counter, stats, skipped
 
 
