@@ -192,7 +192,8 @@ def text_column(arr: pa.Array) -> Column:
 
 
 def ids_column(arr: pa.Array, path: str = "", column: str = "") -> Column:
-    """Token ids (as uint64) and int64 offsets of a list-of-integers array."""
+    """Token ids (in the column's integer type, no copy where Arrow allows) and int64 offsets
+    of a list-of-integers array. :func:`seqcount.kernels.id_values` takes any integer type."""
     if pa.types.is_dictionary(arr.type):
         arr = arr.dictionary_decode()
     if pa.types.is_null(arr.type):
@@ -208,7 +209,7 @@ def ids_column(arr: pa.Array, path: str = "", column: str = "") -> Column:
     part = child.slice(lo, hi - lo)
     if part.null_count:
         raise SchemaError(f"{path}: column {column!r} holds null token ids inside a list")
-    values = part.to_numpy(zero_copy_only=False).astype(np.uint64, copy=False)
+    values = part.to_numpy(zero_copy_only=False)
     return Column(values, off - lo, nulls)
 
 

@@ -36,8 +36,11 @@ import os
 
 import numba
 import numpy as np
+from llvmlite import ir
 from numba import njit, prange
+from numba.core import types
 from numba.cpython.unsafe.numbers import leading_zeros as _leading_zeros
+from numba.extending import intrinsic
 
 MERSENNE61 = (1 << 61) - 1
 _P = np.uint64(MERSENNE61)
@@ -95,20 +98,37 @@ def fmix64(k):
     return k
 
 
+if numba.config.DISABLE_JIT:
+
+    def _mul128(a, b):
+        p = int(a) * int(b)
+        return np.uint64(p >> 64), np.uint64(p & ((1 << 64) - 1))
+
+else:
+
+    @intrinsic
+    def _mul128(typingctx, a, b):
+        """The full product of two uint64: ``(high, low)`` words (one ``mul`` on x86-64)."""
+        if a != types.uint64 or b != types.uint64:
+            return None
+        sig = types.UniTuple(types.uint64, 2)(types.uint64, types.uint64)
+
+        def codegen(context, builder, signature, args):
+            i128 = ir.IntType(128)
+            prod = builder.mul(builder.zext(args[0], i128), builder.zext(args[1], i128))
+            lo = builder.trunc(prod, ir.IntType(64))
+            hi = builder.trunc(builder.lshr(prod, ir.Constant(i128, 64)), ir.IntType(64))
+            return context.make_tuple(builder, signature.return_type, [hi, lo])
+
+        return sig, codegen
+
+
 @njit(inline="always", **_JIT)
 def mulmod61(a, b):
-    """``a * b mod (2**61 - 1)`` for ``a, b < 2**61`` without 128-bit integers."""
-    a = np.uint64(a)
-    b = np.uint64(b)
-    a_lo = a & _M32
-    a_hi = a >> _U32
-    b_lo = b & _M32
-    b_hi = b >> _U32
-    lo = a_lo * b_lo  # < 2**64
-    mid = a_lo * b_hi + a_hi * b_lo  # < 2**62
-    hi = a_hi * b_hi  # < 2**58
-    # a*b = hi*2**64 + mid*2**32 + lo, and 2**61 = 1 (mod P).
-    r = (hi << _U3) + (mid >> _U29) + ((mid & _M29) << _U32) + (lo >> _U61) + (lo & _P)
+    """``a * b mod (2**61 - 1)`` for ``a, b < 2**61``, from the 128-bit product."""
+    hi, lo = _mul128(np.uint64(a), np.uint64(b))
+    # a*b = q*2**61 + (lo & P) with q = a*b >> 61 < 2**61, and 2**61 = 1 (mod P)
+    r = (lo & _P) + ((lo >> _U61) | (hi << _U3))
     r = (r & _P) + (r >> _U61)
     if r >= _P:
         r -= _P
@@ -303,29 +323,94 @@ def byte_values(data, start, end):
     return out
 
 
+@njit(inline="always", **_JIT)
+def _mod61(x):
+    """``x mod (2**61 - 1)`` for any 64-bit ``x``, in shifts and adds (vectorises, unlike ``%``)."""
+    r = (x & _P) + (x >> _U61)  # 2**61 = 1 (mod P); r < 2**61 + 8
+    if r >= _P:
+        r -= _P
+    return r
+
+
 @njit(**_JIT)
 def id_values(ids, seed):
-    """Token values of the ``ids`` tokenizer: ``fmix64(id XOR seed) mod P`` (ids as uint64)."""
+    """Token values of the ``ids`` tokenizer: ``fmix64(id XOR seed) mod P``.
+
+    ``ids`` may be any integer type; a signed id is taken modulo 2**64, as ``np.uint64(id)``
+    does (-1 is 2**64 - 1), so an int32 column needs no widening copy first.
+    """
     out = np.empty(ids.shape[0], dtype=np.uint64)
     for i in range(ids.shape[0]):
-        out[i] = fmix64(np.uint64(ids[i]) ^ seed) % _P
+        out[i] = _mod61(fmix64(np.uint64(np.int64(ids[i])) ^ seed))
     return out
 
 
-# --------------------------------------------------------------------------- windows
+@njit(inline="always", **_JIT)
+def _step61(h, base, t):
+    return _addmod61(mulmod61(h, base), t)
 
 
 @njit(**_JIT)
 def prefix_values(tokens, base):
-    """Prefix polynomial values: ``H[0] = 0``, ``H[i+1] = H[i]*base + tokens[i] (mod P)``."""
+    """Prefix polynomial values: ``H[0] = 0``, ``H[i+1] = H[i]*base + tokens[i] (mod P)``.
+
+    The plain recurrence waits on one multiplication modulo P after another. Here the tokens
+    are cut into four equal runs whose prefix values are computed from 0 side by side (four
+    independent chains keep the multiplier busy); then run ``s`` gets its true start ``c_s``
+    added as ``c_s * base**j`` at its position ``j``, again three chains side by side. Same
+    values as the plain recurrence (tests/test_kernels.py).
+    """
     base = np.uint64(base)
-    out = np.empty(tokens.shape[0] + 1, dtype=np.uint64)
-    h = _U0
-    out[0] = h
-    for i in range(tokens.shape[0]):
-        h = _addmod61(mulmod61(h, base), tokens[i])
-        out[i + 1] = h
+    n = tokens.shape[0]
+    out = np.empty(n + 1, dtype=np.uint64)
+    out[0] = _U0
+    r = n // 4  # runs [0, r), [r, 2r), [2r, 3r), [3r, n)
+    h0 = h1 = h2 = h3 = _U0
+    for j in range(r):
+        h0 = _step61(h0, base, tokens[j])
+        h1 = _step61(h1, base, tokens[r + j])
+        h2 = _step61(h2, base, tokens[2 * r + j])
+        h3 = _step61(h3, base, tokens[3 * r + j])
+        out[j + 1] = h0
+        out[r + j + 1] = h1
+        out[2 * r + j + 1] = h2
+        out[3 * r + j + 1] = h3
+    for i in range(4 * r, n):  # the last run's extra tokens
+        h3 = _step61(h3, base, tokens[i])
+        out[i + 1] = h3
+    if r == 0:
+        return out
+    # true starts: c_1 = H[r], c_2 = H[2r], c_3 = H[3r], with H[(s+1)r] = c_s*base**r + local
+    step = _pow61(base, r)
+    c1 = out[r]
+    c2 = _addmod61(mulmod61(c1, step), out[2 * r])
+    c3 = _addmod61(mulmod61(c2, step), out[3 * r])
+    pw = _U1
+    for j in range(1, r + 1):  # out[s*r + j] += c_s * base**j
+        pw = mulmod61(pw, base)
+        out[r + j] = _addmod61(out[r + j], mulmod61(c1, pw))
+        out[2 * r + j] = _addmod61(out[2 * r + j], mulmod61(c2, pw))
+        out[3 * r + j] = _addmod61(out[3 * r + j], mulmod61(c3, pw))
+    for i in range(4 * r + 1, n + 1):
+        pw = mulmod61(pw, base)
+        out[i] = _addmod61(out[i], mulmod61(c3, pw))
     return out
+
+
+@njit(inline="always", **_JIT)
+def _pow61(base, e):
+    """``base**e mod P`` by squaring."""
+    result = _U1
+    b = np.uint64(base)
+    while e > 0:
+        if e & 1:
+            result = mulmod61(result, b)
+        b = mulmod61(b, b)
+        e >>= 1
+    return result
+
+
+# --------------------------------------------------------------------------- windows
 
 
 @njit(inline="always", **_JIT)

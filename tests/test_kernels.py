@@ -192,6 +192,20 @@ def test_id_values_int64_wraps_like_uint64():
     assert got.tolist() == exp
 
 
+def test_id_values_narrow_ids_widen_like_numpy():
+    """An int32 or uint32 column goes to the kernel as it is; a negative id counts as
+    ``np.uint64(id)``, as if the column had been widened first."""
+    params = hash_params(5)
+    seed = np.uint64(params.id_seed)
+    ids = np.array([-1, -(2**31), 0, 7, 2**31 - 1, -77], dtype=np.int32)
+    exp = kernels.id_values(ids.astype(np.int64).view(np.uint64), seed).tolist()
+    assert kernels.id_values(ids, seed).tolist() == exp
+    assert exp == ref.token_values("ids", [[int(i) & MASK64 for i in ids.tolist()]], params)[0]
+    u = np.array([0, 1, 2**32 - 1, 2**31], dtype=np.uint32)
+    exp = ref.token_values("ids", [u.tolist()], params)[0]
+    assert kernels.id_values(u, seed).tolist() == exp
+
+
 # --------------------------------------------------------------------------- windows
 
 
@@ -209,6 +223,22 @@ def test_prefix_values(seed):
         exp.append(h)
     assert got.tolist() == exp
     assert kernels.prefix_values(np.empty(0, np.uint64), np.uint64(params.base)).tolist() == [0]
+
+
+def test_prefix_values_every_cut_into_runs():
+    """prefix_values computes four runs side by side and joins them: every length, so that
+    each remainder and the lengths too short for runs (n < 4) are checked."""
+    params = hash_params(7)
+    rng = np.random.default_rng(7)
+    tokens = _token_values(rng, 300)
+    tokens[:3] = [0, P - 1, P - 1]
+    for n in [*range(0, 41), 63, 64, 65, 299, 300]:
+        got = kernels.prefix_values(tokens[:n], np.uint64(params.base))
+        h, exp = 0, [0]
+        for t in tokens[:n].tolist():
+            h = (h * params.base + t) % P
+            exp.append(h)
+        assert got.tolist() == exp, n
 
 
 def _check_window_hashes(docs, params, ns, d0=0, d1=None):
