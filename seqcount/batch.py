@@ -319,7 +319,11 @@ class _Engine:
 
             # spawn: a forked child would inherit numba's thread pool in an unknown state
             ctx = multiprocessing.get_context("spawn")
-            self.pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx)
+            from .process import bound_heap_retention
+
+            self.pool = ProcessPoolExecutor(
+                max_workers=jobs, mp_context=ctx, initializer=bound_heap_retention
+            )
         elif self.kind == "dask":
             try:
                 from distributed import Client, LocalCluster

@@ -214,6 +214,9 @@ def cli():
     Example:
         seqcount count data/ --out seqcount-out
     """
+    from .process import bound_heap_retention
+
+    bound_heap_retention()
 
 
 def input_options(command):

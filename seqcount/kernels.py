@@ -44,16 +44,12 @@ from numba.extending import intrinsic
 
 MERSENNE61 = (1 << 61) - 1
 _P = np.uint64(MERSENNE61)
-_M29 = np.uint64((1 << 29) - 1)
-_M32 = np.uint64(0xFFFFFFFF)
 _C1 = np.uint64(0xFF51AFD7ED558CCD)
 _C2 = np.uint64(0xC4CEB9FE1A85EC53)
 _U0 = np.uint64(0)
 _U1 = np.uint64(1)
 _U3 = np.uint64(3)
 _U8 = np.uint64(8)
-_U29 = np.uint64(29)
-_U32 = np.uint64(32)
 _U33 = np.uint64(33)
 _U61 = np.uint64(61)
 _SIGN = np.uint64(1 << 63)

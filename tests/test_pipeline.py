@@ -327,3 +327,48 @@ def test_stride_counts_non_overlapping_chunks(tmp_path_factory, docs, chunk):
     r = count_corpus([str(path)], cfg)
     assert _as_tuples(r) == oracle_curve([list(d or b"") for d in docs], ns, 3, stride=True)
     assert [round(row.unique) for row in r.rows] == [row.unique_exact for row in r.rows]
+
+
+# --------------------------------------------------------------------------- reading ahead
+
+
+def test_the_next_shard_is_read_while_this_one_is_counted(tmp_path, monkeypatch):
+    """The reader thread does not wait at a shard's end: while the last piece of shard ``a``
+    is being counted, shard ``b`` is already being read (else counting ``a`` waits forever
+    here and the flag stays unset)."""
+    import threading
+
+    import seqcount.pipeline as pipeline
+
+    write_parquet(tmp_path / "a.parquet", ["one two three"] * 5)
+    write_parquet(tmp_path / "b.parquet", ["four five six"] * 5)
+    reading_b = threading.Event()
+    tokenized, add = pipeline._tokenized, pipeline._Counter.add
+
+    def watch(shard, *args):
+        if shard.path.endswith("b.parquet"):
+            reading_b.set()
+        return tokenized(shard, *args)
+
+    seen = []
+
+    def slow_add(self, chunk):
+        if self.shard == 0:  # counting shard a: is b being read meanwhile?
+            seen.append(reading_b.wait(timeout=5))
+        add(self, chunk)
+
+    monkeypatch.setattr(pipeline, "_tokenized", watch)
+    monkeypatch.setattr(pipeline._Counter, "add", slow_add)
+    result = count_corpus(tmp_path, CountConfig(ns=(1,), exact=True))
+    assert seen == [True]
+    assert result.tokens == 30 and [s.documents for s in result.shards] == [5, 5]
+
+
+def test_freed_memory_goes_back_to_the_os_on_glibc():
+    import platform
+
+    from seqcount.process import bound_heap_retention
+
+    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
+        pytest.skip("mallopt is glibc's")
+    assert bound_heap_retention() is True
