@@ -532,6 +532,15 @@ def hll_update_windows(
         base_n = bases[j]
         salt = salts[j]
         reg = regs[j]
+        # the HIP state of row j in thread-local copies, written back once: rows j share cache
+        # lines, and a write per register growth from two threads took away the second
+        # thread's gain
+        st = np.zeros(2, dtype=np.uint64)
+        acc = 0.0
+        if hip is not None:
+            st[0] = hipst[j, 0]
+            st[1] = hipst[j, 1]
+            acc = hip[j]
         for d in range(d0, d1):
             if keep is not None and keep[d] == 0:
                 continue
@@ -541,8 +550,12 @@ def hll_update_windows(
                 idx, rank = _hll_rank(_window_hash(prefix, i, n, base_n, salt), p)
                 if rank > reg[idx]:
                     if hip is not None:
-                        hip[j] += _hip_step(hipst[j], reg[idx], rank, m, top)
+                        acc += _hip_step(st, reg[idx], rank, m, top)
                     reg[idx] = rank
+        if hip is not None:
+            hipst[j, 0] = st[0]
+            hipst[j, 1] = st[1]
+            hip[j] = acc
 
 
 @njit(parallel=True, nogil=True, cache=True)
@@ -610,11 +623,29 @@ def hll_update_hashes(reg, hashes, p):
 
 @njit(**_JIT)
 def reg_histograms(regs):
-    """Histogram of register values per row of a ``(k, m)`` int8 array: int64 ``(k, 65)``."""
+    """Histogram of register values per row of a ``(k, m)`` int8 array: int64 ``(k, 65)``.
+
+    Four partial histograms, summed at the end: runs of equal registers (most are 0 early
+    on) would otherwise wait on the same counter one increment after another.
+    """
     out = np.zeros((regs.shape[0], 65), dtype=np.int64)
+    part = np.zeros((4, 65), dtype=np.int64)
+    m = regs.shape[1]
     for j in range(regs.shape[0]):
-        for i in range(regs.shape[1]):
-            out[j, regs[j, i]] += 1
+        part[:] = 0
+        row = regs[j]
+        i = 0
+        while i + 4 <= m:
+            part[0, row[i]] += 1
+            part[1, row[i + 1]] += 1
+            part[2, row[i + 2]] += 1
+            part[3, row[i + 3]] += 1
+            i += 4
+        while i < m:
+            part[0, row[i]] += 1
+            i += 1
+        for v in range(65):
+            out[j, v] = part[0, v] + part[1, v] + part[2, v] + part[3, v]
     return out
 
 

@@ -641,3 +641,15 @@ def test_set_insert_limit_and_rehash():
     # re-inserting everything into the rehashed table adds nothing
     again, _ = kernels.set_insert(big, hashes, 0, count, 10**9)
     assert again == count
+
+
+def test_reg_histograms_matches_bincount():
+    """Counted in four partial histograms: row lengths that are not a multiple of four, all
+    values from 0 to 64, and rows of one repeated value."""
+    rng = np.random.default_rng(65)
+    for m in (1, 3, 4, 7, 64, 1001):
+        regs = rng.integers(0, 65, size=(3, m)).astype(np.int8)
+        regs[1] = 0
+        got = kernels.reg_histograms(regs)
+        exp = np.stack([np.bincount(r.astype(np.int64), minlength=65) for r in regs])
+        assert got.tolist() == exp.tolist(), m
