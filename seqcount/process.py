@@ -14,10 +14,9 @@ def bound_heap_retention() -> bool:
     """Make glibc return freed large blocks to the OS; ``True`` if the setting took.
 
     By default glibc raises its mmap threshold as large blocks are freed, so later token
-    arrays (a few MiB per piece) come from the heap and stay there after they are freed:
-    peak RSS then grew with the corpus (308 MiB at 6M tokens, 421 MiB at 100M; 349 MiB
-    with a fixed threshold, at the same speed; benchmarks/scale.py). A fixed threshold keeps
-    memory flat. Not glibc (macOS, musl): nothing is changed.
+    arrays (a few MiB per piece) come from the heap and stay there after they are freed, and
+    peak RSS grew with the corpus. A fixed threshold keeps it flat at the same speed (the
+    suite's memory section, benchmarks/scale.py). Not glibc (macOS, musl): nothing changes.
     """
     name = ctypes.util.find_library("c")
     if not name:
