@@ -727,7 +727,6 @@ def _run(shards: list[Shard], config: CountConfig, progress, t0: float, counter=
         counts = [_num_rows(s) for s in shards]
         total_docs = None if None in counts else sum(counts)
     stats = [ShardStats(s.path, s.format, s.size) for s in shards]
-    # reading and tokenizing run a chunk ahead in a thread, beside the kernels, across shards
     items = _read_ahead(shards, request, tokenizer, params, config, skipped)
     # depth 2: a shard's end marker does not hold the reader back from the next chunk
     for i, nulls, item in prefetch(items, depth=2):

@@ -334,8 +334,8 @@ def test_stride_counts_non_overlapping_chunks(tmp_path_factory, docs, chunk):
 
 def test_the_next_shard_is_read_while_this_one_is_counted(tmp_path, monkeypatch):
     """The reader thread does not wait at a shard's end: while the last piece of shard ``a``
-    is being counted, shard ``b`` is already being read (else counting ``a`` waits forever
-    here and the flag stays unset)."""
+    is being counted, shard ``b`` is already being read (else the wait below times out and
+    records ``False``)."""
     import threading
 
     import seqcount.pipeline as pipeline
