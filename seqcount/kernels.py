@@ -335,10 +335,18 @@ def id_values(ids, seed):
     ``ids`` may be any integer type; a signed id is taken modulo 2**64, as ``np.uint64(id)``
     does (-1 is 2**64 - 1), so an int32 column needs no widening copy first.
     """
-    out = np.empty(ids.shape[0], dtype=np.uint64)
-    for i in range(ids.shape[0]):
+    return id_values_into(ids, seed, np.empty(ids.shape[0], dtype=np.uint64))
+
+
+@njit(**_JIT)
+def id_values_into(ids, seed, out):
+    """:func:`id_values` into ``out[:len(ids)]``, which is returned (``out`` may be reused)."""
+    n = ids.shape[0]
+    if out.shape[0] < n:
+        raise ValueError("id_values_into: out is shorter than ids")
+    for i in range(n):
         out[i] = _mod61(fmix64(np.uint64(np.int64(ids[i])) ^ seed))
-    return out
+    return out[:n]
 
 
 @njit(inline="always", **_JIT)
@@ -347,9 +355,10 @@ def _step61(h, base, t):
 
 
 @njit(**_JIT)
-def prefix_values(tokens, base):
-    """Prefix polynomial values: ``H[0] = 0``, ``H[i+1] = H[i]*base + tokens[i] (mod P)``.
+def prefix_into(tokens, base, out):
+    """:func:`prefix_values` into ``out[:len(tokens) + 1]``, which is returned.
 
+    A caller that reuses one ``out`` for every chunk saves the fresh pages a new array costs.
     The plain recurrence waits on one multiplication modulo P after another. Here the tokens
     are cut into four equal runs whose prefix values are computed from 0 side by side (four
     independent chains keep the multiplier busy); then run ``s`` gets its true start ``c_s``
@@ -358,7 +367,9 @@ def prefix_values(tokens, base):
     """
     base = np.uint64(base)
     n = tokens.shape[0]
-    out = np.empty(n + 1, dtype=np.uint64)
+    if out.shape[0] <= n:
+        raise ValueError("prefix_into: out is shorter than len(tokens) + 1")
+    out = out[: n + 1]
     out[0] = _U0
     r = n // 4  # runs [0, r), [r, 2r), [2r, 3r), [3r, n)
     h0 = h1 = h2 = h3 = _U0
@@ -390,6 +401,14 @@ def prefix_values(tokens, base):
     for i in range(4 * r + 1, n + 1):
         pw = mulmod61(pw, base)
         out[i] = _addmod61(out[i], mulmod61(c3, pw))
+    return out
+
+
+@njit(**_JIT)
+def prefix_values(tokens, base):
+    """Prefix polynomial values: ``H[0] = 0``, ``H[i+1] = H[i]*base + tokens[i] (mod P)``."""
+    out = np.empty(tokens.shape[0] + 1, dtype=np.uint64)
+    prefix_into(tokens, base, out)
     return out
 
 

@@ -208,6 +208,10 @@ class _Counter:
         if config.near_dup is not None:
             self.max_n = max(self.max_n, config.near_dup_n)
         self.carry = np.zeros(0, dtype=np.uint64)  # last tokens of an unfinished document
+        # arrays that live only inside add(), reused by every chunk: fresh ones would cost
+        # page faults (up to a third of the time of an ids pass)
+        self.token_buf = np.zeros(0, dtype=np.uint64)
+        self.prefix_buf = np.zeros(0, dtype=np.uint64)
         self.open_len = 0  # tokens of the unfinished document so far
         # (tokens, documents, windows, estimates, exact, HIP estimates) per checkpoint
         self.points: list[tuple] = []
@@ -255,6 +259,14 @@ class _Counter:
         self.shard += 1
         self.row = 0
 
+    def _buffer(self, name: str, size: int) -> np.ndarray:
+        """The first ``size`` elements of the reused uint64 buffer ``name`` (grown if short)."""
+        buf = getattr(self, name)
+        if buf.shape[0] < size:
+            buf = np.empty(size, dtype=np.uint64)
+            setattr(self, name, buf)
+        return buf[:size]
+
     def add(self, chunk: TokenChunk) -> None:
         """Add a chunk of documents, taking every checkpoint that falls inside it.
 
@@ -266,21 +278,30 @@ class _Counter:
         ndocs = chunk.documents
         if ndocs == 0:
             return
-        tokens, doc, skip, before = chunk.tokens, chunk.doc, 0, 0
+        doc, skip, before = chunk.doc, 0, 0
         prior = np.zeros(ndocs, dtype=np.int64)  # tokens of each document in earlier chunks
         if chunk.head_continues:
             prior[0] = self.open_len
             skip = self.carry.shape[0]
             before = self.open_len - skip  # document position of the first carried token
             if skip:
-                tokens = np.concatenate([self.carry, tokens])
                 doc = doc + skip
                 doc[0] = 0
+        if skip or chunk.id_seed is not None:
+            # the carried tokens, then the chunk's values (ids are mixed only now, see
+            # TokenChunk.values), in one buffer reused by every chunk
+            tokens = self._buffer("token_buf", skip + chunk.tokens.shape[0])
+            tokens[:skip] = self.carry
+            chunk.values(tokens[skip:])
+        else:
+            tokens = chunk.tokens
         new_ends = chunk.doc[1:]  # new tokens of this chunk after each document
         lengths = prior + np.diff(chunk.doc)  # tokens of each document so far
         closed = chunk.closed
         self.empty += int(np.count_nonzero(lengths[:closed] == 0))
-        prefix = kernels.prefix_values(tokens, np.uint64(self.params.base))
+        prefix = kernels.prefix_into(
+            tokens, np.uint64(self.params.base), self._buffer("prefix_buf", tokens.shape[0] + 1)
+        )
         if self.record:
             self.lengths.append(lengths[:closed].copy())
             self.doc_base = self.documents  # the shard's number of this chunk's first document

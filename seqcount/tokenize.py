@@ -26,11 +26,13 @@ class TokenChunk:
     """Token values of consecutive documents (or pieces of one long document).
 
     Attributes:
-        tokens: uint64 token values.
+        tokens: uint64 token values, or the raw token ids when ``id_seed`` is set; read the
+            values with :meth:`values`.
         doc: int64 token offsets, one more than the number of documents.
         invalid_utf8: invalid UTF-8 sequences replaced by U+FFFD in these documents.
         head_continues: the first document continues the last one of the previous chunk.
         tail_open: the last document continues in the next chunk.
+        id_seed: ``tokens`` are ids of the ``ids`` tokenizer, not yet mixed into values.
     """
 
     tokens: np.ndarray
@@ -38,6 +40,23 @@ class TokenChunk:
     invalid_utf8: int = 0
     head_continues: bool = False
     tail_open: bool = False
+    id_seed: int | None = None
+
+    def values(self, out: np.ndarray | None = None) -> np.ndarray:
+        """The uint64 token values; written to ``out[:len(tokens)]`` when ``out`` is given.
+
+        Ids are mixed here, not when the chunk is made: the counting thread mixes them into
+        one reused buffer, which spares the reading thread the work and fresh pages.
+        """
+        if self.id_seed is not None:
+            if out is None:
+                out = np.empty(self.tokens.shape[0], dtype=np.uint64)
+            return kernels.id_values_into(self.tokens, np.uint64(self.id_seed), out)
+        if out is None:
+            return self.tokens
+        out = out[: self.tokens.shape[0]]
+        out[:] = self.tokens
+        return out
 
     @property
     def documents(self) -> int:
@@ -98,10 +117,10 @@ def bytes_chunk(data: np.ndarray, offsets: np.ndarray) -> TokenChunk:
 
 
 def ids_chunk(values: np.ndarray, offsets: np.ndarray, params: HashParams) -> TokenChunk:
-    """``ids`` token values of the lists ``values[offsets[d]:offsets[d+1]]``."""
+    """``ids`` tokens of the lists ``values[offsets[d]:offsets[d+1]]``, mixed into values by
+    :meth:`TokenChunk.values`."""
     lo, hi = int(offsets[0]), int(offsets[-1])
-    tokens = kernels.id_values(values[lo:hi], np.uint64(params.id_seed))
-    return TokenChunk(tokens, offsets - lo, 0)
+    return TokenChunk(values[lo:hi], offsets - lo, 0, id_seed=params.id_seed)
 
 
 class HFTokenizer:

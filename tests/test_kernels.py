@@ -206,6 +206,27 @@ def test_id_values_narrow_ids_widen_like_numpy():
     assert kernels.id_values(u, seed).tolist() == exp
 
 
+def test_into_kernels_reuse_a_buffer():
+    """``id_values_into`` and ``prefix_into`` give the allocating kernels' values in a longer
+    buffer that holds old values, leave the rest alone, and refuse a short buffer."""
+    params = hash_params(11)
+    rng = np.random.default_rng(11)
+    ids = rng.integers(0, 2**32, size=1000, dtype=np.uint32)
+    seed, base = np.uint64(params.id_seed), np.uint64(params.base)
+    buf = np.full(1500, 7, dtype=np.uint64)
+    for n in (700, 3, 0, 517):  # shrinking and growing again over the same buffer
+        got = kernels.id_values_into(ids[:n], seed, buf)
+        assert got.tolist() == kernels.id_values(ids[:n], seed).tolist()
+        pre = kernels.prefix_into(got, base, buf[n:])  # right behind the values it reads
+        assert pre.tolist() == kernels.prefix_values(got.copy(), base).tolist()
+        assert buf[2 * n + 1 :].tolist() == [7] * (1500 - 2 * n - 1)
+        buf[:] = 7
+    with pytest.raises(ValueError, match="shorter"):
+        kernels.id_values_into(ids, seed, buf[:999])
+    with pytest.raises(ValueError, match="shorter"):
+        kernels.prefix_into(kernels.id_values(ids, seed), base, buf[:1000])
+
+
 # --------------------------------------------------------------------------- windows
 
 

@@ -315,6 +315,30 @@ def test_long_documents_cut_into_pieces_count_the_same(tmp_path_factory, docs, c
     derandomize=True,
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
+@given(
+    st.lists(st.lists(st.integers(-3, 12), max_size=60), max_size=8),
+    st.sampled_from([1, 2, 5, 13, 40, 1 << 20]),
+)
+def test_ids_in_pieces_of_any_size_count_exactly(tmp_path_factory, docs, chunk):
+    """``ids`` chunks are mixed into values in one buffer reused by every chunk, behind the
+    tokens carried over from a cut document: pieces of any size (growing and shrinking
+    buffers, carries longer than the piece) still count exactly."""
+    path = tmp_path_factory.mktemp("c") / "c.parquet"
+    pq.write_table(pa.table({"ids": pa.array(docs, type=pa.list_(pa.int32()))}), path)
+    ns = (1, 2, 3, 7)
+    cfg = dict(ns=ns, tokenizer="ids", tokens_column="ids", exact=True, checkpoints_per_decade=3)
+    got = count_corpus([str(path)], CountConfig(chunk_bytes=chunk, batch_rows=3, **cfg))
+    assert _as_tuples(got) == oracle_curve(docs, ns, 3)
+    whole = count_corpus([str(path)], CountConfig(**cfg))
+    assert all(a == b for a, b in zip(got.sketches.hll, whole.sketches.hll))
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 @given(st.lists(long_doc_st, max_size=8), st.sampled_from([3, 11, 1 << 20]))
 def test_stride_counts_non_overlapping_chunks(tmp_path_factory, docs, chunk):
     docs = [d.encode() if isinstance(d, str) else d for d in docs]

@@ -263,7 +263,9 @@ def _check_chunks(kind, values, offsets, params, exp, chunk_size, invalid=0):
         assert c.doc[0] == 0 and c.doc[-1] == c.tokens.shape[0]
         assert np.all(np.diff(c.doc) >= 0)
         doc.extend((c.doc[1:] + len(tokens)).tolist())
-        tokens.extend(c.tokens.tolist())
+        tokens.extend(c.values().tolist())
+        into = c.values(np.full(c.tokens.shape[0] + 2, 9, dtype=np.uint64))  # a reused buffer
+        assert into.tolist() == c.values().tolist()
     assert tokens == [t for v in exp for t in v]
     assert doc == _doc_offsets(exp)
     assert sum(c.invalid_utf8 for c in chunks) == invalid
@@ -349,7 +351,12 @@ def test_ids_chunks(seed, lists):
     offsets[1:] = np.cumsum([len(lst) for lst in lists])
     exp = ref.token_values("ids", lists, params)
     whole = tk.ids_chunk(values, offsets, params)
-    assert whole.tokens.tolist() == [t for v in exp for t in v]
+    flat = [t for v in exp for t in v]
+    assert whole.values().tolist() == flat
+    # mixed into a reused buffer, longer than needed and holding old values
+    buf = np.full(len(flat) + 5, 12345, dtype=np.uint64)
+    assert whole.values(buf).tolist() == flat
+    assert buf[len(flat) :].tolist() == [12345] * 5
     assert whole.doc.tolist() == _doc_offsets(exp)
     for cs in CHUNK_SIZES:
         _check_chunks("ids", values, offsets, params, exp, cs)
