@@ -33,7 +33,7 @@ from .sketch import (
     minhash_permutations,
     unbias,
 )
-from .tokenize import HFTokenizer, StreamTokenizer, TokenChunk
+from .tokenize import BufferPool, HFTokenizer, StreamTokenizer, TokenChunk
 
 HASH_DESCRIPTION = (
     "poly61-v1: polynomial of token values modulo 2**61-1 with a seeded base, "
@@ -695,7 +695,9 @@ def _tokenized(shard: Shard, request: ReadRequest, stream: StreamTokenizer):
 _END = object()  # marks the end of a shard in the stream of :func:`_read_ahead`
 
 
-def _read_ahead(shards: list[Shard], request: ReadRequest, tokenizer, params, config, skipped):
+def _read_ahead(
+    shards: list[Shard], request: ReadRequest, tokenizer, params, config, skipped, pool=None
+):
     """Read and tokenize every shard in turn: ``(i, nulls, chunk)`` items, where ``chunk`` is a
     :class:`TokenChunk` of shard ``i`` and ``nulls`` the null documents read since the last
     item, then ``(i, _END, (nulls, error))`` when shard ``i`` is done (``error`` is ``None`` or
@@ -707,7 +709,7 @@ def _read_ahead(shards: list[Shard], request: ReadRequest, tokenizer, params, co
     the last chunks of this one: no stall at shard boundaries.
     """
     for i, shard in enumerate(shards):
-        stream = StreamTokenizer(tokenizer, params, config.chunk_bytes)
+        stream = StreamTokenizer(tokenizer, params, config.chunk_bytes, pool)
         error = None
         nulls = 0
         try:
@@ -748,7 +750,8 @@ def _run(shards: list[Shard], config: CountConfig, progress, t0: float, counter=
         counts = [_num_rows(s) for s in shards]
         total_docs = None if None in counts else sum(counts)
     stats = [ShardStats(s.path, s.format, s.size) for s in shards]
-    items = _read_ahead(shards, request, tokenizer, params, config, skipped)
+    pool = BufferPool(least=config.chunk_bytes)  # token arrays, back after each chunk
+    items = _read_ahead(shards, request, tokenizer, params, config, skipped, pool)
     # depth 2: a shard's end marker does not hold the reader back from the next chunk
     for i, nulls, item in prefetch(items, depth=2):
         st = stats[i]
@@ -763,6 +766,7 @@ def _run(shards: list[Shard], config: CountConfig, progress, t0: float, counter=
             continue
         st.null_documents += nulls
         counter.add(item)
+        pool.give_back(item)
         st.documents += item.closed
         st.tokens += int(item.doc[-1])
         st.invalid_utf8 += item.invalid_utf8

@@ -408,3 +408,33 @@ def test_documents_cut_inside_characters(text, cuts):
 )
 def test_documents_split_multibyte_examples(docs):
     _check_words_chunk(docs, seed=3)
+
+
+def test_buffer_pool_reuses_arrays_of_counted_chunks():
+    """Chunks made with a pool take their arrays from it; an array comes back only through
+    ``give_back`` (after which the chunk holds no tokens), at most ``keep`` are held, and a
+    chunk from a reused array has the same values as one from a fresh array."""
+    params = hash_params(1)
+    text = b"one two three, four five. six seven eight nine ten"
+    data = np.frombuffer(text, dtype=np.uint8)
+    offsets = np.array([0, 13, len(text)], dtype=np.int64)
+    pool = tk.BufferPool(least=100, keep=1)
+    a = tk.words_chunk(data, offsets, params, pool)
+    b = tk.words_chunk(data, offsets, params, pool)
+    assert a.buffer is not None and b.buffer is not None
+    assert a.buffer is not b.buffer and a.buffer.shape[0] == 100  # none free yet: new ones
+    expected = tk.words_chunk(data, offsets, params).tokens.tolist()
+    first = a.buffer
+    pool.give_back(a)
+    pool.give_back(b)  # beyond keep=1: dropped
+    assert a.buffer is None and a.tokens.shape[0] == 0
+    first[:] = 12345  # stale values must not show through
+    c = tk.words_chunk(data, offsets, params, pool)
+    assert c.buffer is first  # the one held array is reused
+    assert c.tokens.tolist() == expected
+    d = tk.words_chunk(data, offsets, params, pool)
+    assert d.buffer is not first
+    big = np.frombuffer(b"x " * 200, dtype=np.uint8)
+    pool.give_back(c)
+    e = tk.words_chunk(big, np.array([0, 400], dtype=np.int64), params, pool)
+    assert e.buffer.shape[0] >= 400 and e.buffer is not first  # too small: a new one
