@@ -544,11 +544,14 @@ def _count_in_order(shards, config, store, engine, emit):
                 store.save(keys[i], r)
             link = keys[i] if error is None else f"{keys[i]}/{error}/{r.documents}/{r.tokens}"
             prefix = _chain(prefix, link)
-        emit({
+        event = {
             "event": "shard_reused" if reused else "shard_finished",
             "shard": i, "shards": len(shards), "path": shard.path, "documents": r.documents,
             "tokens": r.tokens, "seconds": 0.0 if reused else round(r.seconds, 3),
-        })  # fmt: skip
+        }  # fmt: skip
+        if r.stats.get("error") is not None:
+            event["error"] = r.stats["error"]
+        emit(event)
         r.slim()
         results.append(r)
     return results, keys, asm.finish()

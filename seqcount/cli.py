@@ -52,21 +52,10 @@ def _errors(log=None):
 class _JsonLog:
     """``--log-format json``: one JSON object per line on stdout, flushed at once."""
 
-    def __init__(self):
-        self.shard = -1
-        self.t0 = time.time()
-
     def __call__(self, event: dict) -> None:
         event = {"time": round(time.time(), 3), **event}
         sys.stdout.write(json.dumps(event) + "\n")
         sys.stdout.flush()
-
-    def progress(self, p) -> None:
-        """Progress of a sequential count: one ``shard_started`` event per shard."""
-        if p.shard != self.shard:
-            self.shard = p.shard
-            self({"event": "shard_started", "shard": p.shard, "shards": p.shards,
-                  "documents": p.documents, "tokens": p.tokens})  # fmt: skip
 
     def result(self, result, written: dict, code: int) -> None:
         for tokens in sorted({r.tokens for r in result.rows}):
@@ -90,7 +79,9 @@ def _text_event(event: dict) -> None:
     elif kind in ("shard_finished", "shard_reused"):
         head = f"[{event['shard'] + 1}/{event['shards']}]"
         tokens = f"{event['tokens']:,} tokens"
-        if kind == "shard_finished":
+        if "error" in event:
+            line = f"{head} skipped {event['path']} from there on: {event['error']}"
+        elif kind == "shard_finished":
             line = f"{head} counted {event['path']}: {tokens} in {event['seconds']:.2f} s"
         else:
             line = f"{head} reused  {event['path']}: {tokens} (--state)"
@@ -327,8 +318,10 @@ def _config(tokenizer, ns, fmt, **options) -> CountConfig:
     return CountConfig(ns=parse_ns(ns), tokenizer=tokenizer, format=fmt, **options)
 
 
-def _check_count_options(config, shard_similarity, state, content_hash, repair) -> None:
+def _check_count_options(config, shard_similarity, state, content_hash, repair, jobs) -> None:
     """Flags of ``count`` that only make sense together, checked before any counting."""
+    if jobs < 1:
+        raise ConfigError(f"--jobs must be at least 1, got {jobs}")
     if shard_similarity and not config.num_perm:
         raise ConfigError("--shard-similarity needs MinHash signatures (--num-perm > 0)")
     for flag, on in (("--content-hash", content_hash), ("--repair", repair)):
@@ -438,8 +431,8 @@ def _check_count_options(config, shard_similarity, state, content_hash, repair) 
     type=click.Choice(["text", "json"]),
     default="text",
     show_default=True,
-    help="json: print one JSON object per event on stdout (start, shard_finished, "
-    "shard_reused, message, checkpoint, error, summary) instead of the table.",
+    help="json: print one JSON object per event on stdout (start, shard_started, "
+    "shard_finished, shard_reused, message, checkpoint, error, summary) instead of the table.",
 )
 @config_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no table; errors only.")
@@ -489,10 +482,10 @@ def count(
         seqcount count corpus/ --scheduler tcp://scheduler:8786 --state state/
 
     \b
-    Exit status: 0 success; 1 failed (one-line error); 2 usage error;
-    3 finished, but input was skipped (--on-error skip).
+    Exit status: 0 success; 1 failed (one-line error; also when every shard was
+    unreadable); 2 usage error; 3 finished, but input was skipped (--on-error skip).
     """
-    from .pipeline import check_output_dir, count_corpus, write_outputs
+    from .pipeline import check_counted, check_output_dir, count_corpus, write_outputs
     from .report import count_table
 
     log = _JsonLog() if log_format == "json" else None
@@ -510,7 +503,7 @@ def count(
             near_dup_max_docs=near_dup_max_docs,
             **options,
         )
-        _check_count_options(config, shard_similarity, state, content_hash, repair)
+        _check_count_options(config, shard_similarity, state, content_hash, repair, jobs)
         check_output_dir(out)  # fail now, not after hours of counting
         if batch:
             from .batch import count_batch
@@ -522,17 +515,15 @@ def count(
                 exclude=[out] + ([state] if state else []),
             )  # fmt: skip
         else:
-            if log is not None:
-                log({"event": "start", "paths": list(paths), "jobs": 1, "engine": "here"})
             bar = _ProgressBar() if not quiet and sys.stderr.isatty() else None
-            progress = log.progress if log is not None else bar
             try:
                 result = count_corpus(
-                    paths, config, progress=progress, threads=threads, exclude=[out]
+                    paths, config, progress=bar, threads=threads, exclude=[out], on_event=log
                 )
             finally:
                 if bar is not None:
                     bar.close()
+        check_counted(result)
         written = write_outputs(result, out)
         if shard_similarity:
             from .report import write_shard_similarity

@@ -479,6 +479,7 @@ def count_corpus(
     progress: Callable[[Progress], None] | None = None,
     threads: int | None = None,
     exclude: list[str] | tuple[str, ...] = (),
+    on_event: Callable[[dict], None] | None = None,
 ) -> CountResult:
     """Count distinct n-token windows of a corpus in one streaming pass.
 
@@ -486,6 +487,9 @@ def count_corpus(
         paths: directories (searched recursively), files or globs.
         config: counting options; defaults to :class:`CountConfig()`.
         progress: called with a :class:`Progress` after every chunk of documents.
+        on_event: called with one dict per event, as by
+            :func:`~seqcount.batch.count_batch`: ``start``, then ``shard_started`` and
+            ``shard_finished`` per shard (with ``error`` when it was skipped as unreadable).
         threads: numba threads for the sketch updates (default: numba's setting). Results do
             not depend on it.
         exclude: directories not to read (the run's output directory).
@@ -515,8 +519,10 @@ def count_corpus(
             raise ConfigError(f"--threads must be at least 1, got {threads}")
         # more threads than numba has (the cores) is capped, so scripts move between machines
         numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+    if on_event is not None:
+        on_event({"event": "start", "shards": len(shards), "jobs": 1, "engine": "here"})
     try:
-        counter, stats, skipped = _run(shards, config, progress, t0)
+        counter, stats, skipped = _run(shards, config, progress, t0, on_event=on_event)
         used_threads = numba.get_num_threads()
     finally:
         numba.set_num_threads(old_threads)
@@ -732,7 +738,20 @@ def _read_ahead(
         yield i, _END, (nulls, error)
 
 
-def _run(shards: list[Shard], config: CountConfig, progress, t0: float, counter=None):
+def shard_finished(i: int, shards: int, st: ShardStats, seconds: float) -> dict:
+    """The ``shard_finished`` event of shard ``i`` (``error`` if it was skipped as unreadable)."""
+    event = {
+        "event": "shard_finished", "shard": i, "shards": shards, "path": st.path,
+        "documents": st.documents, "tokens": st.tokens, "seconds": round(seconds, 3),
+    }  # fmt: skip
+    if st.error is not None:
+        event["error"] = st.error
+    return event
+
+
+def _run(
+    shards: list[Shard], config: CountConfig, progress, t0: float, counter=None, on_event=None
+):
     counter = counter or _Counter(config)
     params = counter.params
     tokenizer = HFTokenizer(config.hf_path) if config.hf_path else config.tokenizer
@@ -753,8 +772,14 @@ def _run(shards: list[Shard], config: CountConfig, progress, t0: float, counter=
     pool = BufferPool(least=config.chunk_bytes)  # token arrays, back after each chunk
     items = _read_ahead(shards, request, tokenizer, params, config, skipped, pool)
     # depth 2: a shard's end marker does not hold the reader back from the next chunk
+    emit = on_event or (lambda event: None)
+    shard, started = -1, 0.0
     for i, nulls, item in prefetch(items, depth=2):
         st = stats[i]
+        if i != shard:
+            shard, started = i, time.perf_counter()
+            emit({"event": "shard_started", "shard": i, "shards": len(shards),
+                  "path": st.path})  # fmt: skip
         if nulls is _END:
             nulls, error = item
             st.null_documents += nulls
@@ -763,6 +788,7 @@ def _run(shards: list[Shard], config: CountConfig, progress, t0: float, counter=
                     raise error
                 st.error = str(error)
             counter.end_shard()
+            emit(shard_finished(i, len(shards), st, time.perf_counter() - started))
             continue
         st.null_documents += nulls
         counter.add(item)
@@ -873,22 +899,46 @@ def summary_dict(result: CountResult) -> dict:
 
 
 def check_output_dir(out: str | os.PathLike) -> None:
-    """Create ``out`` if needed and check that files can be written in it.
+    """Check that ``out`` is a directory that takes files, or can be made one; create nothing
+    (a run that fails leaves no empty directory behind).
 
     Raises:
-        OutputError: it is a file, or cannot be created or written.
+        OutputError: it is a file or an empty path, or it cannot be created or written.
     """
     import tempfile
 
     out = os.fspath(out)
+    if not out:
+        raise OutputError("the output directory is an empty path")
     if os.path.exists(out) and not os.path.isdir(out):
         raise OutputError(f"{out}: exists and is not a directory")
+    probe = os.path.abspath(out)  # the directory itself, else its nearest existing ancestor
+    while not os.path.exists(probe):
+        probe = os.path.dirname(probe)
+    if not os.path.isdir(probe):
+        raise OutputError(f"{out}: cannot write output ({probe} is not a directory)")
     try:
-        os.makedirs(out, exist_ok=True)
-        with tempfile.TemporaryFile(dir=out):
+        with tempfile.TemporaryFile(dir=probe):
             pass
     except OSError as e:
         raise OutputError(f"{out}: cannot write output ({e.strerror or e})") from None
+
+
+def check_counted(result: CountResult) -> None:
+    """Refuse a result in which nothing was read because every shard was unreadable (under
+    ``--on-error skip``): a dead mount must not pass for an empty corpus, nor replace the
+    outputs of the last good run.
+
+    Raises:
+        InputError: every shard was skipped and no document was read.
+    """
+    n = len(result.shards)
+    if n and result.skipped.shards == n and result.documents == 0:
+        first = result.skipped.items[0]["error"] if result.skipped.items else "?"
+        raise InputError(
+            f"every shard ({n}) was unreadable, nothing was counted and no output was written; "
+            f"the first: {first}"
+        )
 
 
 def write_outputs(result: CountResult, out: str | os.PathLike) -> dict[str, str]:

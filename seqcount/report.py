@@ -10,7 +10,8 @@ import re
 
 import numpy as np
 
-from .pipeline import SIMILARITY_CSV, SIMILARITY_PNG, CountResult
+from .errors import OutputError
+from .pipeline import SIMILARITY_CSV, SIMILARITY_PNG, CountResult, check_output_dir
 
 
 def _si(x: float) -> str:
@@ -746,7 +747,11 @@ def write_report(
     dedup_rows = _near_dup_section(out_dir, summary, rows, rep)
     sketches = _shard_section(out_dir, rep)
     dest = os.fspath(dest or out_dir)
-    os.makedirs(dest, exist_ok=True)
+    check_output_dir(dest)
+    try:
+        os.makedirs(dest, exist_ok=True)
+    except OSError as e:
+        raise OutputError(f"{dest}: cannot write output ({e.strerror or e})") from None
     files = {}
     images = {}
     if plots:

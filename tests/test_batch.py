@@ -427,14 +427,40 @@ def test_json_log_events(corpus, tmp_path):
     assert json.loads(r.stdout.splitlines()[-1])["event"] == "error"
 
 
-def test_json_log_of_a_plain_run_and_skipped_exit_code(corpus, tmp_path):
+@pytest.mark.parametrize("batch", [[], ["--jobs", "2"]], ids=["plain", "jobs"])
+def test_json_log_of_a_run_with_a_skipped_shard(corpus, tmp_path, batch):
+    """A plain run logs the same events as a batch run (the README's schema), and the shard
+    skipped as unreadable says so in its ``shard_finished``."""
     (corpus / "07.parquet").write_bytes(b"garbage")
     r = run("count", corpus, "--n", "2", "--out", tmp_path / "o", "--log-format", "json",
-            "--on-error", "skip")  # fmt: skip
+            "--on-error", "skip", *batch)  # fmt: skip
     assert r.exit_code == 3
     events = [json.loads(line) for line in r.stdout.splitlines()]
+    assert events[0]["event"] == "start" and events[0]["shards"] == 13
     assert events[-1]["event"] == "summary" and events[-1]["skipped_shards"] == 1
     assert events[-1]["exit_code"] == 3
+    started = [e for e in events if e["event"] == "shard_started"]
+    finished = [e for e in events if e["event"] == "shard_finished"]
+    assert [e["shard"] for e in finished] == list(range(13))
+    assert {e["path"] for e in started} == {e["path"] for e in finished}
+    assert sum(e["tokens"] for e in finished) == events[-1]["tokens"] == 873_710
+    bad = [e for e in finished if "error" in e]
+    assert len(bad) == 1 and bad[0]["path"].endswith("07.parquet")
+    assert bad[0]["documents"] == 0 and "Parquet" in bad[0]["error"]
+    if batch:  # the text log says it was skipped, not counted
+        r = run("count", corpus, "--n", "2", "--out", tmp_path / "t", "--on-error", "skip",
+                *batch)  # fmt: skip
+        assert r.exit_code == 3
+        assert "skipped " + str(corpus / "07.parquet") in r.stderr
+
+
+@pytest.mark.parametrize("state", [False, True], ids=["plain", "state"])
+@pytest.mark.parametrize("flag", ["--jobs", "--threads"])
+def test_jobs_and_threads_below_one_are_refused(corpus, tmp_path, state, flag):
+    extra = ["--state", tmp_path / "st"] if state else []
+    r = run("count", corpus, flag, "0", "--out", tmp_path / "o", *extra)
+    assert r.exit_code == 1 and f"{flag} must be at least 1, got 0" in r.output
+    assert not (tmp_path / "o").exists()
 
 
 def test_config_file_and_flags_override_it(corpus, tmp_path, monkeypatch):

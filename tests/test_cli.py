@@ -206,6 +206,42 @@ def test_unwritable_output_fails_before_counting(tmp_path):
     assert_one_line_error(r, str(f / "sub"), "cannot write output")
 
 
+def test_a_failed_run_creates_no_output_directory(tmp_path):
+    out = tmp_path / "deep" / "out"
+    r = run("count", tmp_path / "missing", "--out", out, "-q")
+    assert_one_line_error(r, "missing")
+    assert not (tmp_path / "deep").exists()
+
+
+def test_every_shard_unreadable_fails_and_keeps_the_last_outputs(tmp_path):
+    """Under --on-error skip a run that read nothing because every shard was unreadable (a
+    dead mount, say) fails (exit 1) instead of passing as partial success (exit 3), and the
+    outputs of the last good run stay as they were."""
+    out = tmp_path / "out"
+    assert run("count", DATA, "--n", "1,2", "--out", out, "-q").exit_code == 0
+    before = {f.name: f.read_bytes() for f in out.iterdir()}
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "a.parquet").write_bytes(b"garbage")
+    (bad / "b.parquet").write_bytes(b"PAR1 not really PAR1")
+    r = run("count", bad, "--n", "1,2", "--out", out, "-q", "--on-error", "skip")
+    assert_one_line_error(r, "every shard (2) was unreadable", "a.parquet")
+    assert {f.name: f.read_bytes() for f in out.iterdir()} == before
+    (bad / "c.parquet").write_bytes((DATA / "austen" / "05-persuasion.parquet").read_bytes())
+    r = run("count", bad, "--n", "1,2", "--out", out, "-q", "--on-error", "skip")
+    assert r.exit_code == 3  # one shard read: partial success
+
+
+@pytest.mark.parametrize("dest", ["file/sub", "/proc/seqcount-nope"])
+def test_report_to_an_unwritable_destination_is_a_one_line_error(tmp_path, dest):
+    out = tmp_path / "out"
+    assert run("count", DATA, "--n", "1,2", "--out", out, "-q").exit_code == 0
+    (tmp_path / "file").write_text("")
+    dest = dest if dest.startswith("/") else tmp_path / dest
+    r = run("report", out, "--dest", dest, "--no-plots")
+    assert_one_line_error(r, str(dest), "cannot write output")
+
+
 def test_a_rerun_into_the_same_out_leaves_no_stale_optional_files(tmp_path):
     two = DATA / "austen" / "0[45]-*.parquet"
     r = run("count", two, "--n", "1,2", "--out", tmp_path, "--shard-similarity", "-q")
