@@ -303,7 +303,8 @@ def input_options(command):
             default="fail",
             show_default=True,
             help="fail: stop at the first bad shard or row (exit 1). skip: skip bad rows and "
-            "unreadable shards, list them in summary.json, and exit 3.",
+            "unreadable shards, list them ('skipped' in summary.json or compare --json), and "
+            "exit 3.",
         ),
     ]  # fmt: skip
     for option in reversed(options):
@@ -560,8 +561,10 @@ def compare(a, b, threads, as_json, **options):
     estimated Jaccard similarity |A∩B|/|A∪B|, the containments |A∩B|/|A| and
     |A∩B|/|B|, and |A∩B| and |A∪B|, each with one standard error: MinHash for J,
     HyperLogLog for the counts. With --json the object has a list 'results' with keys
-    n, jaccard, jaccard_err, containment_a_in_b, containment_b_in_a, intersection,
-    union and their _err.
+    n, unique_a, unique_b, jaccard, jaccard_err, containment_a_in_b,
+    containment_b_in_a, intersection, union and their _err; undefined values (J of
+    two empty sets, the containment of an empty set) are null. With --on-error skip,
+    a side that had input skipped lists it under 'skipped' and the exit status is 3.
 
     \b
     Examples:
@@ -576,21 +579,37 @@ def compare(a, b, threads, as_json, **options):
         config = _config(**options)
         ns = config.ns if given == click.core.ParameterSource.COMMANDLINE else None
         result = compare_corpora(a, b, config, ns=ns, threads=threads)
+    skipped = [(name, result[key]["skipped"]) for key, name in (("a", a), ("b", b))
+               if "skipped" in result[key]]  # fmt: skip
     if as_json:
         click.echo(json.dumps(result))
-        return
-    k = result["options"]["num_perm"]
-    click.echo(f"A = {a}\nB = {b}\nMinHash K = {k} (Jaccard resolution {1 / k:.4f})")
-    click.echo(
-        f"{'n':>4} {'jaccard':>15} {'A in B':>15} {'B in A':>15} {'|A∩B|':>20} {'|A∪B|':>14}"
-    )
-    for r in result["results"]:
+    else:
+        k = result["options"]["num_perm"]
+        click.echo(f"A = {a}\nB = {b}\nMinHash K = {k} (Jaccard resolution {1 / k:.4f})")
         click.echo(
-            f"{r['n']:>4} {r['jaccard']:>7.4f} ±{r['jaccard_err']:<6.4f} "
-            f"{r['containment_a_in_b']:>7.4f} ±{r['containment_a_in_b_err']:<6.4f} "
-            f"{r['containment_b_in_a']:>7.4f} ±{r['containment_b_in_a_err']:<6.4f} "
-            f"{r['intersection']:>11.4g} ±{r['intersection_err']:<7.2g} {r['union']:>14.4g}"
+            f"{'n':>4} {'jaccard':>15} {'A in B':>15} {'B in A':>15} {'|A∩B|':>20} {'|A∪B|':>14}"
         )
+        for r in result["results"]:
+            click.echo(
+                f"{r['n']:>4} {_estimate(r, 'jaccard')} {_estimate(r, 'containment_a_in_b')} "
+                f"{_estimate(r, 'containment_b_in_a')} "
+                f"{r['intersection']:>11.4g} ±{r['intersection_err']:<7.2g} {r['union']:>14.4g}"
+            )
+    for name, s in skipped:
+        click.echo(
+            f"Warning: {name}: skipped {s['rows']:,} bad row(s) and {s['shards']:,} unreadable "
+            "shard(s); see 'skipped' in compare --json",
+            err=True,
+        )
+    if skipped:
+        sys.exit(EXIT_SKIPPED)
+
+
+def _estimate(r: dict, key: str) -> str:
+    """``value ±error`` of a compare result, 15 wide; ``undefined`` for ``None``."""
+    if r[key] is None:
+        return f"{'undefined':>15}"
+    return f"{r[key]:>7.4f} ±{r[key + '_err']:<6.4f}"
 
 
 @cli.command()

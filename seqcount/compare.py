@@ -11,6 +11,8 @@ errors of products and ratios combine in quadrature as if independent (they are 
 union and the single sets share registers), so they are a guide rather than an exact interval.
 A small set inside a large one is the weak case: ``J`` is about ``|A| / |B|``, and below ``1/K``
 the containment of ``A`` in ``B`` cannot be resolved (its error says so).
+
+Undefined values are ``None``: ``J`` of two empty sets, and the containment of an empty set.
 """
 
 from __future__ import annotations
@@ -41,14 +43,14 @@ class Overlap:
     unique_b: float
     union: float
     union_err: float
-    jaccard: float
-    jaccard_err: float
+    jaccard: float | None
+    jaccard_err: float | None
     intersection: float
     intersection_err: float
-    containment_a_in_b: float
-    containment_a_in_b_err: float
-    containment_b_in_a: float
-    containment_b_in_a_err: float
+    containment_a_in_b: float | None
+    containment_a_in_b_err: float | None
+    containment_b_in_a: float | None
+    containment_b_in_a_err: float | None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -68,14 +70,16 @@ def overlap(n: int, hll_a: HLL, hll_b: HLL, mh_a: MinHash, mh_b: MinHash) -> Ove
     union = HLL.union(hll_a, hll_b).count()
     union = max(union, ua, ub)
     k = mh_a.num_perm
+    if mh_a.is_empty() and mh_b.is_empty():  # J of two empty sets is undefined
+        return Overlap(n, ua, ub, union, union * sigma, None, None, 0.0, 0.0, *[None] * 4)
     j = mh_a.jaccard(mh_b)
     j_err = _jaccard_err(j, k)
     inter = min(j * union, ua, ub)
     inter_err = math.hypot(j_err * union, inter * sigma)
 
-    def containment(size: float) -> tuple[float, float]:
-        if size <= 0:
-            return 0.0, 0.0
+    def containment(size: float) -> tuple[float | None, float | None]:
+        if size <= 0:  # the containment of an empty set is undefined
+            return None, None
         c = min(inter / size, 1.0)
         # relative errors of J, the union and the set's own count, in quadrature
         rel = math.sqrt((j_err / max(j, j_err)) ** 2 + 2 * sigma**2)
@@ -161,16 +165,18 @@ def sketches_of(
     """The sketches of ``path``: loaded if it is a saved ``count`` output, else counted.
 
     Returns:
-        ``(sketches, saved)``.
+        ``(sketches, saved, skipped)``: ``skipped`` is what a count skipped under
+        ``--on-error skip`` (``rows``, ``shards``, ``items``), or ``None``.
     """
     saved = saved_sketch_path(path)
     if saved is not None:
-        return load_sketches(saved), True
+        return load_sketches(saved), True, None
     if count is None:
         from .pipeline import count_corpus as count
     if not os.path.exists(path) and not any(c in os.fspath(path) for c in "*?["):
         raise InputError(f"{path}: no such file or directory")
-    return count(path, config, threads=threads).sketches, False
+    result = count(path, config, threads=threads)
+    return result.sketches, False, (result.skipped.to_dict() if result.skipped else None)
 
 
 def compare(
@@ -187,15 +193,23 @@ def compare(
     with, and both sides must agree on them.
 
     Returns:
-        ``{"a": ..., "b": ..., "options": ..., "results": [Overlap.to_dict(), ...]}``.
+        ``{"a": ..., "b": ..., "options": ..., "results": [Overlap.to_dict(), ...]}``; a side
+        counted now with input skipped (``--on-error skip``) has ``skipped`` (``rows``,
+        ``shards``, ``items``).
     """
     config = config or CountConfig()
-    sa, saved_a = sketches_of(a, config, threads=threads)
-    sb, saved_b = sketches_of(b, config, threads=threads)
+    sides = {}
+    for key, path in (("a", a), ("b", b)):
+        sketches, saved, skipped = sketches_of(path, config, threads=threads)
+        side = {"path": os.fspath(path), "saved": saved, "tokens": sketches.meta.get("tokens")}
+        if skipped is not None:
+            side["skipped"] = skipped
+        sides[key] = (sketches, side)
+    (sa, side_a), (sb, side_b) = sides["a"], sides["b"]
     results = compare_sketches(sa, sb, ns)
     return {
-        "a": {"path": os.fspath(a), "saved": saved_a, "tokens": sa.meta.get("tokens")},
-        "b": {"path": os.fspath(b), "saved": saved_b, "tokens": sb.meta.get("tokens")},
+        "a": side_a,
+        "b": side_b,
         "options": {k: sa.options.get(k) for k in MATCHING} | {"num_perm": sa.minhash[0].num_perm},
         "results": [r.to_dict() for r in results],
     }

@@ -178,3 +178,40 @@ def test_cli_compare_errors_are_one_line(tmp_path):
     assert r.stderr.strip().count("\n") == 0
     r = run("count", SHARD, "--num-perm", "0", "--shard-similarity", "--out", tmp_path / "p")
     assert r.exit_code == 1 and "--shard-similarity needs" in r.stderr
+
+
+def test_cli_compare_reports_skipped_input(tmp_path):
+    """compare --on-error skip says what it skipped (a warning, 'skipped' in --json) and
+    exits 3, as count does; a clean side has no 'skipped'."""
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"text": "a b c"}\nnot json\n{"text": "a b d"}\n')
+    good = tmp_path / "good.txt"
+    good.write_text("a b c\n")
+    r = run("compare", bad, good, "--n", "1", "--on-error", "skip", "--json")
+    assert r.exit_code == 3, r.output
+    out = json.loads(r.stdout)
+    assert out["a"]["skipped"]["rows"] == 1 and out["a"]["skipped"]["shards"] == 0
+    assert out["a"]["skipped"]["items"][0]["path"] == str(bad)
+    assert "skipped" not in out["b"]
+    assert "skipped 1 bad row(s)" in r.stderr
+    r = run("compare", bad, good, "--n", "1")
+    assert r.exit_code == 1 and "malformed JSON" in r.stderr
+
+
+def test_compare_of_empty_sets_is_undefined_not_a_number(tmp_path):
+    """J of two empty window sets and the containment of an empty set are undefined (null),
+    not 1 or 0 +- 0; an empty set against a non-empty one has J = 0."""
+    empty = tmp_path / "empty.txt"
+    empty.write_text("")
+    full = tmp_path / "full.txt"
+    full.write_text("a b c\n")
+    cfg = CountConfig(ns=(1,))
+    (r,) = compare(empty, empty, cfg)["results"]
+    assert r["jaccard"] is None and r["jaccard_err"] is None
+    assert r["containment_a_in_b"] is None and r["containment_b_in_a"] is None
+    assert r["intersection"] == 0 and r["union"] == 0
+    (r,) = compare(empty, full, cfg)["results"]
+    assert r["jaccard"] == 0.0 and r["containment_a_in_b"] is None
+    assert r["containment_b_in_a"] == 0.0 and r["intersection"] == 0
+    t = run("compare", empty, full, "--n", "1")
+    assert t.exit_code == 0 and "undefined" in t.stdout
