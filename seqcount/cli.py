@@ -557,7 +557,9 @@ def compare(a, b, threads, as_json, **options):
 
     A and B are corpora (directories, files or globs, counted now with the options
     given) or outputs of 'seqcount count' (their directory or sketches.npz, which keep
-    the options they were counted with; both sides must match). Per n it prints the
+    the options they were counted with; both sides must match: a corpus compared with
+    a saved output takes its --precision, --seed, --stride, --num-perm and window sizes
+    unless given here). Per n it prints the
     estimated Jaccard similarity |A∩B|/|A∪B|, the containments |A∩B|/|A| and
     |A∩B|/|B|, and |A∩B| and |A∪B|, each with one standard error: MinHash for J,
     HyperLogLog for the counts. With --json the object has a list 'results' with keys
@@ -571,14 +573,19 @@ def compare(a, b, threads, as_json, **options):
         seqcount compare eval-set/ train-out/ --n 8,13 --json
         seqcount compare crawl-2025-out/ crawl-2026-out/
     """
+    from .compare import INHERITED
     from .compare import compare as compare_corpora
 
     with _errors():
-        # --n given: compare those window sizes; else every size both sides have
-        given = click.get_current_context().get_parameter_source("ns")
+        source = click.get_current_context().get_parameter_source
+        command_line = click.core.ParameterSource.COMMANDLINE
+        given = {k for k in ("ns", *INHERITED) if source(k) == command_line}
         config = _config(**options)
-        ns = config.ns if given == click.core.ParameterSource.COMMANDLINE else None
-        result = compare_corpora(a, b, config, ns=ns, threads=threads)
+        # --n given: compare those window sizes; else every size both sides have. A corpus
+        # compared with a saved output takes the options not given here from it.
+        ns = config.ns if "ns" in given else None
+        inherit = [k for k in INHERITED if k not in given]
+        result = compare_corpora(a, b, config, ns=ns, threads=threads, inherit=inherit)
     skipped = [(name, result[key]["skipped"]) for key, name in (("a", a), ("b", b))
                if "skipped" in result[key]]  # fmt: skip
     if as_json:

@@ -20,18 +20,20 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
 from .config import CountConfig
-from .errors import InputError, SketchMismatchError
+from .errors import ConfigError, InputError, SketchMismatchError
 from .sketch import HLL, MinHash, SketchSet, load_sketches
 
 #: Options that must match for two sketch sets to be compared (``ns`` and ``num_perm`` are
 #: checked separately).
 MATCHING = ("hash", "tokenizer", "column", "seed", "precision", "stride", "minhash_scheme")
 SKETCH_FILE = "sketches.npz"
+#: Options a corpus compared with a saved output takes from it (see :func:`compare`).
+INHERITED = ("precision", "seed", "stride", "num_perm")
 
 
 @dataclass
@@ -186,22 +188,58 @@ def compare(
     *,
     ns=None,
     threads: int | None = None,
+    inherit=INHERITED,
 ) -> dict:
     """Compare two corpora or saved ``count`` outputs; the object ``compare --json`` prints.
 
-    Corpora are counted with ``config``; saved outputs keep the options they were counted
-    with, and both sides must agree on them.
+    A saved output keeps the options it was counted with. A corpus compared with one is
+    counted like it: the ``inherit`` options (precision, seed, stride, num_perm) and its window
+    sizes (or those of ``ns``) are taken from the saved side; the other options come from
+    ``config`` and must agree, which is checked before counting.
 
     Returns:
         ``{"a": ..., "b": ..., "options": ..., "results": [Overlap.to_dict(), ...]}``; a side
         counted now with input skipped (``--on-error skip``) has ``skipped`` (``rows``,
         ``shards``, ``items``).
+
+    Raises:
+        SketchMismatchError: the sides were (or would be) counted differently.
     """
     config = config or CountConfig()
+    paths = {"a": a, "b": b}
+    saved = {k: saved_sketch_path(p) for k, p in paths.items()}
+    loaded = {k: load_sketches(f) for k, f in saved.items() if f is not None}
+    if len(loaded) == 1:  # count the corpus side the way the saved side was counted
+        key, ref = next(iter(loaded.items()))
+        names = ("A", "B") if key == "b" else ("B", "A")  # (corpus, saved)
+        check_comparable(ref, ref, (names[1], names[1]))  # it has MinHash signatures
+        opts = ref.options
+        changes = {k: opts[k] for k in inherit if opts.get(k) is not None}
+        changes["ns"] = tuple(ns) if ns is not None else tuple(ref.ns)
+        config = replace(config, **changes)
+        corpus = config.result_options()
+        for k in (*MATCHING, "num_perm"):
+            if k in opts and corpus.get(k) != opts[k]:
+                raise SketchMismatchError(
+                    f"{names[1]} was counted with {k} {opts[k]!r}, {names[0]} would be counted "
+                    f"with {corpus.get(k)!r}; give the same option (or leave it out)"
+                )
+        missing = [n for n in config.ns if n not in ref.ns]
+        if missing:
+            raise SketchMismatchError(
+                f"window sizes {missing} are not in {names[1]} (it has {list(ref.ns)})"
+            )
+    if len(loaded) < 2 and not config.num_perm:
+        raise ConfigError("compare needs MinHash signatures: --num-perm must be above 0")
     sides = {}
-    for key, path in (("a", a), ("b", b)):
-        sketches, saved, skipped = sketches_of(path, config, threads=threads)
-        side = {"path": os.fspath(path), "saved": saved, "tokens": sketches.meta.get("tokens")}
+    for key, path in paths.items():
+        skipped = None
+        if key in loaded:
+            sketches = loaded[key]
+        else:
+            sketches, _, skipped = sketches_of(path, config, threads=threads)
+        side = {"path": os.fspath(path), "saved": key in loaded,
+                "tokens": sketches.meta.get("tokens")}  # fmt: skip
         if skipped is not None:
             side["skipped"] = skipped
         sides[key] = (sketches, side)

@@ -215,3 +215,33 @@ def test_compare_of_empty_sets_is_undefined_not_a_number(tmp_path):
     assert r["containment_b_in_a"] == 0.0 and r["intersection"] == 0
     t = run("compare", empty, full, "--n", "1")
     assert t.exit_code == 0 and "undefined" in t.stdout
+
+
+def test_a_corpus_compared_with_a_saved_output_is_counted_like_it(tmp_path, monkeypatch):
+    """The corpus side takes the saved side's precision, seed, stride, num_perm and window
+    sizes (so the user need not repeat them), and a mismatch of options given explicitly is
+    refused before anything is counted."""
+    import seqcount.pipeline
+
+    saved = tmp_path / "p12"
+    args = ("--precision", "12", "--n", "1,8", "--num-perm", "64", "--seed", "3")
+    assert run("count", DATA, *args, "--out", saved, "-q").exit_code == 0
+    r = run("compare", SHARD, saved, "--json")
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.stdout)
+    assert [x["n"] for x in out["results"]] == [1, 8]
+    assert out["options"]["precision"] == 12 and out["options"]["num_perm"] == 64
+    assert out["options"]["seed"] == 3
+    assert out["results"][0]["containment_a_in_b"] > 0.9  # the shard is part of the corpus
+    calls = []
+    monkeypatch.setattr(seqcount.pipeline, "count_corpus", lambda *a, **k: calls.append(a))
+    for bad, fragment in (
+        (("--precision", "14"), "B was counted with precision 12, A would be counted with 14"),
+        (("--n", "3"), "window sizes [3] are not in B (it has [1, 8])"),
+        (("--tokenizer", "bytes"), "with tokenizer 'words'"),
+    ):
+        r = run("compare", SHARD, saved, *bad)
+        assert r.exit_code == 1 and fragment in r.stderr, r.output
+    r = run("compare", SHARD, SHARD, "--num-perm", "0")
+    assert r.exit_code == 1 and "--num-perm must be above 0" in r.stderr
+    assert calls == []  # refused before counting
