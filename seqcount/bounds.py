@@ -518,7 +518,8 @@ def bounds_summary(
         ``c_hi``, ``epsilon``, ``u_lower``, ``u_mid``, ``u_upper``, ``gamma_band`` ([low, high]),
         ``gamma_mid``, ``d_star`` (where U_lower = U_upper for these constants),
         ``doubling_band`` ([factor at the high exponent, factor at the low one]),
-        ``doubling_mid``, and ``regime`` (a dict) only when ``model_params`` is given.
+        ``doubling_mid``, ``below_d_star`` (``D < D*``: U_lower is above U_upper, and the band
+        means nothing), and ``regime`` (a dict) only when ``model_params`` is given.
 
     Raises:
         ConfigError: if D, model_params, c_lo or c_hi is not a positive scalar, or the fit is
@@ -545,6 +546,7 @@ def bounds_summary(
         "doubling_band": list(doubling_band(f)),
         "doubling_mid": float(doubling_factor(g_mid)),
     }
+    out["below_d_star"] = bool(d < out["d_star"])
     if model_params is not None:
         out["regime"] = regime(model_params, d, f, c_lo=lo_c, c_hi=hi_c)
     return out

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 
 import click
 
+from .bounds import FITS
 from .config import (
     DEFAULT_NS,
     DEFAULT_NUM_PERM,
@@ -659,9 +660,10 @@ def paper_options(command):
             click.option(
                 "--fit",
                 "loss_fit",
+                type=click.Choice(sorted(FITS)),
                 default="chinchilla",
                 show_default=True,
-                help="Loss fit behind the paper's bounds: chinchilla or epoch.",
+                help="Loss fit behind the paper's bounds.",
             ),
             click.option(
                 "--c-lo", type=float, default=1.0, show_default=True,
@@ -808,6 +810,8 @@ def bounds(tokens, model_params, loss_fit, c_lo, c_hi, as_json):
     click.echo(f"U_upper          {out['u_upper']:.4g}")
     click.echo(f"gamma band       [{lo:.3f}, {hi:.3f}], mid {out['gamma_mid']:.3f}")
     click.echo(f"D*               {out['d_star']:.4g}")
+    if out["below_d_star"]:
+        click.echo("note             D < D*: U_lower is above U_upper, the band means nothing here")
     db = out["doubling_band"]
     click.echo(f"doubling factor  {db[0]:.2f}x - {db[1]:.2f}x, mid {out['doubling_mid']:.2f}x")
     if "regime" in out:

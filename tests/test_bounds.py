@@ -197,6 +197,7 @@ SUMMARY_KEYS = {
     "d_star",
     "doubling_band",
     "doubling_mid",
+    "below_d_star",
 }
 
 
@@ -211,7 +212,8 @@ def test_bounds_summary_contract():
     assert s["u_upper"] == pytest.approx(2.28e11, rel=1e-2)
     assert s["d_star"] == pytest.approx(2.16e9, rel=1e-2)
     for k, v in s.items():
-        assert type(v) in (float, str, list), k
+        assert type(v) in ((bool,) if k == "below_d_star" else (float, str, list)), k
+    assert s["below_d_star"] is False  # 1.4e12 > D*
     assert json.loads(json.dumps(s)) == s
 
 

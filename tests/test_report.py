@@ -81,7 +81,20 @@ def test_report_errors(tmp_path, counted):
     r = CliRunner().invoke(cli, ["report", str(counted), "--at", "1e9,x", "--no-plots"])
     assert r.exit_code == 1 and "--at: 'x' is not a number" in r.stderr
     r = CliRunner().invoke(cli, ["report", str(counted), "--fit", "nope", "--no-plots"])
-    assert r.exit_code == 1 and "fit" in r.stderr and "\n" not in r.stderr.strip()
+    assert r.exit_code == 2 and "'nope' is not one of 'chinchilla', 'epoch'" in r.stderr
+
+
+def test_bounds_says_when_the_band_means_nothing():
+    """Below D* the lower bound is above the upper one: bounds says so (text and JSON)."""
+    r = CliRunner().invoke(cli, ["bounds", "--tokens", "873710", "--json"])
+    out = json.loads(r.stdout)
+    assert out["below_d_star"] is True and out["u_lower"] > out["u_upper"]
+    r = CliRunner().invoke(cli, ["bounds", "--tokens", "873710"])
+    assert "note             D < D*" in r.stdout
+    r = CliRunner().invoke(cli, ["bounds", "--tokens", "1e12", "--json"])
+    out = json.loads(r.stdout)
+    assert out["below_d_star"] is False and out["u_lower"] < out["u_upper"]
+    assert "D < D*" not in CliRunner().invoke(cli, ["bounds", "--tokens", "1e12"]).stdout
 
 
 def test_bounds_json_contract():
