@@ -9,8 +9,10 @@ not keep. A merged output's ``curve.csv`` therefore holds one row per n, at the 
 
 from __future__ import annotations
 
+import datetime as _dt
 import json
 import os
+import time
 
 import numpy as np
 
@@ -52,6 +54,8 @@ def merge_outputs(out_dirs: list[str]):
     from .pipeline import CountResult, ShardStats, Skipped
     from .sketch import HLL, MinHash, SketchSet
 
+    started = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+    t0 = time.perf_counter()
     if not out_dirs:
         raise SketchMismatchError("merge needs at least one output directory")
     parts = [_load(os.fspath(d)) for d in out_dirs]
@@ -130,4 +134,7 @@ def merge_outputs(out_dirs: list[str]):
         windows=windows,
         final={r.n: r for r in rows},
         skipped=skipped,
+        started=started,
+        elapsed=time.perf_counter() - t0,
+        merged_from=[os.fspath(d) for d in out_dirs],
     )

@@ -105,6 +105,7 @@ class CountResult:
         skipped: rows and shards skipped under ``--on-error skip``.
         elapsed: seconds for the whole pass; started: UTC start time (ISO 8601).
         threads: numba threads used.
+        merged_from: the ``count`` outputs this result merges (``seqcount merge``), else ``None``.
     """
 
     config: CountConfig
@@ -126,6 +127,7 @@ class CountResult:
     final: dict[int, CurveRow] = field(default_factory=dict)
     skipped: Skipped = field(default_factory=lambda: Skipped())
     near_dup: NearDupResult | None = None
+    merged_from: list[str] | None = None
 
     @property
     def tokens_per_s(self) -> float:
@@ -894,7 +896,9 @@ def summary_dict(result: CountResult) -> dict:
             "threads": result.threads,
             "exact_bytes": result.exact_bytes,
         }
-        | ({"near_dup_index_bytes": near.index_bytes} if near is not None else {}),
+        | ({"near_dup_index_bytes": near.index_bytes} if near is not None else {})
+        # in run, not inputs: merging in another order or grouping gives the same rest
+        | ({"merged_from": result.merged_from} if result.merged_from is not None else {}),
     }
 
 

@@ -34,9 +34,13 @@ def count_table(result: CountResult) -> str:
         head += f" {'exact':>14} {'error':>8}"
     lines = [
         f"{len(result.shards)} shard(s), {result.documents:,} documents, {result.tokens:,} tokens "
-        f"({result.config.tokenizer}) in {result.elapsed:.2f} s "
-        f"({_si(result.tokens_per_s)}tokens/s); "
-        f"sketch error ±{100 * result.config.standard_error:.2f}%",
+        f"({result.config.tokenizer}) "
+        + (
+            f"merged from {len(result.merged_from)} output(s)"
+            if result.merged_from is not None
+            else f"in {result.elapsed:.2f} s ({_si(result.tokens_per_s)}tokens/s)"
+        )
+        + f"; sketch error ±{100 * result.config.standard_error:.2f}%",
         head,
     ]
     for n in result.config.ns:
@@ -299,6 +303,11 @@ def analyze(
         from .errors import ConfigError
 
         reasons = "; ".join(s["reason"] for s in skipped)
+        if "merged_from" in summary.get("run", {}):
+            raise ConfigError(
+                "a merged output has one point per n, at the whole union, and no curve to fit; "
+                "count the corpora together (--state keeps it incremental) for a curve"
+            )
         raise ConfigError(f"no window size could be fitted ({reasons})")
     return _jsonable(
         {

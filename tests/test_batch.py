@@ -556,6 +556,21 @@ def test_merge_is_associative_and_order_free(parts):
     check()
 
 
+def test_merge_says_what_it_merged(parts):
+    """A merged output records its inputs and start time (under run), its table says it was
+    merged (no meaningless speed), and report explains why it has no curve to fit."""
+    root, outs, _ = parts
+    out = root / "m-said"
+    r = run("merge", *outs[:2], "--out", out)
+    assert r.exit_code == 0, r.output
+    assert "merged from 2 output(s)" in r.stdout and "tokens/s" not in r.stdout
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["run"]["merged_from"] == [str(o) for o in outs[:2]]
+    assert summary["run"]["started"].startswith("20")
+    r = run("report", out, "--no-plots")
+    assert r.exit_code == 1 and "a merged output has one point per n" in r.stderr
+
+
 def test_merge_refuses_overlap_and_other_options(parts, tmp_path):
     root, outs, _ = parts
     r = run("merge", outs[0], outs[0], "--out", tmp_path / "m")
