@@ -197,14 +197,16 @@ def config_option(command):
 def cli():
     """Count distinct n-token sequences U_n(D) in a corpus, streaming, in constant memory.
 
-    seqcount reads Parquet shards, tokenizes each document, hashes every window of n
-    consecutive tokens for several n at once, and keeps one HyperLogLog++ sketch per n. The
-    result is a growth curve U_n(D): how many distinct n-token sequences the first D tokens
-    of the corpus hold.
+    seqcount reads Parquet, Arrow, JSON Lines or text shards, tokenizes each document,
+    hashes every window of n consecutive tokens for several n at once, and keeps one
+    HyperLogLog sketch (and MinHash signature) per n. The result is a growth curve U_n(D):
+    how many distinct n-token sequences the first D tokens of the corpus hold. 'report'
+    sets it against the paper's bounds; 'compare' measures overlap between corpora.
 
     \b
     Example:
         seqcount count data/ --out seqcount-out
+        seqcount report seqcount-out
     """
     from .process import bound_heap_retention
 
@@ -331,7 +333,7 @@ def _check_count_options(config, shard_similarity, state, content_hash, repair, 
             raise ConfigError(f"{flag} is an option of --state DIR, which was not given")
 
 
-@cli.command()
+@cli.command(short_help="Count distinct n-token sequences U_n(D): the growth curve.")
 @click.argument("paths", nargs=-1, required=False, metavar="PATH...")
 @input_options
 @click.option(
@@ -527,7 +529,9 @@ def count(
                     bar.close()
         check_counted(result)
         written = write_outputs(result, out)
-        if shard_similarity:
+        if shard_similarity and len(result.shards) < 2:
+            click.echo("note: --shard-similarity needs two shards or more; none written", err=True)
+        elif shard_similarity:
             from .report import write_shard_similarity
 
             written.update(write_shard_similarity(result.sketches, out))
@@ -620,7 +624,7 @@ def _estimate(r: dict, key: str) -> str:
     return f"{r[key]:>7.4f} ±{r[key + '_err']:<6.4f}"
 
 
-@cli.command()
+@cli.command(short_help="Merge count outputs of disjoint corpora into one.")
 @click.argument("inputs", nargs=-1, required=True, metavar="OUT...")
 @click.option(
     "--out", "-o", required=True, type=click.Path(file_okay=False),

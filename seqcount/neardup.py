@@ -38,6 +38,22 @@ class DocId:
     row: int
 
 
+def _enough_permutations(threshold: float, num_perm: int) -> str:
+    """``--num-perm K or more`` for the smallest power-of-two multiple ``K`` of ``num_perm``
+    (up to 64 times) with which datasketch can band an LSH index at ``threshold``."""
+    from datasketch import MinHashLSH
+
+    k = num_perm
+    while k < 64 * num_perm:
+        k *= 2
+        try:
+            MinHashLSH(threshold=threshold, num_perm=k)
+        except ValueError:
+            continue
+        return f"--num-perm {k} or more"
+    return "more permutations"
+
+
 class NearDupIndex:
     """Streaming near-duplicate search over document signatures.
 
@@ -60,7 +76,8 @@ class NearDupIndex:
         except ValueError as e:  # too few permutations to band at this threshold
             raise ConfigError(
                 f"--near-dup {threshold} with --num-perm {num_perm}: the LSH index cannot be "
-                f"banded ({e}); use a lower threshold or more permutations"
+                f"banded ({e}); use {_enough_permutations(self.threshold, num_perm)} or a "
+                "lower threshold"
             ) from None
         self._sigs = np.zeros((1024, num_perm), dtype=np.uint64)
         self._shard = np.zeros(1024, dtype=np.int64)

@@ -21,6 +21,11 @@ def _si(x: float) -> str:
     return f"{x:.0f} "
 
 
+def _plural(count: int, noun: str) -> str:
+    """``1 document``, ``2 documents``, with thousands separators."""
+    return f"{count:,} {noun}" + ("" if count == 1 else "s")
+
+
 def count_table(result: CountResult) -> str:
     """The table ``seqcount count`` prints: one line per window size at the whole input.
 
@@ -33,7 +38,8 @@ def count_table(result: CountResult) -> str:
     if exact:
         head += f" {'exact':>14} {'error':>8}"
     lines = [
-        f"{len(result.shards)} shard(s), {result.documents:,} documents, {result.tokens:,} tokens "
+        f"{len(result.shards)} shard(s), {_plural(result.documents, 'document')}, "
+        f"{_plural(result.tokens, 'token')} "
         f"({result.config.tokenizer}) "
         + (
             f"merged from {len(result.merged_from)} output(s)"
@@ -55,7 +61,8 @@ def count_table(result: CountResult) -> str:
         lines.append(line)
     notes = []
     if result.empty_documents:
-        notes.append(f"{result.empty_documents:,} empty documents ({result.null_documents:,} null)")
+        empty = _plural(result.empty_documents, "empty document")
+        notes.append(f"{empty} ({result.null_documents:,} null)")
     if result.invalid_utf8:
         notes.append(f"{result.invalid_utf8:,} invalid UTF-8 sequences replaced by U+FFFD")
     if result.ignored:

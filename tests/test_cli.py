@@ -154,6 +154,7 @@ def test_output_path_is_a_file(tmp_path):
         (["--threads", "0"], "--threads must be at least 1"),
         (["--threads", "0", "--jobs", "2"], "--threads must be at least 1"),
         (["--near-dup", "0.99"], "--near-dup 0.99 with --num-perm 128: the LSH index cannot"),
+        (["--near-dup", "0.99"], "use --num-perm 512 or more or a lower threshold"),
         (["--near-dup", "0.9", "--num-perm", "8"], "the LSH index cannot be banded"),
         (["--shard-similarity", "--num-perm", "0"], "--shard-similarity needs MinHash"),
         (["--content-hash"], "--content-hash is an option of --state DIR"),
@@ -251,3 +252,19 @@ def test_a_rerun_into_the_same_out_leaves_no_stale_optional_files(tmp_path):
     r = run("count", two, "--n", "1,2", "--out", tmp_path, "-q")
     assert r.exit_code == 0, r.output
     assert {p.name for p in tmp_path.iterdir()} == {"curve.csv", "summary.json", "sketches.npz"}
+
+
+def test_shard_similarity_of_one_shard_is_a_note_not_an_empty_matrix(tmp_path):
+    one = DATA / "austen" / "05-persuasion.parquet"
+    r = run("count", one, "--n", "1", "--out", tmp_path, "--shard-similarity")
+    assert r.exit_code == 0, r.output
+    assert "needs two shards or more" in r.stderr
+    assert not list(tmp_path.glob("shard_similarity*"))
+
+
+def test_table_counts_one_document_in_the_singular(tmp_path):
+    f = tmp_path / "one.txt"
+    f.write_text("just one document")
+    r = run("count", f, "--n", "1", "--out", tmp_path / "o")
+    assert r.exit_code == 0, r.output
+    assert "1 shard(s), 1 document, 3 tokens (words)" in r.stdout
