@@ -326,6 +326,13 @@ def _check_count_options(config, shard_similarity, state, content_hash, repair, 
     """Flags of ``count`` that only make sense together, checked before any counting."""
     if jobs < 1:
         raise ConfigError(f"--jobs must be at least 1, got {jobs}")
+    near = {
+        "--near-dup-n": config.near_dup_n != CountConfig.near_dup_n,
+        "--near-dup-max-docs": config.near_dup_max_docs is not None,
+    }
+    for flag, on in near.items():
+        if on and config.near_dup is None:
+            raise ConfigError(f"{flag} is an option of --near-dup THRESHOLD, which was not given")
     if shard_similarity and not config.num_perm:
         raise ConfigError("--shard-similarity needs MinHash signatures (--num-perm > 0)")
     for flag, on in (("--content-hash", content_hash), ("--repair", repair)):

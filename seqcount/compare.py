@@ -32,6 +32,7 @@ from .sketch import HLL, MinHash, SketchSet, load_sketches
 #: checked separately).
 MATCHING = ("hash", "tokenizer", "column", "seed", "precision", "stride", "minhash_scheme")
 SKETCH_FILE = "sketches.npz"
+OUTPUT_FILES = ("summary.json", "curve.csv")  # other files of a count output
 #: Options a corpus compared with a saved output takes from it (see :func:`compare`).
 INHERITED = ("precision", "seed", "stride", "num_perm")
 
@@ -148,12 +149,16 @@ def compare_sketches(a: SketchSet, b: SketchSet, ns=None) -> list[Overlap]:
 
 
 def saved_sketch_path(path: str | os.PathLike) -> str | None:
-    """The sketch file if ``path`` is a ``count`` output (its directory or its sketches.npz)."""
+    """The sketch file if ``path`` is a ``count`` output: its directory, its sketches.npz, or
+    another file of it (summary.json, curve.csv)."""
     path = os.fspath(path)
     if os.path.isdir(path) and os.path.isfile(os.path.join(path, SKETCH_FILE)):
         return os.path.join(path, SKETCH_FILE)
     if os.path.isfile(path) and path.endswith(".npz"):
         return path
+    beside = os.path.join(os.path.dirname(path), SKETCH_FILE)
+    if os.path.basename(path) in OUTPUT_FILES and os.path.isfile(beside):
+        return beside
     return None
 
 

@@ -245,7 +245,7 @@ class StateDir:
             return self._read(path, key)
         except StateError as e:
             if not self.repair:
-                raise
+                raise StateError(f"{e}; --repair recounts its shard") from None
             self.messages.append(f"{e}; recounting (--repair)")
             os.unlink(path)
             return None

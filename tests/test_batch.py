@@ -270,6 +270,7 @@ def test_corrupt_state_file_is_detected_and_repaired(corpus, tmp_path):
     r = run("count", corpus, "--n", "1,2", "--state", state, "--out", tmp_path / "o", "-q")
     assert r.exit_code == 1 and r.stderr.startswith("Error: ") and "--repair" not in r.stdout
     assert "corrupt state file" in r.stderr and r.stderr.strip().count("\n") == 0
+    assert "--repair recounts its shard" in r.stderr
     events = []
     fixed = count_batch(corpus, cfg, state=state, repair=True, on_event=events.append)
     assert any("recounting (--repair)" in e.get("message", "") for e in events)

@@ -159,6 +159,8 @@ def test_output_path_is_a_file(tmp_path):
         (["--shard-similarity", "--num-perm", "0"], "--shard-similarity needs MinHash"),
         (["--content-hash"], "--content-hash is an option of --state DIR"),
         (["--repair"], "--repair is an option of --state DIR"),
+        (["--near-dup-n", "0"], "--near-dup-n is an option of --near-dup THRESHOLD"),
+        (["--near-dup-max-docs", "9"], "--near-dup-max-docs is an option of --near-dup"),
         (["--tokenizer", "ids"], "--tokenizer ids needs --tokens-column"),
         (["--tokenizer", "bytes", "--tokens-column", "ids"], "--tokens-column is for"),
     ],

@@ -167,6 +167,10 @@ def test_cli_compare_json_and_table(tmp_path):
     assert set(out["results"][0]) >= KEYS
     r = run("compare", SHARD, tmp_path / "all")
     assert r.exit_code == 0 and "jaccard" in r.stdout and "A in B" in r.stdout
+    for name in ("summary.json", "curve.csv"):  # a file of the output names it too
+        r = run("compare", SHARD, tmp_path / "all" / name, "--n", "4", "--json")
+        assert r.exit_code == 0, r.output
+        assert json.loads(r.stdout)["b"]["saved"] is True
 
 
 def test_cli_compare_errors_are_one_line(tmp_path):
