@@ -421,6 +421,8 @@ def report_markdown(rep: dict, images: bool = True) -> str:
         "γ error: least-squares standard error combined with the sketch error "
         "(√2·σ/ln(D_hi/D_lo)); *in band*: γ inside the paper's band; *overlaps*: γ ± 2 errors "
         "reaches it. *doubling factor*: 2^(1/γ), the growth in data that doubles U_n. "
+        "*U at corpus*: the curve's estimate at the whole corpus (the HIP estimate where the "
+        "curve has one; the table of `count` shows the standard estimate of the final sketch). "
         "*preferred model*: power law, or a power law with an exponential cut-off when its "
         "AIC is lower by more than 2 and its bend exceeds three sketch errors (the curve bends "
         "below a power law; the cut-off form itself would eventually fall, so read D_c as the "
@@ -776,7 +778,8 @@ def write_report(
         files["slopes"] = os.path.join(dest, "slopes.png")
         plot_slopes(rep, files["slopes"])
         if sketches is not None:
-            files.update({"shard_similarity": write_shard_similarity(sketches, dest)["png"]})
+            sim = write_shard_similarity(sketches, dest)
+            files.update({"shard_similarity": sim["png"], "shard_similarity_csv": sim["csv"]})
         for key in ("growth", "slopes", "shard_similarity"):
             if key in files:
                 with open(files[key], "rb") as fh:

@@ -31,8 +31,9 @@ def test_report_writes_files_with_the_curve_numbers(counted):
     r = CliRunner().invoke(cli, args)
     assert r.exit_code == 0, r.output
     names = ("report.md", "report.html", "report.json", "growth.png", "slopes.png")
-    for name in names + ("shard_similarity.png",):
+    for name in names + ("shard_similarity.png", "shard_similarity.csv"):
         assert (counted / name).stat().st_size > 0, name
+        assert name in r.stdout  # listed as written
     for png in ("growth.png", "slopes.png", "shard_similarity.png"):
         data = (counted / png).read_bytes()
         assert data[:8] == b"\x89PNG\r\n\x1a\n"
