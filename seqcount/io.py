@@ -369,13 +369,105 @@ class ArrowReader:
 # --------------------------------------------------------------------------- byte streams
 
 
-def _open_stream(shard: Shard) -> io.BufferedReader:
-    """A buffered binary stream of the file, decompressed if it is .gz or .zst."""
-    try:
-        raw = pa.input_stream(shard.path, compression=shard.compression)
-    except _ARROW_ERRORS as e:
-        raise InputError(f"{shard.path}: cannot read ({_short(e)})") from None
-    return io.BufferedReader(raw, buffer_size=1 << 20)
+#: bytes per read from pyarrow's stream; a read that fails loses what it had decoded (see
+#: :class:`_Decoded`), which is then decoded again a byte at a time: at most this many calls
+_PIECE = 64 << 10
+
+
+class _Decoded(io.RawIOBase):
+    """The bytes of a shard, decompressed if it is .gz or .zst, as a raw stream that hands on
+    everything decoded before a read error.
+
+    A read from pyarrow's stream returns all the bytes asked for (fewer only at the end) or
+    raises and drops the bytes it had decoded, so a truncated gzip file read a MiB at a time
+    would lose up to a MiB before the cut. Here :meth:`readinto` reads in pieces of
+    :data:`_PIECE` bytes; when a piece fails it decodes the bytes of that piece that are still
+    readable (:meth:`_salvage`), returns them with the pieces before, and the next call raises
+    the error. A caller sees every byte before the error and then the error.
+    """
+
+    def __init__(self, shard: Shard):
+        super().__init__()
+        self._shard = shard
+        self._src = self._open()
+        self._pos = 0  # bytes handed on
+        self._error: BaseException | None = None  # raised by the next read
+
+    def _open(self):
+        try:
+            return pa.input_stream(self._shard.path, compression=self._shard.compression)
+        except _ARROW_ERRORS as e:
+            raise InputError(f"{self._shard.path}: cannot read ({_short(e)})") from None
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b) -> int:
+        if self._error is not None:
+            raise self._error
+        view = memoryview(b).cast("B")
+        n = 0
+        while n < len(view):
+            piece = view[n : n + _PIECE]
+            try:
+                got = self._src.readinto(piece)
+            except _ARROW_ERRORS as e:
+                got = self._salvage(piece)
+                self._error = e
+            n += got
+            self._pos += got
+            if self._error is not None:
+                if n == 0:
+                    raise self._error
+                break
+            if got == 0:
+                break
+        return n
+
+    def _salvage(self, piece: memoryview) -> int:
+        """The bytes after the first ``_pos`` that can still be decoded, read into ``piece``
+        (fewer than fit: a read of ``len(piece)`` bytes failed): the file is opened again, the
+        bytes handed on are skipped (decoded again: this costs as much time as reading them
+        did) and the rest are read a byte at a time up to the error."""
+        n = 0
+        try:
+            src = self._open()
+        except InputError:
+            return 0
+        try:
+            if src.seekable():
+                src.seek(self._pos)
+            else:
+                skip = self._pos
+                scratch = memoryview(bytearray(min(skip, 1 << 20)))
+                while skip:
+                    got = src.readinto(scratch[: min(skip, len(scratch))])
+                    if not got:
+                        return 0  # the file changed
+                    skip -= got
+            while n < len(piece):
+                byte = src.read(1)
+                if not byte:
+                    break
+                piece[n] = byte[0]
+                n += 1
+        except _ARROW_ERRORS:
+            pass
+        finally:
+            src.close()
+        return n
+
+    def close(self) -> None:
+        src = getattr(self, "_src", None)  # None if opening failed
+        if src is not None and not self.closed:
+            src.close()
+        super().close()
+
+
+def _open_stream(shard: Shard) -> _Decoded:
+    """A raw binary stream of the file, decompressed if it is .gz or .zst, that hands on every
+    byte read before an error, then raises it (see :class:`_Decoded`)."""
+    return _Decoded(shard)
 
 
 def _stream_error(shard: Shard, where: str, e: BaseException) -> InputError:
@@ -435,12 +527,15 @@ class JsonlReader:
         line_no = 0
         seen = False
         held = 0  # bytes in docs
-        with _open_stream(shard) as f:
+        error = None
+        # buffered for readline; a read error loses only the line it cuts (see _Decoded)
+        with io.BufferedReader(_open_stream(shard), buffer_size=1 << 20) as f:
             while True:
                 try:
                     line = f.readline()
                 except _ARROW_ERRORS as e:
-                    raise _stream_error(shard, f"near line {line_no + 1}", e) from None
+                    error = _stream_error(shard, f"near line {line_no + 1}", e)
+                    break
                 if not line:
                     break
                 line_no += 1
@@ -494,8 +589,10 @@ class JsonlReader:
                 if len(docs) >= request.batch_rows or held >= request.batch_bytes:
                     yield _text_batch(docs, nulls) if text else _ids_batch(docs, nulls)
                     docs, nulls, held = [], 0, 0
-        if docs:
+        if docs:  # also the rows read before an error: they stay counted
             yield _text_batch(docs, nulls) if text else _ids_batch(docs, nulls)
+        if error is not None:
+            raise error
 
 
 class TextReader:
@@ -512,32 +609,42 @@ class TextReader:
                 f"{shard.path}: a text file has no token-id column; --tokens-column needs "
                 "Parquet, Arrow or JSON Lines"
             )
+        errors: list[InputError] = []
         with _open_stream(shard) as f:
-            blocks = self._blocks(shard, f, request.block_bytes)
+            # the blocks end at a read error, the documents read up to it are passed on (a cut
+            # line or file as the last one), then the error is raised
+            blocks = self._blocks(shard, f, request.block_bytes, errors)
             if request.txt_documents == "lines":
                 yield from self._lines(blocks, request.block_bytes)
             else:
-                yield from self._whole(blocks)
+                yield from self._whole(blocks, errors)
+        if errors:
+            raise errors[0]
 
     @staticmethod
-    def _blocks(shard: Shard, f, size: int) -> Iterator[np.ndarray]:
+    def _blocks(shard: Shard, f: _Decoded, size: int, errors: list) -> Iterator[np.ndarray]:
+        """Blocks of ``size`` bytes (the last one shorter); a read error ends them and is
+        appended to ``errors``."""
         read = 0
         while True:
+            block = np.empty(size, np.uint8)
             try:
-                block = f.read(size)
+                n = f.readinto(block)  # fills the block, but at the end or before an error
             except _ARROW_ERRORS as e:
-                raise _stream_error(shard, f"after byte {read}", e) from None
-            if not block:
+                errors.append(_stream_error(shard, f"after byte {read}", e))
                 return
-            read += len(block)
-            yield np.frombuffer(block, dtype=np.uint8)
+            if not n:
+                return
+            read += n
+            yield block if n == size else block[:n].copy()
 
     @staticmethod
-    def _whole(blocks: Iterator[np.ndarray]) -> Iterator[Column]:
+    def _whole(blocks: Iterator[np.ndarray], errors: list) -> Iterator[Column]:
         """The file is one document; each block but the last leaves it open."""
         prev = next(blocks, None)
         if prev is None:
-            yield Column(np.empty(0, np.uint8), np.zeros(2, np.int64))
+            if not errors:  # an empty file; an unreadable one holds no document
+                yield Column(np.empty(0, np.uint8), np.zeros(2, np.int64))
             return
         for block in blocks:
             yield Column(prev, np.array([0, prev.shape[0]], np.int64), open_tail=True)

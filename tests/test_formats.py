@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import gzip
+import io
 import json
+import random
 import re
 
 import pyarrow as pa
@@ -187,6 +190,77 @@ def test_truncated_compressed_and_arrow_files(tmp_path):
         r = count_corpus([str(f)], CountConfig(ns=(1,), on_error="skip"))
         assert r.skipped.shards == 1
         assert r.shards[0].error
+
+
+def _random_lines(n=2000, seed=3):
+    rng = random.Random(seed)
+    vocab = [
+        "".join(rng.choices("abcdefghijklmnopqrstuvwxyz", k=rng.randint(2, 9))) for _ in range(3000)
+    ]
+    return [" ".join(rng.choices(vocab, k=rng.randint(20, 60))) for _ in range(n)]
+
+
+def _gzip_readable(data: bytes) -> bytes:
+    """The bytes Python's gzip module reads from a cut gzip file before it fails."""
+    out = bytearray()
+    with gzip.GzipFile(fileobj=io.BytesIO(data)) as f, contextlib.suppress(EOFError):
+        while chunk := f.read1(1 << 16):
+            out += chunk
+    return bytes(out)
+
+
+def _cut_gzip(path, data: bytes) -> bytes:
+    """Write the first half of ``data`` gzipped to ``path``; the bytes still readable."""
+    gz = gzip.compress(data)
+    path.write_bytes(gz[: len(gz) // 2])
+    readable = _gzip_readable(path.read_bytes())
+    assert 0 < len(readable) < len(data) and data.startswith(readable)
+    return readable
+
+
+@pytest.mark.parametrize("batch_rows", [1024, 100])
+def test_truncated_jsonl_gz_keeps_the_rows_before_the_cut(tmp_path, batch_rows):
+    """Every complete line before the cut is counted, as if the file had ended there, and the
+    error names the line that was cut."""
+    data = "".join(json.dumps({"text": t}) + "\n" for t in _random_lines()).encode()
+    f = tmp_path / "cut.jsonl.gz"
+    readable = _cut_gzip(f, data)
+    complete = readable[: readable.rfind(b"\n") + 1]
+    rows = complete.count(b"\n")
+    assert rows > 900  # about half of the 2,000 lines
+    message = f"{f}: corrupt or truncated gzip data near line {rows + 1} ("
+    cfg = dict(ns=(1, 3), exact=True, batch_rows=batch_rows)
+    with pytest.raises(InputError) as e:
+        count_corpus([str(f)], CountConfig(**cfg))
+    assert str(e.value).startswith(message), e.value
+    r = count_corpus([str(f)], CountConfig(on_error="skip", **cfg))
+    assert r.skipped.shards == 1 and r.skipped.items[0]["error"].startswith(message)
+    (tmp_path / "ref.jsonl").write_bytes(complete)
+    ref = count_corpus([str(tmp_path / "ref.jsonl")], CountConfig(**cfg))
+    assert r.documents == ref.documents == rows
+    assert (r.tokens, r.rows) == (ref.tokens, ref.rows)
+
+
+@pytest.mark.parametrize("documents", ["lines", "file"])
+def test_truncated_txt_gz_keeps_the_text_before_the_cut(tmp_path, documents):
+    """Every byte before the cut is counted: the complete lines, and the cut line (or file) as
+    far as it was read, as the last document."""
+    data = "\n".join(_random_lines()).encode()
+    f = tmp_path / "cut.txt.gz"
+    readable = _cut_gzip(f, data)
+    message = f"{f}: corrupt or truncated gzip data after byte {len(readable)} ("
+    # small blocks: the text before the cut spans several, a line may span two
+    cfg = dict(ns=(1, 3), exact=True, txt_documents=documents, chunk_bytes=50_000)
+    with pytest.raises(InputError) as e:
+        count_corpus([str(f)], CountConfig(**cfg))
+    assert str(e.value).startswith(message), e.value
+    r = count_corpus([str(f)], CountConfig(on_error="skip", **cfg))
+    assert r.skipped.shards == 1 and r.skipped.items[0]["error"].startswith(message)
+    (tmp_path / "ref.txt").write_bytes(readable)
+    ref = count_corpus([str(tmp_path / "ref.txt")], CountConfig(**cfg))
+    lines = readable.count(b"\n") + 1  # the last one cut
+    assert r.documents == ref.documents == (lines if documents == "lines" else 1)
+    assert (r.tokens, r.rows) == (ref.tokens, ref.rows)
 
 
 def test_mixed_directory_and_unknown_files(tmp_path):
