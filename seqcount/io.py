@@ -151,8 +151,11 @@ def _check_type(path: str, column: str, typ: pa.DataType, kind: str) -> None:
         want = "a list of integers per row"
     if not ok:
         hint = ""
-        if kind == "text" and pa.types.is_list(typ):
+        is_list = pa.types.is_list(typ) or pa.types.is_large_list(typ)
+        if kind == "text" and is_list and pa.types.is_integer(typ.value_type):
             hint = " (pre-tokenized? use --tokens-column)"
+        elif kind == "text" and is_list:
+            hint = " (a list per row: seqcount reads one text, or one list of token ids, per row)"
         elif kind == "ids" and (pa.types.is_string(typ) or pa.types.is_large_string(typ)):
             hint = " (text? use --text-column and --tokenizer words or bytes)"
         raise SchemaError(f"{path}: column {column!r} has type {typ}, expected {want}{hint}")
@@ -546,7 +549,10 @@ class JsonlReader:
                 try:
                     obj = json.loads(line.decode("utf-8", "surrogateescape"))
                 except ValueError as e:
-                    request.reject(path, line_no, f"malformed JSON ({_short(e)})")
+                    hint = ""
+                    if line_no == 1 and path.endswith(".json"):
+                        hint = "; .json files are read as JSON Lines, one object per line"
+                    request.reject(path, line_no, f"malformed JSON ({_short(e)}){hint}")
                     continue
                 if not isinstance(obj, dict):
                     request.reject(path, line_no, f"expected a JSON object, got {_json_type(obj)}")
@@ -711,6 +717,24 @@ def _known() -> str:
     return ", ".join(sorted(EXTENSIONS)) + " (.jsonl/.json/.txt also as .gz or .zst)"
 
 
+#: files that mark a directory written by seqcount (an output of ``count``, or a state
+#: directory): not corpus data
+_OUTPUT_FILES = {"curve.csv", "summary.json", "sketches.npz"}
+
+
+def _written_by_seqcount(root: str, files: list[str]) -> bool:
+    """``root`` holds a ``count`` output or a ``--state`` directory of another run."""
+    if _OUTPUT_FILES <= set(files):
+        return True
+    if "state.json" in files:
+        try:
+            with open(os.path.join(root, "state.json"), "rb") as f:
+                return b'"seqcount-state"' in f.read(4096)
+        except OSError:
+            return False
+    return False
+
+
 def discover(
     paths: list[str] | tuple[str, ...],
     format: str | None = None,
@@ -725,11 +749,13 @@ def discover(
             spellings, or through a link) is read once, under the path it was reached by first.
         format: read files named explicitly or matched by a glob as this format instead of
             choosing by extension (files found inside directories still go by extension).
-        exclude: directories to leave out (the output directory of the run).
+        exclude: directories to leave out (the output directory of the run). Directories
+            found inside ``paths`` that hold an output or state directory of seqcount are
+            left out too (listed in ``ignored`` with a trailing slash).
 
     Returns:
         (shards, ignored): readable shards sorted by path, and files found inside directories
-        or globs whose extension no reader knows.
+        or globs whose extension no reader knows (and seqcount's own directories).
 
     Raises:
         InputError: a path does not exist, a named file has an unknown format, or nothing
@@ -775,6 +801,15 @@ def discover(
                 dirs[:] = []
                 continue
             walked.add(real)
+            if _written_by_seqcount(root, files):
+                if root == top:
+                    raise InputError(
+                        f"{top}: a directory written by seqcount (an output or state), not a "
+                        "corpus; 'seqcount compare' and 'seqcount report' read outputs"
+                    )
+                ignored.add(os.path.join(os.path.normpath(root), ""))  # listed with a slash
+                dirs[:] = []
+                continue
             dirs[:] = sorted(d for d in dirs if not d.startswith("."))
             for f in files:
                 if not f.startswith("."):

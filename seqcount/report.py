@@ -67,7 +67,11 @@ def count_table(result: CountResult) -> str:
         notes.append(f"{result.invalid_utf8:,} invalid UTF-8 sequences replaced by U+FFFD")
     if result.ignored:
         shown = ", ".join(result.ignored[:3]) + (" ..." if len(result.ignored) > 3 else "")
-        notes.append(f"{len(result.ignored)} file(s) of unknown format skipped: {shown}")
+        outputs = sum(p.endswith(("/", os.sep)) for p in result.ignored)
+        files = len(result.ignored) - outputs
+        what = [f"{files} file(s) of unknown format"] if files else []
+        what += [f"{outputs} seqcount output or state dir(s)"] if outputs else []
+        notes.append(f"{' and '.join(what)} skipped: {shown}")
     lines += ["note: " + n for n in notes]
     if result.near_dup is not None:
         lines.append(near_dup_table(result))

@@ -406,3 +406,51 @@ def test_prefetch_keeps_order_raises_in_place_and_stops_early():
     it.close()
     assert closed.is_set()
     assert not any(t.name == "seqcount-reader" for t in threading.enumerate())
+
+
+def test_seqcount_outputs_inside_a_corpus_are_not_read_as_data(tmp_path):
+    """Outputs and state directories of other runs kept inside the corpus directory are left
+    out and listed (their summary.json and state.json would otherwise be read as JSON
+    Lines); one given as the corpus itself is refused with a pointer to compare and report."""
+    from seqcount.batch import count_batch
+    from seqcount.io import discover
+    from seqcount.pipeline import write_outputs
+
+    corpus = tmp_path / "corp"
+    corpus.mkdir()
+    (corpus / "a.parquet").write_bytes((DATA / "austen" / "05-persuasion.parquet").read_bytes())
+    cfg = CountConfig(ns=(1, 2))
+    first = count_corpus(corpus, cfg)
+    write_outputs(first, corpus / "run1")
+    count_batch(corpus, cfg, state=corpus / "st", exclude=[corpus / "run1"])
+    (corpus / "notes").mkdir()
+    (corpus / "notes" / "summary.json").write_text('{"text": "a"}\n')  # not an output: read
+    shards, ignored = discover([str(corpus)])
+    assert [s.path for s in shards] == [
+        str(corpus / "a.parquet"),
+        str(corpus / "notes" / "summary.json"),
+    ]
+    assert ignored == [str(corpus / "run1") + "/", str(corpus / "st") + "/"]
+    (corpus / "notes" / "summary.json").unlink()
+    again = count_corpus(corpus, cfg)
+    assert again.rows == first.rows and again.ignored == ignored
+    with pytest.raises(InputError, match="a directory written by seqcount .* not a corpus"):
+        count_corpus(corpus / "run1", cfg)
+
+
+def test_type_hints_point_the_right_way(tmp_path):
+    """A list<string> text column is not called pre-tokenized; a .json array file is told
+    that .json is read as JSON Lines."""
+    f = tmp_path / "lists.parquet"
+    pq.write_table(pa.table({"text": [["a", "b"], ["c"]]}), f)
+    with pytest.raises(SchemaError) as e:
+        count_corpus(f, CountConfig(ns=(1,)))
+    assert "--tokens-column" not in str(e.value) and "one text" in str(e.value)
+    f = tmp_path / "ids.parquet"
+    pq.write_table(pa.table({"text": [[1, 2], [3]]}), f)
+    with pytest.raises(SchemaError, match="pre-tokenized. use --tokens-column"):
+        count_corpus(f, CountConfig(ns=(1,)))
+    f = tmp_path / "array.json"
+    f.write_text('[\n  {"text": "a b"}\n]\n')
+    with pytest.raises(InputError, match="read as JSON Lines, one object per line"):
+        count_corpus(f, CountConfig(ns=(1,)))
