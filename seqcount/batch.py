@@ -444,7 +444,7 @@ def count_batch(
             store.open()
         engine_ = _Engine(jobs, scheduler, engine, threads)
         emit({"event": "start", "shards": len(shards), "jobs": engine_.jobs,
-              "engine": engine_.kind})  # fmt: skip
+              "engine": "dask" if engine_.kind == "dask" else "local"})  # fmt: skip
         results, keys, whole = _count_in_order(shards, config, store, engine_, emit)
         if store is not None:
             _flush_messages(store, emit)

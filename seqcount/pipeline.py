@@ -522,7 +522,7 @@ def count_corpus(
         # more threads than numba has (the cores) is capped, so scripts move between machines
         numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
     if on_event is not None:
-        on_event({"event": "start", "shards": len(shards), "jobs": 1, "engine": "here"})
+        on_event({"event": "start", "shards": len(shards), "jobs": 1, "engine": "local"})
     try:
         counter, stats, skipped = _run(shards, config, progress, t0, on_event=on_event)
         used_threads = numba.get_num_threads()

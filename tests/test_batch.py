@@ -438,6 +438,7 @@ def test_json_log_of_a_run_with_a_skipped_shard(corpus, tmp_path, batch):
     assert r.exit_code == 3
     events = [json.loads(line) for line in r.stdout.splitlines()]
     assert events[0]["event"] == "start" and events[0]["shards"] == 13
+    assert events[0]["engine"] == "local"  # the --engine value
     assert events[-1]["event"] == "summary" and events[-1]["skipped_shards"] == 1
     assert events[-1]["exit_code"] == 3
     started = [e for e in events if e["event"] == "shard_started"]
