@@ -676,13 +676,13 @@ class TextReader:
             ends = nl.copy()
             cr = (ends > starts) & (buf[np.maximum(ends - 1, 0)] == 13)
             ends[cr] -= 1
-            keep = np.zeros(buf.shape[0] + 1, dtype=np.int64)
-            np.add.at(keep, starts, 1)
-            np.add.at(keep, ends, -1)
-            mask = np.cumsum(keep[:-1]) > 0
+            whole = nl[-1] + 1  # the complete lines, less their "\n" and "\r\n"
+            keep = np.ones(whole, dtype=bool)
+            keep[nl] = False
+            keep[ends[cr]] = False
             offsets = np.zeros(starts.shape[0] + 1, dtype=np.int64)
             np.cumsum(ends - starts, out=offsets[1:])
-            yield Column(buf[: nl[-1] + 1][mask[: nl[-1] + 1]], offsets)
+            yield Column(buf[:whole][keep], offsets)
             carry, open_line = buf[nl[-1] + 1 :], False
         if carry.shape[0] or open_line:
             yield Column(carry, np.array([0, carry.shape[0]], np.int64))
