@@ -218,6 +218,20 @@ def _cut_gzip(path, data: bytes) -> bytes:
     return readable
 
 
+def _cut_counts_as(cut, message: str, ref, readable: bytes, cfg: dict):
+    """A cut shard fails with ``message``; under skip it is listed as skipped and counts
+    exactly as the uncompressed ``readable`` bytes written to ``ref``. Returns that count."""
+    with pytest.raises(InputError) as e:
+        count_corpus([str(cut)], CountConfig(**cfg))
+    assert str(e.value).startswith(message), e.value
+    r = count_corpus([str(cut)], CountConfig(on_error="skip", **cfg))
+    assert r.skipped.shards == 1 and r.skipped.items[0]["error"].startswith(message)
+    ref.write_bytes(readable)
+    want = count_corpus([str(ref)], CountConfig(**cfg))
+    assert (r.documents, r.tokens, r.rows) == (want.documents, want.tokens, want.rows)
+    return r
+
+
 @pytest.mark.parametrize("batch_rows", [1024, 100])
 def test_truncated_jsonl_gz_keeps_the_rows_before_the_cut(tmp_path, batch_rows):
     """Every complete line before the cut is counted, as if the file had ended there, and the
@@ -230,15 +244,8 @@ def test_truncated_jsonl_gz_keeps_the_rows_before_the_cut(tmp_path, batch_rows):
     assert rows > 900  # about half of the 2,000 lines
     message = f"{f}: corrupt or truncated gzip data near line {rows + 1} ("
     cfg = dict(ns=(1, 3), exact=True, batch_rows=batch_rows)
-    with pytest.raises(InputError) as e:
-        count_corpus([str(f)], CountConfig(**cfg))
-    assert str(e.value).startswith(message), e.value
-    r = count_corpus([str(f)], CountConfig(on_error="skip", **cfg))
-    assert r.skipped.shards == 1 and r.skipped.items[0]["error"].startswith(message)
-    (tmp_path / "ref.jsonl").write_bytes(complete)
-    ref = count_corpus([str(tmp_path / "ref.jsonl")], CountConfig(**cfg))
-    assert r.documents == ref.documents == rows
-    assert (r.tokens, r.rows) == (ref.tokens, ref.rows)
+    r = _cut_counts_as(f, message, tmp_path / "ref.jsonl", complete, cfg)
+    assert r.documents == rows
 
 
 @pytest.mark.parametrize("documents", ["lines", "file"])
@@ -251,16 +258,9 @@ def test_truncated_txt_gz_keeps_the_text_before_the_cut(tmp_path, documents):
     message = f"{f}: corrupt or truncated gzip data after byte {len(readable)} ("
     # small blocks: the text before the cut spans several, a line may span two
     cfg = dict(ns=(1, 3), exact=True, txt_documents=documents, chunk_bytes=50_000)
-    with pytest.raises(InputError) as e:
-        count_corpus([str(f)], CountConfig(**cfg))
-    assert str(e.value).startswith(message), e.value
-    r = count_corpus([str(f)], CountConfig(on_error="skip", **cfg))
-    assert r.skipped.shards == 1 and r.skipped.items[0]["error"].startswith(message)
-    (tmp_path / "ref.txt").write_bytes(readable)
-    ref = count_corpus([str(tmp_path / "ref.txt")], CountConfig(**cfg))
+    r = _cut_counts_as(f, message, tmp_path / "ref.txt", readable, cfg)
     lines = readable.count(b"\n") + 1  # the last one cut
-    assert r.documents == ref.documents == (lines if documents == "lines" else 1)
-    assert (r.tokens, r.rows) == (ref.tokens, ref.rows)
+    assert r.documents == (lines if documents == "lines" else 1)
 
 
 def test_mixed_directory_and_unknown_files(tmp_path):
