@@ -477,6 +477,8 @@ def _count_in_order(shards, config, store, engine, emit):
     Returns the shard results (without registers, lengths or log), their state keys and the
     :class:`Assembled` whole.
     """
+    from .pipeline import shard_event
+
     keys = [store.key(s) if store is not None else None for s in shards]
     have = [store is not None and store.has(k) for k in keys]
     if store is not None:
@@ -537,21 +539,16 @@ def _count_in_order(shards, config, store, engine, emit):
         r.prefix = prefix if store is not None else None
         if not holds:
             r.drop_log()
+        error = r.stats.get("error")
         if store is not None:
-            error = r.stats.get("error")
             # a shard skipped as unreadable is not kept: the next run tries it again
             if error is None and (not reused or (r.prefix, r.hip_after.tobytes()) != before):
                 store.save(keys[i], r)
             link = keys[i] if error is None else f"{keys[i]}/{error}/{r.documents}/{r.tokens}"
             prefix = _chain(prefix, link)
-        event = {
-            "event": "shard_reused" if reused else "shard_finished",
-            "shard": i, "shards": len(shards), "path": shard.path, "documents": r.documents,
-            "tokens": r.tokens, "seconds": 0.0 if reused else round(r.seconds, 3),
-        }  # fmt: skip
-        if r.stats.get("error") is not None:
-            event["error"] = r.stats["error"]
-        emit(event)
+        kind = "shard_reused" if reused else "shard_finished"
+        emit(shard_event(kind, i, len(shards), shard.path, r.documents, r.tokens,
+                         0.0 if reused else r.seconds, error))  # fmt: skip
         r.slim()
         results.append(r)
     return results, keys, asm.finish()

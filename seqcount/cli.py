@@ -322,17 +322,23 @@ def _config(tokenizer, ns, fmt, **options) -> CountConfig:
     return CountConfig(ns=parse_ns(ns), tokenizer=tokenizer, format=fmt, **options)
 
 
+def _given(name: str) -> bool:
+    """Option ``name`` of the running command was set on the command line (a config file's
+    value is a default that a job may not use every time)."""
+    source = click.get_current_context().get_parameter_source(name)
+    return source == click.core.ParameterSource.COMMANDLINE
+
+
 def _check_count_options(config, shard_similarity, state, content_hash, repair, jobs) -> None:
     """Flags of ``count`` that only make sense together, checked before any counting."""
     if jobs < 1:
         raise ConfigError(f"--jobs must be at least 1, got {jobs}")
-    near = {
-        "--near-dup-n": config.near_dup_n != CountConfig.near_dup_n,
-        "--near-dup-max-docs": config.near_dup_max_docs is not None,
-    }
-    for flag, on in near.items():
-        if on and config.near_dup is None:
-            raise ConfigError(f"{flag} is an option of --near-dup THRESHOLD, which was not given")
+    if config.near_dup is None:
+        for flag in ("--near-dup-n", "--near-dup-max-docs"):
+            if _given(flag[2:].replace("-", "_")):
+                raise ConfigError(
+                    f"{flag} is an option of --near-dup THRESHOLD, which was not given"
+                )
     if shard_similarity and not config.num_perm:
         raise ConfigError("--shard-similarity needs MinHash signatures (--num-perm > 0)")
     for flag, on in (("--content-hash", content_hash), ("--repair", repair)):
@@ -589,9 +595,7 @@ def compare(a, b, threads, as_json, **options):
     from .compare import compare as compare_corpora
 
     with _errors():
-        source = click.get_current_context().get_parameter_source
-        command_line = click.core.ParameterSource.COMMANDLINE
-        given = {k for k in ("ns", *INHERITED) if source(k) == command_line}
+        given = {k for k in ("ns", *INHERITED) if _given(k)}
         config = _config(**options)
         # --n given: compare those window sizes; else every size both sides have. A corpus
         # compared with a saved output takes the options not given here from it.

@@ -19,20 +19,18 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
 from .config import CountConfig
 from .errors import ConfigError, InputError, SketchMismatchError
+from .pipeline import CURVE_FILE, SKETCH_FILE, SUMMARY_FILE, check_counted
 from .sketch import HLL, MinHash, SketchSet, load_sketches
 
 #: Options that must match for two sketch sets to be compared (``ns`` and ``num_perm`` are
 #: checked separately).
 MATCHING = ("hash", "tokenizer", "column", "seed", "precision", "stride", "minhash_scheme")
-SKETCH_FILE = "sketches.npz"
-OUTPUT_FILES = ("summary.json", "curve.csv")  # other files of a count output
 #: Options a corpus compared with a saved output takes from it (see :func:`compare`).
 INHERITED = ("precision", "seed", "stride", "num_perm")
 
@@ -157,33 +155,25 @@ def saved_sketch_path(path: str | os.PathLike) -> str | None:
     if os.path.isfile(path) and path.endswith(".npz"):
         return path
     beside = os.path.join(os.path.dirname(path), SKETCH_FILE)
-    if os.path.basename(path) in OUTPUT_FILES and os.path.isfile(beside):
+    if os.path.basename(path) in (SUMMARY_FILE, CURVE_FILE) and os.path.isfile(beside):
         return beside
     return None
 
 
-def sketches_of(
-    path: str | os.PathLike,
-    config: CountConfig,
-    *,
-    count: Callable | None = None,
-    threads: int | None = None,
-) -> tuple[SketchSet, bool]:
-    """The sketches of ``path``: loaded if it is a saved ``count`` output, else counted.
+def _count_side(path, config: CountConfig, threads: int | None) -> tuple[SketchSet, dict | None]:
+    """Count a corpus side: its sketches, and what was skipped under ``--on-error skip``
+    (``rows``, ``shards``, ``items``) or ``None``.
 
-    Returns:
-        ``(sketches, saved, skipped)``: ``skipped`` is what a count skipped under
-        ``--on-error skip`` (``rows``, ``shards``, ``items``), or ``None``.
+    Raises:
+        InputError: no such path, or every shard was unreadable.
     """
-    saved = saved_sketch_path(path)
-    if saved is not None:
-        return load_sketches(saved), True, None
-    if count is None:
-        from .pipeline import count_corpus as count
+    from .pipeline import count_corpus
+
     if not os.path.exists(path) and not any(c in os.fspath(path) for c in "*?["):
         raise InputError(f"{path}: no such file or directory")
-    result = count(path, config, threads=threads)
-    return result.sketches, False, (result.skipped.to_dict() if result.skipped else None)
+    result = count_corpus(path, config, threads=threads)
+    check_counted(result)
+    return result.sketches, (result.skipped.to_dict() if result.skipped else None)
 
 
 def compare(
@@ -193,14 +183,14 @@ def compare(
     *,
     ns=None,
     threads: int | None = None,
-    inherit=INHERITED,
+    inherit=(),
 ) -> dict:
     """Compare two corpora or saved ``count`` outputs; the object ``compare --json`` prints.
 
     A saved output keeps the options it was counted with. A corpus compared with one is
-    counted like it: the ``inherit`` options (precision, seed, stride, num_perm) and its window
-    sizes (or those of ``ns``) are taken from the saved side; the other options come from
-    ``config`` and must agree, which is checked before counting.
+    counted with its window sizes (or those of ``ns``) and takes the ``inherit`` options from
+    it (``compare`` on the command line passes those of :data:`INHERITED` not given there);
+    every other option comes from ``config`` and must agree, which is checked before counting.
 
     Returns:
         ``{"a": ..., "b": ..., "options": ..., "results": [Overlap.to_dict(), ...]}``; a side
@@ -217,7 +207,8 @@ def compare(
     if len(loaded) == 1:  # count the corpus side the way the saved side was counted
         key, ref = next(iter(loaded.items()))
         names = ("A", "B") if key == "b" else ("B", "A")  # (corpus, saved)
-        check_comparable(ref, ref, (names[1], names[1]))  # it has MinHash signatures
+        if ref.minhash is None:
+            check_comparable(ref, ref, (names[1], names[1]))  # raises: no MinHash signatures
         opts = ref.options
         changes = {k: opts[k] for k in inherit if opts.get(k) is not None}
         changes["ns"] = tuple(ns) if ns is not None else tuple(ref.ns)
@@ -242,7 +233,7 @@ def compare(
         if key in loaded:
             sketches = loaded[key]
         else:
-            sketches, _, skipped = sketches_of(path, config, threads=threads)
+            sketches, skipped = _count_side(path, config, threads)
         side = {"path": os.fspath(path), "saved": key in loaded,
                 "tokens": sketches.meta.get("tokens")}  # fmt: skip
         if skipped is not None:

@@ -362,11 +362,22 @@ class ArrowReader:
                 for start in range(0, len(col), step):
                     part = col.slice(start, step)
                     rows += len(part)
-                    yield convert(part)
+                    column = convert(part)
+                    if request.kind == "ids":
+                        _page_in(column.values)
+                    yield column
         except _ARROW_ERRORS as e:
             raise InputError(
                 f"{path}: corrupt or truncated Arrow data after row {rows} ({_short(e)})"
             ) from None
+
+
+def _page_in(values: np.ndarray) -> None:
+    """Read one value per page of a memory-mapped array here, in the reading thread: token ids
+    are first read when the counting thread mixes them, and a page read from disk there would
+    hold up the counting."""
+    if values.shape[0]:
+        values[:: max(1, 4096 // values.itemsize)].sum()
 
 
 # --------------------------------------------------------------------------- byte streams
@@ -509,6 +520,13 @@ def _ids_batch(docs: list[list[int]], nulls: int) -> Column:
     return Column(values, offsets, nulls)
 
 
+def _json_hint(path: str, line_no: int) -> str:
+    """For a bad first line of a ``.json`` file: it may be one JSON document, not JSON Lines."""
+    if line_no == 1 and path.endswith(".json"):
+        return "; .json files are read as JSON Lines, one object per line"
+    return ""
+
+
 def _json_type(v) -> str:
     return {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}.get(
         type(v), "a number"
@@ -549,13 +567,14 @@ class JsonlReader:
                 try:
                     obj = json.loads(line.decode("utf-8", "surrogateescape"))
                 except ValueError as e:
-                    hint = ""
-                    if line_no == 1 and path.endswith(".json"):
-                        hint = "; .json files are read as JSON Lines, one object per line"
+                    hint = _json_hint(path, line_no)
                     request.reject(path, line_no, f"malformed JSON ({_short(e)}){hint}")
                     continue
                 if not isinstance(obj, dict):
-                    request.reject(path, line_no, f"expected a JSON object, got {_json_type(obj)}")
+                    hint = _json_hint(path, line_no)
+                    request.reject(
+                        path, line_no, f"expected a JSON object, got {_json_type(obj)}{hint}"
+                    )
                     continue
                 if column not in obj:
                     if not seen:
@@ -717,19 +736,21 @@ def _known() -> str:
     return ", ".join(sorted(EXTENSIONS)) + " (.jsonl/.json/.txt also as .gz or .zst)"
 
 
-#: files that mark a directory written by seqcount (an output of ``count``, or a state
-#: directory): not corpus data
-_OUTPUT_FILES = {"curve.csv", "summary.json", "sketches.npz"}
+#: files that together mark a directory written by seqcount, not corpus data: an output of
+#: ``count``, or of ``report`` (a ``--state`` directory is told by its ``state.json``)
+_OUTPUT_FILES = ({"curve.csv", "summary.json", "sketches.npz"}, {"report.json", "report.md"})
 
 
 def _written_by_seqcount(root: str, files: list[str]) -> bool:
-    """``root`` holds a ``count`` output or a ``--state`` directory of another run."""
-    if _OUTPUT_FILES <= set(files):
+    """``root`` holds a ``count`` or ``report`` output or a ``--state`` directory."""
+    if any(marks <= set(files) for marks in _OUTPUT_FILES):
         return True
     if "state.json" in files:
+        from .state import STATE_FORMAT
+
         try:
             with open(os.path.join(root, "state.json"), "rb") as f:
-                return b'"seqcount-state"' in f.read(4096)
+                return f'"{STATE_FORMAT}"'.encode() in f.read(4096)
         except OSError:
             return False
     return False
@@ -794,7 +815,7 @@ def discover(
             return  # the same file again (another spelling or a link): read it once
         found[norm] = Shard(norm, st.st_size, *kind)
 
-    def walk(top: str) -> None:
+    def walk(top: str, named: bool) -> None:
         for root, dirs, files in os.walk(top, followlinks=True):
             real = os.path.realpath(root)
             if real in walked or real in skip_dirs:
@@ -802,7 +823,7 @@ def discover(
                 continue
             walked.add(real)
             if _written_by_seqcount(root, files):
-                if root == top:
+                if root == top and named:
                     raise InputError(
                         f"{top}: a directory written by seqcount (an output or state), not a "
                         "corpus; 'seqcount compare' and 'seqcount report' read outputs"
@@ -818,7 +839,7 @@ def discover(
     for raw in paths:
         p = str(raw)
         if os.path.isdir(p):
-            walk(p)
+            walk(p, named=True)
         elif os.path.isfile(p):
             add(p, explicit=True, forced=format)
         elif glob.has_magic(p):
@@ -827,7 +848,7 @@ def discover(
                 raise InputError(f"{p}: no files match this pattern")
             for m in matches:
                 if os.path.isdir(m):
-                    walk(m)
+                    walk(m, named=False)
                 elif os.path.isfile(m) and not os.path.basename(m).startswith("."):
                     add(m, explicit=False, forced=format)
         elif os.path.lexists(p):

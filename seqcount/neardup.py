@@ -40,11 +40,12 @@ class DocId:
 
 def _enough_permutations(threshold: float, num_perm: int) -> str:
     """``--num-perm K or more`` for the smallest power-of-two multiple ``K`` of ``num_perm``
-    (up to 64 times) with which datasketch can band an LSH index at ``threshold``."""
+    (up to 8 times: each try is a parameter search of datasketch's, about 0.2 s) with which
+    datasketch can band an LSH index at ``threshold``."""
     from datasketch import MinHashLSH
 
     k = num_perm
-    while k < 64 * num_perm:
+    while k < 8 * num_perm:
         k *= 2
         try:
             MinHashLSH(threshold=threshold, num_perm=k)

@@ -264,8 +264,8 @@ class _Counter:
     def _buffer(self, name: str, size: int) -> np.ndarray:
         """The first ``size`` elements of the reused uint64 buffer ``name`` (grown if short)."""
         buf = getattr(self, name)
-        if buf.shape[0] < size:
-            buf = np.empty(size, dtype=np.uint64)
+        if buf.shape[0] < size:  # with room: chunk sizes vary a little
+            buf = np.empty(size + size // 8, dtype=np.uint64)
             setattr(self, name, buf)
         return buf[:size]
 
@@ -740,14 +740,16 @@ def _read_ahead(
         yield i, _END, (nulls, error)
 
 
-def shard_finished(i: int, shards: int, st: ShardStats, seconds: float) -> dict:
-    """The ``shard_finished`` event of shard ``i`` (``error`` if it was skipped as unreadable)."""
+def shard_event(kind: str, i: int, shards: int, path: str, documents: int, tokens: int,
+                seconds: float, error: str | None = None) -> dict:  # fmt: skip
+    """A ``shard_finished`` or ``shard_reused`` event of shard ``i`` of ``shards``, with
+    ``error`` if the shard was skipped as unreadable (``--on-error skip``)."""
     event = {
-        "event": "shard_finished", "shard": i, "shards": shards, "path": st.path,
-        "documents": st.documents, "tokens": st.tokens, "seconds": round(seconds, 3),
+        "event": kind, "shard": i, "shards": shards, "path": path, "documents": documents,
+        "tokens": tokens, "seconds": round(seconds, 3),
     }  # fmt: skip
-    if st.error is not None:
-        event["error"] = st.error
+    if error is not None:
+        event["error"] = error
     return event
 
 
@@ -790,7 +792,9 @@ def _run(
                     raise error
                 st.error = str(error)
             counter.end_shard()
-            emit(shard_finished(i, len(shards), st, time.perf_counter() - started))
+            seconds = time.perf_counter() - started
+            emit(shard_event("shard_finished", i, len(shards), st.path, st.documents, st.tokens,
+                             seconds, st.error))  # fmt: skip
             continue
         st.null_documents += nulls
         counter.add(item)
@@ -938,7 +942,8 @@ def check_counted(result: CountResult) -> None:
     """
     n = len(result.shards)
     if n and result.skipped.shards == n and result.documents == 0:
-        first = result.skipped.items[0]["error"] if result.skipped.items else "?"
+        errors = [it["error"] for it in result.skipped.items if it["row"] is None]
+        first = errors[0] if errors else "?"
         raise InputError(
             f"every shard ({n}) was unreadable, nothing was counted and no output was written; "
             f"the first: {first}"

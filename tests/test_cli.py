@@ -160,6 +160,7 @@ def test_output_path_is_a_file(tmp_path):
         (["--content-hash"], "--content-hash is an option of --state DIR"),
         (["--repair"], "--repair is an option of --state DIR"),
         (["--near-dup-n", "0"], "--near-dup-n is an option of --near-dup THRESHOLD"),
+        (["--near-dup-n", "5"], "--near-dup-n is an option of --near-dup THRESHOLD"),
         (["--near-dup-max-docs", "9"], "--near-dup-max-docs is an option of --near-dup"),
         (["--tokenizer", "ids"], "--tokenizer ids needs --tokens-column"),
         (["--tokenizer", "bytes", "--tokens-column", "ids"], "--tokens-column is for"),

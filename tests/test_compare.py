@@ -249,3 +249,22 @@ def test_a_corpus_compared_with_a_saved_output_is_counted_like_it(tmp_path, monk
     r = run("compare", SHARD, SHARD, "--num-perm", "0")
     assert r.exit_code == 1 and "--num-perm must be above 0" in r.stderr
     assert calls == []  # refused before counting
+
+
+def test_compare_as_a_library_keeps_explicit_options_and_refuses_a_dead_corpus(tmp_path):
+    """The library function inherits nothing unless asked (an explicit config is not silently
+    overridden), and a corpus side whose every shard is unreadable is an error, not an empty
+    set compared."""
+    from seqcount.errors import InputError
+
+    saved = tmp_path / "p12"
+    write_outputs(count_corpus(SHARD, CountConfig(ns=(1,), precision=12)), saved)
+    with pytest.raises(SketchMismatchError, match="precision 12, A would be counted with 14"):
+        compare(SHARD, saved, CountConfig(ns=(1,), precision=14))
+    out = compare(SHARD, saved, CountConfig(ns=(1,)), inherit=("precision",))
+    assert out["options"]["precision"] == 12
+    dead = tmp_path / "dead"
+    dead.mkdir()
+    (dead / "a.parquet").write_bytes(b"garbage")
+    with pytest.raises(InputError, match="every shard .1. was unreadable"):
+        compare(dead, saved, CountConfig(ns=(1,), on_error="skip"), inherit=("precision",))

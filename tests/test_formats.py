@@ -436,6 +436,9 @@ def test_seqcount_outputs_inside_a_corpus_are_not_read_as_data(tmp_path):
     assert again.rows == first.rows and again.ignored == ignored
     with pytest.raises(InputError, match="a directory written by seqcount .* not a corpus"):
         count_corpus(corpus / "run1", cfg)
+    shards, globbed = discover([str(corpus / "*")])  # matched by a glob: skipped, not refused
+    assert [s.path for s in shards] == [str(corpus / "a.parquet")]
+    assert globbed == ignored
 
 
 def test_type_hints_point_the_right_way(tmp_path):
@@ -450,7 +453,8 @@ def test_type_hints_point_the_right_way(tmp_path):
     pq.write_table(pa.table({"text": [[1, 2], [3]]}), f)
     with pytest.raises(SchemaError, match="pre-tokenized. use --tokens-column"):
         count_corpus(f, CountConfig(ns=(1,)))
-    f = tmp_path / "array.json"
-    f.write_text('[\n  {"text": "a b"}\n]\n')
-    with pytest.raises(InputError, match="read as JSON Lines, one object per line"):
-        count_corpus(f, CountConfig(ns=(1,)))
+    for i, text in enumerate(('[\n  {"text": "a b"}\n]\n', '[{"text": "a b"}]\n')):
+        f = tmp_path / f"array{i}.json"
+        f.write_text(text)
+        with pytest.raises(InputError, match="read as JSON Lines, one object per line"):
+            count_corpus(f, CountConfig(ns=(1,)))
