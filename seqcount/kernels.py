@@ -313,10 +313,19 @@ def words_cut(data, lo, hi, end, classes):
 @njit(**_JIT)
 def byte_values(data, start, end):
     """Token values of the ``bytes`` tokenizer: each byte plus one."""
-    out = np.empty(end - start, dtype=np.uint64)
-    for i in range(start, end):
-        out[i - start] = np.uint64(data[i]) + _U1
-    return out
+    return byte_values_into(data[start:end], np.empty(end - start, dtype=np.uint64))
+
+
+@njit(**_JIT)
+def byte_values_into(data, out):
+    """:func:`byte_values` of all of ``data`` into ``out[:len(data)]``, which is returned
+    (``out`` may be reused)."""
+    n = data.shape[0]
+    if out.shape[0] < n:
+        raise ValueError("byte_values_into: out is shorter than data")
+    for i in range(n):
+        out[i] = np.uint64(data[i]) + _U1
+    return out[:n]
 
 
 @njit(inline="always", **_JIT)

@@ -289,9 +289,9 @@ class _Counter:
             if skip:
                 doc = doc + skip
                 doc[0] = 0
-        if skip or chunk.id_seed is not None:
-            # the carried tokens, then the chunk's values (ids are mixed only now, see
-            # TokenChunk.values), in one buffer reused by every chunk
+        if skip or chunk.is_raw:
+            # the carried tokens, then the chunk's values (ids and bytes are made into values
+            # only now, see TokenChunk.values), in one buffer reused by every chunk
             tokens = self._buffer("token_buf", skip + chunk.tokens.shape[0])
             tokens[:skip] = self.carry
             chunk.values(tokens[skip:])

@@ -26,13 +26,14 @@ class TokenChunk:
     """Token values of consecutive documents (or pieces of one long document).
 
     Attributes:
-        tokens: uint64 token values, or the raw token ids when ``id_seed`` is set; read the
-            values with :meth:`values`.
+        tokens: uint64 token values, or the raw token ids (``id_seed`` set) or text bytes
+            (``raw_bytes``) they are made from; read the values with :meth:`values`.
         doc: int64 token offsets, one more than the number of documents.
         invalid_utf8: invalid UTF-8 sequences replaced by U+FFFD in these documents.
         head_continues: the first document continues the last one of the previous chunk.
         tail_open: the last document continues in the next chunk.
         id_seed: ``tokens`` are ids of the ``ids`` tokenizer, not yet mixed into values.
+        raw_bytes: ``tokens`` are the text bytes of the ``bytes`` tokenizer (values: byte + 1).
         buffer: the :class:`BufferPool` array ``tokens`` lies in, if any.
     """
 
@@ -42,23 +43,32 @@ class TokenChunk:
     head_continues: bool = False
     tail_open: bool = False
     id_seed: int | None = None
+    raw_bytes: bool = False
     buffer: np.ndarray | None = None
 
     def values(self, out: np.ndarray | None = None) -> np.ndarray:
         """The uint64 token values; written to ``out[:len(tokens)]`` when ``out`` is given.
 
-        Ids are mixed here, not when the chunk is made: the counting thread mixes them into
-        one reused buffer, which spares the reading thread the work and fresh pages.
+        Ids and bytes are made into values here, not when the chunk is made: the counting
+        thread does it into one reused buffer, which spares the reading thread the work and
+        fresh pages.
         """
-        if self.id_seed is not None:
+        if self.is_raw:
             if out is None:
                 out = np.empty(self.tokens.shape[0], dtype=np.uint64)
+            if self.raw_bytes:
+                return kernels.byte_values_into(self.tokens, out)
             return kernels.id_values_into(self.tokens, np.uint64(self.id_seed), out)
         if out is None:
             return self.tokens
         out = out[: self.tokens.shape[0]]
         out[:] = self.tokens
         return out
+
+    @property
+    def is_raw(self) -> bool:
+        """``tokens`` still need making into values (see :meth:`values`)."""
+        return self.raw_bytes or self.id_seed is not None
 
     @property
     def documents(self) -> int:
@@ -152,9 +162,10 @@ def words_chunk(
 
 
 def bytes_chunk(data: np.ndarray, offsets: np.ndarray) -> TokenChunk:
-    """``bytes`` token values (byte + 1) of the documents ``data[offsets[d]:offsets[d+1]]``."""
+    """``bytes`` tokens of the documents ``data[offsets[d]:offsets[d+1]]``, made into values
+    (byte + 1) by :meth:`TokenChunk.values`."""
     lo, hi = int(offsets[0]), int(offsets[-1])
-    return TokenChunk(kernels.byte_values(data, lo, hi), offsets - lo, 0)
+    return TokenChunk(data[lo:hi], offsets - lo, 0, raw_bytes=True)
 
 
 def ids_chunk(values: np.ndarray, offsets: np.ndarray, params: HashParams) -> TokenChunk:

@@ -206,6 +206,17 @@ def test_id_values_narrow_ids_widen_like_numpy():
     assert kernels.id_values(u, seed).tolist() == exp
 
 
+def test_byte_values_into_a_reused_buffer():
+    data = np.frombuffer(bytes(range(256)) * 3, dtype=np.uint8)
+    buf = np.full(1000, 7, dtype=np.uint64)
+    for lo, hi in ((0, 768), (5, 9), (3, 3), (100, 700)):
+        got = kernels.byte_values_into(data[lo:hi], buf)
+        assert got.tolist() == kernels.byte_values(data, lo, hi).tolist()
+        assert got.tolist() == [b + 1 for b in data[lo:hi].tolist()]
+    with pytest.raises(ValueError, match="shorter"):
+        kernels.byte_values_into(data, buf[:10])
+
+
 def test_into_kernels_reuse_a_buffer():
     """``id_values_into`` and ``prefix_into`` give the allocating kernels' values in a longer
     buffer that holds old values, leave the rest alone, and refuse a short buffer."""

@@ -327,7 +327,7 @@ def test_bytes_chunks(seed, docs):
     data, offsets = _flat(docs)
     exp = ref.token_values("bytes", docs, params)
     whole = tk.bytes_chunk(data, offsets)
-    assert whole.tokens.tolist() == [t for v in exp for t in v]
+    assert whole.values().tolist() == [t for v in exp for t in v]
     assert whole.doc.tolist() == _doc_offsets(exp)
     for cs in CHUNK_SIZES:
         _check_chunks("bytes", data, offsets, params, exp, cs)
