@@ -777,11 +777,12 @@ def _run(
     items = _read_ahead(shards, request, tokenizer, params, config, skipped, pool)
     # depth 2: a shard's end marker does not hold the reader back from the next chunk
     emit = on_event or (lambda event: None)
-    shard, started = -1, 0.0
+    # a shard's seconds run from the end of the one before (its first read included)
+    shard, started = -1, time.perf_counter()
     for i, nulls, item in prefetch(items, depth=2):
         st = stats[i]
         if i != shard:
-            shard, started = i, time.perf_counter()
+            shard = i
             emit({"event": "shard_started", "shard": i, "shards": len(shards),
                   "path": st.path})  # fmt: skip
         if nulls is _END:
@@ -792,7 +793,7 @@ def _run(
                     raise error
                 st.error = str(error)
             counter.end_shard()
-            seconds = time.perf_counter() - started
+            seconds, started = time.perf_counter() - started, time.perf_counter()
             emit(shard_event("shard_finished", i, len(shards), st.path, st.documents, st.tokens,
                              seconds, st.error))  # fmt: skip
             continue
