@@ -90,6 +90,8 @@ class ReadRequest:
         kind: ``text`` (strings) or ``ids`` (lists of integers).
         batch_rows: documents per batch, at most.
         batch_bytes: text (or id) bytes per batch, about (a batch holds at least one document).
+            Small enough that a batch is still in cache when it is tokenized and counted
+            (about one chunk of ``CountConfig.chunk_bytes``).
         block_bytes: bytes per batch when streaming one long text (``txt``).
         txt_documents: ``file`` (one document per .txt file) or ``lines`` (one per line).
         bad_row: called as ``bad_row(path, row, message)`` for a bad row of a row-oriented
@@ -100,7 +102,7 @@ class ReadRequest:
     column: str = "text"
     kind: str = "text"
     batch_rows: int = 1024
-    batch_bytes: int = 32 << 20
+    batch_bytes: int = 4 << 20
     block_bytes: int = 4 << 20
     txt_documents: str = "file"
     bad_row: Callable[[str, int, str], None] | None = field(default=None, repr=False)
