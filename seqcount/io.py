@@ -90,8 +90,9 @@ class ReadRequest:
         kind: ``text`` (strings) or ``ids`` (lists of integers).
         batch_rows: documents per batch, at most.
         batch_bytes: text (or id) bytes per batch, about (a batch holds at least one document).
-            Small enough that a batch is still in cache when it is tokenized and counted
-            (about one chunk of ``CountConfig.chunk_bytes``).
+            About one chunk of ``CountConfig.chunk_bytes``: a few batches are held at once
+            (read ahead, decoding, tokenizing), and with 32 MiB peak RSS still grew with the
+            corpus (the suite's memory section, benchmarks/scale.py); the speed is the same.
         block_bytes: bytes per batch when streaming one long text (``txt``).
         txt_documents: ``file`` (one document per .txt file) or ``lines`` (one per line).
         bad_row: called as ``bad_row(path, row, message)`` for a bad row of a row-oriented
