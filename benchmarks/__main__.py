@@ -172,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
     out, work = Path(args.out), Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
     t_start = time.perf_counter()
-    import seqcount.pipeline  # noqa: F401  (seqcount picks numba's threading layer at import)
+    import seqcount._kernels  # noqa: F401  (seqcount picks numba's threading layer at import)
 
     mode = "quick" if args.quick else "full"
     meta = hardware_and_versions(mode, argv)

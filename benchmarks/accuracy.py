@@ -14,17 +14,17 @@ little from the second vCPU (about 1.1x), so the times hardly depend on the thre
 Every stream is synthetic and seeded, so the exact answer is known without counting: item ``i``
 of trial ``t`` is the 64-bit hash ``splitmix64(seed_t + (i + 1) * 0x9E3779B97F4A7C15)``, a
 bijection of ``i``, so the first ``N`` items are exactly ``N`` distinct hashes. They go straight
-into registers laid out like seqcount's (:func:`seqcount.kernels._hll_rank`: index from the low
+into registers laid out like seqcount's (:func:`seqcount._kernels._hll_rank`: index from the low
 ``p`` bits, rank one plus the leading zeros of the rest).
 
 1. **Standard estimator** (``accuracy/standard``): seqcount's HyperLogLog++ estimate
-   (:func:`seqcount.sketch.hll_estimates`, datasketch's estimator) at N = 10, 100, ..., 1e9
+   (:func:`seqcount.sketches.hll_estimates`, datasketch's estimator) at N = 10, 100, ..., 1e9
    (1e7 quick) for every precision p = 4..16, read along each trial's stream (one stream per
    trial gives every smaller N). Each trial feeds all precisions from the same stream. Trials
    come in tiers: many short streams, a few long ones (:data:`MODES`). The kernel keeps a
    histogram of register values per precision and copies it at each checkpoint; the estimate
    is computed from registers rebuilt from that histogram (the estimator depends on the
-   histogram only), so it is exactly what :meth:`seqcount.sketch.HLL.count` returns for the
+   histogram only), so it is exactly what :meth:`seqcount.sketches.HLL.count` returns for the
    stream. Reported per (p, N): RMS and mean relative error over the trials, and 1.04/sqrt(m).
 2. **HIP** (``accuracy/hip``): the historic-inverse-probability estimate of the same stream
    (Cohen 2014, Ting 2014), computed in :func:`_trial_streams` alongside. With the rank of
@@ -47,8 +47,8 @@ into registers laid out like seqcount's (:func:`seqcount.kernels._hll_rank`: ind
    merges). Bytes are the compact serialized sizes (``serialize_compact``/``serialize``).
 4. **Growth exponent** (``accuracy/gamma``): streams whose exact distinct count is
    U(D) = floor(D**γ) (step D brings a new hash when floor(D**γ) rises, else repeats a uniformly
-   drawn earlier one), checkpoints on seqcount's schedule (:func:`seqcount.curve.targets`, 8 per
-   decade), γ fitted by :func:`seqcount.curve.fit_growth` (its default range: the top two decades
+   drawn earlier one), checkpoints on seqcount's schedule (:func:`seqcount.engine.schedule.targets`, 8 per
+   decade), γ fitted by :func:`seqcount.analysis.fit.fit_growth` (its default range: the top two decades
    of D) to the standard estimates, to the HIP estimates and to the exact counts; reported: mean
    and SD over trials of γ_hat − γ_exact, and the fit's own sketch error for comparison.
 
@@ -76,7 +76,7 @@ from benchmarks.bench_count import (
     log,
     source_digest,
 )
-from seqcount.kernels import _hll_rank  # the rank under test: datasketch's layout
+from seqcount._kernels import _hll_rank  # the rank under test: datasketch's layout
 
 SECTION = "accuracy"
 DEFAULT_OUT = ROOT / "benchmarks" / "results"
@@ -261,7 +261,7 @@ def trial_seeds(count: int, salt: int = 0) -> np.ndarray:
 
 def estimates_from_hist(hist: np.ndarray, p: int, chunk: int = 256) -> np.ndarray:
     """seqcount's standard estimate for each histogram row (int64 ``(k, 65)``)."""
-    from seqcount.sketch import hll_estimates
+    from seqcount.sketches import hll_estimates
 
     out = np.empty(hist.shape[0], dtype=np.float64)
     for a in range(0, hist.shape[0], chunk):
@@ -382,7 +382,7 @@ def part_estimators(rec: Recorder, cfg: dict) -> dict:
 def check_seqcount_hip(rec: Recorder, res: dict, p: int = 12, n: int = 10**5) -> None:
     """Replay trial 0's first ``n`` items through seqcount's own HIP kernel (if it has one) and
     compare with this module's HIP at every checkpoint."""
-    from seqcount import kernels
+    from seqcount import _kernels as kernels
 
     if not (hasattr(kernels, "hip_replay") and hasattr(kernels, "hip_state")):
         log("accuracy: seqcount.kernels has no hip_replay/hip_state: HIP cross-check skipped")
@@ -410,7 +410,7 @@ def check_seqcount_hip(rec: Recorder, res: dict, p: int = 12, n: int = 10**5) ->
         log(f"accuracy: seqcount HIP cross-check failed to run ({type(e).__name__}: {e})")
         return
     rec.add(
-        "seqcount.kernels.hip_replay vs this module's HIP", f"trial 0, p={p}, N=10..{_fmt_n(n)}",
+        "seqcount._kernels.hip_replay vs this module's HIP", f"trial 0, p={p}, N=10..{_fmt_n(n)}",
         "checkpoints bit-identical", equal, f"of {compared}", SECTION, part="check",
         max_rel_diff=worst,
     )  # fmt: skip
@@ -541,7 +541,8 @@ def part_peers(rec: Recorder, cfg: dict, res: dict) -> None:
 
 def part_gamma(rec: Recorder, cfg: dict) -> None:
     """Part 4: the growth exponent's error."""
-    from seqcount.curve import fit_growth, targets
+    from seqcount.analysis.fit import fit_growth
+    from seqcount.engine.schedule import targets
 
     dmax, trials = cfg["gamma_d"], cfg["gamma_trials"]
     ps = np.asarray(cfg["gamma_ps"], dtype=np.int64)
@@ -776,7 +777,7 @@ def markdown(results: list[dict], meta: dict) -> str:
             "",
             "Streams whose exact distinct count is floor(D^γ) (a new hash when it rises, else a "
             "uniformly drawn earlier one); checkpoints on seqcount's schedule (8 per decade); γ "
-            "fitted by `seqcount.curve.fit_growth` over its default range (top two decades). "
+            "fitted by `seqcount.analysis.fit.fit_growth` over its default range (top two decades). "
             "Error = γ fitted to the estimates − γ fitted to the exact counts of the same "
             "stream. *fit's claim*: the sketch part of `gamma_err` the fit reports.",
             "",
@@ -828,7 +829,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", default=str(DEFAULT_OUT), help=f"output directory ({DEFAULT_OUT})")
     args = ap.parse_args(argv)
     t_start = time.perf_counter()
-    import seqcount.pipeline  # noqa: F401  (seqcount picks numba's threading layer at import)
+    import seqcount._kernels  # noqa: F401  (seqcount picks numba's threading layer at import)
 
     mode = "quick" if args.quick else "full"
     meta = hardware_and_versions(mode, argv)

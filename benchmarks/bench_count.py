@@ -8,13 +8,13 @@ Run from the project root::
 Everything is measured in one run, on one input: the bundled ``data/austen`` Parquet corpus
 (six shards, 873,710 ``words`` tokens). Sections:
 
-1. ``e2e``: :func:`seqcount.pipeline.count_corpus` on the whole corpus, 7 window sizes, after a
+1. ``e2e``: :func:`seqcount.api.count_corpus` on the whole corpus, 7 window sizes, after a
    warm-up call (so JIT loading is excluded), ``words`` and ``bytes`` tokenizers; plus a timer
    breakdown of where that time goes (Parquet read, tokenizing, prefix values, sketch updates,
    checkpoint estimates, the rest).
 2. ``alternative``: pyarrow + ``re.findall`` per document + one ``datasketch.HyperLogLogPlusPlus``
    per window size fed every n-gram through ``.update()``, on a prefix of the same corpus.
-3. ``kernel``: :func:`seqcount.kernels.hll_update_windows` alone on precomputed prefix values
+3. ``kernel``: :func:`seqcount._kernels.hll_update_windows` alone on precomputed prefix values
    (the corpus tokens repeated to ~5M tokens), one thread (per core) and all threads.
 4. ``memory``: peak RSS of ``python -m seqcount count`` subprocesses on the corpus and on an 8x
    copy of it (``os.wait4`` rusage).
@@ -301,8 +301,8 @@ def bench_cpu_capacity(rec: Recorder) -> None:
 
 
 def bench_e2e(rec: Recorder, cfg: dict, big: Path) -> None:
+    from seqcount.api import count_corpus
     from seqcount.config import CountConfig
-    from seqcount.pipeline import count_corpus
 
     t0 = time.perf_counter()
     r = count_corpus(str(CORPUS), CountConfig(ns=NS, num_perm=0, tokenizer="words"))
@@ -391,8 +391,8 @@ def child_e2e(repeats: int) -> None:
     default threads and 1 thread round-robin, after a warm-up; print JSON to stdout."""
     import numba
 
+    from seqcount.api import count_corpus
     from seqcount.config import CountConfig
-    from seqcount.pipeline import count_corpus
 
     config = CountConfig(ns=NS, num_perm=0, tokenizer="words")
     for threads in (None, 1):
@@ -462,9 +462,9 @@ def _instrumented(timers: _Timers, missing: list[str]):
     Targets that do not exist (the code moved) are listed in ``missing`` and their time ends up
     in "other".
     """
+    import seqcount._kernels as sk
+    import seqcount.engine.counter as sp
     import seqcount.io as sio
-    import seqcount.kernels as sk
-    import seqcount.pipeline as sp
 
     def timed_call(key, fn):
         def wrapper(*a, **k):
@@ -515,8 +515,8 @@ def _instrumented(timers: _Timers, missing: list[str]):
 
 
 def bench_breakdown(rec: Recorder, cfg: dict, meta: dict, big: Path) -> None:
+    from seqcount.api import count_corpus
     from seqcount.config import CountConfig
-    from seqcount.pipeline import count_corpus
 
     missing: list[str] = []
     import numba
@@ -638,8 +638,8 @@ def bench_alternative(rec: Recorder, cfg: dict, texts: list[str], work: Path) ->
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    from seqcount.api import count_corpus
     from seqcount.config import CountConfig
-    from seqcount.pipeline import count_corpus
 
     n_docs, tokens = _alt_prefix_docs(texts, cfg["alt_tokens"])
     workload = f"austen first {n_docs} documents ({tokens:,} words tokens), 7 n"
@@ -783,7 +783,7 @@ def best_config_ratio(rec: Recorder) -> None:
 def bench_kernel(rec: Recorder, cfg: dict, texts: list[str]) -> None:
     import numba
 
-    from seqcount import kernels
+    from seqcount import _kernels as kernels
     from seqcount.hashing import hash_params
     from seqcount.tokenize import word_classes, words_chunk
 
@@ -942,11 +942,11 @@ def run_cli_peak_rss(path: Path, out: Path) -> dict:
 
 def bench_memory(rec: Recorder, cfg: dict, work: Path, big: Path) -> None:
     floor = peak_rss(
-        [sys.executable, "-c", "import seqcount.cli, seqcount.pipeline, seqcount.kernels"],
+        [sys.executable, "-c", "import seqcount.cli, seqcount.api, seqcount._kernels"],
         work / "import_floor.stderr",
     )
     rec.add(
-        "python -c 'import seqcount.cli, seqcount.pipeline'",
+        "python -c 'import seqcount.cli, seqcount.api'",
         "imports only (interpreter, numpy, numba, pyarrow), for reference",
         "peak RSS",
         floor["maxrss_kib"] / 1024,
@@ -1168,7 +1168,7 @@ def main(argv: list[str] | None = None) -> int:
 
     # Import seqcount before anything touches numba's threads: seqcount chooses numba's
     # threading layer at import, and numba.get_num_threads() would launch the default one.
-    import seqcount.pipeline  # noqa: F401
+    import seqcount._kernels  # noqa: F401
 
     meta = hardware_and_versions(mode, argv)
     digest = meta["seqcount_source_sha256_16"] = source_digest()

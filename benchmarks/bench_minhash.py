@@ -8,17 +8,17 @@ Run from the project root::
 Everything is measured in one run, on the same inputs (random uint64 hashes from a fixed seed,
 the bundled ``data/austen`` corpus and an 8x copy of it in a temporary directory). Sections:
 
-1. ``kernel``: :func:`seqcount.kernels.minhash_update_hashes` on millions of random hashes,
+1. ``kernel``: :func:`seqcount._kernels.minhash_update_hashes` on millions of random hashes,
    K = 64, 128, 256 permutations: ns per hash and per hash-permutation.
 2. ``datasketch``: the same hashes (fewer of them) through ``datasketch.MinHash(scheme="affine64",
    hashfunc=identity).update_batch``, timed against the seqcount kernel on the same hashes in the
    same loop, and a bit-for-bit comparison of the resulting signatures.
-3. ``e2e``: :func:`seqcount.pipeline.count_corpus` with MinHash off (K = 0), K = 64, K = 128 (the
+3. ``e2e``: :func:`seqcount.api.count_corpus` with MinHash off (K = 0), K = 64, K = 128 (the
    default) and K = 128 plus near-duplicate search (``near_dup=0.8``), round-robin, on the corpus
    and on its 8x copy; slowdown ratios against K = 0 and the < 2x target at K = 128.
-4. ``index``: a ``seqcount.neardup.NearDupIndex(0.8, 128, 0)`` fed random signatures in a fresh
+4. ``index``: a ``seqcount.engine.neardup.NearDupIndex(0.8, 128, 0)`` fed random signatures in a fresh
    subprocess: documents/s of ``add`` and memory per indexed document (RSS growth, tracemalloc).
-5. ``windows``: :func:`seqcount.kernels.minhash_update_windows` (and ``hll_update_windows`` for
+5. ``windows``: :func:`seqcount._kernels.minhash_update_windows` (and ``hll_update_windows`` for
    reference) on the corpus's window hashes, 1 thread vs all threads.
 
 Plus a noise reference (numpy sort, effective cores) borrowed from ``bench_count``. Writes
@@ -110,8 +110,8 @@ def random_hashes(n: int) -> np.ndarray:
 
 
 def bench_kernel(rec: Recorder, cfg: dict, hashes: np.ndarray) -> None:
-    from seqcount import kernels
-    from seqcount.sketch import minhash_permutations
+    from seqcount import _kernels as kernels
+    from seqcount.sketches import minhash_permutations
 
     perms = {k: minhash_permutations(k, SEED) for k in KS}
     for k, (a, b) in perms.items():  # warm-up: the first call loads (or compiles) the kernel
@@ -142,8 +142,8 @@ def bench_kernel(rec: Recorder, cfg: dict, hashes: np.ndarray) -> None:
 def bench_datasketch(rec: Recorder, cfg: dict, hashes: np.ndarray, meta: dict) -> None:
     from datasketch import MinHash as DMinHash
 
-    from seqcount import kernels
-    from seqcount.sketch import MinHash, minhash_permutations, unbias
+    from seqcount import _kernels as kernels
+    from seqcount.sketches import MinHash, minhash_permutations, unbias
 
     h = np.ascontiguousarray(hashes[: cfg["ds_hashes"]])
     n, batch = h.shape[0], cfg["ds_batch"]
@@ -226,8 +226,8 @@ def e2e_variants(near_dup: bool) -> list[tuple[str, dict, int | None]]:
 
 def bench_e2e(rec: Recorder, path: Path, label: str, variants, repeats: int, meta: dict) -> None:
     """Round-robin ``count_corpus`` over ``variants`` (name, config kwargs, threads)."""
+    from seqcount.api import count_corpus
     from seqcount.config import CountConfig
-    from seqcount.pipeline import count_corpus
 
     # keyed by (name, threads): the same configuration may run with several thread counts
     configs = {(name, thr): CountConfig(**kw) for name, kw, thr in variants}
@@ -312,7 +312,7 @@ def child_index(n_docs: int) -> None:
 
     import datasketch  # noqa: F401  (imported by NearDupIndex; keep it out of the growth)
 
-    from seqcount.neardup import NearDupIndex
+    from seqcount.engine.neardup import NearDupIndex
 
     k = DEFAULT_K
     rng = np.random.default_rng(0)
@@ -397,10 +397,10 @@ def bench_index(rec: Recorder, cfg: dict) -> None:
 def bench_windows(rec: Recorder, cfg: dict, texts: list[str], meta: dict) -> None:
     import numba
 
-    from seqcount import kernels
+    from seqcount import _kernels as kernels
     from seqcount.config import DEFAULT_NS
     from seqcount.hashing import hash_params
-    from seqcount.sketch import minhash_permutations
+    from seqcount.sketches import minhash_permutations
     from seqcount.tokenize import words_chunk
 
     params = hash_params(SEED)
@@ -534,9 +534,9 @@ def _headline(results: list[dict], meta: dict) -> list[str]:
 EXPLANATIONS = """\
 ## What the numbers mean
 
-**Kernel** (`kernel`). `seqcount.kernels.minhash_update_hashes(sig, a, b, hashes)` called once on
+**Kernel** (`kernel`). `seqcount._kernels.minhash_update_hashes(sig, a, b, hashes)` called once on
 the whole array of random uint64 hashes, with `sig = np.full(K, MINHASH_EMPTY)` fresh every repeat
-and `a, b = seqcount.sketch.minhash_permutations(K, seed)`; one warm-up call first (numba loads
+and `a, b = seqcount.sketches.minhash_permutations(K, seed)`; one warm-up call first (numba loads
 or compiles the kernel). *Time per hash* is what one new hash costs a K-permutation signature
 (one `fmix64` pre-mix plus K multiply-add-min steps); *per hash-permutation* divides by K, so it
 should be flat across K if the kernel scales linearly. K values run round-robin; median of the
@@ -548,7 +548,7 @@ one `update_batch(hashes)` call with the whole numpy array, and `update_batch` o
 few thousand (datasketch builds an N x K matrix per call, so one big call is limited by memory
 traffic). The seqcount kernel runs on the same prefix in the same loop. The *ratio* is
 datasketch's faster form over seqcount, medians of the same run. *Bit-identical* compares the
-uint64 signatures of the seqcount kernel (`unbias(sig)`), `seqcount.sketch.MinHash.update_batch`
+uint64 signatures of the seqcount kernel (`unbias(sig)`), `seqcount.sketches.MinHash.update_batch`
 and both datasketch forms.
 
 **End to end** (`e2e`, `slowdown`). `count_corpus(path, CountConfig(num_perm=K))` (words, the 7
@@ -677,7 +677,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--child-index", type=int, default=None, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child_index is not None:
-        import seqcount.pipeline  # noqa: F401  (sets numba's threading layer)
+        import seqcount._kernels  # noqa: F401  (sets numba's threading layer)
 
         child_index(args.child_index)
         return 0
@@ -687,7 +687,7 @@ def main(argv: list[str] | None = None) -> int:
     t_start = time.perf_counter()
 
     # Import seqcount before anything touches numba's threads (it picks the threading layer).
-    import seqcount.pipeline  # noqa: F401
+    import seqcount._kernels  # noqa: F401
     from seqcount.config import DEFAULT_NUM_PERM
 
     if DEFAULT_NUM_PERM != DEFAULT_K:

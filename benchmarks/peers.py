@@ -66,7 +66,7 @@ def _timed(fn, repeats: int) -> list[float]:
 def corpus_window_hashes() -> tuple[np.ndarray, dict]:
     """The window hashes of ``data/austen`` for every n in :data:`NS`, concatenated, plus the
     pieces the seqcount kernel needs to recompute them (prefix values, document offsets)."""
-    from seqcount import kernels
+    from seqcount import _kernels as kernels
     from seqcount.hashing import hash_params
     from seqcount.tokenize import words_chunk
 
@@ -92,8 +92,8 @@ def bench_updates(rec: Recorder, cfg: dict) -> float:
     window-kernel rate."""
     import numba
 
-    from seqcount import kernels
-    from seqcount.sketch import MinHash, hll_estimate
+    from seqcount import _kernels as kernels
+    from seqcount.sketches import MinHash, hll_estimate
 
     hashes, k = corpus_window_hashes()
     total = hashes.shape[0]
@@ -327,8 +327,8 @@ def _read_floor(shards: list[Path], column: str) -> None:
 def bench_e2e(rec: Recorder, cfg: dict, work: Path) -> None:
     """End-to-end tokens/s of seqcount against the I/O floor and the pure-Python alternative."""
     from benchmarks import bench_count
+    from seqcount.api import count_corpus
     from seqcount.config import CountConfig
-    from seqcount.pipeline import count_corpus
 
     reps = cfg["repeats"]
     ids_dir, col = _ids_corpus(work, cfg["ids_tokens"])

@@ -7,7 +7,7 @@ One section of the suite (``python -m benchmarks``), on synthetic text corpora f
   default options on corpora of 1x, 4x and 16x a base size, and the ratio 16x / 1x (a streaming
   counter should stay flat). Also the bytes of the sketches per window size: HyperLogLog
   registers and MinHash signature in memory, and ``sketches.npz`` on disk.
-* **Scaling** (section ``scaling``): time of :func:`seqcount.pipeline.count_corpus` in this
+* **Scaling** (section ``scaling``): time of :func:`seqcount.api.count_corpus` in this
   process (after a warm-up, so JIT loading is excluded) against corpus size (1x, 4x, 16x: the
   exponent of time against size should be 1) and against the number of window sizes on the 4x
   corpus (1, 2, 4, 7 and 14 sizes: time should grow about linearly in the windows counted).
@@ -77,8 +77,8 @@ def bench_memory(rec: Recorder, cfg: dict, work: Path, corpora: dict[int, Path])
         target=f"< {RSS_TARGET:g}", target_met=bool(ratio < RSS_TARGET),
     )  # fmt: skip
 
+    from seqcount.api import count_corpus
     from seqcount.config import CountConfig
-    from seqcount.pipeline import count_corpus
 
     result = count_corpus(str(corpora[lo]), CountConfig())
     ns = len(result.config.ns)
@@ -97,8 +97,8 @@ def bench_memory(rec: Recorder, cfg: dict, work: Path, corpora: dict[int, Path])
 
 
 def bench_scaling(rec: Recorder, cfg: dict, corpora: dict[int, Path]) -> None:
+    from seqcount.api import count_corpus
     from seqcount.config import CountConfig
-    from seqcount.pipeline import count_corpus
 
     hll = CountConfig(num_perm=0)
     count_corpus(str(corpora[SCALES[0]]), hll)  # warm-up

@@ -1,16 +1,18 @@
 """seqcount: count distinct n-token sequences U_n(D) of a corpus in one streaming pass.
 
 Example:
-    >>> from seqcount import CountConfig, count_corpus
-    >>> result = count_corpus("data/", CountConfig(ns=(1, 2, 4)))  # doctest: +SKIP
+    >>> import seqcount
+    >>> result = seqcount.count_corpus("data/", seqcount.CountConfig(ns=(1, 2, 4)))  # doctest: +SKIP
     >>> result.unique(4)  # doctest: +SKIP
+
+Names are imported on first use, so ``import seqcount`` (and ``seqcount --help``) stays fast.
 """
 
-from importlib import metadata as _metadata
+from __future__ import annotations
 
-from .compare import compare, compare_sketches, shard_jaccard
-from .config import CountConfig
-from .curve import CurveRow, read_curve
+import importlib
+
+from .config import CountConfig, package_version
 from .errors import (
     ConfigError,
     FormatError,
@@ -20,34 +22,50 @@ from .errors import (
     SeqcountError,
     SketchMismatchError,
 )
-from .pipeline import CountResult, count_corpus, write_outputs
-from .sketch import HLL, MinHash, SketchSet, load_sketches
 
-try:
-    __version__ = _metadata.version("seqcount")
-except _metadata.PackageNotFoundError:  # running from a source tree without installing
-    __version__ = "0+unknown"
+__version__ = package_version()
 
-__all__ = [
-    "HLL",
-    "ConfigError",
-    "CountConfig",
-    "CountResult",
-    "CurveRow",
-    "FormatError",
-    "InputError",
-    "MinHash",
-    "OutputError",
-    "SchemaError",
-    "SeqcountError",
-    "SketchMismatchError",
-    "SketchSet",
-    "__version__",
-    "compare",
-    "compare_sketches",
-    "count_corpus",
-    "load_sketches",
-    "read_curve",
-    "shard_jaccard",
-    "write_outputs",
-]
+#: public name -> the module that defines it (imported on first use)
+_LAZY = {
+    "compare": "seqcount.api",
+    "count_corpus": "seqcount.api",
+    "count_batch": "seqcount.api",
+    "CountResult": "seqcount.engine.results",
+    "CurveRow": "seqcount.engine.results",
+    "read_curve": "seqcount.run.curve",
+    "write_outputs": "seqcount.run.files",
+    "compare_sketches": "seqcount.analysis.overlap",
+    "shard_jaccard": "seqcount.analysis.overlap",
+    "HLL": "seqcount.sketches",
+    "MinHash": "seqcount.sketches",
+    "SketchSet": "seqcount.sketches",
+    "load_sketches": "seqcount.sketches",
+}
+
+__all__ = sorted(
+    [
+        "ConfigError",
+        "CountConfig",
+        "FormatError",
+        "InputError",
+        "OutputError",
+        "SchemaError",
+        "SeqcountError",
+        "SketchMismatchError",
+        "__version__",
+        *_LAZY,
+    ]
+)
+
+
+def __getattr__(name: str):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'seqcount' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__

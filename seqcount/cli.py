@@ -14,7 +14,7 @@ from contextlib import contextmanager
 
 import click
 
-from .bounds import FITS
+from .analysis.bounds import FITS
 from .config import (
     DEFAULT_NS,
     DEFAULT_NUM_PERM,
@@ -208,7 +208,7 @@ def cli():
         seqcount count data/ --out seqcount-out
         seqcount report seqcount-out
     """
-    from .process import bound_heap_retention
+    from .engine.process import bound_heap_retention
 
     bound_heap_retention()
 
@@ -502,8 +502,9 @@ def count(
     Exit status: 0 success; 1 failed (one-line error; also when every shard was
     unreadable); 2 usage error; 3 finished, but input was skipped (--on-error skip).
     """
-    from .pipeline import check_counted, check_output_dir, count_corpus, write_outputs
+    from .api import count_corpus
     from .report import count_table
+    from .run.files import check_counted, check_output_dir, write_outputs
 
     log = _JsonLog() if log_format == "json" else None
     if log is not None:
@@ -523,7 +524,7 @@ def count(
         _check_count_options(config, shard_similarity, state, content_hash, repair, jobs)
         check_output_dir(out)  # fail now, not after hours of counting
         if batch:
-            from .batch import count_batch
+            from .api import count_batch
 
             on_event = log if log is not None else (None if quiet else _text_event)
             result = count_batch(
@@ -591,8 +592,8 @@ def compare(a, b, threads, as_json, **options):
         seqcount compare eval-set/ train-out/ --n 8,13 --json
         seqcount compare crawl-2025-out/ crawl-2026-out/
     """
-    from .compare import INHERITED
-    from .compare import compare as compare_corpora
+    from .api import INHERITED
+    from .api import compare as compare_corpora
 
     with _errors():
         given = {k for k in ("ns", *INHERITED) if _given(k)}
@@ -655,9 +656,9 @@ def merge(inputs, out, quiet):
     Example:
         seqcount merge out-part1 out-part2 out-part3 --out out-all
     """
-    from .merge import merge_outputs
-    from .pipeline import check_output_dir, write_outputs
     from .report import count_table
+    from .run.files import check_output_dir, write_outputs
+    from .run.merge import merge_outputs
 
     with _errors():
         check_output_dir(out)
@@ -807,7 +808,7 @@ def bounds(tokens, model_params, loss_fit, c_lo, c_hi, as_json):
         seqcount bounds --tokens 1.4e12 --model-params 7e10
         seqcount bounds --tokens 1e9 --fit epoch --json
     """
-    from .bounds import bounds_summary
+    from .analysis.bounds import bounds_summary
 
     with _errors():
         d = _number(tokens, "--tokens")

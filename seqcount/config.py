@@ -24,6 +24,20 @@ MAX_N = 1 << 20
 #: MinHash permutations: Jaccard standard error sqrt(J(1-J)/128), at most 0.044.
 DEFAULT_NUM_PERM = 128
 MAX_NUM_PERM = 1 << 14
+#: Names recorded with every sketch: the window hash (:mod:`seqcount.hashing`) and datasketch's
+#: MinHash permutation scheme (:mod:`seqcount.sketches`).
+HASH_NAME = "poly61-v1"
+MINHASH_SCHEME = "affine64"
+
+
+def package_version() -> str:
+    """The installed seqcount's version (``0+unknown`` in a source tree not installed)."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("seqcount")
+    except metadata.PackageNotFoundError:
+        return "0+unknown"
 
 
 def parse_ns(text: str) -> tuple[int, ...]:
@@ -192,10 +206,10 @@ class CountConfig:
             "column": self.column,
             "precision": self.precision,
             "seed": self.seed,
-            "hash": "poly61-v1",
+            "hash": HASH_NAME,
             "stride": self.stride,
             "num_perm": self.num_perm,
-            "minhash_scheme": "affine64",
+            "minhash_scheme": MINHASH_SCHEME,
         }
 
     def to_dict(self) -> dict:

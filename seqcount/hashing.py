@@ -1,4 +1,4 @@
-"""Seeded parameters of the ``poly61-v1`` window hash (see :mod:`seqcount.kernels`)."""
+"""Seeded parameters of the ``poly61-v1`` window hash (see :mod:`seqcount._kernels`)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,15 @@ from functools import lru_cache
 
 import numpy as np
 
-from .kernels import MERSENNE61
+from ._kernels import MERSENNE61
+from .config import HASH_NAME
 
-HASH_NAME = "poly61-v1"
+#: What ``summary.json`` says of the hash.
+HASH_DESCRIPTION = (
+    f"{HASH_NAME}: polynomial of token values modulo 2**61-1 with a seeded base, "
+    "XOR a seeded per-n salt, then the MurmurHash3 fmix64 finaliser; "
+    "expected colliding pairs below U**2 * n / 2**62"
+)
 _MASK64 = (1 << 64) - 1
 
 

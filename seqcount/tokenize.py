@@ -14,7 +14,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from . import kernels
+from . import _kernels as kernels
 from .errors import ConfigError
 from .hashing import HashParams
 

@@ -9,7 +9,7 @@ import pytest
 
 from benchmarks import accuracy as acc
 from benchmarks.bench_count import Recorder
-from seqcount.sketch import HLL
+from seqcount.sketches import HLL
 
 
 def test_streams_match_seqcount_and_hip_is_close():

@@ -17,13 +17,13 @@ import pytest
 from click.testing import CliRunner
 from conftest import DATA, write_parquet
 
-from seqcount.batch import count_batch
+from seqcount.api import count_batch, count_corpus
 from seqcount.cli import cli
 from seqcount.config import CountConfig
-from seqcount.curve import curve_bytes
+from seqcount.engine.state import StateDir
 from seqcount.errors import ConfigError, StateError
-from seqcount.pipeline import count_corpus, summary_dict, write_outputs
-from seqcount.state import StateDir
+from seqcount.run.curve import curve_bytes
+from seqcount.run.files import summary_dict, write_outputs
 
 AUSTEN = sorted((DATA / "austen").glob("*.parquet"))
 
@@ -103,10 +103,10 @@ def test_skipped_shard_in_the_middle(corpus):
 def test_a_shard_skipped_as_unreadable_is_tried_again_next_run(corpus, tmp_path, monkeypatch):
     """A read error may pass (a network file system, say): its shard is not kept in the state,
     and once it reads, the shards after it are recounted for their HIP estimates."""
-    import seqcount.pipeline
+    import seqcount.engine.single
     from seqcount.errors import InputError
 
-    tokenized = seqcount.pipeline._tokenized
+    tokenized = seqcount.engine.single._tokenized
 
     def flaky(shard, *args):
         if shard.path.endswith("03a.parquet"):
@@ -114,10 +114,10 @@ def test_a_shard_skipped_as_unreadable_is_tried_again_next_run(corpus, tmp_path,
         return tokenized(shard, *args)
 
     cfg = CountConfig(ns=(1, 4), on_error="skip")
-    monkeypatch.setattr(seqcount.pipeline, "_tokenized", flaky)
+    monkeypatch.setattr(seqcount.engine.single, "_tokenized", flaky)
     first = count_batch(corpus, cfg, state=tmp_path / "st")
     assert first.skipped.shards == 1
-    monkeypatch.setattr(seqcount.pipeline, "_tokenized", tokenized)
+    monkeypatch.setattr(seqcount.engine.single, "_tokenized", tokenized)
     events = []
     second = count_batch(corpus, cfg, state=tmp_path / "st", on_event=events.append)
     done = [e["path"] for e in events if e["event"] == "shard_finished"]
@@ -129,11 +129,11 @@ def test_a_shard_skipped_as_unreadable_is_tried_again_next_run(corpus, tmp_path,
 
 
 def test_a_new_seqcount_release_counts_anew(corpus, tmp_path, monkeypatch):
-    import seqcount.state
+    import seqcount.engine.state
 
     cfg = CountConfig(ns=(1,))
     count_batch(corpus, cfg, state=tmp_path / "st")
-    monkeypatch.setattr(seqcount.state, "__version__", "99.0")
+    monkeypatch.setattr(seqcount.engine.state, "package_version", lambda: "99.0")
     events = []
     count_batch(corpus, cfg, state=tmp_path / "st", on_event=events.append)
     kinds = [e["event"] for e in events]
@@ -320,13 +320,13 @@ def test_a_first_run_killed_while_writing_its_index_resumes(tmp_path):
 
 
 def test_a_full_disk_is_a_one_line_error(tmp_path, monkeypatch):
-    import seqcount.state
+    import seqcount.engine.state
 
     def full(path, write):
         raise OSError(28, "No space left on device")
 
     count_batch(AUSTEN[0], CountConfig(ns=(1,)), state=tmp_path / "st")
-    monkeypatch.setattr(seqcount.state, "atomic_write", full)
+    monkeypatch.setattr(seqcount.engine.state, "atomic_write", full)
     r = run("count", AUSTEN[1], "--n", "1", "--state", tmp_path / "st", "--out", tmp_path / "o",
             "-q")  # fmt: skip
     assert r.exit_code == 1 and isinstance(r.exception, (SystemExit, type(None)))
@@ -343,7 +343,7 @@ def test_a_state_directory_inside_the_corpus_is_left_out(corpus):
 
 
 def test_a_dead_worker_is_a_one_line_error():
-    from seqcount.batch import _Engine
+    from seqcount.engine.executors import Executor as _Engine
     from seqcount.errors import WorkerError
     from seqcount.io import Shard
 
@@ -521,7 +521,7 @@ def _merged(root, inputs, name):
 
 
 def _sk(out):
-    from seqcount.sketch import load_sketches
+    from seqcount.sketches import load_sketches
 
     return load_sketches(out / "sketches.npz")
 

@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from seqcount import bounds
+from seqcount.analysis import bounds
 from seqcount.errors import ConfigError
 
 # Chinchilla (Hoffmann et al. 2022) and Chinchilla's own training run.

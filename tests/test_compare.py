@@ -11,13 +11,14 @@ import reference as ref
 from click.testing import CliRunner
 from conftest import DATA, write_parquet
 
+from seqcount.analysis.overlap import compare_sketches, shard_jaccard
+from seqcount.api import compare, count_corpus
 from seqcount.cli import cli
-from seqcount.compare import compare, compare_sketches, shard_jaccard
 from seqcount.config import CountConfig
 from seqcount.errors import SketchMismatchError
 from seqcount.hashing import hash_params
-from seqcount.pipeline import count_corpus, write_outputs
-from seqcount.sketch import MinHash, load_sketches
+from seqcount.run.files import write_outputs
+from seqcount.sketches import MinHash, load_sketches
 
 SHARD = DATA / "austen" / "05-persuasion.parquet"
 KEYS = {
@@ -225,7 +226,7 @@ def test_a_corpus_compared_with_a_saved_output_is_counted_like_it(tmp_path, monk
     """The corpus side takes the saved side's precision, seed, stride, num_perm and window
     sizes (so the user need not repeat them), and a mismatch of options given explicitly is
     refused before anything is counted."""
-    import seqcount.pipeline
+    import seqcount.engine.single
 
     saved = tmp_path / "p12"
     args = ("--precision", "12", "--n", "1,8", "--num-perm", "64", "--seed", "3")
@@ -238,7 +239,7 @@ def test_a_corpus_compared_with_a_saved_output_is_counted_like_it(tmp_path, monk
     assert out["options"]["seed"] == 3
     assert out["results"][0]["containment_a_in_b"] > 0.9  # the shard is part of the corpus
     calls = []
-    monkeypatch.setattr(seqcount.pipeline, "count_corpus", lambda *a, **k: calls.append(a))
+    monkeypatch.setattr(seqcount.engine.single, "count_corpus", lambda *a, **k: calls.append(a))
     for bad, fragment in (
         (("--precision", "14"), "B was counted with precision 12, A would be counted with 14"),
         (("--n", "3"), "window sizes [3] are not in B (it has [1, 8])"),

@@ -9,9 +9,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from seqcount.analysis.fit import curve_points, default_range, fit_growth, local_slopes
+from seqcount.api import count_corpus
 from seqcount.config import CountConfig
-from seqcount.curve import curve_points, default_range, fit_growth, local_slopes
-from seqcount.pipeline import count_corpus
 
 
 def planted_corpus(path, gamma: float, tokens: int = 2_000_000, doc_len: int = 1000, seed=0):

@@ -15,9 +15,9 @@ import pyarrow.parquet as pq
 import pytest
 from conftest import DATA
 
+from seqcount.api import count_corpus
 from seqcount.config import CountConfig
 from seqcount.errors import InputError, SchemaError
-from seqcount.pipeline import count_corpus
 
 DOCS = [
     "It is a truth universally acknowledged, that a single man",
@@ -412,9 +412,8 @@ def test_seqcount_outputs_inside_a_corpus_are_not_read_as_data(tmp_path):
     """Outputs and state directories of other runs kept inside the corpus directory are left
     out and listed (their summary.json and state.json would otherwise be read as JSON
     Lines); one given as the corpus itself is refused with a pointer to compare and report."""
-    from seqcount.batch import count_batch
-    from seqcount.io import discover
-    from seqcount.pipeline import write_outputs
+    from seqcount.api import count_batch, find_inputs
+    from seqcount.run.files import write_outputs
 
     corpus = tmp_path / "corp"
     corpus.mkdir()
@@ -425,7 +424,7 @@ def test_seqcount_outputs_inside_a_corpus_are_not_read_as_data(tmp_path):
     count_batch(corpus, cfg, state=corpus / "st", exclude=[corpus / "run1"])
     (corpus / "notes").mkdir()
     (corpus / "notes" / "summary.json").write_text('{"text": "a"}\n')  # not an output: read
-    shards, ignored = discover([str(corpus)])
+    inputs = find_inputs([str(corpus)]); shards, ignored = inputs.shards, inputs.ignored
     assert [s.path for s in shards] == [
         str(corpus / "a.parquet"),
         str(corpus / "notes" / "summary.json"),
@@ -436,7 +435,7 @@ def test_seqcount_outputs_inside_a_corpus_are_not_read_as_data(tmp_path):
     assert again.rows == first.rows and again.ignored == ignored
     with pytest.raises(InputError, match="a directory written by seqcount .* not a corpus"):
         count_corpus(corpus / "run1", cfg)
-    shards, globbed = discover([str(corpus / "*")])  # matched by a glob: skipped, not refused
+    g = find_inputs([str(corpus / "*")]); shards, globbed = g.shards, g.ignored  # matched by a glob: skipped, not refused
     assert [s.path for s in shards] == [str(corpus / "a.parquet")]
     assert globbed == ignored
 

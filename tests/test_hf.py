@@ -6,9 +6,9 @@ import pyarrow.parquet as pq
 import pytest
 from conftest import DATA
 
+from seqcount.api import count_corpus
 from seqcount.config import CountConfig
 from seqcount.errors import ConfigError
-from seqcount.pipeline import count_corpus
 
 tokenizers = pytest.importorskip("tokenizers")
 
@@ -57,7 +57,7 @@ def test_hf_errors(tmp_path):
 
 def test_state_sees_a_changed_tokenizer_file(tokenizer_json, tmp_path):
     """The same hf:PATH with other contents is another tokenizer: nothing stored is reused."""
-    from seqcount.batch import count_batch
+    from seqcount.api import count_batch
 
     tok = tmp_path / "tokenizer.json"
     tok.write_bytes(tokenizer_json.read_bytes())

@@ -10,9 +10,9 @@ from conftest import hyp_settings
 from hypothesis import given
 from hypothesis import strategies as st
 
-from seqcount import kernels
+from seqcount import _kernels as kernels
 from seqcount.hashing import hash_params
-from seqcount.sketch import ExactSet
+from seqcount.sketches import ExactSet
 
 P = ref.P
 MASK64 = ref.MASK64
@@ -488,7 +488,7 @@ def test_hip_error_is_below_the_standard_estimator():
     """A loose accuracy check (the study is benchmarks/accuracy.py): over 48 streams of
     20,000 distinct hashes at p=8, HIP's RMS relative error is near 0.83/sqrt(m) and below
     the standard estimator's."""
-    from seqcount.sketch import hll_estimate
+    from seqcount.sketches import hll_estimate
 
     p, n, trials = 8, 20_000, 48
     m = 1 << p

@@ -14,11 +14,11 @@ from datasketch import MinHashLSH
 from hypothesis import given
 from hypothesis import strategies as st
 
-from seqcount import kernels
-from seqcount.compare import overlap
+from seqcount import _kernels as kernels
+from seqcount.analysis.overlap import overlap
 from seqcount.errors import SketchMismatchError
 from seqcount.hashing import hash_params
-from seqcount.sketch import HLL, MinHash, bias, minhash_permutations, unbias
+from seqcount.sketches import HLL, MinHash, bias, minhash_permutations, unbias
 
 
 def _identity(x):
@@ -263,8 +263,8 @@ def test_one_thread_one_window_size_counts(tmp_path):
     """--threads 1 with a single n once gave a read-only cache (a broadcast view)."""
     from conftest import DATA
 
+    from seqcount.api import count_corpus
     from seqcount.config import CountConfig
-    from seqcount.pipeline import count_corpus
 
     r = count_corpus(DATA / "austen" / "05-persuasion.parquet", CountConfig(ns=(4,)), threads=1)
     assert not r.sketches.minhash[0].is_empty()

@@ -9,10 +9,11 @@ import numpy as np
 import pytest
 from conftest import write_parquet
 
+from seqcount.api import count_corpus
 from seqcount.config import CountConfig
+from seqcount.engine.neardup import NearDupIndex
 from seqcount.errors import ConfigError
-from seqcount.neardup import NearDupIndex
-from seqcount.pipeline import count_corpus, write_outputs
+from seqcount.run.files import write_outputs
 
 
 def _vocabulary(rng, size=4000):

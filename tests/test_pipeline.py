@@ -16,9 +16,11 @@ from conftest import DATA, GROUND_TRUTH, write_parquet
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from seqcount.api import count_corpus
 from seqcount.config import CountConfig
-from seqcount.curve import read_curve, targets
-from seqcount.pipeline import count_corpus, summary_dict, write_outputs
+from seqcount.engine.schedule import targets
+from seqcount.run.curve import read_curve
+from seqcount.run.files import summary_dict, write_outputs
 
 WORD_RE = re.compile(r"\w+|[^\w\s]")
 
@@ -362,12 +364,13 @@ def test_the_next_shard_is_read_while_this_one_is_counted(tmp_path, monkeypatch)
     records ``False``)."""
     import threading
 
-    import seqcount.pipeline as pipeline
+    import seqcount.engine.counter as counter
+    import seqcount.engine.single as pipeline
 
     write_parquet(tmp_path / "a.parquet", ["one two three"] * 5)
     write_parquet(tmp_path / "b.parquet", ["four five six"] * 5)
     reading_b = threading.Event()
-    tokenized, add = pipeline._tokenized, pipeline._Counter.add
+    tokenized, add = pipeline._tokenized, counter.Counter.add
 
     def watch(shard, *args):
         if shard.path.endswith("b.parquet"):
@@ -382,7 +385,7 @@ def test_the_next_shard_is_read_while_this_one_is_counted(tmp_path, monkeypatch)
         add(self, chunk)
 
     monkeypatch.setattr(pipeline, "_tokenized", watch)
-    monkeypatch.setattr(pipeline._Counter, "add", slow_add)
+    monkeypatch.setattr(counter.Counter, "add", slow_add)
     result = count_corpus(tmp_path, CountConfig(ns=(1,), exact=True))
     assert seen == [True]
     assert result.tokens == 30 and [s.documents for s in result.shards] == [5, 5]
@@ -391,7 +394,7 @@ def test_the_next_shard_is_read_while_this_one_is_counted(tmp_path, monkeypatch)
 def test_freed_memory_goes_back_to_the_os_on_glibc():
     import platform
 
-    from seqcount.process import bound_heap_retention
+    from seqcount.engine.process import bound_heap_retention
 
     if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
         pytest.skip("mallopt is glibc's")

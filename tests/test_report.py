@@ -10,9 +10,10 @@ import pytest
 from click.testing import CliRunner
 from conftest import DATA
 
-from seqcount import bounds
+from seqcount.analysis import bounds
+from seqcount.analysis.fit import curve_points, fit_growth
 from seqcount.cli import cli
-from seqcount.curve import curve_points, fit_growth, read_curve
+from seqcount.run.curve import read_curve
 
 pytest.importorskip("matplotlib")
 

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from seqcount.errors import FormatError, SketchMismatchError
-from seqcount.sketch import HLL, SketchSet, hll_estimate, load_sketches
+from seqcount.sketches import HLL, SketchSet, hll_estimate, load_sketches
 
 
 def _hashes(count: int, seed: int) -> np.ndarray:

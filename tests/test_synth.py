@@ -18,8 +18,8 @@ if str(ROOT) not in sys.path:  # `benchmarks` is a top-level package of the proj
     sys.path.insert(0, str(ROOT))
 
 from benchmarks import synth  # noqa: E402
+from seqcount.api import count_corpus  # noqa: E402
 from seqcount.config import CountConfig  # noqa: E402
-from seqcount.pipeline import count_corpus  # noqa: E402
 from seqcount.tokenize import words  # noqa: E402
 
 TOKENS = 50_000

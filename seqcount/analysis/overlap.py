@@ -18,15 +18,12 @@ Undefined values are ``None``: ``J`` of two empty sets, and the containment of a
 from __future__ import annotations
 
 import math
-import os
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from .config import CountConfig
-from .errors import ConfigError, InputError, SketchMismatchError
-from .pipeline import CURVE_FILE, SKETCH_FILE, SUMMARY_FILE, check_counted
-from .sketch import HLL, MinHash, SketchSet, load_sketches
+from ..errors import SketchMismatchError
+from ..sketches import EMPTY_HASHVALUE, HLL, MinHash, SketchSet
 
 #: Options that must match for two sketch sets to be compared (``ns`` and ``num_perm`` are
 #: checked separately).
@@ -146,109 +143,6 @@ def compare_sketches(a: SketchSet, b: SketchSet, ns=None) -> list[Overlap]:
     return [overlap(n, a[n], b[n], a.minhash_of(n), b.minhash_of(n)) for n in common]
 
 
-def saved_sketch_path(path: str | os.PathLike) -> str | None:
-    """The sketch file if ``path`` is a ``count`` output: its directory, its sketches.npz, or
-    another file of it (summary.json, curve.csv)."""
-    path = os.fspath(path)
-    if os.path.isdir(path) and os.path.isfile(os.path.join(path, SKETCH_FILE)):
-        return os.path.join(path, SKETCH_FILE)
-    if os.path.isfile(path) and path.endswith(".npz"):
-        return path
-    beside = os.path.join(os.path.dirname(path), SKETCH_FILE)
-    if os.path.basename(path) in (SUMMARY_FILE, CURVE_FILE) and os.path.isfile(beside):
-        return beside
-    return None
-
-
-def _count_side(path, config: CountConfig, threads: int | None) -> tuple[SketchSet, dict | None]:
-    """Count a corpus side: its sketches, and what was skipped under ``--on-error skip``
-    (``rows``, ``shards``, ``items``) or ``None``.
-
-    Raises:
-        InputError: no such path, or every shard was unreadable.
-    """
-    from .pipeline import count_corpus
-
-    if not os.path.exists(path) and not any(c in os.fspath(path) for c in "*?["):
-        raise InputError(f"{path}: no such file or directory")
-    result = count_corpus(path, config, threads=threads)
-    check_counted(result)
-    return result.sketches, (result.skipped.to_dict() if result.skipped else None)
-
-
-def compare(
-    a: str | os.PathLike,
-    b: str | os.PathLike,
-    config: CountConfig | None = None,
-    *,
-    ns=None,
-    threads: int | None = None,
-    inherit=(),
-) -> dict:
-    """Compare two corpora or saved ``count`` outputs; the object ``compare --json`` prints.
-
-    A saved output keeps the options it was counted with. A corpus compared with one is
-    counted with its window sizes (or those of ``ns``) and takes the ``inherit`` options from
-    it (``compare`` on the command line passes those of :data:`INHERITED` not given there);
-    every other option comes from ``config`` and must agree, which is checked before counting.
-
-    Returns:
-        ``{"a": ..., "b": ..., "options": ..., "results": [Overlap.to_dict(), ...]}``; a side
-        counted now with input skipped (``--on-error skip``) has ``skipped`` (``rows``,
-        ``shards``, ``items``).
-
-    Raises:
-        SketchMismatchError: the sides were (or would be) counted differently.
-    """
-    config = config or CountConfig()
-    paths = {"a": a, "b": b}
-    saved = {k: saved_sketch_path(p) for k, p in paths.items()}
-    loaded = {k: load_sketches(f) for k, f in saved.items() if f is not None}
-    if len(loaded) == 1:  # count the corpus side the way the saved side was counted
-        key, ref = next(iter(loaded.items()))
-        names = ("A", "B") if key == "b" else ("B", "A")  # (corpus, saved)
-        if ref.minhash is None:
-            check_comparable(ref, ref, (names[1], names[1]))  # raises: no MinHash signatures
-        opts = ref.options
-        changes = {k: opts[k] for k in inherit if opts.get(k) is not None}
-        changes["ns"] = tuple(ns) if ns is not None else tuple(ref.ns)
-        config = replace(config, **changes)
-        corpus = config.result_options()
-        for k in (*MATCHING, "num_perm"):
-            if k in opts and corpus.get(k) != opts[k]:
-                raise SketchMismatchError(
-                    f"{names[1]} was counted with {k} {opts[k]!r}, {names[0]} would be counted "
-                    f"with {corpus.get(k)!r}; give the same option (or leave it out)"
-                )
-        missing = [n for n in config.ns if n not in ref.ns]
-        if missing:
-            raise SketchMismatchError(
-                f"window sizes {missing} are not in {names[1]} (it has {list(ref.ns)})"
-            )
-    if len(loaded) < 2 and not config.num_perm:
-        raise ConfigError("compare needs MinHash signatures: --num-perm must be above 0")
-    sides = {}
-    for key, path in paths.items():
-        skipped = None
-        if key in loaded:
-            sketches = loaded[key]
-        else:
-            sketches, skipped = _count_side(path, config, threads)
-        side = {"path": os.fspath(path), "saved": key in loaded,
-                "tokens": sketches.meta.get("tokens")}  # fmt: skip
-        if skipped is not None:
-            side["skipped"] = skipped
-        sides[key] = (sketches, side)
-    (sa, side_a), (sb, side_b) = sides["a"], sides["b"]
-    results = compare_sketches(sa, sb, ns)
-    return {
-        "a": side_a,
-        "b": side_b,
-        "options": {k: sa.options.get(k) for k in MATCHING} | {"num_perm": sa.minhash[0].num_perm},
-        "results": [r.to_dict() for r in results],
-    }
-
-
 def shard_jaccard(sketches: SketchSet, n: int) -> np.ndarray:
     """The ``(shards, shards)`` matrix of estimated Jaccard similarities of the shards'
     ``n``-token window sets (1 on the diagonal).
@@ -265,7 +159,7 @@ def shard_jaccard(sketches: SketchSet, n: int) -> np.ndarray:
     out = np.empty((s, s), dtype=np.float64)
     for i in range(s):
         out[i] = np.count_nonzero(sig == sig[i], axis=1) / k
-    empty = np.all(sig == np.uint64(2**64 - 1), axis=1)
+    empty = np.all(sig == EMPTY_HASHVALUE, axis=1)
     out[empty, :] = np.nan  # a shard without windows has no similarity
     out[:, empty] = np.nan
     return out

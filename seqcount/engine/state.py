@@ -25,14 +25,15 @@ import zipfile
 
 import numpy as np
 
-from . import __version__
-from .batch import ShardResult
-from .config import CountConfig
-from .errors import ConfigError, StateError
-from .io import Shard
-from .sketch import _write_npz, atomic_write
+from ..config import CountConfig, package_version
+from ..errors import ConfigError, StateError
+from ..io import Shard
+from ..sketches import atomic_write, write_npz
+from .results import ShardResult
 
 STATE_FORMAT = "seqcount-state"
+#: the index of a state directory
+STATE_FILE = "state.json"
 SHARD_FORMAT = "seqcount-shard-state"
 STATE_VERSION = 2
 _ARRAYS = ("regs", "sigs", "lengths", "windows", "log_doc", "log_reg", "log_rank", "hip_after")
@@ -61,7 +62,7 @@ def state_options(config: CountConfig) -> dict:
         "tokenizer_sha256": tokenizer_file,
         "state_version": STATE_VERSION,
         # a new release may count differently (a fixed tokenizer, say): nothing is reused
-        "seqcount": __version__,
+        "seqcount": package_version(),
     }
 
 
@@ -133,7 +134,7 @@ class StateDir:
             os.makedirs(self.path, exist_ok=True)
         except OSError as e:
             raise StateError(f"{self.path}: cannot create the state directory ({e})") from None
-        if not os.path.isfile(os.path.join(self.path, "state.json")):
+        if not os.path.isfile(os.path.join(self.path, STATE_FILE)):
             # a first run killed early leaves the lock, shards/ and temporary files only
             others = [
                 n for n in os.listdir(self.path)
@@ -167,7 +168,7 @@ class StateDir:
         lock.write(str(os.getpid()))
         lock.flush()
         self._lock = lock
-        if not os.path.isfile(os.path.join(self.path, "state.json")):
+        if not os.path.isfile(os.path.join(self.path, STATE_FILE)):
             self._write_index([])  # before any shard file, so a killed first run resumes
         os.makedirs(os.path.join(self.path, "shards"), exist_ok=True)
         for d in (self.path, os.path.join(self.path, "shards")):
@@ -182,7 +183,7 @@ class StateDir:
             self._lock = None
 
     def _read_index(self) -> None:
-        index = os.path.join(self.path, "state.json")
+        index = os.path.join(self.path, STATE_FILE)
         try:
             with open(index, encoding="utf-8") as f:
                 data = json.load(f)
@@ -312,7 +313,7 @@ class StateDir:
         arrays = {"header": np.array(json.dumps(header, sort_keys=True))} | arrays
         # not compressed: deflating the logs took most of a run's time
         with _writing(self._file(key)):
-            atomic_write(self._file(key), lambda f: _write_npz(f, arrays, compress=False))
+            atomic_write(self._file(key), lambda f: write_npz(f, arrays, compress=False))
 
     def _write_index(self, shards: list[tuple[str, str]]) -> None:
         data = {
@@ -322,7 +323,7 @@ class StateDir:
             "shards": [{"path": p, "key": k} for p, k in shards],
         }
         text = json.dumps(data, indent=2) + "\n"
-        index = os.path.join(self.path, "state.json")
+        index = os.path.join(self.path, STATE_FILE)
         with _writing(index):
             atomic_write(index, lambda f: f.write(text.encode()))
 

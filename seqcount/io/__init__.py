@@ -23,7 +23,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .errors import InputError, SchemaError
+from ..errors import InputError, SchemaError
 
 #: File extension → format name.
 EXTENSIONS = {
@@ -59,6 +59,16 @@ class Shard:
     size: int
     format: str
     compression: str | None = None
+
+
+@dataclass
+class Inputs:
+    """What a run reads: the paths as given, the shards found in them in reading order, and
+    the files inside them that were left out (unknown formats, seqcount's own directories)."""
+
+    paths: list[str]
+    shards: list[Shard]
+    ignored: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -739,30 +749,11 @@ def _known() -> str:
     return ", ".join(sorted(EXTENSIONS)) + " (.jsonl/.json/.txt also as .gz or .zst)"
 
 
-#: files that together mark a directory written by seqcount, not corpus data: an output of
-#: ``count``, or of ``report`` (a ``--state`` directory is told by its ``state.json``)
-_OUTPUT_FILES = ({"curve.csv", "summary.json", "sketches.npz"}, {"report.json", "report.md"})
-
-
-def _written_by_seqcount(root: str, files: list[str]) -> bool:
-    """``root`` holds a ``count`` or ``report`` output or a ``--state`` directory."""
-    if any(marks <= set(files) for marks in _OUTPUT_FILES):
-        return True
-    if "state.json" in files:
-        from .state import STATE_FORMAT
-
-        try:
-            with open(os.path.join(root, "state.json"), "rb") as f:
-                return f'"{STATE_FORMAT}"'.encode() in f.read(4096)
-        except OSError:
-            return False
-    return False
-
-
 def discover(
     paths: list[str] | tuple[str, ...],
     format: str | None = None,
     exclude: list[str] | tuple[str, ...] = (),
+    foreign: Callable[[str, list[str]], bool] | None = None,
 ) -> tuple[list[Shard], list[str]]:
     """Expand directories (recursively), files and globs into shards in sorted path order.
 
@@ -773,9 +764,11 @@ def discover(
             spellings, or through a link) is read once, under the path it was reached by first.
         format: read files named explicitly or matched by a glob as this format instead of
             choosing by extension (files found inside directories still go by extension).
-        exclude: directories to leave out (the output directory of the run). Directories
-            found inside ``paths`` that hold an output or state directory of seqcount are
-            left out too (listed in ``ignored`` with a trailing slash).
+        exclude: directories to leave out (the output directory of the run).
+        foreign: ``foreign(root, files)`` tells a directory that is not corpus data (an
+            output or state directory of seqcount): such directories found inside ``paths``
+            are left out (listed in ``ignored`` with a trailing slash), and one named in
+            ``paths`` is refused.
 
     Returns:
         (shards, ignored): readable shards sorted by path, and files found inside directories
@@ -825,7 +818,7 @@ def discover(
                 dirs[:] = []
                 continue
             walked.add(real)
-            if _written_by_seqcount(root, files):
+            if foreign is not None and foreign(root, files):
                 if root == top and named:
                     raise InputError(
                         f"{top}: a directory written by seqcount (an output or state), not a "

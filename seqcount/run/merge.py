@@ -10,34 +10,26 @@ not keep. A merged output's ``curve.csv`` therefore holds one row per n, at the 
 from __future__ import annotations
 
 import datetime as _dt
-import json
 import os
 import time
 
 import numpy as np
 
-from .config import CountConfig
-from .errors import FormatError, SketchMismatchError
+from ..config import CountConfig
+from ..engine.results import CurveRow, ShardStats, Skipped, build_result
+from ..errors import FormatError, SketchMismatchError
+from ..io import Inputs
+from ..sketches import HLL, MinHash, SketchSet, load_sketches
+from .files import SKETCH_FILE, SUMMARY_FILE, read_summary
 
 
-def _load(out_dir: str) -> tuple[dict, object]:
-    from .sketch import load_sketches
-
-    summary_path = os.path.join(out_dir, "summary.json")
-    sketch_path = os.path.join(out_dir, "sketches.npz")
+def _load(out_dir: str) -> tuple[dict, SketchSet]:
+    summary_path = os.path.join(out_dir, SUMMARY_FILE)
+    sketch_path = os.path.join(out_dir, SKETCH_FILE)
     for f in (summary_path, sketch_path):
         if not os.path.isfile(f):
             raise FormatError(f"{f}: missing; merge directories written by 'seqcount count'")
-    try:
-        with open(summary_path, encoding="utf-8") as f:
-            summary = json.load(f)
-        summary["totals"]["tokens"], summary["options"]["ns"]
-        for st in summary["inputs"]["shards"]:
-            st["path"]
-        summary["inputs"]["paths"]
-    except (OSError, ValueError, KeyError, TypeError):
-        raise FormatError(f"{summary_path}: not a seqcount summary") from None
-    return summary, load_sketches(sketch_path)
+    return read_summary(summary_path), load_sketches(sketch_path)
 
 
 def merge_outputs(out_dirs: list[str]):
@@ -50,10 +42,6 @@ def merge_outputs(out_dirs: list[str]):
         FormatError: an input is not a ``count`` output.
         SketchMismatchError: the inputs were counted with different options, or share a shard.
     """
-    from .curve import CurveRow
-    from .pipeline import CountResult, ShardStats, Skipped
-    from .sketch import HLL, MinHash, SketchSet
-
     started = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
     t0 = time.perf_counter()
     if not out_dirs:
@@ -107,7 +95,7 @@ def merge_outputs(out_dirs: list[str]):
         key=lambda it: (it["path"], -1 if it["row"] is None else it["row"]),
     )
     for it in items:
-        skipped._list(it["path"], it["row"], it["error"])
+        skipped.list(it["path"], it["row"], it["error"])
     skipped.rows = total("skipped_rows")
     skipped.shards = total("skipped_shards")
     sketches = SketchSet(
@@ -119,22 +107,14 @@ def merge_outputs(out_dirs: list[str]):
         shard_minhash=np.stack(sigs) if minhash is not None and sigs else None,
         shard_paths=[p for p, _, _ in shards],
     )
-    return CountResult(
-        config=config,
+    inputs = Inputs(
         paths=sorted({p for s, _ in parts for p in s["inputs"]["paths"]}),
-        shards=[ShardStats(**st) for _, st, _ in shards],
+        shards=[],
         ignored=sorted({p for s, _ in parts for p in s["inputs"].get("ignored", [])}),
-        rows=rows,
-        sketches=sketches,
-        documents=documents,
-        tokens=tokens,
-        empty_documents=total("empty_documents"),
-        null_documents=total("null_documents"),
-        invalid_utf8=total("invalid_utf8"),
-        windows=windows,
-        final={r.n: r for r in rows},
-        skipped=skipped,
-        started=started,
-        elapsed=time.perf_counter() - t0,
-        merged_from=[os.fspath(d) for d in out_dirs],
     )
+    return build_result(
+        config, inputs, [ShardStats(**st) for _, st, _ in shards], skipped, rows,
+        sketches=sketches, documents=documents, tokens=tokens,
+        empty=total("empty_documents"), windows=[windows[n] for n in ns], started=started,
+        elapsed=time.perf_counter() - t0, merged_from=[os.fspath(d) for d in out_dirs],
+    )  # fmt: skip

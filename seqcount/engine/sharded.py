@@ -27,85 +27,28 @@ have is counted again, with a message. Appending shards never needs that.
 from __future__ import annotations
 
 import dataclasses
+import datetime as _dt
+import hashlib
 import os
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from .config import CountConfig
-from .curve import Schedule
-from .errors import ConfigError, WorkerError
-from .io import Shard
-from .kernels import hip_replay, hip_state
-from .sketch import hll_estimates
+from .._kernels import hip_replay, hip_state
+from ..config import CountConfig
+from ..errors import ConfigError
+from ..io import Inputs, Shard
+from ..sketches import hll_estimates
+from .counter import Counter
+from .executors import Event, Executor
+from .results import CountResult, ShardResult, ShardStats, Skipped, build_result, curve_rows
+from .schedule import Schedule
+from .single import run_shards, shard_event
+from .state import StateDir
 
 #: Text or token ids handed to the kernels at a time while logging (bounds the log buffer).
 RECORD_CHUNK = 1 << 20
-
-
-@dataclass
-class ShardResult:
-    """One shard counted on its own (see the module docstring).
-
-    Attributes:
-        path, size, mtime_ns, format: the shard.
-        stats: :class:`~seqcount.pipeline.ShardStats` as a dict.
-        skipped_rows, skipped_items: what ``--on-error skip`` skipped in it.
-        regs: int8 ``(len(ns), 2**p)`` registers of the shard alone.
-        sigs: uint64 ``(len(ns), K)`` MinHash signatures, or ``None``.
-        lengths: int64 token count of each document, in order.
-        windows: int64 windows per window size.
-        empty, null, invalid_utf8: document and byte counts for the totals.
-        log_doc, log_reg, log_rank: register growth in document order (``None`` when dropped).
-        hip_after: float64 running HIP estimates per window size after this shard, given the
-            shards before it (set when the shards are put together in order).
-        prefix: a digest of the state keys of the shards before it, when ``hip_after`` was set.
-    """
-
-    path: str
-    size: int
-    mtime_ns: int
-    format: str
-    stats: dict
-    skipped_rows: int
-    skipped_items: list
-    regs: np.ndarray
-    sigs: np.ndarray | None
-    lengths: np.ndarray
-    windows: np.ndarray
-    empty: int
-    null: int
-    invalid_utf8: int
-    log_doc: np.ndarray | None = None
-    log_reg: np.ndarray | None = None
-    log_rank: np.ndarray | None = None
-    seconds: float = 0.0
-    hip_after: np.ndarray | None = None
-    prefix: str | None = None
-
-    @property
-    def tokens(self) -> int:
-        return int(self.lengths.sum()) if self.lengths is not None else self._counts[0]
-
-    @property
-    def documents(self) -> int:
-        return int(self.lengths.shape[0]) if self.lengths is not None else self._counts[1]
-
-    @property
-    def has_log(self) -> bool:
-        return self.log_doc is not None
-
-    def drop_log(self) -> None:
-        self.log_doc = self.log_reg = self.log_rank = None
-
-    def slim(self) -> None:
-        """Drop the registers, lengths and log (once the shard is added; the summary needs
-        the counts only)."""
-        self._counts = (self.tokens, self.documents)
-        self.drop_log()
-        self.regs = self.lengths = None
 
 
 def check_batch_config(config: CountConfig) -> None:
@@ -132,16 +75,14 @@ def count_shard(shard: Shard, config: CountConfig, threads: int | None = None) -
     """
     import numba
 
-    from .pipeline import _Counter, _run
-
     t0 = time.perf_counter()
     config = dataclasses.replace(config, chunk_bytes=min(config.chunk_bytes, RECORD_CHUNK))
     old = numba.get_num_threads()
     if threads is not None:
         numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
     try:
-        counter = _Counter(config, record=True)
-        counter, stats, skipped = _run([shard], config, None, t0, counter=counter)
+        counter = Counter(config, record=True)
+        counter, stats, skipped = run_shards([shard], config, None, t0, counter=counter)
     finally:
         numba.set_num_threads(old)
     log_doc, log_reg, log_rank = counter.take_log()
@@ -286,108 +227,9 @@ def assemble(results: list[ShardResult], config: CountConfig) -> Assembled:
     return asm.finish()
 
 
-Event = Callable[[dict], None]
-
-
-class _Done:
-    """A finished 'future' (for in-process counting)."""
-
-    def __init__(self, fn, *args):
-        self._fn, self._args = fn, args
-
-    def result(self):
-        return self._fn(*self._args)
-
-
-class _Engine:
-    """Where shards are counted: in this process, in worker processes, or on Dask."""
-
-    def __init__(self, jobs: int = 1, scheduler: str | None = None, engine: str = "local",
-                 threads: int | None = None):  # fmt: skip
-        if jobs < 1:
-            raise ConfigError(f"--jobs must be at least 1, got {jobs}")
-        if threads is not None and threads < 1:
-            raise ConfigError(f"--threads must be at least 1, got {threads}")
-        self.jobs = jobs
-        self.kind = "dask" if (engine == "dask" or scheduler) else ("pool" if jobs > 1 else "here")
-        self.pool = self.client = self.cluster = None
-        cores = os.cpu_count() or 1
-        self.threads = threads if threads is not None else max(1, cores // jobs)
-        if self.kind == "pool":
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor
-
-            # spawn: a forked child would inherit numba's thread pool in an unknown state
-            ctx = multiprocessing.get_context("spawn")
-            from .process import bound_heap_retention
-
-            self.pool = ProcessPoolExecutor(
-                max_workers=jobs, mp_context=ctx, initializer=bound_heap_retention
-            )
-        elif self.kind == "dask":
-            try:
-                from distributed import Client, LocalCluster
-            except ImportError:
-                raise ConfigError(
-                    "the dask engine needs Dask: pip install 'seqcount[dask]'"
-                ) from None
-            if scheduler:
-                try:
-                    self.client = Client(scheduler, timeout="20s")
-                except OSError as e:
-                    raise ConfigError(f"--scheduler {scheduler}: cannot connect ({e})") from None
-            else:
-                self.cluster = LocalCluster(
-                    n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None
-                )
-                self.client = Client(self.cluster)
-            self.jobs = max(jobs, len(self.client.scheduler_info().get("workers", {})) or 1)
-
-    @property
-    def in_flight(self) -> int:
-        """Shards submitted ahead of the one being merged (bounds the logs held)."""
-        return 1 if self.kind == "here" else 2 * self.jobs
-
-    def submit(self, shard: Shard, config: CountConfig):
-        if self.kind == "pool":
-            return self.pool.submit(count_shard, shard, config, self.threads)
-        if self.kind == "dask":
-            return self.client.submit(count_shard, shard, config, self.threads, pure=False)
-        return _Done(count_shard, shard, config, self.threads)
-
-    def result(self, future, shard: Shard) -> ShardResult:
-        """The result of a submitted shard.
-
-        Raises:
-            WorkerError: the worker died (killed, out of memory) while counting it.
-        """
-        from concurrent.futures.process import BrokenProcessPool
-
-        try:
-            return future.result()
-        except BrokenProcessPool as e:
-            why = str(e) or "the process pool broke"
-        except Exception as e:
-            if type(e).__name__ != "KilledWorker":  # distributed's, after its retries
-                raise
-            why = str(e)
-        raise WorkerError(
-            f"{shard.path}: a worker died while counting this shard ({why}); shards finished "
-            "before are kept with --state, so a rerun resumes"
-        )
-
-    def close(self) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(cancel_futures=True)
-        if self.client is not None:
-            self.client.close()
-        if self.cluster is not None:
-            self.cluster.close()
-
-
-def count_batch(
-    paths,
-    config: CountConfig | None = None,
+def count_sharded(
+    inputs: Inputs,
+    config: CountConfig,
     *,
     state=None,
     jobs: int = 1,
@@ -397,52 +239,36 @@ def count_batch(
     content_hash: bool = False,
     repair: bool = False,
     on_event: Event | None = None,
-    exclude=(),
-):
-    """Count a corpus shard by shard: the library entry point of ``count --state/--jobs``.
+) -> CountResult:
+    """Count discovered shards one by one, then put them together in order.
 
-    Gives the same curve, sketches and totals as :func:`~seqcount.pipeline.count_corpus`.
+    Gives the same curve, sketches and totals as :func:`~seqcount.engine.single.count_corpus`.
 
     Args:
-        paths: as for :func:`~seqcount.pipeline.count_corpus`.
-        state: a state directory (see :mod:`seqcount.state`), or ``None``.
+        inputs: the shards (:func:`seqcount.io.discover`; leave the state directory out).
+        state: a state directory (see :mod:`seqcount.engine.state`), or ``None``.
         jobs: worker processes (or Dask workers of a local cluster).
         engine: ``local`` or ``dask``; ``scheduler``: address of a running Dask scheduler.
         threads: numba threads per worker [default: cores // jobs].
-        content_hash, repair: see :class:`~seqcount.state.StateDir`.
+        content_hash, repair: see :class:`~seqcount.engine.state.StateDir`.
         on_event: called with one dict per event (``event`` = ``start``, ``message``,
             ``shard_started``, ``shard_finished``, ``shard_reused``).
-        exclude: directories to leave out of ``paths`` (the output directory; the state
-            directory is always left out).
-
-    Returns:
-        A :class:`~seqcount.pipeline.CountResult`.
 
     Raises:
         InputError, SchemaError, ConfigError, StateError: see the modules raising them.
         WorkerError: a worker process died while counting a shard.
     """
-    import datetime as _dt
-    import time as _time
-
-    from .io import discover
-    from .state import StateDir
-
-    config = config or CountConfig()
     check_batch_config(config)
-    paths = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
-    paths = [os.fspath(p) for p in paths]
+    shards = inputs.shards
     emit = on_event or (lambda e: None)
     started = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
-    t0 = _time.perf_counter()
-    exclude = list(exclude) + ([state] if state is not None else [])
-    shards, ignored = discover(paths, config.format, exclude)
+    t0 = time.perf_counter()
     store = StateDir(state, config, content_hash, repair) if state is not None else None
     engine_ = None
     try:
         if store is not None:
             store.open()
-        engine_ = _Engine(jobs, scheduler, engine, threads)
+        engine_ = Executor(jobs, scheduler, engine, threads)
         emit({"event": "start", "shards": len(shards), "jobs": engine_.jobs,
               "engine": "dask" if engine_.kind == "dask" else "local"})  # fmt: skip
         results, keys, whole = _count_in_order(shards, config, store, engine_, emit)
@@ -454,10 +280,8 @@ def count_batch(
             engine_.close()
         if store is not None:
             store.close()
-    elapsed = _time.perf_counter() - t0
-    result = _result(results, whole, shards, ignored, config, paths, started, elapsed)
-    result.threads = engine_.threads
-    return result
+    return _result(results, whole, inputs, config, started=started,
+                   elapsed=time.perf_counter() - t0, threads=engine_.threads)  # fmt: skip
 
 
 def _flush_messages(store, emit) -> None:
@@ -477,8 +301,6 @@ def _count_in_order(shards, config, store, engine, emit):
     Returns the shard results (without registers, lengths or log), their state keys and the
     :class:`Assembled` whole.
     """
-    from .pipeline import shard_event
-
     keys = [store.key(s) if store is not None else None for s in shards]
     have = [store is not None and store.has(k) for k in keys]
     if store is not None:
@@ -498,7 +320,7 @@ def _count_in_order(shards, config, store, engine, emit):
     def submit(i: int) -> None:
         emit({"event": "shard_started", "shard": i, "shards": len(shards),
               "path": shards[i].path})  # fmt: skip
-        futures[i] = engine.submit(shards[i], config)
+        futures[i] = engine.submit(count_shard, shards[i], config)
 
     def top_up(upto: int) -> None:
         nonlocal nxt
@@ -574,8 +396,6 @@ def _respell(r: ShardResult, path: str) -> None:
 
 
 def _chain(prefix: str, key: str) -> str:
-    import hashlib
-
     return hashlib.sha256(f"{prefix}/{key}".encode()).hexdigest()[:32]
 
 
@@ -583,13 +403,8 @@ def _holds_checkpoint(r: ShardResult, schedule: Schedule, tokens: int) -> bool:
     return bool(r.lengths.shape[0]) and schedule.target <= tokens + r.tokens
 
 
-def _result(results, a: Assembled, shards, ignored, config, paths, started, elapsed):
-    """A :class:`~seqcount.pipeline.CountResult` from the shard results, put together."""
-    from .pipeline import CountResult, ShardStats, Skipped, curve_rows, sketch_set
-
-    rows = curve_rows(config.ns, a.points)
-    final = {r.n: r for r in rows if r.tokens == a.tokens}
-    ns = config.ns
+def _result(results, a: Assembled, inputs: Inputs, config: CountConfig, **run) -> CountResult:
+    """The :class:`CountResult` of the shard results, put together."""
     stats = []
     skipped = Skipped()
     for r in results:
@@ -599,23 +414,9 @@ def _result(results, a: Assembled, shards, ignored, config, paths, started, elap
         if st.error is not None:
             skipped.shards += 1
         for item in r.skipped_items:
-            skipped._list(item["path"], item["row"], item["error"])
-    sketches = sketch_set(config, a.regs, a.sigs, [s.path for s in shards], a.documents, a.tokens)
-    return CountResult(
-        config=config,
-        paths=paths,
-        shards=stats,
-        ignored=ignored,
-        rows=rows,
-        sketches=sketches,
-        documents=a.documents,
-        tokens=a.tokens,
-        empty_documents=a.empty,
-        null_documents=sum(r.null for r in results),
-        invalid_utf8=sum(r.invalid_utf8 for r in results),
-        windows={n: int(a.windows[j]) for j, n in enumerate(ns)},
-        elapsed=elapsed,
-        started=started,
-        final=final,
-        skipped=skipped,
-    )
+            skipped.list(item["path"], item["row"], item["error"])
+    return build_result(
+        config, inputs, stats, skipped, curve_rows(config.ns, a.points), regs=a.regs,
+        sigs=a.sigs, documents=a.documents, tokens=a.tokens, empty=a.empty,
+        windows=a.windows, **run,
+    )  # fmt: skip

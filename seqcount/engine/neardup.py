@@ -21,8 +21,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import ConfigError
-from .sketch import MINHASH_SCHEME, minhash_permutations
+from ..errors import ConfigError
+from ..sketches import MINHASH_SCHEME, minhash_permutations
+from .results import CurveRow
 
 #: Clusters listed in full in the summary, largest first.
 MAX_LISTED_CLUSTERS = 10
@@ -177,3 +178,91 @@ class NearDupIndex:
     def nbytes(self) -> int:
         """Bytes held by this module's arrays (datasketch's index comes on top)."""
         return sum(getattr(self, a).nbytes for a in ("_sigs", "_shard", "_row", "_parent"))
+
+
+@dataclass
+class NearDupResult:
+    """What ``--near-dup`` found.
+
+    Attributes:
+        threshold, n, num_perm, bands, rows: the search's settings (LSH bands x rows).
+        checked: documents looked up (those with at least ``n`` tokens).
+        short: non-empty documents shorter than ``n`` tokens, not checked (and kept).
+        duplicates: documents with a near-duplicate earlier in the corpus (dropped by a
+            deduplication that keeps the first of each cluster).
+        unindexed: documents checked but not indexed because of ``max_docs``.
+        pairs: verified (document, earlier document) pairs.
+        clusters: number of clusters of two or more indexed documents.
+        largest: the largest clusters, each a list of ``{"path", "row"}``.
+        cluster_sizes: the sizes of those clusters (members beyond the listed ones included).
+        rows: the growth curve after dropping the duplicates.
+        index_bytes: bytes of signatures and ids held for the search (datasketch's LSH on top).
+    """
+
+    threshold: float
+    n: int
+    num_perm: int
+    bands: int
+    rows_per_band: int
+    checked: int
+    short: int
+    duplicates: int
+    unindexed: int
+    pairs: int
+    clusters: int
+    largest: list[list[dict]]
+    cluster_sizes: list[int]
+    rows: list[CurveRow]
+    index_bytes: int
+
+    @property
+    def rate(self) -> float:
+        """Share of checked documents that are near-duplicates of an earlier one."""
+        return self.duplicates / self.checked if self.checked else 0.0
+
+    def to_dict(self) -> dict:
+        return {
+            "threshold": self.threshold,
+            "n": self.n,
+            "num_perm": self.num_perm,
+            "lsh_bands": self.bands,
+            "lsh_rows": self.rows_per_band,
+            "documents_checked": self.checked,
+            "short_documents": self.short,
+            "near_duplicate_documents": self.duplicates,
+            "near_duplicate_rate": round(self.rate, 6),
+            "unindexed_documents": self.unindexed,
+            "verified_pairs": self.pairs,
+            "clusters": self.clusters,
+            "largest_clusters": [
+                {"size": size, "documents": docs}
+                for size, docs in zip(self.cluster_sizes, self.largest)
+            ],
+        }
+
+
+def near_dup_result(counter, stats: list) -> NearDupResult:
+    """The :class:`NearDupResult` of a finished pass (``counter``: its :class:`Counter`)."""
+    near = counter.near
+    clusters = near.clusters()
+    largest = [
+        [{"path": stats[d.shard].path, "row": d.row} for d in c[:MAX_LISTED_MEMBERS]]
+        for c in clusters[:MAX_LISTED_CLUSTERS]
+    ]
+    return NearDupResult(
+        threshold=near.threshold,
+        n=counter.config.near_dup_n,
+        num_perm=near.num_perm,
+        bands=near.bands,
+        rows_per_band=near.rows,
+        checked=near.checked,
+        short=counter.short,
+        duplicates=near.duplicates,
+        unindexed=near.unindexed,
+        pairs=near.pairs,
+        clusters=len(clusters),
+        largest=largest,
+        cluster_sizes=[len(c) for c in clusters[:MAX_LISTED_CLUSTERS]],
+        rows=counter.dedup_rows(),
+        index_bytes=near.nbytes,
+    )

@@ -52,7 +52,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .errors import ConfigError
+from ..errors import ConfigError
 
 __all__ = [
     "FITS",

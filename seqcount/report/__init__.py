@@ -10,8 +10,25 @@ import re
 
 import numpy as np
 
-from .errors import OutputError
-from .pipeline import SIMILARITY_CSV, SIMILARITY_PNG, CountResult, check_output_dir
+from ..analysis import bounds
+from ..analysis.fit import curve_points, fit_growth, local_slopes
+from ..analysis.overlap import shard_jaccard
+from ..engine.results import CountResult
+from ..errors import ConfigError, FormatError, OutputError
+from ..run.curve import read_curve
+from ..run.files import (
+    GROWTH_PNG,
+    REPORT_HTML,
+    REPORT_JSON,
+    REPORT_MD,
+    SIMILARITY_CSV,
+    SIMILARITY_PNG,
+    SKETCH_FILE,
+    SLOPES_PNG,
+    check_output_dir,
+    load_run,
+)
+from ..sketches import atomic_write, load_sketches
 
 
 def _si(x: float) -> str:
@@ -123,8 +140,6 @@ def write_shard_similarity(sketches, out: str | os.PathLike, plot: bool = True) 
     import csv
     import io
 
-    from .compare import shard_jaccard
-    from .sketch import atomic_write
 
     paths = list(sketches.shard_paths)
     mats = {n: shard_jaccard(sketches, n) for n in sketches.ns}
@@ -181,7 +196,6 @@ def plot_shard_similarity(mats: dict, paths: list[str], path: str) -> None:
 
 
 def _parse_floats(text: str | None, name: str) -> list[float]:
-    from .errors import ConfigError
 
     if not text:
         return []
@@ -195,33 +209,6 @@ def _parse_floats(text: str | None, name: str) -> list[float]:
             raise ConfigError(f"{name}: values must be positive, got {item.strip()}")
         out.append(v)
     return out
-
-
-def load_run(out_dir: str | os.PathLike) -> tuple[list, dict]:
-    """The curve rows and summary a ``count`` run wrote into ``out_dir``.
-
-    Raises:
-        FormatError: a file is missing or not seqcount's.
-    """
-    from .curve import read_curve
-    from .errors import FormatError
-
-    out_dir = os.fspath(out_dir)
-    curve = os.path.join(out_dir, "curve.csv")
-    summary = os.path.join(out_dir, "summary.json")
-    for f in (curve, summary):
-        if not os.path.isfile(f):
-            raise FormatError(f"{f}: missing; point 'report' at a directory written by 'count'")
-    try:
-        with open(summary, encoding="utf-8") as fh:
-            meta = json.load(fh)
-        meta["totals"]["tokens"]
-    except (OSError, ValueError, KeyError, TypeError):
-        raise FormatError(f"{summary}: not a seqcount summary") from None
-    rows = read_curve(curve)
-    if not rows:
-        raise FormatError(f"{curve}: the curve is empty")
-    return rows, meta
 
 
 def analyze(
@@ -252,12 +239,9 @@ def analyze(
     Returns:
         The content of ``report.json`` (plain JSON types).
     """
-    from . import bounds
-    from .curve import curve_points, fit_growth, local_slopes
 
     tokens = int(summary["totals"]["tokens"])
     if tokens <= 0:
-        from .errors import FormatError
 
         raise FormatError("the corpus has no tokens: nothing to fit")
     rel_err = 0.0 if exact else float(summary.get("standard_error", 0.0))
@@ -311,7 +295,6 @@ def analyze(
             ]  # fmt: skip
         fits.append(item)
     if not fits:
-        from .errors import ConfigError
 
         reasons = "; ".join(s["reason"] for s in skipped)
         if "merged_from" in summary.get("run", {}):
@@ -538,8 +521,6 @@ def plot_growth(
     """``growth.png``: log-log U_n(D) for every n, with the paper's band overlaid, and the
     curve after near-duplicate removal dashed beside each when ``dedup`` is given."""
     plt = _pyplot()
-    from . import bounds
-    from .curve import curve_points
 
     fig, ax = plt.subplots(figsize=(9, 6), dpi=110)
     dmax = max([rep["corpus"]["tokens"]] + [e["tokens"] for f in rep["fits"]
@@ -624,7 +605,6 @@ def _pyplot():
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
-        from .errors import ConfigError
 
         raise ConfigError(
             "plots need matplotlib: pip install 'seqcount[plot]' (or use --no-plots)"
@@ -684,7 +664,6 @@ def report_html(markdown: str, images: dict[str, bytes]) -> str:
 
 def _near_dup_section(out_dir, summary: dict, rows: list, rep: dict) -> list | None:
     """Add ``near_dup`` to the report when the run used ``--near-dup``; return its curve."""
-    from .curve import read_curve
 
     nd = summary.get("near_dup")
     path = os.path.join(os.fspath(out_dir), summary.get("outputs", {}).get("curve_dedup", ""))
@@ -717,11 +696,8 @@ MAX_LISTED_PAIRS = 10
 def _shard_section(out_dir, rep: dict):
     """Add the most similar shard pairs to the report; return the sketches for the heatmap
     (``None`` without per-shard MinHash or with fewer than two shards)."""
-    from .compare import shard_jaccard
-    from .errors import FormatError
-    from .sketch import load_sketches
 
-    path = os.path.join(os.fspath(out_dir), "sketches.npz")
+    path = os.path.join(os.fspath(out_dir), SKETCH_FILE)
     try:
         sketches = load_sketches(path)
     except FormatError:
@@ -762,7 +738,6 @@ def write_report(
     Returns:
         The report (the content of ``report.json``), with ``files`` listing what was written.
     """
-    from .sketch import atomic_write
 
     rows, summary = load_run(out_dir)
     rep = analyze(rows, summary, **kw)
@@ -777,9 +752,9 @@ def write_report(
     files = {}
     images = {}
     if plots:
-        files["growth"] = os.path.join(dest, "growth.png")
+        files["growth"] = os.path.join(dest, GROWTH_PNG)
         plot_growth(rows, rep, files["growth"], exact=kw.get("exact", False), dedup=dedup_rows)
-        files["slopes"] = os.path.join(dest, "slopes.png")
+        files["slopes"] = os.path.join(dest, SLOPES_PNG)
         plot_slopes(rep, files["slopes"])
         if sketches is not None:
             sim = write_shard_similarity(sketches, dest)

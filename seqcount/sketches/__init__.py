@@ -20,9 +20,9 @@ from functools import lru_cache
 
 import numpy as np
 
-from . import kernels
-from .config import MAX_PRECISION, MIN_PRECISION
-from .errors import FormatError, SketchMismatchError
+from .. import _kernels as kernels
+from ..config import MAX_PRECISION, MIN_PRECISION, MINHASH_SCHEME
+from ..errors import FormatError, SketchMismatchError
 
 
 def _alpha(m: int) -> float:
@@ -117,9 +117,9 @@ class HLL(_Mergeable):
         return cls(reg=np.asarray(h.reg, dtype=np.int8).copy())
 
 
-MINHASH_SCHEME = "affine64"
 _SIGN = np.uint64(1 << 63)
-_EMPTY = np.uint64((1 << 64) - 1)
+#: The value of an empty MinHash slot (no hash seen), as datasketch writes it.
+EMPTY_HASHVALUE = np.uint64((1 << 64) - 1)
 
 
 @lru_cache(maxsize=32)
@@ -185,7 +185,7 @@ class MinHash(_Mergeable):
         minhash_permutations(num_perm, seed)  # validates
         self.seed = int(seed)
         self.hashvalues = (
-            np.full(num_perm, _EMPTY, dtype=np.uint64) if hashvalues is None else hashvalues
+            np.full(num_perm, EMPTY_HASHVALUE, dtype=np.uint64) if hashvalues is None else hashvalues
         )
 
     @property
@@ -235,7 +235,7 @@ class MinHash(_Mergeable):
         return MinHash(seed=self.seed, hashvalues=self.hashvalues.copy())
 
     def is_empty(self) -> bool:
-        return bool(np.all(self.hashvalues == _EMPTY))
+        return bool(np.all(self.hashvalues == EMPTY_HASHVALUE))
 
     def __eq__(self, other: object) -> bool:
         return (
@@ -423,10 +423,10 @@ class SketchSet:
                 arrays["minhash_permutations"] = self.minhash[0].permutations
         if self.shard_minhash is not None:
             arrays["shard_minhash"] = np.asarray(self.shard_minhash, dtype=np.uint64)
-        atomic_write(path, lambda f: _write_npz(f, arrays))
+        atomic_write(path, lambda f: write_npz(f, arrays))
 
 
-def _write_npz(f, arrays: dict, compress: bool = True) -> None:
+def write_npz(f, arrays: dict, compress: bool = True) -> None:
     """``np.savez_compressed`` (or ``np.savez``) with fixed zip timestamps, so equal sketches
     give equal bytes."""
     kind = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED

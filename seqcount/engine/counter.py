@@ -1,0 +1,309 @@
+"""The running state of one pass: registers, signatures, exact sets, totals, checkpoints."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import _kernels as kernels
+from ..config import CountConfig
+from ..hashing import hash_params
+from ..sketches import ExactSet, hll_estimates, minhash_permutations, unbias
+from ..tokenize import TokenChunk
+from .neardup import NearDupIndex
+from .results import CurveRow, curve_rows
+from .schedule import Schedule
+
+
+class Counter:
+    """Running state of one pass: registers, exact sets, totals, checkpoints."""
+
+    def __init__(self, config: CountConfig, record: bool = False):
+        self.config = config
+        # record: count one shard for a later ordered merge (seqcount.batch): no checkpoints;
+        # keep each closed document's length and a log of register growth per document
+        self.record = record
+        self.lengths: list[np.ndarray] = []
+        self.log: list[tuple[np.ndarray, np.ndarray]] = []
+        self.params = hash_params(config.seed)
+        self.ns, self.bases, self.salts = self.params.window_arrays(config.ns)
+        self.p = np.int64(config.precision)
+        self.regs = np.zeros((len(config.ns), 1 << config.precision), dtype=np.int8)
+        # the running HIP estimate of every window size (not in record mode: a shard counted
+        # on its own gets its estimates when the shards are put together in order)
+        self.hipst = None if record else kernels.hip_state(self.regs, self.p)
+        self.hip = None if record else np.zeros(len(config.ns), dtype=np.float64)
+        self.exact = [ExactSet() for _ in config.ns] if config.exact else None
+        self.schedule = Schedule(config.checkpoints_per_decade)
+        if record:
+            self.schedule.target = 1 << 62  # never reached
+        self.tokens = 0
+        self.documents = 0
+        self.empty = 0
+        self.windows = np.zeros(len(config.ns), dtype=np.int64)
+        # the longest window: its last max_n - 1 tokens are carried across a cut in a document
+        self.max_n = max(config.ns)
+        if config.near_dup is not None:
+            self.max_n = max(self.max_n, config.near_dup_n)
+        self.carry = np.zeros(0, dtype=np.uint64)  # last tokens of an unfinished document
+        # arrays that live only inside add(), reused by every chunk: fresh ones would cost
+        # page faults (up to a third of the time of an ids pass)
+        self.token_buf = np.zeros(0, dtype=np.uint64)
+        self.prefix_buf = np.zeros(0, dtype=np.uint64)
+        self.open_len = 0  # tokens of the unfinished document so far
+        # (tokens, documents, windows, estimates, exact, HIP estimates) per checkpoint
+        self.points: list[tuple] = []
+        # MinHash per window size: the current shard's signatures (biased, see kernels), a
+        # cache of recent window hashes (reset per shard) and every finished shard's signatures.
+        self.k = config.num_perm
+        if self.k:
+            import numba
+
+            # one run of documents per thread (see kernels.minhash_update_windows); the
+            # signatures, the minimum over the runs, do not depend on it
+            self.parts = numba.get_num_threads()
+            self.perm = minhash_permutations(self.k, config.seed)
+            shape = (self.parts, len(config.ns), self.k)
+            self.sigs = np.full(shape, kernels.MINHASH_EMPTY, dtype=np.int64)
+            self.cache = kernels.minhash_cache(self.parts, len(config.ns))
+            self.shard_sigs: list[np.ndarray] = []
+        self.shard = 0  # index of the shard being read
+        self.row = 0  # closed documents of this shard so far
+        self.near = None
+        if config.near_dup is not None:
+            self._init_near_dup()
+
+    def _init_near_dup(self) -> None:
+        c = self.config
+        self.near = NearDupIndex(c.near_dup, self.k, c.seed, c.near_dup_max_docs)
+        _, nb, ns_ = self.params.window_arrays((c.near_dup_n,))
+        self.nd_base, self.nd_salt = nb[0], ns_[0]
+        shape = self.regs.shape
+        self.dedup_regs = np.zeros(shape, dtype=np.int8)  # kept documents
+        self.open_regs = np.zeros(shape, dtype=np.int8)  # the unfinished document, undecided
+        self.open_sig = np.full(self.k, kernels.MINHASH_EMPTY, dtype=np.int64)
+        self.short = 0  # documents shorter than near_dup_n tokens (not checked, kept)
+        self.kept_tokens = 0
+        self.kept_documents = 0
+        self.kept_windows = np.zeros(len(c.ns), dtype=np.int64)
+        self.dedup_points: list[tuple[int, int, np.ndarray, np.ndarray]] = []
+
+    def end_shard(self) -> None:
+        """Close the current shard's MinHash signatures and start the next shard's."""
+        if self.k:
+            self.shard_sigs.append(unbias(self.sigs.min(axis=0)))
+            self.sigs.fill(kernels.MINHASH_EMPTY)
+            self.cache = kernels.minhash_cache(self.parts, len(self.config.ns))
+        self.shard += 1
+        self.row = 0
+
+    def _buffer(self, name: str, size: int) -> np.ndarray:
+        """The first ``size`` elements of the reused uint64 buffer ``name`` (grown if short)."""
+        buf = getattr(self, name)
+        if buf.shape[0] < size:  # with room: chunk sizes vary a little
+            buf = np.empty(size + size // 8, dtype=np.uint64)
+            setattr(self, name, buf)
+        return buf[:size]
+
+    def add(self, chunk: TokenChunk) -> None:
+        """Add a chunk of documents, taking every checkpoint that falls inside it.
+
+        A chunk may start with the continuation of a long document (``head_continues``): the
+        last ``max(n) - 1`` tokens of its earlier pieces are put in front so that windows across
+        the cut are counted, and windows inside them are skipped. A chunk whose last document
+        goes on (``tail_open``) takes no checkpoint at that document.
+        """
+        ndocs = chunk.documents
+        if ndocs == 0:
+            return
+        doc, skip, before = chunk.doc, 0, 0
+        prior = np.zeros(ndocs, dtype=np.int64)  # tokens of each document in earlier chunks
+        if chunk.head_continues:
+            prior[0] = self.open_len
+            skip = self.carry.shape[0]
+            before = self.open_len - skip  # document position of the first carried token
+            if skip:
+                doc = doc + skip
+                doc[0] = 0
+        if skip or chunk.is_raw:
+            # the carried tokens, then the chunk's values (ids and bytes are made into values
+            # only now, see TokenChunk.values), in one buffer reused by every chunk
+            tokens = self._buffer("token_buf", skip + chunk.tokens.shape[0])
+            tokens[:skip] = self.carry
+            chunk.values(tokens[skip:])
+        else:
+            tokens = chunk.tokens
+        new_ends = chunk.doc[1:]  # new tokens of this chunk after each document
+        lengths = prior + np.diff(chunk.doc)  # tokens of each document so far
+        closed = chunk.closed
+        self.empty += int(np.count_nonzero(lengths[:closed] == 0))
+        prefix = kernels.prefix_into(
+            tokens, np.uint64(self.params.base), self._buffer("prefix_buf", tokens.shape[0] + 1)
+        )
+        if self.record:
+            self.lengths.append(lengths[:closed].copy())
+            self.doc_base = self.documents  # the shard's number of this chunk's first document
+        keep = None
+        if self.near is not None:
+            keep = self._near_dup(chunk, prefix, doc, lengths, skip, before)
+        base = self.tokens
+        d0 = 0
+        while d0 < ndocs:
+            d = int(np.searchsorted(new_ends[:closed], self.schedule.target - base, side="left"))
+            d1 = max(min(d + 1, ndocs), d0 + 1)
+            first = d0 == 0
+            self._update(prefix, doc, prior, lengths, d0, d1, skip if first else 0, before, keep)
+            self.tokens = base + int(new_ends[d1 - 1])
+            self.documents += min(d1, closed) - min(d0, closed)
+            if d1 <= closed and self.tokens >= self.schedule.target:
+                self._checkpoint()
+                self.schedule.advance_past(self.tokens)
+            d0 = d1
+        self.row += closed
+        if chunk.tail_open:
+            last = tokens[doc[-2] : doc[-1]]
+            keep = min(self.max_n - 1, last.shape[0])
+            self.carry = last[last.shape[0] - keep :].copy()
+            self.open_len = int(lengths[-1])
+        else:
+            self.carry = self.carry[:0]
+            self.open_len = 0
+
+    def _near_dup(self, chunk: TokenChunk, prefix, doc, lengths, skip: int, before: int):
+        """Decide which documents of the chunk a deduplication pass keeps; return the flags.
+
+        The unfinished last document (``tail_open``) is flagged 0: its windows go into
+        ``open_regs`` until it ends and is decided. A document that began in earlier chunks and
+        ends here brings its ``open_regs`` along if it is kept.
+        """
+        ndocs, closed = chunk.documents, chunk.closed
+        sigs = np.full((ndocs, self.k), kernels.MINHASH_EMPTY, dtype=np.int64)
+        if chunk.head_continues:
+            sigs[0] = self.open_sig
+        a, b = self.perm
+        n = np.int64(self.config.near_dup_n)
+        kernels.doc_minhash(
+            prefix, doc, 0, ndocs, n, self.nd_base, self.nd_salt, a, b, sigs, skip, before
+        )
+        keep = np.ones(ndocs, dtype=np.uint8)
+        values = unbias(sigs[:closed])
+        for i in range(closed):
+            if lengths[i] < n:
+                self.short += int(lengths[i] > 0)
+                continue
+            if self.near.add(values[i], self.shard, self.row + i):
+                keep[i] = 0
+        if chunk.head_continues and closed > 0:  # an unfinished document ended here
+            if keep[0]:
+                np.maximum(self.dedup_regs, self.open_regs, out=self.dedup_regs)
+            self.open_regs.fill(0)
+        if chunk.tail_open:
+            last = ndocs - 1
+            self.open_sig = sigs[last].copy()
+            keep[last] = 0
+            kernels.hll_update_windows(
+                prefix, doc, last, ndocs, self.ns, self.bases, self.salts, self.p,
+                self.open_regs, skip if last == 0 else 0, self.config.stride,
+                before if last == 0 else 0,
+            )  # fmt: skip
+        return keep
+
+    def _update(self, prefix, doc, prior, lengths, d0, d1, skip, before, keep=None) -> None:
+        stride = self.config.stride
+        if self.record:
+            self._logged_update(prefix, doc, d0, d1, skip, before)
+        else:
+            kernels.hll_update_windows(
+                prefix, doc, d0, d1, self.ns, self.bases, self.salts, self.p, self.regs,
+                skip, stride, before, None, self.hipst, self.hip,
+            )  # fmt: skip
+        if self.k:
+            a, b = self.perm
+            kernels.minhash_update_windows(
+                prefix, doc, d0, d1, self.ns, self.bases, self.salts, a, b, self.sigs,
+                self.cache, skip, stride, before,
+            )  # fmt: skip
+        if keep is not None:
+            kernels.hll_update_windows(
+                prefix, doc, d0, d1, self.ns, self.bases, self.salts, self.p, self.dedup_regs,
+                skip, stride, before, keep,
+            )  # fmt: skip
+            kept = keep[d0:d1].astype(bool)
+            full = lengths[d0:d1][kept]  # whole kept documents (the open one is never kept)
+            self.kept_tokens += int(full.sum())
+            self.kept_documents += int(kept.sum())
+            for j, n in enumerate(self.config.ns):
+                w = full // n if stride else np.maximum(full - (n - 1), 0)
+                self.kept_windows[j] += int(w.sum())
+        now, then = lengths[d0:d1], prior[d0:d1]
+        for j, n in enumerate(self.config.ns):
+            if stride:
+                added = now // n - then // n
+            else:
+                added = np.maximum(now - (n - 1), 0) - np.maximum(then - (n - 1), 0)
+            self.windows[j] += int(added.sum())
+        if self.exact is not None:
+            for j, n in enumerate(self.config.ns):
+                hashes = kernels.window_hashes(
+                    prefix, doc, d0, d1, self.ns[j], self.bases[j], self.salts[j],
+                    skip, n if stride else 1, before,
+                )  # fmt: skip
+                self.exact[j].update_batch(hashes)
+
+    def _logged_update(self, prefix, doc, d0, d1, skip, before) -> None:
+        """The HyperLogLog update of :meth:`_update`, logging every register that grows."""
+        nn = len(self.config.ns)
+        room = int(doc[d1] - doc[d0]) + 1  # at most one growth per window
+        log_doc = np.empty((nn, room), dtype=np.int64)
+        log_key = np.empty((nn, room), dtype=np.int64)
+        counts = np.zeros(nn, dtype=np.int64)
+        kernels.hll_log_windows(
+            prefix, doc, d0, d1, self.ns, self.bases, self.salts, self.p, self.regs, skip,
+            self.config.stride, before, np.int64(self.doc_base), log_doc, log_key, counts,
+        )  # fmt: skip
+        m = np.int64(self.regs.shape[1])
+        for j in range(nn):
+            c = int(counts[j])
+            if c:
+                key = log_key[j, :c]
+                flat = np.int64(j) * m + (key >> 8)  # register index in the (n, m) array
+                self.log.append((log_doc[j, :c].copy(), flat * 256 + (key & 255)))
+
+    def take_log(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The register-growth log in document order: ``(doc, flat register index, rank)``."""
+        if not self.log:
+            empty = np.zeros(0, dtype=np.int32)
+            return empty, empty, np.zeros(0, dtype=np.int8)
+        docs = np.concatenate([d for d, _ in self.log])
+        packed = np.concatenate([k for _, k in self.log])
+        order = np.argsort(docs, kind="stable")
+        docs, packed = docs[order], packed[order]
+        # compact types: a shard has fewer than 2**31 documents and registers (n * 2**16)
+        return docs.astype(np.int32), (packed >> 8).astype(np.int32), (packed & 255).astype(np.int8)
+
+    def _checkpoint(self) -> None:
+        exact = [len(s) for s in self.exact] if self.exact is not None else None
+        hip = None if self.hip is None else self.hip.copy()
+        est = hll_estimates(self.regs)
+        point = (self.tokens, self.documents, self.windows.copy(), est, exact, hip)
+        self.points.append(point)
+        if self.near is not None:
+            est = hll_estimates(self.dedup_regs)
+            kept = (self.kept_tokens, self.kept_documents, self.kept_windows.copy(), est)
+            self.dedup_points.append(kept)
+
+    def finish(self) -> list[CurveRow]:
+        """Close the curve with the whole input and return its rows, by ``n`` then ``tokens``."""
+        if self.points and self.points[-1][0] == self.tokens:
+            self.points.pop()  # folded into the whole-input row
+            if self.near is not None:
+                self.dedup_points.pop()
+        self._checkpoint()
+        return curve_rows(self.config.ns, self.points)
+
+    def dedup_rows(self) -> list[CurveRow]:
+        """The growth curve of the kept documents (after :meth:`finish`), by ``n`` then tokens.
+
+        Rows are taken at the same checkpoints as the raw curve; ``tokens`` and ``documents``
+        count kept documents only.
+        """
+        return curve_rows(self.config.ns, [p + (None, None) for p in self.dedup_points])

@@ -1,0 +1,109 @@
+"""Where shards are counted: in this process, in worker processes, or on a Dask cluster."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+from ..config import CountConfig
+from ..errors import ConfigError, WorkerError
+from ..io import Shard
+
+Event = Callable[[dict], None]
+
+
+class _Done:
+    """A finished 'future' (for in-process counting)."""
+
+    def __init__(self, fn, *args):
+        self._fn, self._args = fn, args
+
+    def result(self):
+        return self._fn(*self._args)
+
+
+class Executor:
+    """Where shards are counted: in this process, in worker processes, or on Dask."""
+
+    def __init__(self, jobs: int = 1, scheduler: str | None = None, engine: str = "local",
+                 threads: int | None = None):  # fmt: skip
+        if jobs < 1:
+            raise ConfigError(f"--jobs must be at least 1, got {jobs}")
+        if threads is not None and threads < 1:
+            raise ConfigError(f"--threads must be at least 1, got {threads}")
+        self.jobs = jobs
+        self.kind = "dask" if (engine == "dask" or scheduler) else ("pool" if jobs > 1 else "here")
+        self.pool = self.client = self.cluster = None
+        cores = os.cpu_count() or 1
+        self.threads = threads if threads is not None else max(1, cores // jobs)
+        if self.kind == "pool":
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            # spawn: a forked child would inherit numba's thread pool in an unknown state
+            ctx = multiprocessing.get_context("spawn")
+            from .process import bound_heap_retention
+
+            self.pool = ProcessPoolExecutor(
+                max_workers=jobs, mp_context=ctx, initializer=bound_heap_retention
+            )
+        elif self.kind == "dask":
+            try:
+                from distributed import Client, LocalCluster
+            except ImportError:
+                raise ConfigError(
+                    "the dask engine needs Dask: pip install 'seqcount[dask]'"
+                ) from None
+            if scheduler:
+                try:
+                    self.client = Client(scheduler, timeout="20s")
+                except OSError as e:
+                    raise ConfigError(f"--scheduler {scheduler}: cannot connect ({e})") from None
+            else:
+                self.cluster = LocalCluster(
+                    n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None
+                )
+                self.client = Client(self.cluster)
+            self.jobs = max(jobs, len(self.client.scheduler_info().get("workers", {})) or 1)
+
+    @property
+    def in_flight(self) -> int:
+        """Shards submitted ahead of the one being merged (bounds the logs held)."""
+        return 1 if self.kind == "here" else 2 * self.jobs
+
+    def submit(self, fn, shard: Shard, config: CountConfig):
+        """Run ``fn(shard, config, threads)`` where this executor runs work; a future."""
+        if self.kind == "pool":
+            return self.pool.submit(fn, shard, config, self.threads)
+        if self.kind == "dask":
+            return self.client.submit(fn, shard, config, self.threads, pure=False)
+        return _Done(fn, shard, config, self.threads)
+
+    def result(self, future, shard: Shard):
+        """The result of a submitted shard.
+
+        Raises:
+            WorkerError: the worker died (killed, out of memory) while counting it.
+        """
+        from concurrent.futures.process import BrokenProcessPool
+
+        try:
+            return future.result()
+        except BrokenProcessPool as e:
+            why = str(e) or "the process pool broke"
+        except Exception as e:
+            if type(e).__name__ != "KilledWorker":  # distributed's, after its retries
+                raise
+            why = str(e)
+        raise WorkerError(
+            f"{shard.path}: a worker died while counting this shard ({why}); shards finished "
+            "before are kept with --state, so a rerun resumes"
+        )
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
+        if self.client is not None:
+            self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()

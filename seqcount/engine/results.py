@@ -1,0 +1,327 @@
+"""What a count pass produces: per-shard statistics, skipped input, progress, curve rows and
+the :class:`CountResult` (built in one place, :func:`build_result`)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..config import CountConfig
+from ..sketches import EMPTY_HASHVALUE, HLL, MinHash, SketchSet
+
+
+@dataclass(frozen=True)
+class CurveRow:
+    """One point of the growth curve of one window size.
+
+    Attributes:
+        n: window size.
+        tokens: D, the tokens read up to this checkpoint.
+        documents: documents read up to this checkpoint (including empty ones).
+        windows: n-token windows among them (with repeats).
+        unique: estimated distinct windows U_n(D): the HyperLogLog++ estimate of the registers
+            at this checkpoint (what the sketches, ``compare`` and ``merge`` use).
+        unique_exact: exact distinct window hashes, or ``None`` without ``--exact``.
+        unique_hip: the HIP (historic inverse probability) estimate of the same count, kept
+            while reading the input in order; about 20% lower error than ``unique`` at equal
+            memory, and what the growth curve's fits use. ``None`` where the input was not
+            read as one ordered stream.
+    """
+
+    n: int
+    tokens: int
+    documents: int
+    windows: int
+    unique: float
+    unique_exact: int | None = None
+    unique_hip: float | None = None
+
+    @property
+    def estimate(self) -> float:
+        """The curve's best estimate: :attr:`unique_hip` where there is one, else
+        :attr:`unique`."""
+        return self.unique if self.unique_hip is None else self.unique_hip
+
+
+@dataclass
+class ShardStats:
+    """What one shard contributed."""
+
+    path: str
+    format: str
+    bytes: int
+    documents: int = 0
+    tokens: int = 0
+    null_documents: int = 0
+    invalid_utf8: int = 0
+    error: str | None = None  # why the rest of the shard was skipped (--on-error skip)
+    abspath: str = ""  # the absolute path (``path`` is as the run was given it)
+
+    def __post_init__(self) -> None:
+        if not self.abspath:
+            self.abspath = os.path.abspath(self.path)
+
+    def to_dict(self) -> dict:
+        d = dict(self.__dict__)
+        if d["error"] is None:
+            del d["error"]
+        return d
+
+
+@dataclass
+class Progress:
+    """A progress report, sent after every chunk of documents.
+
+    Attributes:
+        shard: index of the shard being read (0-based); shards: number of shards.
+        documents, tokens: read so far over all shards.
+        total_documents: documents in all shards from their metadata, or ``None`` when a
+            format does not say (JSON Lines, text, Arrow).
+        elapsed: seconds since the start.
+    """
+
+    shard: int
+    shards: int
+    documents: int
+    tokens: int
+    total_documents: int | None
+    elapsed: float
+
+
+@dataclass
+class CountResult:
+    """Everything one ``count`` pass found.
+
+    Attributes:
+        config: the options used.
+        paths: the input paths as given.
+        shards: per-shard statistics, in reading order.
+        ignored: files inside the inputs that no reader knows, skipped.
+        rows: the growth curve, ordered by ``n`` then ``tokens``.
+        sketches: the final HyperLogLog of every window size.
+        documents, tokens: totals; ``empty_documents`` had no tokens (``null_documents`` of them
+            were null); ``invalid_utf8`` sequences were replaced by U+FFFD.
+        windows: n-token windows per window size (with repeats).
+        exact_bytes: memory held by the exact sets (``--exact``), else 0.
+        skipped: rows and shards skipped under ``--on-error skip``.
+        elapsed: seconds for the whole pass; started: UTC start time (ISO 8601).
+        threads: numba threads used.
+        merged_from: the ``count`` outputs this result merges (``seqcount merge``), else ``None``.
+    """
+
+    config: CountConfig
+    paths: list[str]
+    shards: list[ShardStats]
+    ignored: list[str]
+    rows: list[CurveRow]
+    sketches: SketchSet
+    documents: int
+    tokens: int
+    empty_documents: int
+    null_documents: int
+    invalid_utf8: int
+    windows: dict[int, int]
+    exact_bytes: int = 0
+    elapsed: float = 0.0
+    started: str = ""
+    threads: int = 1
+    final: dict[int, CurveRow] = field(default_factory=dict)
+    skipped: Skipped = field(default_factory=lambda: Skipped())
+    near_dup: object | None = None  # a NearDupResult (seqcount.engine.neardup)
+    merged_from: list[str] | None = None
+
+    @property
+    def tokens_per_s(self) -> float:
+        return self.tokens / self.elapsed if self.elapsed > 0 else 0.0
+
+    def unique(self, n: int) -> float:
+        """Estimated distinct windows of size ``n`` in the whole input."""
+        return self.final[n].unique
+
+
+def curve_rows(ns, points) -> list[CurveRow]:
+    """Curve rows, by ``n`` then tokens, from checkpoints ``(tokens, documents, windows per n,
+    estimates per n, exact counts per n or None, HIP estimates per n or None)``."""
+    return [
+        CurveRow(
+            n=n,
+            tokens=tokens,
+            documents=documents,
+            windows=int(windows[j]),
+            unique=float(est[j]),
+            unique_exact=None if exact is None else int(exact[j]),
+            unique_hip=None if hip is None else float(hip[j]),
+        )
+        for j, n in enumerate(ns)
+        for tokens, documents, windows, est, exact, hip in points
+    ]
+
+
+def sketch_set(config: CountConfig, regs, shard_sigs, shard_paths, documents, tokens):
+    """The :class:`SketchSet` of a count: final registers, and with MinHash the per-shard
+    signatures (uint64 ``(shards, len(ns), K)``) and their union."""
+    ns = config.ns
+    minhash = None
+    if config.num_perm:
+        whole = (
+            shard_sigs.min(axis=0)
+            if len(shard_sigs)
+            else np.full((len(ns), config.num_perm), EMPTY_HASHVALUE, dtype=np.uint64)
+        )
+        minhash = [MinHash(seed=config.seed, hashvalues=whole[j].copy()) for j in range(len(ns))]
+    return SketchSet(
+        ns=ns,
+        hll=[HLL(reg=regs[j].copy()) for j in range(len(ns))],
+        options=config.result_options(),
+        meta={"documents": documents, "tokens": tokens},
+        minhash=minhash,
+        shard_minhash=shard_sigs if config.num_perm else None,
+        shard_paths=list(shard_paths),
+    )
+
+
+MAX_LISTED_SKIPS = 1000
+
+
+MAX_LISTED_SKIPS = 1000
+
+
+@dataclass
+class Skipped:
+    """Input skipped under ``--on-error skip``: bad rows and shards that could not be read.
+
+    ``items`` lists the first :data:`MAX_LISTED_SKIPS` of them (``path``, ``row`` or ``None``,
+    ``error``); ``rows`` and ``shards`` count all.
+    """
+
+    rows: int = 0
+    shards: int = 0
+    items: list[dict] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.rows or self.shards)
+
+    def row(self, path: str, row: int, message: str) -> None:
+        self.rows += 1
+        self.list(path, row, message)
+
+    def shard(self, path: str, message: str) -> None:
+        self.shards += 1
+        self.list(path, None, message)
+
+    def list(self, path: str, row: int | None, message: str) -> None:
+        """List an item without counting it (the counts are set by the caller)."""
+        if len(self.items) < MAX_LISTED_SKIPS:
+            self.items.append({"path": path, "row": row, "error": message})
+
+    def to_dict(self) -> dict:
+        return {"rows": self.rows, "shards": self.shards, "items": self.items}
+
+
+def build_result(
+    config: CountConfig,
+    inputs,
+    stats: list[ShardStats],
+    skipped: Skipped,
+    rows: list[CurveRow],
+    *,
+    documents: int,
+    tokens: int,
+    empty: int,
+    windows,
+    regs=None,
+    sigs=None,
+    sketches: SketchSet | None = None,
+    **more,
+) -> CountResult:
+    """The one way a :class:`CountResult` is made (single pass, sharded pass, merge).
+
+    ``regs``/``sigs`` (final registers, per-shard signatures) make the :class:`SketchSet`
+    unless ``sketches`` is given; ``windows`` is per window size, in ``config.ns`` order;
+    ``more`` sets the remaining fields (``elapsed``, ``started``, ``threads``, ...).
+    """
+    if sketches is None:
+        paths = [s.path for s in stats]
+        sketches = sketch_set(config, regs, sigs, paths, documents, tokens)
+    return CountResult(
+        config=config,
+        paths=list(inputs.paths),
+        shards=stats,
+        ignored=list(inputs.ignored),
+        rows=rows,
+        sketches=sketches,
+        documents=documents,
+        tokens=tokens,
+        empty_documents=empty,
+        null_documents=sum(s.null_documents for s in stats),
+        invalid_utf8=sum(s.invalid_utf8 for s in stats),
+        windows={n: int(windows[j]) for j, n in enumerate(config.ns)},
+        final={r.n: r for r in rows if r.tokens == tokens},
+        skipped=skipped,
+        **more,
+    )
+
+
+@dataclass
+class ShardResult:
+    """One shard counted on its own (see the module docstring).
+
+    Attributes:
+        path, size, mtime_ns, format: the shard.
+        stats: :class:`~seqcount.pipeline.ShardStats` as a dict.
+        skipped_rows, skipped_items: what ``--on-error skip`` skipped in it.
+        regs: int8 ``(len(ns), 2**p)`` registers of the shard alone.
+        sigs: uint64 ``(len(ns), K)`` MinHash signatures, or ``None``.
+        lengths: int64 token count of each document, in order.
+        windows: int64 windows per window size.
+        empty, null, invalid_utf8: document and byte counts for the totals.
+        log_doc, log_reg, log_rank: register growth in document order (``None`` when dropped).
+        hip_after: float64 running HIP estimates per window size after this shard, given the
+            shards before it (set when the shards are put together in order).
+        prefix: a digest of the state keys of the shards before it, when ``hip_after`` was set.
+    """
+
+    path: str
+    size: int
+    mtime_ns: int
+    format: str
+    stats: dict
+    skipped_rows: int
+    skipped_items: list
+    regs: np.ndarray
+    sigs: np.ndarray | None
+    lengths: np.ndarray
+    windows: np.ndarray
+    empty: int
+    null: int
+    invalid_utf8: int
+    log_doc: np.ndarray | None = None
+    log_reg: np.ndarray | None = None
+    log_rank: np.ndarray | None = None
+    seconds: float = 0.0
+    hip_after: np.ndarray | None = None
+    prefix: str | None = None
+
+    @property
+    def tokens(self) -> int:
+        return int(self.lengths.sum()) if self.lengths is not None else self._counts[0]
+
+    @property
+    def documents(self) -> int:
+        return int(self.lengths.shape[0]) if self.lengths is not None else self._counts[1]
+
+    @property
+    def has_log(self) -> bool:
+        return self.log_doc is not None
+
+    def drop_log(self) -> None:
+        self.log_doc = self.log_reg = self.log_rank = None
+
+    def slim(self) -> None:
+        """Drop the registers, lengths and log (once the shard is added; the summary needs
+        the counts only)."""
+        self._counts = (self.tokens, self.documents)
+        self.drop_log()
+        self.regs = self.lengths = None
