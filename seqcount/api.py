@@ -1,56 +1,240 @@
 """What a notebook or a script calls: every command of the CLI as one function.
 
-The CLI (:mod:`seqcount.cli`) turns options into one call here and prints what it returns.
+The CLI (:mod:`seqcount.cli`) turns options into one call here and prints what it returns;
+whatever it can do, a library caller can do with these functions:
+
+>>> import seqcount
+>>> result = seqcount.count("data/", n=(1, 4), out="seqcount-out")  # doctest: +SKIP
+>>> result.curve.to_pandas()  # doctest: +SKIP
+>>> run = seqcount.open_run("seqcount-out")  # doctest: +SKIP
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 
+from .analysis.bounds import bounds_summary
 from .analysis.overlap import INHERITED, MATCHING, check_comparable, compare_sketches
-from .config import CountConfig
-from .engine.results import CountResult
-from .engine.sharded import count_sharded
-from .engine.single import count_corpus as _count_pass
+from .config import CountConfig, parse_ns
+from .engine.results import CountResult, Progress
+from .engine.sharded import check_batch_config, count_sharded
+from .engine.single import count_corpus as count_pass
 from .errors import ConfigError, InputError, SketchMismatchError
+from . import io
 from .io import Inputs, discover
+from .report import write_shard_similarity
 from .run.files import (
     CURVE_FILE,
     SKETCH_FILE,
     SUMMARY_FILE,
     check_counted,
+    check_output_dir,
+    write_outputs,
     written_by_seqcount,
 )
+from .run.merge import merge_outputs
+from .run.saved import Run, open_run
 from .sketches import SketchSet, load_sketches
 
-__all__ = ["INHERITED", "compare", "count_batch", "count_corpus", "find_inputs"]
+__all__ = [
+    "INHERITED",
+    "Run",
+    "bounds",
+    "compare",
+    "count",
+    "count_batch",
+    "count_corpus",
+    "counts_by_shard",
+    "find_inputs",
+    "merge",
+    "open_run",
+]
 
 
-def find_inputs(paths, format: str | None = None, exclude=()) -> Inputs:
-    """Discover the shards of ``paths`` (directories, files or globs), leaving out
-    ``exclude`` and seqcount's own output and state directories."""
-    paths = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
+def _is_paths(source) -> bool:
+    """A path, or a list or tuple of paths (anything else iterable is documents)."""
+    if isinstance(source, (str, os.PathLike)):
+        return True
+    return isinstance(source, (list, tuple)) and all(
+        isinstance(p, (str, os.PathLike)) for p in source
+    )
+
+
+def find_inputs(source, format: str | None = None, exclude=(), column: str = "text") -> Inputs:
+    """The shards of ``source``: paths (directories, files or globs; seqcount's own output and
+    state directories and ``exclude`` left out), a ``pyarrow.Table``, or an iterable of
+    document strings (any iterable that is not a list or tuple of paths)."""
+    if not _is_paths(source):
+        return io.inputs_from_memory(source, column=column)
+    paths = [source] if isinstance(source, (str, os.PathLike)) else list(source)
     paths = [os.fspath(p) for p in paths]
     shards, ignored = discover(paths, format, exclude, foreign=written_by_seqcount)
     return Inputs(paths, shards, ignored)
 
 
-def count_corpus(paths, config: CountConfig | None = None, *, progress=None, threads=None,
+def count_corpus(source, config: CountConfig | None = None, *, progress=None, threads=None,
                  exclude=(), on_event=None) -> CountResult:  # fmt: skip
-    """Count a corpus in one streaming pass (see :func:`seqcount.engine.single.count_corpus`)."""
+    """Count a corpus in one streaming pass, writing nothing (see :func:`count` for all)."""
     config = config or CountConfig()
-    inputs = find_inputs(paths, config.format, exclude)
-    return _count_pass(inputs, config, progress=progress, threads=threads, on_event=on_event)
+    inputs = find_inputs(source, config.format, exclude, config.column)
+    return count_pass(inputs, config, progress=progress, threads=threads, on_event=on_event)
 
 
-def count_batch(paths, config: CountConfig | None = None, *, state=None, exclude=(),
+def count_batch(source, config: CountConfig | None = None, *, state=None, exclude=(),
                 **options) -> CountResult:  # fmt: skip
-    """Count a corpus shard by shard (see :func:`seqcount.engine.sharded.count_sharded`)."""
+    """Count a corpus shard by shard (``state``, ``jobs``, ``engine``, ``scheduler``,
+    ``threads``, ``content_hash``, ``repair``, ``on_event``: see :func:`count`)."""
     config = config or CountConfig()
     exclude = list(exclude) + ([state] if state is not None else [])
-    inputs = find_inputs(paths, config.format, exclude)
+    inputs = find_inputs(source, config.format, exclude, config.column)
     return count_sharded(inputs, config, state=state, **options)
+
+
+def counts_by_shard(*, state=None, jobs: int = 1, engine: str | None = None,
+                    scheduler: str | None = None) -> bool:  # fmt: skip
+    """Whether :func:`count` with these options counts shard by shard (then it emits
+    ``shard_finished``/``shard_reused`` events) rather than in one streaming pass."""
+    return state is not None or jobs > 1 or engine == "dask" or scheduler is not None
+
+
+def count(
+    source,
+    *,
+    n: int | str | Iterable[int] = (1, 2, 4, 8, 16, 32, 64),
+    tokenizer: str | None = None,
+    out: str | os.PathLike | None = None,
+    state: str | os.PathLike | None = None,
+    jobs: int = 1,
+    engine: str | None = None,
+    scheduler: str | None = None,
+    threads: int | None = None,
+    content_hash: bool = False,
+    repair: bool = False,
+    shard_similarity: bool = False,
+    force: bool = False,
+    progress: Callable[[Progress], None] | None = None,
+    on_event: Callable[[dict], None] | None = None,
+    config: CountConfig | None = None,
+    **options,
+) -> CountResult:
+    """Count distinct n-token sequences of a corpus: all that ``seqcount count`` does.
+
+    Args:
+        source: a path (directory, file or glob) or a list of them, a ``pyarrow.Table``, or
+            an iterable of document strings (a generator, say; a list is read as paths).
+        n: window sizes (``8``, ``"1,2,4"`` or ``(1, 2, 4)``).
+        tokenizer: ``words``, ``bytes``, ``ids`` or ``hf:PATH`` [default: ``ids`` with
+            ``tokens_column``, else ``words``].
+        out: write ``curve.csv``, ``summary.json`` and ``sketches.npz`` there (all or nothing).
+        state: a state directory: count shard by shard, resumable and incremental.
+        jobs: shards counted at once in worker processes (or Dask workers).
+        engine: ``local`` or ``dask`` [default: ``dask`` with ``scheduler``, else ``local``].
+        scheduler: address of a running Dask scheduler.
+        threads: numba threads; results do not depend on it.
+        content_hash, repair: state fingerprints by content; recount corrupt state files.
+        shard_similarity: also write ``shard_similarity.csv`` and ``.png`` into ``out``.
+        force: allow ``out`` inside an input directory.
+        progress: called with a :class:`~seqcount.engine.results.Progress` per chunk (one pass).
+        on_event: called with a dict per event (``start``, ``shard_finished``, ...).
+        config: a ready :class:`CountConfig` (then ``n``, ``tokenizer`` and ``options`` must not
+            be given).
+        options: the other fields of :class:`CountConfig` (``precision``, ``num_perm``,
+            ``exact``, ``near_dup``, ``text_column``, ``tokens_column``, ``on_error``, ...).
+
+    Returns:
+        The :class:`CountResult`; ``result.outputs`` lists the files written.
+
+    Raises:
+        ConfigError: options out of range or in conflict (checked before anything is read).
+        InputError, SchemaError: missing, unreadable or corrupt input.
+        OutputError: ``out`` cannot be written.
+    """
+    if config is None:
+        ns = parse_ns(n) if isinstance(n, str) else ((n,) if isinstance(n, int) else tuple(n))
+        if tokenizer is None:
+            tokenizer = "ids" if options.get("tokens_column") else "words"
+        config = CountConfig(ns=ns, tokenizer=tokenizer, **options)
+    engine = engine or ("dask" if scheduler else "local")
+    sharded = counts_by_shard(state=state, jobs=jobs, engine=engine, scheduler=scheduler)
+    _check_request(config, source, out, state, jobs, engine, scheduler, content_hash, repair,
+                   shard_similarity, force, sharded)  # fmt: skip
+    exclude = [p for p in (out, state) if p is not None]
+    inputs = find_inputs(source, config.format, exclude, config.column)
+    if sharded:
+        result = count_sharded(inputs, config, state=state, jobs=jobs, engine=engine,
+                               scheduler=scheduler, threads=threads, content_hash=content_hash,
+                               repair=repair, on_event=on_event)  # fmt: skip
+    else:
+        result = count_pass(inputs, config, progress=progress, threads=threads, on_event=on_event)
+    check_counted(result)
+    if out is not None:
+        extras = ()
+        if shard_similarity and len(result.shards) >= 2:
+            extras = (lambda d: _similarity_files(result.sketches, d),)
+        result.outputs = write_outputs(result, out, extras)
+    return result
+
+
+def _similarity_files(sketches: SketchSet, directory: str) -> dict[str, str]:
+    written = write_shard_similarity(sketches, directory)
+    return {"shard_similarity_" + k: os.path.basename(p) for k, p in written.items()}
+
+
+def _check_request(config, source, out, state, jobs, engine, scheduler, content_hash, repair,
+                   shard_similarity, force, sharded) -> None:  # fmt: skip
+    """Options of :func:`count` that only make sense together: refused before any reading."""
+    if jobs < 1:
+        raise ConfigError(f"jobs must be at least 1, got {jobs}", "jobs")
+    if engine not in ("local", "dask"):
+        raise ConfigError(f"engine must be 'local' or 'dask', got {engine!r}", "engine")
+    if scheduler is not None and engine != "dask":
+        raise ConfigError(
+            f"scheduler {scheduler} needs engine 'dask', not engine '{engine}'",
+            "scheduler", "engine",
+        )  # fmt: skip
+    for name, on in (("content_hash", content_hash), ("repair", repair)):
+        if on and state is None:
+            raise ConfigError(f"{name} is an option of state, which was not given", name, "state")
+    if sharded:
+        check_batch_config(config)
+    if shard_similarity:
+        if not config.num_perm:
+            raise ConfigError(
+                "shard_similarity needs MinHash signatures (num_perm > 0)",
+                "shard_similarity", "num_perm",
+            )  # fmt: skip
+        if out is None:
+            raise ConfigError("shard_similarity writes files: give out", "shard_similarity", "out")
+        _require("matplotlib", "shard_similarity's heatmaps")
+    if out is not None:
+        check_output_dir(out)
+        if not force and _is_paths(source):
+            _check_out_outside(source, out)
+
+
+def _require(module: str, what: str) -> None:
+    if importlib.util.find_spec(module) is None:
+        raise InputError(f"{what} need {module}, which is not installed: pip install {module}")
+
+
+def _check_out_outside(source, out) -> None:
+    """Refuse an output directory inside an input directory (or beside input files): the next
+    run over that input would have to skip it."""
+    paths = [source] if isinstance(source, (str, os.PathLike)) else list(source)
+    where = os.path.realpath(out)
+    for p in map(os.fspath, paths):
+        top = os.path.realpath(p)
+        inside = os.path.isdir(p) and (where == top or where.startswith(top + os.sep))
+        beside = os.path.isfile(p) and where == os.path.dirname(top)
+        if inside or beside:
+            raise ConfigError(
+                f"out {os.fspath(out)} is inside the input {p}: its files would sit among the "
+                "corpus (give another out, or force to write there anyway)",
+                "out", "force",
+            )  # fmt: skip
 
 
 def saved_sketch_path(path: str | os.PathLike) -> str | None:
@@ -81,9 +265,33 @@ def _count_side(path, config: CountConfig, threads: int | None) -> tuple[SketchS
     return result.sketches, (result.skipped.to_dict() if result.skipped else None)
 
 
+def _config_like(ref: SketchSet, config: CountConfig, ns, inherit, names) -> CountConfig:
+    """The options to count a corpus with to compare it with the saved sketches ``ref``;
+    ``names`` is ``(corpus side, saved side)``, e.g. ``("A", "B")``."""
+    if ref.minhash is None:
+        check_comparable(ref, ref, (names[1], names[1]))  # raises: no MinHash signatures
+    opts = ref.options
+    changes = {k: opts[k] for k in inherit if opts.get(k) is not None}
+    changes["ns"] = tuple(ns) if ns is not None else tuple(ref.ns)
+    config = replace(config, **changes)
+    corpus = config.result_options()
+    for k in (*MATCHING, "num_perm"):
+        if k in opts and corpus.get(k) != opts[k]:
+            raise SketchMismatchError(
+                f"{names[1]} was counted with {k} {opts[k]!r}, {names[0]} would be counted "
+                f"with {corpus.get(k)!r}; give the same option (or leave it out)"
+            )
+    missing = [n for n in config.ns if n not in ref.ns]
+    if missing:
+        raise SketchMismatchError(
+            f"window sizes {missing} are not in {names[1]} (it has {list(ref.ns)})"
+        )
+    return config
+
+
 def compare(
-    a: str | os.PathLike,
-    b: str | os.PathLike,
+    a,
+    b,
     config: CountConfig | None = None,
     *,
     ns=None,
@@ -96,10 +304,11 @@ def compare(
     counted with its window sizes (or those of ``ns``) and takes the ``inherit`` options from
     it (``compare`` on the command line passes those of :data:`INHERITED` not given there);
     every other option comes from ``config`` and must agree, which is checked before counting.
+    The same corpus on both sides is counted once.
 
     Returns:
         ``{"a": ..., "b": ..., "options": ..., "results": [Overlap.to_dict(), ...]}``; a side
-        counted now with input skipped (``--on-error skip``) has ``skipped`` (``rows``,
+        counted now with input skipped (``on_error="skip"``) has ``skipped`` (``rows``,
         ``shards``, ``items``).
 
     Raises:
@@ -111,34 +320,19 @@ def compare(
     loaded = {k: load_sketches(f) for k, f in saved.items() if f is not None}
     if len(loaded) == 1:  # count the corpus side the way the saved side was counted
         key, ref = next(iter(loaded.items()))
-        names = ("A", "B") if key == "b" else ("B", "A")  # (corpus, saved)
-        if ref.minhash is None:
-            check_comparable(ref, ref, (names[1], names[1]))  # raises: no MinHash signatures
-        opts = ref.options
-        changes = {k: opts[k] for k in inherit if opts.get(k) is not None}
-        changes["ns"] = tuple(ns) if ns is not None else tuple(ref.ns)
-        config = replace(config, **changes)
-        corpus = config.result_options()
-        for k in (*MATCHING, "num_perm"):
-            if k in opts and corpus.get(k) != opts[k]:
-                raise SketchMismatchError(
-                    f"{names[1]} was counted with {k} {opts[k]!r}, {names[0]} would be counted "
-                    f"with {corpus.get(k)!r}; give the same option (or leave it out)"
-                )
-        missing = [n for n in config.ns if n not in ref.ns]
-        if missing:
-            raise SketchMismatchError(
-                f"window sizes {missing} are not in {names[1]} (it has {list(ref.ns)})"
-            )
+        config = _config_like(ref, config, ns, inherit, ("A", "B") if key == "b" else ("B", "A"))
     if len(loaded) < 2 and not config.num_perm:
-        raise ConfigError("compare needs MinHash signatures: --num-perm must be above 0")
-    sides = {}
+        raise ConfigError("compare needs MinHash signatures: num_perm must be above 0", "num_perm")
+    sides, counted = {}, {}
     for key, path in paths.items():
         skipped = None
         if key in loaded:
             sketches = loaded[key]
         else:
-            sketches, skipped = _count_side(path, config, threads)
+            same = os.path.realpath(os.fspath(path))
+            if same not in counted:  # compare X X: count X once
+                counted[same] = _count_side(path, config, threads)
+            sketches, skipped = counted[same]
         side = {"path": os.fspath(path), "saved": key in loaded,
                 "tokens": sketches.meta.get("tokens")}  # fmt: skip
         if skipped is not None:
@@ -152,3 +346,24 @@ def compare(
         "options": {k: sa.options.get(k) for k in MATCHING} | {"num_perm": sa.minhash[0].num_perm},
         "results": [r.to_dict() for r in results],
     }
+
+
+def merge(
+    outputs: Iterable[str | os.PathLike], out: str | os.PathLike | None = None
+) -> CountResult:
+    """Merge saved ``count`` outputs of disjoint corpora into one result (and write it to
+    ``out``); see :func:`seqcount.run.merge.merge_outputs`."""
+    outputs = [os.fspath(o) for o in outputs]
+    if out is not None:
+        check_output_dir(out)
+    result = merge_outputs(outputs)
+    if out is not None:
+        result.outputs = write_outputs(result, out)
+    return result
+
+
+def bounds(tokens: float, *, model_params: float | None = None, fit: str = "chinchilla",
+           c_lo: float = 1.0, c_hi: float = 1.0) -> dict:  # fmt: skip
+    """The paper's numbers for a corpus of ``tokens`` tokens (and a model of ``model_params``):
+    see :func:`seqcount.analysis.bounds.bounds_summary`."""
+    return bounds_summary(tokens, fit=fit, model_params=model_params, c_lo=c_lo, c_hi=c_hi)

@@ -48,13 +48,15 @@ def parse_ns(text: str) -> tuple[int, ...]:
     """
     items = [s.strip() for s in str(text).split(",") if s.strip()]
     if not items:
-        raise ConfigError("--n needs at least one window size, e.g. --n 1,2,4,8")
+        raise ConfigError("ns needs at least one window size, e.g. 1,2,4,8", "ns")
     ns = []
     for s in items:
         try:
             v = int(s)
         except ValueError:
-            raise ConfigError(f"--n: {s!r} is not an integer (expected e.g. 1,2,4,8)") from None
+            raise ConfigError(
+                f"ns: {s!r} is not an integer (expected e.g. 1,2,4,8)", "ns"
+            ) from None
         ns.append(v)
     return tuple(sorted(set(ns)))
 
@@ -113,74 +115,100 @@ class CountConfig:
         ns = tuple(sorted(set(int(n) for n in self.ns)))
         object.__setattr__(self, "ns", ns)
         if not ns:
-            raise ConfigError("--n needs at least one window size")
+            raise ConfigError("ns needs at least one window size", "ns")
         if ns[0] < 1 or ns[-1] > MAX_N:
-            raise ConfigError(f"--n: window sizes must be between 1 and {MAX_N}, got {list(ns)}")
+            raise ConfigError(
+                f"ns: window sizes must be between 1 and {MAX_N}, got {list(ns)}", "ns"
+            )
         if self.tokenizer not in TOKENIZERS and not self.tokenizer.startswith("hf:"):
             raise ConfigError(
-                f"--tokenizer: unknown tokenizer {self.tokenizer!r}; choose from "
+                f"tokenizer: unknown tokenizer {self.tokenizer!r}; choose from "
                 + ", ".join(TOKENIZERS)
-                + ", hf:PATH"
+                + ", hf:PATH",
+                "tokenizer",
             )
         if self.tokenizer == "hf:":
-            raise ConfigError("--tokenizer hf:PATH needs the path of a tokenizer.json")
+            raise ConfigError("tokenizer hf:PATH needs the path of a tokenizer.json", "tokenizer")
         if self.tokenizer == "ids" and not self.tokens_column:
             raise ConfigError(
-                "--tokenizer ids needs --tokens-column NAME (a list of integers per row)"
+                "tokenizer ids needs tokens_column NAME (a list of integers per row)",
+                "tokenizer",
+                "tokens_column",
             )
         if self.tokenizer != "ids" and self.tokens_column:
             raise ConfigError(
-                f"--tokens-column is for pre-tokenized input (--tokenizer ids), "
-                f"not --tokenizer {self.tokenizer}"
+                f"tokens_column is for pre-tokenized input (tokenizer ids), "
+                f"not tokenizer {self.tokenizer}",
+                "tokens_column",
+                "tokenizer",
             )
         if not (MIN_PRECISION <= self.precision <= MAX_PRECISION):
             raise ConfigError(
-                f"--precision must be in [{MIN_PRECISION}, {MAX_PRECISION}], got {self.precision}"
+                f"precision must be in [{MIN_PRECISION}, {MAX_PRECISION}], got {self.precision}",
+                "precision",
             )
         if not (1 <= self.checkpoints_per_decade <= 1000):
             raise ConfigError(
-                f"--checkpoints-per-decade must be in [1, 1000], got {self.checkpoints_per_decade}"
+                f"checkpoints_per_decade must be in [1, 1000], got {self.checkpoints_per_decade}",
+                "checkpoints_per_decade",
             )
         if not (0 <= self.seed < 2**64):
-            raise ConfigError(f"--seed must be in [0, 2**64), got {self.seed}")
+            raise ConfigError(f"seed must be in [0, 2**64), got {self.seed}", "seed")
         if self.batch_rows < 1:
-            raise ConfigError(f"--batch-rows must be at least 1, got {self.batch_rows}")
+            raise ConfigError(f"batch_rows must be at least 1, got {self.batch_rows}", "batch_rows")
         if self.chunk_bytes < 1:
-            raise ConfigError(f"chunk_bytes must be at least 1, got {self.chunk_bytes}")
+            raise ConfigError(
+                f"chunk_bytes must be at least 1, got {self.chunk_bytes}", "chunk_bytes"
+            )
         if self.format is not None and self.format not in FORMATS:
             raise ConfigError(
-                f"--format: unknown format {self.format!r}; choose from {', '.join(FORMATS)}"
+                f"format: unknown format {self.format!r}; choose from {', '.join(FORMATS)}",
+                "format",
             )
         if self.txt_documents not in TXT_DOCUMENTS:
             raise ConfigError(
-                f"--txt-documents must be one of {', '.join(TXT_DOCUMENTS)}, "
-                f"got {self.txt_documents!r}"
+                f"txt_documents must be one of {', '.join(TXT_DOCUMENTS)}, "
+                f"got {self.txt_documents!r}",
+                "txt_documents",
             )
         if self.on_error not in ON_ERROR:
             raise ConfigError(
-                f"--on-error must be one of {', '.join(ON_ERROR)}, got {self.on_error!r}"
+                f"on_error must be one of {', '.join(ON_ERROR)}, got {self.on_error!r}",
+                "on_error",
             )
 
         if not (0 <= self.num_perm <= MAX_NUM_PERM):
-            raise ConfigError(f"--num-perm must be in [0, {MAX_NUM_PERM}], got {self.num_perm}")
+            raise ConfigError(
+                f"num_perm must be in [0, {MAX_NUM_PERM}], got {self.num_perm}", "num_perm"
+            )
         if (self.num_perm or self.near_dup is not None) and self.seed >= 2**32:
             raise ConfigError(
-                f"--seed {self.seed}: MinHash permutations need a seed below 2**32 "
-                "(datasketch's range); use a smaller seed or --num-perm 0"
+                f"seed {self.seed}: MinHash permutations need a seed below 2**32 "
+                "(datasketch's range); use a smaller seed or num_perm 0",
+                "seed",
+                "num_perm",
             )
         if self.near_dup is not None:
             if not (0.0 < self.near_dup < 1.0):
                 raise ConfigError(
-                    f"--near-dup must be in (0, 1), got {self.near_dup} (an LSH index finds "
-                    "similar documents, not only identical ones: use e.g. 0.95)"
+                    f"near_dup must be in (0, 1), got {self.near_dup} (an LSH index finds "
+                    "similar documents, not only identical ones: use e.g. 0.95)",
+                    "near_dup",
                 )
             if self.num_perm < 2:
-                raise ConfigError("--near-dup needs MinHash signatures: --num-perm of at least 2")
+                raise ConfigError(
+                    "near_dup needs MinHash signatures: num_perm of at least 2",
+                    "near_dup",
+                    "num_perm",
+                )
             if not (1 <= self.near_dup_n <= MAX_N):
-                raise ConfigError(f"--near-dup-n must be in [1, {MAX_N}], got {self.near_dup_n}")
+                raise ConfigError(
+                    f"near_dup_n must be in [1, {MAX_N}], got {self.near_dup_n}", "near_dup_n"
+                )
             if self.near_dup_max_docs is not None and self.near_dup_max_docs < 1:
                 raise ConfigError(
-                    f"--near-dup-max-docs must be at least 1, got {self.near_dup_max_docs}"
+                    f"near_dup_max_docs must be at least 1, got {self.near_dup_max_docs}",
+                    "near_dup_max_docs",
                 )
 
     @property

@@ -13,7 +13,17 @@ class SeqcountError(Exception):
 
 
 class ConfigError(SeqcountError, ValueError):
-    """An option is out of range or options contradict each other."""
+    """An option is out of range or options contradict each other.
+
+    Attributes:
+        params: the Python names of the parameters at fault (``("precision",)``), as the
+            message spells them; the CLI puts its flags in their place and exits with status 2.
+            Empty when no single parameter is at fault (e.g. a tokenizer file that will not load).
+    """
+
+    def __init__(self, message: str, *params: str):
+        super().__init__(message)
+        self.params = params
 
 
 class InputError(SeqcountError):

@@ -182,7 +182,7 @@ def test_cli_compare_errors_are_one_line(tmp_path):
     assert r.exit_code == 1 and "no MinHash signatures" in r.stderr
     assert r.stderr.strip().count("\n") == 0
     r = run("count", SHARD, "--num-perm", "0", "--shard-similarity", "--out", tmp_path / "p")
-    assert r.exit_code == 1 and "--shard-similarity needs" in r.stderr
+    assert r.exit_code == 2 and "--shard-similarity needs" in r.stderr
 
 
 def test_cli_compare_reports_skipped_input(tmp_path):
@@ -248,7 +248,7 @@ def test_a_corpus_compared_with_a_saved_output_is_counted_like_it(tmp_path, monk
         r = run("compare", SHARD, saved, *bad)
         assert r.exit_code == 1 and fragment in r.stderr, r.output
     r = run("compare", SHARD, SHARD, "--num-perm", "0")
-    assert r.exit_code == 1 and "--num-perm must be above 0" in r.stderr
+    assert r.exit_code == 2 and "--num-perm must be above 0" in r.stderr
     assert calls == []  # refused before counting
 
 

@@ -284,7 +284,8 @@ def test_format_override_and_compressed_parquet_rejected(tmp_path):
 
 
 def test_rerun_in_place_skips_own_output(tmp_path, monkeypatch):
-    """Counting '.' twice must not read the first run's seqcount-out/ as input."""
+    """Counting '.' twice (--force: the output sits inside the input) must not read the
+    first run's seqcount-out/ as input."""
     from click.testing import CliRunner
 
     from seqcount.cli import cli
@@ -292,7 +293,7 @@ def test_rerun_in_place_skips_own_output(tmp_path, monkeypatch):
     pq.write_table(pa.table({"text": DOCS}), tmp_path / "c.parquet")
     monkeypatch.chdir(tmp_path)
     for _ in range(2):
-        r = CliRunner().invoke(cli, ["count", ".", "-q"])
+        r = CliRunner().invoke(cli, ["count", ".", "-q", "--force"])
         assert r.exit_code == 0, r.output
     assert (
         json.loads((tmp_path / "seqcount-out" / "summary.json").read_text())["totals"]["shards"]

@@ -116,7 +116,7 @@ def test_bounds_json_contract():
     r = CliRunner().invoke(cli, ["bounds", "--tokens", "1e9"])
     assert r.exit_code == 0 and "D*" in r.stdout and "regime" not in r.stdout
     r = CliRunner().invoke(cli, ["bounds", "--tokens", "-5"])
-    assert r.exit_code == 1 and r.stderr.startswith("Error: --tokens")
+    assert r.exit_code == 2 and r.stderr.startswith("Error: --tokens")
 
 
 def test_interval_covers_the_measured_count_and_the_sketch_error(counted):

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from ..config import CountConfig
 from ..errors import ConfigError, WorkerError
 from ..io import Shard
+from .process import bound_heap_retention
 
 Event = Callable[[dict], None]
 
@@ -28,9 +29,9 @@ class Executor:
     def __init__(self, jobs: int = 1, scheduler: str | None = None, engine: str = "local",
                  threads: int | None = None):  # fmt: skip
         if jobs < 1:
-            raise ConfigError(f"--jobs must be at least 1, got {jobs}")
+            raise ConfigError(f"jobs must be at least 1, got {jobs}", "jobs")
         if threads is not None and threads < 1:
-            raise ConfigError(f"--threads must be at least 1, got {threads}")
+            raise ConfigError(f"threads must be at least 1, got {threads}", "threads")
         self.jobs = jobs
         self.kind = "dask" if (engine == "dask" or scheduler) else ("pool" if jobs > 1 else "here")
         self.pool = self.client = self.cluster = None
@@ -42,8 +43,6 @@ class Executor:
 
             # spawn: a forked child would inherit numba's thread pool in an unknown state
             ctx = multiprocessing.get_context("spawn")
-            from .process import bound_heap_retention
-
             self.pool = ProcessPoolExecutor(
                 max_workers=jobs, mp_context=ctx, initializer=bound_heap_retention
             )
@@ -58,7 +57,9 @@ class Executor:
                 try:
                     self.client = Client(scheduler, timeout="20s")
                 except OSError as e:
-                    raise ConfigError(f"--scheduler {scheduler}: cannot connect ({e})") from None
+                    raise ConfigError(
+                        f"scheduler {scheduler}: cannot connect ({e})", "scheduler"
+                    ) from None
             else:
                 self.cluster = LocalCluster(
                     n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None

@@ -131,6 +131,7 @@ class CountResult:
     skipped: Skipped = field(default_factory=lambda: Skipped())
     near_dup: object | None = None  # a NearDupResult (seqcount.engine.neardup)
     merged_from: list[str] | None = None
+    outputs: dict[str, str] = field(default_factory=dict)  # files written, by kind
 
     @property
     def tokens_per_s(self) -> float:
@@ -139,6 +140,11 @@ class CountResult:
     def unique(self, n: int) -> float:
         """Estimated distinct windows of size ``n`` in the whole input."""
         return self.final[n].unique
+
+    @property
+    def curve(self):
+        """The growth curve as a ``pyarrow.Table`` (see :func:`curve_table`)."""
+        return curve_table(self.rows)
 
 
 def curve_rows(ns, points) -> list[CurveRow]:
@@ -325,3 +331,24 @@ class ShardResult:
         self._counts = (self.tokens, self.documents)
         self.drop_log()
         self.regs = self.lengths = None
+
+
+def curve_table(rows: list[CurveRow]):
+    """The growth curve as a ``pyarrow.Table`` (columns of :class:`CurveRow`; ``to_pandas()``
+    gives a DataFrame)."""
+    import pyarrow as pa
+
+    def column(name: str):
+        return [getattr(r, name) for r in rows]
+
+    return pa.table(
+        {
+            "n": pa.array(column("n"), pa.int64()),
+            "tokens": pa.array(column("tokens"), pa.int64()),
+            "documents": pa.array(column("documents"), pa.int64()),
+            "windows": pa.array(column("windows"), pa.int64()),
+            "unique": pa.array(column("unique"), pa.float64()),
+            "unique_exact": pa.array(column("unique_exact"), pa.int64()),
+            "unique_hip": pa.array(column("unique_hip"), pa.float64()),
+        }
+    )

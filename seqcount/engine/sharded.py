@@ -55,14 +55,17 @@ def check_batch_config(config: CountConfig) -> None:
     """Options a shard-by-shard count cannot honour.
 
     Raises:
-        ConfigError: ``--exact`` or ``--near-dup`` (both need the documents in one pass).
+        ConfigError: ``exact`` or ``near_dup`` (both need the documents in one pass).
     """
     if config.exact:
-        raise ConfigError("--exact needs one sequential pass: not with --state, --jobs or dask")
+        raise ConfigError(
+            "exact needs one sequential pass: not with state, jobs or engine dask", "exact"
+        )
     if config.near_dup is not None:
         raise ConfigError(
-            "--near-dup compares every document with all before it in one pass: "
-            "not with --state, --jobs or dask"
+            "near_dup compares every document with all before it in one pass: "
+            "not with state, jobs or engine dask",
+            "near_dup",
         )
 
 

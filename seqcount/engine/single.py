@@ -53,7 +53,7 @@ def count_corpus(
     old_threads = numba.get_num_threads()
     if threads is not None:
         if threads < 1:
-            raise ConfigError(f"--threads must be at least 1, got {threads}")
+            raise ConfigError(f"threads must be at least 1, got {threads}", "threads")
         # more threads than numba has (the cores) is capped, so scripts move between machines
         numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
     if on_event is not None:

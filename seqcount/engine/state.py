@@ -50,7 +50,7 @@ def state_options(config: CountConfig) -> dict:
     tokenizer_file = None
     if config.hf_path is not None:
         if not os.path.isfile(config.hf_path):
-            raise ConfigError(f"{config.hf_path}: no such tokenizer file (--tokenizer hf:PATH)")
+            raise ConfigError(f"{config.hf_path}: no such tokenizer file (tokenizer hf:PATH)")
         try:
             tokenizer_file = file_digest(config.hf_path)
         except OSError as e:

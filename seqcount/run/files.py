@@ -5,14 +5,15 @@ from __future__ import annotations
 import json
 import os
 import platform
+import shutil
 import tempfile
+from collections.abc import Callable
 from importlib import metadata
 
 from ..engine.results import CountResult, CurveRow
 from ..engine.state import STATE_FILE, STATE_FORMAT
 from ..errors import FormatError, InputError, OutputError
 from ..hashing import HASH_DESCRIPTION
-from ..sketches import atomic_write
 from .curve import curve_bytes, read_curve
 
 CURVE_FILE = "curve.csv"
@@ -209,44 +210,96 @@ def check_counted(result: CountResult) -> None:
         )
 
 
-def write_outputs(result: CountResult, out: str | os.PathLike) -> dict[str, str]:
-    """Write ``curve.csv``, ``summary.json`` and ``sketches.npz`` into ``out`` (created).
+#: files of an output that only some runs write: a new run removes an earlier run's
+OPTIONAL_FILES = (DEDUP_CURVE_FILE, SIMILARITY_CSV, SIMILARITY_PNG)
 
-    Each file is written atomically (temporary file, then rename).
+
+def write_outputs(
+    result: CountResult, out: str | os.PathLike, extras: tuple[Callable[[str], dict], ...] = ()
+) -> dict[str, str]:
+    """Write ``curve.csv``, ``summary.json`` and ``sketches.npz`` (and ``curve_dedup.csv``
+    after a near-duplicate search) into ``out``, all or nothing.
+
+    Everything is written into a hidden temporary directory beside ``out`` first; only when
+    every file is complete is it put in place: the temporary directory is renamed to ``out``
+    (``out`` did not exist, or held only an earlier seqcount output, which is replaced), or,
+    when ``out`` holds other files too, each file is renamed into it. A failure on the way
+    leaves ``out`` as it was and no temporary directory behind.
+
+    Args:
+        result: what to write.
+        out: the output directory.
+        extras: functions ``extra(directory) -> {kind: file name}`` that write more files into
+            the temporary directory (e.g. the shard-similarity matrix).
 
     Returns:
-        The path of each file written, by kind.
+        The path of each file written (in ``out``), by kind.
 
     Raises:
         OutputError: the directory cannot be created or written.
     """
-    out = os.fspath(out)
-    paths = {
-        "curve": os.path.join(out, CURVE_FILE),
-        "summary": os.path.join(out, SUMMARY_FILE),
-        "sketches": os.path.join(out, SKETCH_FILE),
-    }
+    out = os.path.normpath(os.fspath(out))
+    check_output_dir(out)
+    names = {"curve": CURVE_FILE, "summary": SUMMARY_FILE, "sketches": SKETCH_FILE}
     if result.near_dup is not None:
-        paths["curve_dedup"] = os.path.join(out, DEDUP_CURVE_FILE)
+        names["curve_dedup"] = DEDUP_CURVE_FILE
     summary = json.dumps(summary_dict(result), indent=2, sort_keys=False) + "\n"
-    curve = curve_bytes(result.rows)
+    tmp = None
     try:
-        if os.path.exists(out) and not os.path.isdir(out):
-            raise OutputError(f"{out}: exists and is not a directory")
-        os.makedirs(out, exist_ok=True)
-        atomic_write(paths["curve"], lambda f: f.write(curve))
+        tmp = tempfile.mkdtemp(prefix=".seqcount-tmp-", dir=_nearest_directory(out))
+        _write_file(os.path.join(tmp, CURVE_FILE), curve_bytes(result.rows))
         if result.near_dup is not None:
-            dedup = curve_bytes(result.near_dup.rows)
-            atomic_write(paths["curve_dedup"], lambda f: f.write(dedup))
-        # optional files of an earlier run into the same directory do not describe this one
-        stale = [SIMILARITY_CSV, SIMILARITY_PNG]
-        if result.near_dup is None:
-            stale.append(DEDUP_CURVE_FILE)
-        for name in stale:
-            if os.path.exists(os.path.join(out, name)):
-                os.unlink(os.path.join(out, name))
-        result.sketches.save(paths["sketches"])
-        atomic_write(paths["summary"], lambda f: f.write(summary.encode("utf-8")))
+            _write_file(os.path.join(tmp, DEDUP_CURVE_FILE), curve_bytes(result.near_dup.rows))
+        result.sketches.save(os.path.join(tmp, SKETCH_FILE))
+        for extra in extras:
+            names.update(extra(tmp))
+        _write_file(os.path.join(tmp, SUMMARY_FILE), summary.encode("utf-8"))
+        _publish(tmp, out, set(names.values()))
+        tmp = None
     except OSError as e:
         raise OutputError(f"{out}: cannot write output ({e.strerror or e})") from None
-    return paths
+    finally:
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return {kind: os.path.join(out, name) for kind, name in names.items()}
+
+
+def _nearest_directory(path: str) -> str:
+    """``path``'s parent if it exists, else its nearest existing ancestor (same file system)."""
+    probe = os.path.dirname(os.path.abspath(path))
+    while not os.path.isdir(probe):
+        probe = os.path.dirname(probe)
+    return probe
+
+
+def _write_file(path: str, data: bytes) -> None:
+    with open(path, "wb") as f:
+        f.write(data)
+
+
+def _publish(tmp: str, out: str, names: set[str]) -> None:
+    """Put the files of ``tmp`` in place as ``out`` (see :func:`write_outputs`)."""
+    ours = {CURVE_FILE, SUMMARY_FILE, SKETCH_FILE, *OPTIONAL_FILES}
+    os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp's 0700 is for the temporary name only
+    if not os.path.exists(out):
+        os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
+        os.rename(tmp, out)
+        return
+    if set(os.listdir(out)) <= ours:  # an earlier output: swap the whole directory
+        old = tempfile.mkdtemp(prefix=".seqcount-old-", dir=os.path.dirname(os.path.abspath(out)))
+        os.rename(out, os.path.join(old, "out"))
+        os.rename(tmp, out)
+        shutil.rmtree(old, ignore_errors=True)
+        return
+    for name in sorted(names):  # other files live here too: replace ours one by one
+        os.replace(os.path.join(tmp, name), os.path.join(out, name))
+    for name in ours - names:  # optional files of an earlier run do not describe this one
+        if os.path.exists(os.path.join(out, name)):
+            os.unlink(os.path.join(out, name))
+    os.rmdir(tmp)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

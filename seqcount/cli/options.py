@@ -1,0 +1,357 @@
+"""Options shared by commands, config files, and turning options into a :class:`CountConfig`."""
+
+from __future__ import annotations
+
+import os
+
+import click
+
+from ..analysis.bounds import FITS
+from ..config import (
+    DEFAULT_NS,
+    DEFAULT_NUM_PERM,
+    DEFAULT_PRECISION,
+    FORMATS,
+    ON_ERROR,
+    TXT_DOCUMENTS,
+    CountConfig,
+    parse_ns,
+)
+
+CONFIG_FILE = "seqcount.toml"
+
+
+def read_toml(path: str) -> dict:
+    """The content of a TOML file; a one-line error if it cannot be read or parsed."""
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10
+        import tomli as tomllib
+    try:
+        with open(path, "rb") as f:
+            return tomllib.load(f)
+    except OSError as e:
+        msg = f"{path}: cannot read the config file ({e.strerror or e})"
+        raise click.ClickException(msg) from None
+    except tomllib.TOMLDecodeError as e:
+        raise click.ClickException(f"{path}: not valid TOML ({e})") from None
+
+
+def load_config(ctx: click.Context, param, value: str | None) -> str | None:
+    """Eager ``--config FILE`` (or ./seqcount.toml): the table named after the command gives
+    the defaults of its options, so flags given on the command line still win."""
+    path = value
+    if path is None and os.path.isfile(CONFIG_FILE):
+        path = CONFIG_FILE
+        # a file the user did not name must not change a run without a word
+        click.echo(f"using config ./{CONFIG_FILE}", err=True)
+    if path is None:
+        return None
+    table = read_toml(path).get(ctx.command.name, {})
+    if not isinstance(table, dict):
+        raise click.ClickException(f"{path}: [{ctx.command.name}] must be a table")
+    names = {p.name: p for p in ctx.command.params}
+    aliases = {o.lstrip("-").replace("-", "_"): p.name for p in ctx.command.params
+               for o in getattr(p, "opts", [])}  # fmt: skip
+    defaults = {}
+    for key, v in table.items():
+        name = aliases.get(key.replace("-", "_"), key.replace("-", "_"))
+        if name not in names or name == "config":
+            raise click.ClickException(f"{path}: unknown option {key!r} in [{ctx.command.name}]")
+        if name == "ns" and isinstance(v, list):
+            v = ",".join(str(x) for x in v)
+        if name == "paths" and isinstance(v, str):
+            v = [v]
+        defaults[name] = v
+    ctx.default_map = {**(ctx.default_map or {}), **defaults}
+    ctx.meta["config_file"] = path
+    return path
+
+
+def config_option(command):
+    """``--config FILE``: defaults for the command's options from a TOML table."""
+    return click.option(
+        "--config",
+        "config",
+        type=click.Path(dir_okay=False),
+        default=None,
+        is_eager=True,
+        expose_value=False,
+        callback=load_config,
+        help=f"TOML file whose [{command.__name__}] table sets defaults for these options "
+        f'(names as the flags: jobs = 8, on-error = "skip"); flags override it. '
+        f"[default: ./{CONFIG_FILE} if present]",
+    )(command)
+
+
+def input_options(command):
+    """The options that say how a corpus is read and counted (``count`` and ``compare``)."""
+    options = [
+        click.option(
+            "--tokenizer",
+            default=None,
+            metavar="words|bytes|ids|hf:PATH",
+            type=str,
+            help="words: re.findall(r'\\w+|[^\\w\\s]') tokens; bytes: UTF-8 bytes; "
+            "ids: integers of --tokens-column; hf:PATH: a Hugging Face tokenizer.json "
+            "(pip install 'seqcount[hf]').  [default: words, or ids with --tokens-column]",
+        ),
+        click.option(
+            "--text-column", default="text", show_default=True, help="Column holding document text."
+        ),
+        click.option(
+            "--tokens-column",
+            default=None,
+            metavar="NAME",
+            help="Column holding a list of token ids per row (pre-tokenized input); implies "
+            "--tokenizer ids.",
+        ),
+        click.option(
+            "--n",
+            "ns",
+            default=",".join(map(str, DEFAULT_NS)),
+            show_default=True,
+            metavar="N,N,...",
+            help="Window sizes, counted in the same pass.",
+        ),
+        click.option(
+            "--precision",
+            "-p",
+            type=int,
+            default=DEFAULT_PRECISION,
+            show_default=True,
+            help="HyperLogLog precision p in [4, 16]: 2**p bytes per n, standard error "
+            "1.04/sqrt(2**p) (0.41% at 16).",
+        ),
+        click.option(
+            "--num-perm",
+            type=int,
+            default=DEFAULT_NUM_PERM,
+            show_default=True,
+            help="MinHash permutations per n (for compare, shard similarity and near-duplicates): "
+            "Jaccard standard error sqrt(J(1-J)/K); 0 turns MinHash off (faster count).",
+        ),
+        click.option(
+            "--stride",
+            is_flag=True,
+            help="Count non-overlapping n-token chunks (windows starting every n tokens of a "
+            "document, the way training sequences are cut) instead of sliding windows.",
+        ),
+        click.option(
+            "--seed", type=int, default=0, show_default=True,
+            help="Seed of the window hash and the MinHash permutations.",
+        ),
+        click.option(
+            "--threads",
+            type=int,
+            default=None,
+            help="Threads for the sketch updates [default: all cores]; results do not depend "
+            "on it.",
+        ),
+        click.option(
+            "--batch-rows",
+            type=int,
+            default=1024,
+            show_default=True,
+            help="Rows read from a shard at a time (lower it for very long documents).",
+        ),
+        click.option(
+            "--format",
+            "fmt",
+            type=click.Choice(FORMATS),
+            default=None,
+            help="Read every file as this format [default: by extension: .parquet/.pq, "
+            ".arrow/.feather/.ipc, .jsonl/.json/.ndjson, .txt; .gz and .zst for JSON Lines and "
+            "text].",
+        ),
+        click.option(
+            "--txt-documents",
+            type=click.Choice(TXT_DOCUMENTS),
+            default="file",
+            show_default=True,
+            help="For .txt input: one document per file, or one per line.",
+        ),
+        click.option(
+            "--on-error",
+            type=click.Choice(ON_ERROR),
+            default="fail",
+            show_default=True,
+            help="fail: stop at the first bad shard or row (exit 1). skip: skip bad rows and "
+            "unreadable shards, list them ('skipped' in summary.json or compare --json), and "
+            "exit 3.",
+        ),
+    ]  # fmt: skip
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def make_config(tokenizer, ns, fmt, **options) -> CountConfig:
+    """A :class:`CountConfig` from the values of :func:`input_options` and a command's own."""
+    if tokenizer is None:
+        tokenizer = "ids" if options.get("tokens_column") else "words"
+    return CountConfig(ns=parse_ns(ns), tokenizer=tokenizer, format=fmt, **options)
+
+
+def given(name: str) -> bool:
+    """Option ``name`` of the running command was set on the command line (a config file's
+    value is a default that a job may not use every time)."""
+    source = click.get_current_context().get_parameter_source(name)
+    return source == click.core.ParameterSource.COMMANDLINE
+
+
+def paper_options(command):
+    """The options that choose the paper's bounds: the loss fit and the two constants."""
+    for option in reversed(
+        [
+            click.option(
+                "--fit",
+                "loss_fit",
+                type=click.Choice(sorted(FITS)),
+                default="chinchilla",
+                show_default=True,
+                help="Loss fit behind the paper's bounds.",
+            ),
+            click.option(
+                "--upper-bound-constant", "c_lo", type=float, default=1.0, show_default=True,
+                help="Constant factor of the upper bound U_upper (the paper's c_lo, from its "
+                "fast-rate term; an assumption).",
+            ),
+            click.option(
+                "--lower-bound-constant", "c_hi", type=float, default=1.0, show_default=True,
+                help="Constant factor of the lower bound U_lower (the paper's c_hi, from its "
+                "slow-rate term; an assumption).",
+            ),
+            # the paper's symbols, kept working for scripts written before the rename
+            click.option("--c-lo", "c_lo_alias", type=float, default=None, hidden=True),
+            click.option("--c-hi", "c_hi_alias", type=float, default=None, hidden=True),
+        ]
+    ):  # fmt: skip
+        command = option(command)
+    return command
+
+
+def paper_constants(c_lo, c_hi, c_lo_alias, c_hi_alias) -> tuple[float, float]:
+    """``(c_lo, c_hi)`` from the named options or their hidden aliases ``--c-lo``/``--c-hi``."""
+    return (c_lo if c_lo_alias is None else c_lo_alias,
+            c_hi if c_hi_alias is None else c_hi_alias)  # fmt: skip
+
+
+#: The options of ``count`` beyond :func:`input_options`, in --help order.
+COUNT_OPTIONS = [
+    click.option(
+        "--checkpoints-per-decade",
+        type=int,
+        default=8,
+        show_default=True,
+        help="Growth-curve checkpoints per factor of 10 in tokens.",
+    ),
+    click.option(
+        "--out",
+        "-o",
+        default="seqcount-out",
+        show_default=True,
+        type=click.Path(file_okay=False),
+        help="Output directory for curve.csv, summary.json and sketches.npz (replaced as a set: a "
+        "run that fails leaves it as it was).",
+    ),
+    click.option(
+        "--exact",
+        is_flag=True,
+        help="Also count distinct window hashes exactly (column unique_exact); costs 16-32 bytes "
+        "per distinct window per n.",
+    ),
+    click.option(
+        "--near-dup",
+        type=float,
+        default=None,
+        metavar="THRESHOLD",
+        help="Find near-duplicate documents: pairs whose --near-dup-n windows have estimated "
+        "Jaccard similarity >= THRESHOLD, in (0, 1) (e.g. 0.8). Writes curve_dedup.csv (the curve "
+        "after keeping the first document of each cluster) and a near_dup section in summary.json.",
+    ),
+    click.option(
+        "--near-dup-n",
+        type=int,
+        default=5,
+        show_default=True,
+        help="Window size (tokens) of the per-document signatures for --near-dup.",
+    ),
+    click.option(
+        "--near-dup-max-docs",
+        type=int,
+        default=None,
+        metavar="DOCS",
+        help="Memory cap for --near-dup: index at most DOCS documents (about 5 KB each at "
+        "--num-perm 128); later documents are still checked against them.  [default: no cap]",
+    ),
+    click.option(
+        "--shard-similarity",
+        is_flag=True,
+        help="Also write shard_similarity.csv (estimated Jaccard of every pair of shards, per n) "
+        "and shard_similarity.png (heatmaps), to find shards that duplicate each other.",
+    ),
+    click.option(
+        "--state",
+        default=None,
+        type=click.Path(file_okay=False),
+        help="State directory: keep each shard's sketches there, keyed by the shard's path, size, "
+        "mtime and the options, so a rerun counts only new or changed shards and a killed job "
+        "resumes. The results equal a fresh run's.",
+    ),
+    click.option(
+        "--jobs",
+        "-j",
+        type=int,
+        default=1,
+        show_default=True,
+        help="Count this many shards at once in worker processes (numba threads per worker: "
+        "cores / jobs). The results equal --jobs 1's.",
+    ),
+    click.option(
+        "--engine",
+        type=click.Choice(["local", "dask"]),
+        default=None,
+        help="local: this machine; dask: a Dask cluster (pip install 'seqcount[dask]'), a local "
+        "one with --jobs workers unless --scheduler is given.  [default: local; dask with "
+        "--scheduler]",
+    ),
+    click.option(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="Address of a running Dask scheduler (tcp://host:8786); implies --engine dask. "
+        "Workers must see the shards at the same paths.",
+    ),
+    click.option(
+        "--content-hash",
+        is_flag=True,
+        help="With --state: fingerprint shards by a SHA-256 of their bytes too, not only by size "
+        "and mtime.",
+    ),
+    click.option(
+        "--repair",
+        is_flag=True,
+        help="With --state: recount shards whose state file is corrupt instead of stopping.",
+    ),
+    click.option(
+        "--log-format",
+        type=click.Choice(["text", "json"]),
+        default="text",
+        show_default=True,
+        help="json: print one JSON object per event on stdout (start, shard_started, "
+        "shard_finished, shard_reused, message, checkpoint, error, summary) instead of the table.",
+    ),
+    click.option(
+        "--force",
+        is_flag=True,
+        help="Write --out even inside an input directory (its files would sit among the corpus).",
+    ),
+]
+
+
+def count_options(command):
+    """The options of ``count`` beyond :func:`input_options`."""
+    for option in reversed(COUNT_OPTIONS):
+        command = option(command)
+    return command
