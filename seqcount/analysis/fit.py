@@ -104,6 +104,7 @@ class GrowthFit:
         return np.exp(centre - half), np.exp(centre + half)
 
     def to_dict(self) -> dict:
+        """Every attribute, numpy floats as Python floats."""
         return {
             k: (float(v) if isinstance(v, (np.floating, float)) else v)
             for k, v in self.__dict__.items()

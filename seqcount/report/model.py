@@ -56,6 +56,7 @@ class Extrapolated:
     bloom: dict | None = None
 
     def to_dict(self) -> dict:
+        """``tokens, unique, low, high`` and, when sized, ``bloom``."""
         out = dict(self.at.__dict__)
         if self.bloom is not None:
             out["bloom"] = self.bloom
@@ -88,6 +89,8 @@ class FitResult:
         return self.growth.n
 
     def to_dict(self) -> dict:
+        """The fit's keys, then the verdict's, ``u_corpus``, ``extrapolation`` and, with a
+        model size, ``regime`` and ``regime_at`` (as in report.json)."""
         out = self.growth.to_dict() | dict(self.verdict.__dict__)
         out.update(u_corpus=self.u_corpus, extrapolation=[e.to_dict() for e in self.extrapolation])
         if self.regime is not None:
@@ -130,6 +133,7 @@ class NearDupSection:
     per_n: list[DedupRow]
 
     def to_dict(self) -> dict:
+        """The summary block with ``per_n`` added."""
         return dict(self.found) | {"per_n": [dict(r.__dict__) for r in self.per_n]}
 
 

@@ -10,15 +10,16 @@ import numpy as np
 
 from ..analysis import bounds
 from ..analysis.fit import curve_points
-from ..errors import ConfigError
 from .model import Report
+from .options import OptionError
 
 
 def pyplot():
     """``matplotlib.pyplot`` with the Agg backend.
 
     Raises:
-        ConfigError: matplotlib is not installed.
+        OptionError: matplotlib is not installed (``param`` is ``"plots"``: the report can be
+            made without them).
     """
     try:
         import matplotlib
@@ -26,9 +27,8 @@ def pyplot():
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
-        raise ConfigError(
-            "plots need matplotlib: pip install 'seqcount[plot]' (or make the report without "
-            "plots: plots=False, on the command line --no-plots)"
+        raise OptionError(
+            "plots", "plots need matplotlib: pip install 'seqcount[plot]' (or pass plots=False)"
         ) from None
     return plt
 
