@@ -164,3 +164,22 @@ def shard_jaccard(sketches: SketchSet, n: int) -> np.ndarray:
     out[empty, :] = np.nan  # a shard without windows has no similarity
     out[:, empty] = np.nan
     return out
+
+
+def most_similar_pairs(mats: dict[int, np.ndarray], limit: int) -> list[tuple[int, int]]:
+    """The ``limit`` most similar shard pairs ``(a, b)``, ``a < b``: by the largest n first,
+    ties broken by the next smaller n, and so on, then by index. Shared long windows are the
+    sign of duplicated text.
+
+    Args:
+        mats: by n, ``(shards, shards)`` float64 Jaccard matrices of :func:`shard_jaccard`
+            (NaN for shards without windows, ranked last).
+        limit: how many pairs to return at most.
+    """
+    shards = next(iter(mats.values())).shape[0]
+    a, b = np.triu_indices(shards, 1)
+    scores = [np.nan_to_num(mats[n][a, b], nan=-1.0) for n in sorted(mats, reverse=True)]
+    order = sorted(
+        range(len(a)), key=lambda t: tuple(-sc[t] for sc in scores) + (int(a[t]), int(b[t]))
+    )
+    return [(int(a[t]), int(b[t])) for t in order[:limit]]

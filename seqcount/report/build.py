@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import os
 
-import numpy as np
-
 from ..analysis import bounds
 from ..analysis.band import against_band, extrapolate
 from ..analysis.fit import GrowthFit, curve_points, fit_growth, local_slopes, too_few_points
-from ..analysis.overlap import shard_jaccard
+from ..analysis.overlap import most_similar_pairs, shard_jaccard
 from ..engine.results import CurveRow
 from ..errors import ConfigError, FormatError
 from ..run.curve import read_curve
@@ -220,19 +218,10 @@ def shard_section(out_dir) -> tuple[ShardSimilarity | None, SketchSet | None]:
     if sketches.shard_minhash is None or len(sketches.shard_paths) < 2:
         return None, None
     mats = {n: shard_jaccard(sketches, n) for n in sketches.ns}
-    rank_n = max(sketches.ns)  # shared long windows are the sign of duplicated text
-    a, b = np.triu_indices(len(sketches.shard_paths), 1)
-    # by the largest n first, ties broken by the next smaller n, and so on
-    scores = [np.nan_to_num(mats[n][a, b], nan=-1.0) for n in sorted(sketches.ns, reverse=True)]
-    order = sorted(
-        range(len(a)), key=lambda t: tuple(-sc[t] for sc in scores) + (int(a[t]), int(b[t]))
-    )
+    paths = sketches.shard_paths
     pairs = [
-        ShardPair(
-            a=sketches.shard_paths[int(a[t])],
-            b=sketches.shard_paths[int(b[t])],
-            jaccard={n: _nan_none(mats[n][a[t], b[t]]) for n in sketches.ns},
-        )
-        for t in order[:MAX_LISTED_PAIRS]
+        ShardPair(paths[a], paths[b], {n: _nan_none(mats[n][a, b]) for n in sketches.ns})
+        for a, b in most_similar_pairs(mats, MAX_LISTED_PAIRS)
     ]
+    rank_n = max(sketches.ns)  # the order of most_similar_pairs
     return ShardSimilarity(sketches.minhash[0].num_perm, rank_n, pairs), sketches
