@@ -9,7 +9,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from seqcount.analysis.fit import curve_points, default_range, fit_growth, local_slopes
+from seqcount.analysis.fit import (
+    MIN_POINTS,
+    curve_points,
+    default_range,
+    fit_growth,
+    local_slopes,
+    too_few_points,
+)
 from seqcount.api import count_corpus
 from seqcount.config import CountConfig
 
@@ -67,7 +74,7 @@ def test_fit_on_exact_power_law_and_errors():
     # the sketch part of the error: sqrt(2) * rel_err / ln(d_hi / d_lo)
     f2 = fit_growth(d, u, 4, rel_err=0.01)
     assert f2.gamma_err_sketch == pytest.approx(math.sqrt(2) * 0.01 / math.log(100))
-    with pytest.raises(ValueError, match="need 3"):
+    with pytest.raises(ValueError, match=r"too few checkpoints to fit \(2 < 3\)"):
         fit_growth(d[:2], u[:2], 4)
 
 
@@ -88,3 +95,14 @@ def test_default_range_is_upper_two_decades_with_enough_points():
     assert default_range(d) == pytest.approx((1e4, 1e6))
     few = np.array([1.0, 10, 100, 1000, 5000, 9000])
     assert default_range(few) == (10.0, 9000.0)  # widened to 5 points
+
+
+def test_too_few_points_is_said_plainly():
+    assert MIN_POINTS == 3
+    assert too_few_points(np.array([1.0, 2.0, 4.0])) is None
+    assert too_few_points(np.array([4.0])) == "too few checkpoints to fit (1 < 3)"
+    empty = np.array([], dtype=np.float64)
+    with pytest.raises(ValueError, match=r"n=8: too few checkpoints to fit \(0 < 3\)"):
+        fit_growth(empty, empty, 8)
+    with pytest.raises(ValueError, match="no checkpoints"):
+        default_range(empty)

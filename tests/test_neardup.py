@@ -199,7 +199,7 @@ def test_report_shows_near_duplicates_dedup_curve_and_shard_pairs(planted, tmp_p
 
     d, _ = planted
     write_outputs(count_corpus(d, CountConfig(ns=(1, 8), near_dup=0.7)), tmp_path)
-    rep = write_report(tmp_path)
+    rep = write_report(tmp_path).to_dict()
     nd = rep["near_dup"]
     assert nd["near_duplicate_documents"] == 3
     assert [r["n"] for r in nd["per_n"]] == [1, 8]

@@ -13,7 +13,9 @@ from conftest import DATA
 from seqcount.analysis import bounds
 from seqcount.analysis.fit import curve_points, fit_growth
 from seqcount.cli import cli
+from seqcount.report import FitResult, OptionError, build_report, parse_floats, write_report
 from seqcount.run.curve import read_curve
+from seqcount.run.files import load_run
 
 pytest.importorskip("matplotlib")
 
@@ -139,3 +141,60 @@ def test_bloom_without_at_and_fit_range_without_points(counted):
     assert rep["fits"][0]["extrapolation"][0]["bloom"]["hashes"] == 7
     r = CliRunner().invoke(cli, ["report", str(counted), "--fit-range", "1e7,1e8", "--no-plots"])
     assert r.exit_code == 1 and "no window size could be fitted" in r.stderr
+
+
+def test_tiny_run_says_per_n_that_it_has_too_few_checkpoints(tmp_path):
+    """Issue 18 item 3: a corpus of 4 tokens has one checkpoint per n; report says so per n,
+    writes its files, and no numpy error text reaches the user."""
+    (tmp_path / "c.txt").write_text("a b c d\n")
+    out = tmp_path / "out"
+    r = CliRunner().invoke(cli, ["count", str(tmp_path / "c.txt"), "--n", "1,2,8", "--out",
+                                 str(out), "-q"])  # fmt: skip
+    assert r.exit_code == 0, r.output
+    r = CliRunner().invoke(cli, ["report", str(out)])
+    assert r.exit_code == 0, r.output
+    assert "zero-size" not in r.output and "Warning" not in r.output
+    for n, k in ((1, 1), (2, 1), (8, 0)):  # 8 > 4 tokens: no window at all
+        assert f"{n:>5} not fitted: too few checkpoints to fit ({k} < 3)" in r.stdout
+    for name in ("report.md", "report.html", "report.json", "growth.png", "slopes.png"):
+        assert (out / name).stat().st_size > 0, name
+    rep = json.loads((out / "report.json").read_text())
+    assert rep["fits"] == [] and [s["n"] for s in rep["not_fitted"]] == [1, 2, 8]
+    md = (out / "report.md").read_text()
+    assert "| 2 | not fitted: too few checkpoints to fit (1 < 3) |" in md
+
+
+def test_report_is_typed_and_its_dict_is_report_json(counted, tmp_path):
+    rep = write_report(counted, tmp_path, plots=False, at=[1e9], model_params=7e10)
+    assert rep.to_dict() == json.loads((tmp_path / "report.json").read_text())
+    assert set(rep.files) == {"markdown", "html", "json"}
+    assert all(isinstance(f, FitResult) for f in rep.fits) and [f.n for f in rep.fits] == [1, 2, 8]
+    f = rep.fits[0]
+    assert f.extrapolation[0].at.low <= f.extrapolation[0].at.unique <= f.extrapolation[0].at.high
+    assert f.verdict.doubling_factor == pytest.approx(2 ** (1 / f.growth.gamma))
+    assert rep.shard_similarity is not None and len(rep.shard_similarity.top_pairs) == 10
+    # from (rows, summary): the same fits, without the sections that need the directory
+    bare = build_report(load_run(counted), at=[1e9], model_params=7e10).to_dict()
+    assert "shard_similarity" not in bare
+    assert bare["fits"] == rep.to_dict()["fits"]
+
+
+@pytest.mark.parametrize(
+    "kw, param",
+    [({"d_range": (5.0, 1.0)}, "d_range"), ({"d_range": (1.0,)}, "d_range"),
+     ({"bloom_fpr": 1.5}, "bloom_fpr"), ({"at": [1e9, -1.0]}, "at")],
+)  # fmt: skip
+def test_option_errors_name_the_python_parameter(counted, kw, param):
+    with pytest.raises(OptionError) as e:
+        build_report(counted, **kw)
+    assert e.value.param == param
+    assert str(e.value).startswith(param) and "--" not in str(e.value)
+
+
+def test_parse_floats():
+    assert parse_floats("1e9, 2.5", "--at") == [1e9, 2.5]
+    assert parse_floats(None, "--at") == [] and parse_floats("", "--at") == []
+    with pytest.raises(ValueError, match="--at: 'x' is not a number"):
+        parse_floats("1,x", "--at")
+    with pytest.raises(ValueError, match="values must be positive, got -1"):
+        parse_floats("-1", "at")

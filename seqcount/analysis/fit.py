@@ -10,6 +10,9 @@ import numpy as np
 from ..engine.results import CurveRow
 from ..errors import FormatError
 
+#: Fewest checkpoints a power law is fitted to (two parameters, and one degree of freedom left).
+MIN_POINTS = 3
+
 
 def curve_points(rows: list[CurveRow], n: int, exact: bool = False) -> tuple[np.ndarray, ...]:
     """``(tokens, unique)`` of window size ``n`` as float arrays, points with U > 0 only.
@@ -18,7 +21,7 @@ def curve_points(rows: list[CurveRow], n: int, exact: bool = False) -> tuple[np.
     (the HIP estimate where the curve has one)."""
     pts = [(r.tokens, r.unique_exact if exact else r.estimate) for r in rows if r.n == n]
     if exact and any(u is None for _, u in pts):
-        raise FormatError("this curve has no unique_exact column (count with --exact)")
+        raise FormatError("this curve has no unique_exact column (count with exact=True)")
     d = np.array([p[0] for p in pts], dtype=np.float64)
     u = np.array([p[1] for p in pts], dtype=np.float64)
     keep = (d > 0) & (u > 0)
@@ -101,6 +104,7 @@ class GrowthFit:
         return np.exp(centre - half), np.exp(centre + half)
 
     def to_dict(self) -> dict:
+        """Every attribute, numpy floats as Python floats."""
         return {
             k: (float(v) if isinstance(v, (np.floating, float)) else v)
             for k, v in self.__dict__.items()
@@ -108,13 +112,34 @@ class GrowthFit:
 
 
 def default_range(tokens: np.ndarray, decades: float = 2.0, min_points: int = 5) -> tuple:
-    """The upper ``decades`` of D (widened to hold ``min_points`` checkpoints if needed)."""
+    """The upper ``decades`` of D (widened to hold ``min_points`` checkpoints if needed).
+
+    Args:
+        tokens: float64 array of the curve's D values, at least one.
+
+    Raises:
+        ValueError: ``tokens`` is empty.
+    """
+    if tokens.shape[0] == 0:
+        raise ValueError("no checkpoints: the curve is empty")
     hi = float(tokens.max())
     lo = hi / 10**decades
     inside = tokens[tokens >= lo]
     if inside.shape[0] < min_points and tokens.shape[0] >= min_points:
         lo = float(np.sort(tokens)[-min_points])
     return max(lo, float(tokens.min())), hi
+
+
+def too_few_points(tokens: np.ndarray) -> str | None:
+    """Why a curve of these checkpoints cannot be fitted at all, or ``None`` if it can.
+
+    Args:
+        tokens: float64 array of the curve's D values (points with U > 0).
+    """
+    k = int(tokens.shape[0])
+    if k < MIN_POINTS:
+        return f"too few checkpoints to fit ({k} < {MIN_POINTS})"
+    return None
 
 
 def _aic(rss: float, k: int, params: int) -> float:
@@ -137,14 +162,20 @@ def fit_growth(
         d_range: ``(lo, hi)`` range of D to fit; default :func:`default_range`.
 
     Raises:
-        ValueError: fewer than 3 checkpoints in the range.
+        ValueError: fewer than :data:`MIN_POINTS` checkpoints on the curve
+            (:func:`too_few_points` says so) or in the range.
     """
+    reason = too_few_points(tokens)
+    if reason is not None:
+        raise ValueError(f"n={n}: {reason}")
     lo, hi = d_range if d_range is not None else default_range(tokens)
     sel = (tokens >= lo) & (tokens <= hi)
     d, u = tokens[sel], unique[sel]
     k = int(d.shape[0])
-    if k < 3:
-        raise ValueError(f"n={n}: {k} checkpoint(s) in D range [{lo:.3g}, {hi:.3g}]; need 3")
+    if k < MIN_POINTS:
+        raise ValueError(
+            f"n={n}: {k} checkpoint(s) in D range [{lo:.3g}, {hi:.3g}]; need {MIN_POINTS}"
+        )
     x, y = np.log(d), np.log(u)
     a = np.column_stack([np.ones(k), x])
     coef, *_ = np.linalg.lstsq(a, y, rcond=None)

@@ -34,7 +34,8 @@ INHERITED = ("precision", "seed", "stride", "num_perm")
 
 @dataclass
 class Overlap:
-    """The overlap of the ``n``-token window sets of ``A`` and ``B`` (keys of ``--json``)."""
+    """The overlap of the ``n``-token window sets of ``A`` and ``B`` (the keys of ``to_dict``
+    are those of ``seqcount compare --json``)."""
 
     n: int
     unique_a: float
@@ -107,7 +108,7 @@ def check_comparable(a: SketchSet, b: SketchSet, names=("A", "B")) -> None:
     for name, s in zip(names, (a, b)):
         if s.minhash is None:
             raise SketchMismatchError(
-                f"{name} has no MinHash signatures (counted with --num-perm 0 or by a seqcount "
+                f"{name} has no MinHash signatures (counted with num_perm=0 or by a seqcount "
                 "before 0.2); count it again"
             )
     for key in MATCHING:
@@ -118,7 +119,7 @@ def check_comparable(a: SketchSet, b: SketchSet, names=("A", "B")) -> None:
             )
     ka, kb = a.minhash[0].num_perm, b.minhash[0].num_perm
     if ka != kb:
-        raise SketchMismatchError(f"{names[0]} and {names[1]} differ in --num-perm: {ka} vs {kb}")
+        raise SketchMismatchError(f"{names[0]} and {names[1]} differ in num_perm: {ka} vs {kb}")
 
 
 def compare_sketches(a: SketchSet, b: SketchSet, ns=None) -> list[Overlap]:
@@ -151,7 +152,7 @@ def shard_jaccard(sketches: SketchSet, n: int) -> np.ndarray:
         SketchMismatchError: no per-shard signatures, or ``n`` not counted.
     """
     if sketches.shard_minhash is None:
-        raise SketchMismatchError("no per-shard MinHash signatures (counted with --num-perm 0)")
+        raise SketchMismatchError("no per-shard MinHash signatures (counted with num_perm=0)")
     if n not in sketches.ns:
         raise SketchMismatchError(f"n={n} was not counted (counted: {list(sketches.ns)})")
     sig = np.ascontiguousarray(sketches.shard_minhash[:, sketches.ns.index(n), :])
@@ -163,3 +164,22 @@ def shard_jaccard(sketches: SketchSet, n: int) -> np.ndarray:
     out[empty, :] = np.nan  # a shard without windows has no similarity
     out[:, empty] = np.nan
     return out
+
+
+def most_similar_pairs(mats: dict[int, np.ndarray], limit: int) -> list[tuple[int, int]]:
+    """The ``limit`` most similar shard pairs ``(a, b)``, ``a < b``: by the largest n first,
+    ties broken by the next smaller n, and so on, then by index. Shared long windows are the
+    sign of duplicated text.
+
+    Args:
+        mats: by n, ``(shards, shards)`` float64 Jaccard matrices of :func:`shard_jaccard`
+            (NaN for shards without windows, ranked last).
+        limit: how many pairs to return at most.
+    """
+    shards = next(iter(mats.values())).shape[0]
+    a, b = np.triu_indices(shards, 1)
+    scores = [np.nan_to_num(mats[n][a, b], nan=-1.0) for n in sorted(mats, reverse=True)]
+    order = sorted(
+        range(len(a)), key=lambda t: tuple(-sc[t] for sc in scores) + (int(a[t]), int(b[t]))
+    )
+    return [(int(a[t]), int(b[t])) for t in order[:limit]]

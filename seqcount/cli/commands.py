@@ -311,12 +311,12 @@ def report(
         seqcount report seqcount-out
         seqcount report seqcount-out --at 1e9,1e12 --bloom-fpr 0.01 --model-params 7e10
     """
-    from ..report import _parse_floats, write_report
+    from ..report import parse_floats, write_report
 
     c_lo, c_hi = paper_constants(c_lo, c_hi, c_lo_alias, c_hi_alias)
     with errors():
-        targets = _parse_floats(at, "--at")
-        rng = _parse_floats(fit_range, "--fit-range")
+        targets = parse_floats(at, "--at")
+        rng = parse_floats(fit_range, "--fit-range")
         if fit_range is not None and (len(rng) != 2 or rng[0] >= rng[1]):
             raise UsageFailure("--fit-range needs LO,HI with LO < HI, e.g. 1e4,1e6")
         if bloom_fpr is not None and not 0 < bloom_fpr < 1:
@@ -334,16 +334,19 @@ def report(
             c_hi=c_hi,
             exact=exact,
         )
-    lo, hi = rep["gamma_band"]
-    click.echo(f"paper's band: gamma in [{lo:.3f}, {hi:.3f}]; D* = {rep['d_star']:.3g} tokens")
+    lo, hi = rep.gamma_band
+    click.echo(f"paper's band: gamma in [{lo:.3f}, {hi:.3f}]; D* = {rep.d_star:.3g} tokens")
     click.echo(f"{'n':>5} {'gamma':>8} {'± err':>7} {'in band':>8} {'doubling':>9} {'model':>10}")
-    for f in rep["fits"]:
-        band = "yes" if f["in_band"] else ("overlaps" if f["band_overlap"] else "no")
+    for f in rep.fits:
+        g, v = f.growth, f.verdict
+        band = "yes" if v.in_band else ("overlaps" if v.band_overlap else "no")
         click.echo(
-            f"{f['n']:>5} {f['gamma']:>8.4f} {f['gamma_err']:>7.4f} {band:>8} "
-            f"{f['doubling_factor']:>8.2f}x {f['preferred']:>10}"
+            f"{g.n:>5} {g.gamma:>8.4f} {g.gamma_err:>7.4f} {band:>8} "
+            f"{v.doubling_factor:>8.2f}x {g.preferred:>10}"
         )
-    click.echo("wrote " + ", ".join(rep["files"].values()))
+    for s in rep.not_fitted:
+        click.echo(f"{s.n:>5} not fitted: {s.reason}")
+    click.echo("wrote " + ", ".join(rep.files.values()))
 
 
 @cli.command()

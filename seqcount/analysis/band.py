@@ -1,0 +1,65 @@
+"""A fitted growth curve set against the paper's band: band verdicts, doubling factors, and
+extrapolations of the power law beyond the corpus. Pure numpy; nothing here does I/O."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .bounds import doubling_factor
+from .fit import GrowthFit
+
+
+@dataclass(frozen=True)
+class BandVerdict:
+    """Where a fitted exponent ``gamma ± gamma_err`` lies with respect to a band of exponents.
+
+    Attributes:
+        in_band: gamma lies inside the band (ends included).
+        band_overlap: gamma ± 2 errors reaches the band.
+        doubling_factor: ``2**(1/gamma)``, the growth in data that doubles U.
+        doubling_interval: the doubling factors at gamma ± 2 errors, smaller first.
+    """
+
+    in_band: bool
+    band_overlap: bool
+    doubling_factor: float
+    doubling_interval: list[float]
+
+
+def against_band(fit: GrowthFit, band: tuple[float, float]) -> BandVerdict:
+    """Set the exponent of ``fit`` against ``band`` (``(low, high)`` growth exponents)."""
+    err2 = 2 * fit.gamma_err
+    return BandVerdict(
+        in_band=bool(band[0] <= fit.gamma <= band[1]),
+        band_overlap=bool(fit.gamma + err2 >= band[0] and fit.gamma - err2 <= band[1]),
+        doubling_factor=float(doubling_factor(fit.gamma)),
+        doubling_interval=sorted(
+            float(doubling_factor(x)) for x in (fit.gamma - err2, fit.gamma + err2)
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class Extrapolation:
+    """U predicted by a power law at a corpus size, with its 95% prediction interval.
+
+    Attributes:
+        tokens: the corpus size D.
+        unique: the power law's U at D, capped at D.
+        low, high: the prediction interval, each capped at D.
+    """
+
+    tokens: float
+    unique: float
+    low: float
+    high: float
+
+
+def extrapolate(fit: GrowthFit, tokens: float) -> Extrapolation:
+    """The power law of ``fit`` at ``tokens``, with its prediction interval (see
+    :meth:`GrowthFit.interval`)."""
+    # U_n can never exceed the windows read, and so never D itself
+    lo, hi = (min(float(v), tokens) for v in fit.interval(tokens))
+    return Extrapolation(
+        tokens=float(tokens), unique=min(float(fit.predict(tokens)), tokens), low=lo, high=hi
+    )

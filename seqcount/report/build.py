@@ -1,0 +1,227 @@
+"""Building a :class:`~.model.Report` from a ``count`` run: fits, slopes, bounds,
+extrapolations, and the near-duplicate and shard-similarity sections."""
+
+from __future__ import annotations
+
+import os
+
+from ..analysis import bounds
+from ..analysis.band import against_band, extrapolate
+from ..analysis.fit import GrowthFit, curve_points, fit_growth, local_slopes, too_few_points
+from ..analysis.overlap import most_similar_pairs, shard_jaccard
+from ..engine.results import CurveRow
+from ..errors import ConfigError, FormatError
+from ..run.curve import read_curve
+from ..run.files import SKETCH_FILE, load_run
+from ..sketches import SketchSet, load_sketches
+from .model import (
+    CorpusInfo,
+    DedupRow,
+    Extrapolated,
+    FitResult,
+    NearDupSection,
+    NotFitted,
+    Report,
+    ShardPair,
+    ShardSimilarity,
+    Slopes,
+)
+from .options import check_options
+
+#: Shard pairs listed in the report, most similar first.
+MAX_LISTED_PAIRS = 10
+
+
+def build_report(run: str | os.PathLike | tuple[list[CurveRow], dict], **options) -> Report:
+    """Analyse a ``count`` run: fit every window size's curve and set it against the bounds.
+
+    Args:
+        run: an output directory written by ``count``, or its ``(rows, summary)`` as
+            :func:`~seqcount.run.files.load_run` returns them (then without the near-duplicate
+            and shard-similarity sections, which need the directory's other files).
+        **options: as :func:`analyze`.
+
+    Raises:
+        FormatError: the directory is not a ``count`` output.
+        ConfigError: invalid options (:class:`~.options.OptionError`), or nothing to fit.
+    """
+    if isinstance(run, tuple):
+        rows, summary = run
+        return analyze(rows, summary, **options)
+    rows, summary = load_run(run)
+    rep = analyze(rows, summary, **options)
+    rep.near_dup, rep.dedup_curve = near_dup_section(run, summary, rows)
+    rep.shard_similarity, rep.sketches = shard_section(run)
+    return rep
+
+
+def analyze(
+    rows: list[CurveRow],
+    summary: dict,
+    *,
+    at: list[float] | tuple = (),
+    fit: str | bounds.LossFit = "chinchilla",
+    model_params: float | None = None,
+    d_range: tuple[float, float] | None = None,
+    bloom_fpr: float | None = None,
+    c_lo: float = 1.0,
+    c_hi: float = 1.0,
+    exact: bool = False,
+) -> Report:
+    """Fit every window size's growth curve and set it against the paper's bounds.
+
+    A window size whose curve has too few checkpoints is listed in ``not_fitted`` with the
+    reason; the report is still made.
+
+    Args:
+        rows, summary: what ``count`` wrote (see :func:`~seqcount.run.files.load_run`).
+        at: corpus sizes (tokens) at which to extrapolate U_n.
+        fit: the loss fit behind the paper's bounds (see :mod:`seqcount.analysis.bounds`).
+        model_params: a model size N, for the emergent-skills regime.
+        d_range: ``(lo, hi)`` range of D to fit; default the upper two decades.
+        bloom_fpr: a false-positive rate; adds Bloom filter sizes for the extrapolated U_n.
+        c_lo, c_hi: the constants of the paper's learning-rate bounds (assumptions, default 1).
+        exact: fit ``unique_exact`` instead of the sketch estimates.
+
+    Raises:
+        OptionError: an invalid ``at``, ``d_range`` or ``bloom_fpr``.
+        FormatError: the corpus has no tokens, or ``exact`` without exact counts.
+        ConfigError: nothing could be fitted in ``d_range``, or the run is a merged output.
+    """
+    check_options(at, d_range, bloom_fpr)
+    tokens = int(summary["totals"]["tokens"])
+    if tokens <= 0:
+        raise FormatError("the corpus has no tokens: nothing to fit")
+    rel_err = 0.0 if exact else float(summary.get("standard_error", 0.0))
+    if bloom_fpr is not None and not at:
+        at = [float(tokens)]  # size the filter for the corpus itself
+    band = bounds.gamma_band(fit)
+    d_star = float(bounds.d_star(fit, c_lo, c_hi))
+    paper = bounds.bounds_summary(tokens, fit=fit, model_params=model_params, c_lo=c_lo, c_hi=c_hi)
+    fits, slopes, skipped = [], {}, []
+    for n in sorted({r.n for r in rows}):
+        d, u = curve_points(rows, n, exact=exact)
+        mid, sl = local_slopes(d, u)
+        slopes[n] = Slopes(tokens=mid.tolist(), slope=sl.tolist())
+        g = _fit_or_reason(d, u, n, rel_err, d_range)
+        if isinstance(g, NotFitted):
+            skipped.append(g)
+            continue
+        fits.append(
+            FitResult(g, against_band(g, band), float(u[-1]), _extrapolations(g, at, bloom_fpr))
+        )
+        if model_params is not None:
+            fits[-1] = _with_regime(fits[-1], model_params, tokens, fit, c_lo, c_hi)
+    if not fits:
+        _no_fit(summary, d_range, skipped)
+    return Report(
+        corpus=CorpusInfo(
+            tokens=tokens,
+            documents=summary["totals"].get("documents"),
+            shards=summary["totals"].get("shards"),
+            options=summary.get("sketch_options", {}),
+            standard_error=rel_err,
+            counts="exact" if exact else "sketch",
+        ),
+        loss_fit=fit if isinstance(fit, str) else getattr(fit, "name", str(fit)),
+        gamma_band=band,
+        d_star=d_star,
+        corpus_over_d_star=tokens / d_star,
+        paper=paper,
+        model_params=model_params,
+        bloom_fpr=bloom_fpr,
+        fits=fits,
+        not_fitted=skipped,
+        slopes=slopes,
+        curve=rows,
+        exact=exact,
+    )
+
+
+def _fit_or_reason(d, u, n: int, rel_err: float, d_range) -> GrowthFit | NotFitted:
+    """The fit of one curve, or why there is none."""
+    reason = too_few_points(d)
+    if reason is not None:
+        return NotFitted(n, reason)
+    try:
+        return fit_growth(d, u, n, rel_err=rel_err, d_range=d_range)
+    except ValueError as e:
+        return NotFitted(n, str(e))
+
+
+def _extrapolations(g: GrowthFit, at, bloom_fpr: float | None) -> list[Extrapolated]:
+    out = []
+    for target in at:
+        e = extrapolate(g, target)
+        bloom = bounds.bloom_filter(float(e.high), bloom_fpr) if bloom_fpr is not None else None
+        out.append(Extrapolated(e, bloom))
+    return out
+
+
+def _with_regime(f: FitResult, model_params, tokens, fit, c_lo, c_hi) -> FitResult:
+    """``f`` with the regime of a model of ``model_params`` at the corpus and extrapolations."""
+    cs = dict(c_lo=c_lo, c_hi=c_hi)
+    regime = bounds.regime(model_params, tokens, fit, f.u_corpus, **cs)
+    regime_at = [
+        {"tokens": e.at.tokens, **bounds.regime(model_params, e.at.tokens, fit, e.at.unique, **cs)}
+        for e in f.extrapolation
+    ]
+    return FitResult(f.growth, f.verdict, f.u_corpus, f.extrapolation, regime, regime_at)
+
+
+def _no_fit(summary: dict, d_range, skipped: list[NotFitted]) -> None:
+    """Raise when no curve could be fitted for a reason the caller can act on."""
+    if "merged_from" in summary.get("run", {}):
+        raise ConfigError(
+            "a merged output has one point per n, at the whole union, and no curve to fit; "
+            "count the corpora together (a state directory keeps it incremental) for a curve"
+        )
+    if d_range is not None:
+        reasons = "; ".join(s.reason for s in skipped)
+        raise ConfigError(f"no window size could be fitted ({reasons})")
+
+
+def near_dup_section(
+    out_dir, summary: dict, rows: list[CurveRow]
+) -> tuple[NearDupSection | None, list[CurveRow] | None]:
+    """The near-duplicate section and the curve after dropping them, when the run used
+    ``near_dup`` and wrote that curve; else ``(None, None)``."""
+    nd = summary.get("near_dup")
+    path = os.path.join(os.fspath(out_dir), summary.get("outputs", {}).get("curve_dedup", ""))
+    if nd is None or not os.path.isfile(path):
+        return None, None
+    dedup = read_curve(path)
+    last_raw = max(r.tokens for r in rows)
+    last = max((r.tokens for r in dedup), default=0)
+    raw = {r.n: r.unique for r in rows if r.tokens == last_raw}
+    kept = {r.n: r.unique for r in dedup if r.tokens == last}
+    per_n = [
+        DedupRow(n, raw[n], kept.get(n, 0.0), kept.get(n, 0.0) / raw[n] if raw[n] else 0.0)
+        for n in sorted(raw)
+    ]
+    return NearDupSection(found=dict(nd), per_n=per_n), dedup
+
+
+def _nan_none(x) -> float | None:
+    x = float(x)
+    return None if x != x else x
+
+
+def shard_section(out_dir) -> tuple[ShardSimilarity | None, SketchSet | None]:
+    """The most similar shard pairs and the sketches for the heatmap; ``(None, None)`` without
+    per-shard MinHash or with fewer than two shards."""
+    path = os.path.join(os.fspath(out_dir), SKETCH_FILE)
+    try:
+        sketches = load_sketches(path)
+    except FormatError:
+        return None, None
+    if sketches.shard_minhash is None or len(sketches.shard_paths) < 2:
+        return None, None
+    mats = {n: shard_jaccard(sketches, n) for n in sketches.ns}
+    paths = sketches.shard_paths
+    pairs = [
+        ShardPair(paths[a], paths[b], {n: _nan_none(mats[n][a, b]) for n in sketches.ns})
+        for a, b in most_similar_pairs(mats, MAX_LISTED_PAIRS)
+    ]
+    rank_n = max(sketches.ns)  # the order of most_similar_pairs
+    return ShardSimilarity(sketches.minhash[0].num_perm, rank_n, pairs), sketches
