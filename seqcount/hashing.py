@@ -329,3 +329,51 @@ def doc_minhash(
         piece.prefix, piece.doc, d0, d1, win.ns[0], win.bases[0], win.salts[0], perm[0], perm[1],
         out, piece.skip, piece.before,
     )  # fmt: skip
+
+
+def tokenize_words(
+    data: np.ndarray,
+    offsets: np.ndarray,
+    classes: np.ndarray,
+    token_base: int,
+    out: np.ndarray,
+    doc: np.ndarray,
+    spans: tuple[np.ndarray, np.ndarray] | None = None,
+) -> tuple[int, int]:
+    """``words`` token values of the UTF-8 documents ``data[offsets[d]:offsets[d+1]]``.
+
+    Args:
+        data: uint8 bytes; offsets: int64 ``(D + 1,)`` byte offsets.
+        classes: uint8 ``(0x110000,)`` character class per code point.
+        token_base: the token-bytes polynomial base ``Bt``.
+        out: uint64 token values, at least ``offsets[-1] - offsets[0]`` long.
+        doc: int64 ``(D + 1,)``: the token offsets per document are written here.
+        spans: optional int64 ``(starts, ends)`` arrays as long as ``out``, for byte spans.
+
+    Returns:
+        (number of tokens, number of invalid UTF-8 sequences replaced by U+FFFD).
+    """
+    _check("data", data, np.uint8, 1)
+    _check("offsets", offsets, np.int64, 1)
+    _check("classes", classes, np.uint8, 1)
+    _check("out", out, np.uint64, 1, writable=True)
+    _check("doc", doc, np.int64, 1, writable=True)
+    _check_shape("doc", doc, offsets.shape)
+    if offsets.shape[0] and (offsets[0] < 0 or offsets[-1] > data.shape[0]):
+        raise ValueError(f"offsets run outside data ({data.shape[0]} bytes)")
+    if offsets.shape[0] and out.shape[0] < offsets[-1] - offsets[0]:
+        raise ValueError(
+            f"out has room for {out.shape[0]} tokens, needs {offsets[-1] - offsets[0]}"
+        )
+    if spans is None:
+        starts = ends = np.empty(0, dtype=np.int64)
+    else:
+        starts, ends = spans
+        for name, arr in (("starts", starts), ("ends", ends)):
+            _check(name, arr, np.int64, 1, writable=True)
+            if arr.shape[0] < out.shape[0]:
+                raise ValueError(f"{name} is shorter than out")
+    ntok, invalid = kernels.tokenize_words(
+        data, offsets, classes, np.uint64(token_base), out, doc, starts, ends
+    )
+    return int(ntok), int(invalid)

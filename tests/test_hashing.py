@@ -10,6 +10,7 @@ from seqcount import _kernels as kernels
 from seqcount import hashing
 from seqcount.hashing import Piece, WindowParams, hash_params
 from seqcount.sketches import minhash_permutations
+from seqcount.tokenize import word_classes
 
 NS = (1, 3, 8)
 P = 6
@@ -180,3 +181,49 @@ def test_window_params_checks():
         WindowParams(win.ns, win.bases, list(win.salts))
     with pytest.raises(ValueError, match="one length"):
         WindowParams(win.ns, win.bases[:2], win.salts)
+
+
+def _words_args():
+    data = np.frombuffer(b"a bc, d\xc3\xa9f\xff", dtype=np.uint8)  # one invalid byte
+    offsets = np.array([0, 4, data.shape[0]], dtype=np.int64)
+    n = data.shape[0]
+    return dict(
+        data=data, offsets=offsets, classes=word_classes(), token_base=hash_params(2).token_base,
+        out=np.empty(n, np.uint64), doc=np.empty(3, np.int64),
+        spans=(np.empty(n, np.int64), np.empty(n, np.int64)),
+    )  # fmt: skip
+
+
+def test_tokenize_words_wrapper_matches_kernel():
+    args = _words_args()
+    ntok, invalid = hashing.tokenize_words(**args)
+    out, doc = np.empty_like(args["out"]), np.empty_like(args["doc"])
+    starts, ends = np.empty_like(args["spans"][0]), np.empty_like(args["spans"][1])
+    exp = kernels.tokenize_words(
+        args["data"], args["offsets"], args["classes"], np.uint64(args["token_base"]), out, doc,
+        starts, ends,
+    )  # fmt: skip
+    assert (ntok, invalid) == tuple(exp) == (5, 1)
+    assert args["out"][:ntok].tolist() == out[:ntok].tolist()
+    assert args["doc"].tolist() == doc.tolist() == [0, 2, 5]
+    assert args["spans"][0][:ntok].tolist() == starts[:ntok].tolist()
+
+
+@pytest.mark.parametrize(
+    "arg, bad, error, message",
+    [
+        ("data", lambda a: a.astype(np.int8), TypeError, "data must have dtype uint8"),
+        ("offsets", lambda a: a.astype(np.int32), TypeError, "offsets must have dtype int64"),
+        ("offsets", lambda a: a + 1, ValueError, "offsets run outside data"),
+        ("classes", lambda a: a.astype(np.int64), TypeError, "classes must have dtype uint8"),
+        ("out", lambda a: a[:3], ValueError, "out has room for 3"),
+        ("doc", lambda a: a[:2], ValueError, "doc must have shape"),
+        ("spans", lambda s: (s[0][:2], s[1]), ValueError, "starts is shorter"),
+        ("spans", lambda s: (s[0], s[1].astype(np.uint64)), TypeError, "ends must have dtype"),
+    ],
+)
+def test_tokenize_words_wrapper_refuses_bad_arguments(arg, bad, error, message):
+    args = _words_args()
+    args[arg] = bad(args[arg])
+    with pytest.raises(error, match=message):
+        hashing.tokenize_words(**args)
