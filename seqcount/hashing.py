@@ -1,4 +1,11 @@
-"""Seeded parameters of the ``poly61-v1`` window hash (see :mod:`seqcount._kernels`)."""
+"""Seeded parameters of the ``poly61-v1`` window hash (see :mod:`seqcount._kernels`), and the
+checked entry points to the window kernels.
+
+The kernels take a dozen positional arrays and scalars and trust them (numba does no bounds
+checks). Callers use the wrappers here instead: they take a :class:`WindowParams` (the window
+sizes with their hash parameters) and a :class:`Piece` (prefix values and document offsets),
+check dtypes, shapes and bounds (cheap: no copies), then call the kernel.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +14,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from . import _kernels as kernels
 from ._kernels import MERSENNE61
 from .config import HASH_NAME
 
@@ -79,3 +87,293 @@ def hash_params(seed: int = 0) -> HashParams:
         id_seed=out[2],
         salt_seed=out[3],
     )
+
+
+# --------------------------------------------------------------------------- checked wrappers
+
+
+def _check(name: str, arr, dtype, ndim: int, writable: bool = False) -> None:
+    """Refuse ``arr`` unless it is a numpy array of ``dtype`` with ``ndim`` dimensions (and, if
+    ``writable``, a C-contiguous writable one: the kernels write into it in place)."""
+    if not isinstance(arr, np.ndarray):
+        raise TypeError(f"{name} must be a numpy {np.dtype(dtype)} array, got {type(arr).__name__}")
+    if arr.dtype != dtype:
+        raise TypeError(f"{name} must have dtype {np.dtype(dtype)}, got {arr.dtype}")
+    if arr.ndim != ndim:
+        raise ValueError(f"{name} must be {ndim}-d, got shape {arr.shape}")
+    if writable and not (arr.flags.c_contiguous and arr.flags.writeable):
+        raise ValueError(f"{name} must be a writable C-contiguous array")
+
+
+def _check_shape(name: str, arr: np.ndarray, shape: tuple) -> None:
+    """Refuse ``arr`` unless its shape is ``shape`` (``None`` entries match any length)."""
+    if len(shape) != arr.ndim or any(s is not None and s != a for s, a in zip(shape, arr.shape)):
+        want = "(" + ", ".join("*" if s is None else str(s) for s in shape) + ")"
+        raise ValueError(f"{name} must have shape {want}, got {arr.shape}")
+
+
+@dataclass(frozen=True)
+class WindowParams:
+    """The window sizes of a pass with their hash parameters, as the kernels take them.
+
+    Attributes:
+        ns: int64 ``(k,)`` window sizes.
+        bases: uint64 ``(k,)``: ``B**n mod P`` per size.
+        salts: uint64 ``(k,)``: the salt of each size.
+        precision: HyperLogLog precision ``p`` (registers are ``(k, 2**p)``).
+        stride: count non-overlapping windows (every ``n`` tokens) instead of sliding ones.
+    """
+
+    ns: np.ndarray
+    bases: np.ndarray
+    salts: np.ndarray
+    precision: int = 16
+    stride: bool = False
+
+    @classmethod
+    def of(cls, params: HashParams, ns, precision: int = 16, stride: bool = False):
+        """The window parameters of sizes ``ns`` under ``params``."""
+        arrays = params.window_arrays(tuple(int(n) for n in ns))
+        return cls(*arrays, precision=int(precision), stride=bool(stride))
+
+    def __post_init__(self):
+        _check("ns", self.ns, np.int64, 1)
+        _check("bases", self.bases, np.uint64, 1)
+        _check("salts", self.salts, np.uint64, 1)
+        if not (self.ns.shape == self.bases.shape == self.salts.shape):
+            raise ValueError(
+                f"ns, bases and salts must have one length, got {self.ns.shape[0]}, "
+                f"{self.bases.shape[0]}, {self.salts.shape[0]}"
+            )
+
+    def __len__(self) -> int:
+        return int(self.ns.shape[0])
+
+    def one(self, j: int) -> WindowParams:
+        """The parameters of window size ``ns[j]`` alone."""
+        sl = slice(j, j + 1)
+        return WindowParams(
+            self.ns[sl], self.bases[sl], self.salts[sl], self.precision, self.stride
+        )
+
+
+@dataclass(frozen=True)
+class Piece:
+    """Token prefix values and document offsets of a run of documents, ready for hashing.
+
+    Attributes:
+        prefix: uint64 ``(T + 1,)`` prefix values (``prefix_values`` of the tokens).
+        doc: int64 ``(D + 1,)`` token offsets per document.
+        skip: tokens at the start of the first counted document carried over from an earlier
+            piece of it (windows inside them are already counted).
+        before: document position of that document's first token here.
+    """
+
+    prefix: np.ndarray
+    doc: np.ndarray
+    skip: int = 0
+    before: int = 0
+
+    def check(self, d0: int, d1: int) -> tuple[np.int64, np.int64]:
+        """Check the arrays and the documents ``d0 .. d1-1``; return them as int64."""
+        _check("prefix", self.prefix, np.uint64, 1)
+        _check("doc", self.doc, np.int64, 1)
+        if not (0 <= d0 <= d1 < self.doc.shape[0]):
+            raise ValueError(f"documents [{d0}, {d1}) outside [0, {self.doc.shape[0] - 1})")
+        if d1 > d0 and self.doc[d1] >= self.prefix.shape[0]:
+            raise ValueError(
+                f"prefix has {self.prefix.shape[0]} values, documents end at token {self.doc[d1]}"
+            )
+        return np.int64(d0), np.int64(d1)
+
+
+def _check_hll(win: WindowParams, regs: np.ndarray) -> None:
+    _check("regs", regs, np.int8, 2, writable=True)
+    _check_shape("regs", regs, (len(win), 1 << win.precision))
+
+
+def hll_update_windows(
+    piece: Piece, d0: int, d1: int, win: WindowParams, regs: np.ndarray, *, keep=None, hip=None
+) -> None:
+    """Add every window of documents ``d0 .. d1-1`` to the HyperLogLog registers, in place.
+
+    Args:
+        piece: the tokens (see :class:`Piece`).
+        d0, d1: the documents to count.
+        win: window sizes and parameters.
+        regs: int8 ``(len(win), 2**precision)`` registers, updated in place.
+        keep: optional uint8 ``(D,)`` flags; documents flagged 0 are left out.
+        hip: optional ``(state, estimates)``: uint64 ``(len(win), 2)`` register summaries
+            (``hip_state``) and float64 ``(len(win),)`` running HIP estimates, updated in place.
+
+    Raises:
+        TypeError, ValueError: an argument of the wrong type, dtype or shape (named).
+    """
+    d0, d1 = piece.check(d0, d1)
+    _check_hll(win, regs)
+    if keep is not None:
+        _check("keep", keep, np.uint8, 1)
+        _check_shape("keep", keep, (None,))
+        if keep.shape[0] < d1:
+            raise ValueError(f"keep has {keep.shape[0]} flags, documents go to {d1}")
+    hipst = est = None
+    if hip is not None:
+        hipst, est = hip
+        _check("hip state", hipst, np.uint64, 2, writable=True)
+        _check_shape("hip state", hipst, (len(win), 2))
+        _check("hip estimates", est, np.float64, 1, writable=True)
+        _check_shape("hip estimates", est, (len(win),))
+    kernels.hll_update_windows(
+        piece.prefix, piece.doc, d0, d1, win.ns, win.bases, win.salts, np.int64(win.precision),
+        regs, piece.skip, win.stride, piece.before, keep, hipst, est,
+    )  # fmt: skip
+
+
+def hll_log_windows(
+    piece: Piece, d0: int, d1: int, win: WindowParams, regs: np.ndarray, doc_base: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`hll_update_windows`, recording every register that grows.
+
+    Returns:
+        ``(log_doc, log_key, counts)``: int64 ``(len(win), room)`` document numbers
+        ``doc_base + d`` and keys ``idx << 8 | rank``, of which the first ``counts[j]`` of row
+        ``j`` are filled, in the order of growth.
+    """
+    d0, d1 = piece.check(d0, d1)
+    _check_hll(win, regs)
+    nn = len(win)
+    room = int(piece.doc[d1] - piece.doc[d0]) + 1  # at most one growth per window
+    log_doc = np.empty((nn, room), dtype=np.int64)
+    log_key = np.empty((nn, room), dtype=np.int64)
+    counts = np.zeros(nn, dtype=np.int64)
+    kernels.hll_log_windows(
+        piece.prefix, piece.doc, d0, d1, win.ns, win.bases, win.salts, np.int64(win.precision),
+        regs, piece.skip, win.stride, piece.before, np.int64(doc_base), log_doc, log_key, counts,
+    )  # fmt: skip
+    return log_doc, log_key, counts
+
+
+def _check_perm(perm: np.ndarray) -> int:
+    _check("perm", perm, np.uint64, 2)
+    _check_shape("perm", perm, (2, None))
+    return int(perm.shape[1])
+
+
+def minhash_update_windows(
+    piece: Piece,
+    d0: int,
+    d1: int,
+    win: WindowParams,
+    perm: np.ndarray,
+    sigs: np.ndarray,
+    cache: np.ndarray,
+) -> None:
+    """Add every window of documents ``d0 .. d1-1`` to biased MinHash signatures, in place.
+
+    Args:
+        perm: uint64 ``(2, K)`` permutation parameters ``a``, ``b``.
+        sigs: int64 ``(parts, len(win), K)`` biased signatures (one per run of documents).
+        cache: uint64 ``(parts, len(win), 2**c)`` recent-hash cache (``minhash_cache``).
+    """
+    d0, d1 = piece.check(d0, d1)
+    k = _check_perm(perm)
+    _check("sigs", sigs, np.int64, 3, writable=True)
+    _check_shape("sigs", sigs, (None, len(win), k))
+    _check("cache", cache, np.uint64, 3, writable=True)
+    _check_shape("cache", cache, (sigs.shape[0], len(win), None))
+    size = cache.shape[2]
+    if size < 1 or size & (size - 1):
+        raise ValueError(f"cache rows must have a power-of-two length, got {size}")
+    kernels.minhash_update_windows(
+        piece.prefix, piece.doc, d0, d1, win.ns, win.bases, win.salts, perm[0], perm[1], sigs,
+        cache, piece.skip, win.stride, piece.before,
+    )  # fmt: skip
+
+
+def _check_one(win: WindowParams) -> None:
+    if len(win) != 1:
+        raise ValueError(f"win must hold one window size, got {len(win)} (use win.one(j))")
+
+
+def window_hashes(piece: Piece, d0: int, d1: int, win: WindowParams) -> np.ndarray:
+    """uint64 hashes of the windows of the one size of ``win`` in documents ``d0 .. d1-1``
+    (every ``n`` tokens with ``win.stride``, else sliding)."""
+    d0, d1 = piece.check(d0, d1)
+    _check_one(win)
+    n = win.ns[0]
+    step = n if win.stride else np.int64(1)
+    return kernels.window_hashes(
+        piece.prefix, piece.doc, d0, d1, n, win.bases[0], win.salts[0], piece.skip, step,
+        piece.before,
+    )  # fmt: skip
+
+
+def doc_minhash(
+    piece: Piece, d0: int, d1: int, win: WindowParams, perm: np.ndarray, out: np.ndarray
+) -> None:
+    """Min-update ``out[d - d0]`` with the sliding windows of the one size of ``win`` in each
+    document ``d`` of ``d0 .. d1-1``.
+
+    Args:
+        perm: uint64 ``(2, K)`` permutation parameters.
+        out: int64 ``(>= d1 - d0, K)`` biased signatures, updated in place.
+    """
+    d0, d1 = piece.check(d0, d1)
+    _check_one(win)
+    k = _check_perm(perm)
+    _check("out", out, np.int64, 2, writable=True)
+    _check_shape("out", out, (None, k))
+    if out.shape[0] < d1 - d0:
+        raise ValueError(f"out has {out.shape[0]} rows, needs {d1 - d0}")
+    kernels.doc_minhash(
+        piece.prefix, piece.doc, d0, d1, win.ns[0], win.bases[0], win.salts[0], perm[0], perm[1],
+        out, piece.skip, piece.before,
+    )  # fmt: skip
+
+
+def tokenize_words(
+    data: np.ndarray,
+    offsets: np.ndarray,
+    classes: np.ndarray,
+    token_base: int,
+    out: np.ndarray,
+    doc: np.ndarray,
+    spans: tuple[np.ndarray, np.ndarray] | None = None,
+) -> tuple[int, int]:
+    """``words`` token values of the UTF-8 documents ``data[offsets[d]:offsets[d+1]]``.
+
+    Args:
+        data: uint8 bytes; offsets: int64 ``(D + 1,)`` byte offsets.
+        classes: uint8 ``(0x110000,)`` character class per code point.
+        token_base: the token-bytes polynomial base ``Bt``.
+        out: uint64 token values, at least ``offsets[-1] - offsets[0]`` long.
+        doc: int64 ``(D + 1,)``: the token offsets per document are written here.
+        spans: optional int64 ``(starts, ends)`` arrays as long as ``out``, for byte spans.
+
+    Returns:
+        (number of tokens, number of invalid UTF-8 sequences replaced by U+FFFD).
+    """
+    _check("data", data, np.uint8, 1)
+    _check("offsets", offsets, np.int64, 1)
+    _check("classes", classes, np.uint8, 1)
+    _check("out", out, np.uint64, 1, writable=True)
+    _check("doc", doc, np.int64, 1, writable=True)
+    _check_shape("doc", doc, offsets.shape)
+    if offsets.shape[0] and (offsets[0] < 0 or offsets[-1] > data.shape[0]):
+        raise ValueError(f"offsets run outside data ({data.shape[0]} bytes)")
+    if offsets.shape[0] and out.shape[0] < offsets[-1] - offsets[0]:
+        raise ValueError(
+            f"out has room for {out.shape[0]} tokens, needs {offsets[-1] - offsets[0]}"
+        )
+    if spans is None:
+        starts = ends = np.empty(0, dtype=np.int64)
+    else:
+        starts, ends = spans
+        for name, arr in (("starts", starts), ("ends", ends)):
+            _check(name, arr, np.int64, 1, writable=True)
+            if arr.shape[0] < out.shape[0]:
+                raise ValueError(f"{name} is shorter than out")
+    ntok, invalid = kernels.tokenize_words(
+        data, offsets, classes, np.uint64(token_base), out, doc, starts, ends
+    )
+    return int(ntok), int(invalid)

@@ -15,6 +15,7 @@ from functools import lru_cache
 import numpy as np
 
 from . import _kernels as kernels
+from . import hashing
 from .errors import ConfigError
 from .hashing import HashParams
 
@@ -154,9 +155,8 @@ def words_chunk(
     nbytes = int(offsets[-1] - offsets[0])
     out = pool.take(nbytes) if pool is not None else np.empty(nbytes, dtype=np.uint64)
     doc = np.empty(offsets.shape[0], dtype=np.int64)
-    empty = np.empty(0, dtype=np.int64)
-    ntok, invalid = kernels.tokenize_words(
-        data, offsets, word_classes(), np.uint64(params.token_base), out, doc, empty, empty
+    ntok, invalid = hashing.tokenize_words(
+        data, offsets, word_classes(), params.token_base, out, doc
     )
     return TokenChunk(out[:ntok], doc, int(invalid), buffer=out if pool is not None else None)
 
@@ -371,7 +371,7 @@ def words(text: str | bytes) -> list[str]:
     starts = np.empty(max(len(data), 1), dtype=np.int64)
     ends = np.empty(max(len(data), 1), dtype=np.int64)
     doc = np.empty(2, dtype=np.int64)
-    ntok, _ = kernels.tokenize_words(
-        buf, offsets, word_classes(), np.uint64(1 << 40), out, doc, starts, ends
+    ntok, _ = hashing.tokenize_words(
+        buf, offsets, word_classes(), 1 << 40, out, doc, (starts, ends)
     )
     return [data[s:e].decode("utf-8", "replace") for s, e in zip(starts[:ntok], ends[:ntok])]

@@ -18,7 +18,7 @@ from seqcount import _kernels as kernels
 from seqcount.analysis.overlap import overlap
 from seqcount.errors import SketchMismatchError
 from seqcount.hashing import hash_params
-from seqcount.sketches import HLL, MinHash, bias, minhash_permutations, unbias
+from seqcount.sketches import EMPTY_HASHVALUE, HLL, MinHash, bias, minhash_permutations, unbias
 
 
 def _identity(x):
@@ -101,6 +101,15 @@ def test_bias_round_trip_and_order():
     assert np.array_equal(unbias(bias(v)), v)
     assert list(np.argsort(bias(v), kind="stable")) == [0, 1, 2, 3, 4]
     assert bias(np.array([2**64 - 1], np.uint64))[0] == kernels.MINHASH_EMPTY
+
+
+def test_empty_values_are_one_value_in_two_forms():
+    """``EMPTY_HASHVALUE`` (datasketch's empty slot) is ``2**64 - 1``; ``MINHASH_EMPTY`` is its
+    biased form, above every other biased value."""
+    assert int(EMPTY_HASHVALUE) == 2**64 - 1 and EMPTY_HASHVALUE.dtype == np.uint64
+    assert bias(np.array([EMPTY_HASHVALUE]))[0] == kernels.MINHASH_EMPTY
+    assert unbias(np.array([kernels.MINHASH_EMPTY]))[0] == EMPTY_HASHVALUE
+    assert MinHash(num_perm=4).hashvalues.tolist() == [2**64 - 1] * 4
 
 
 def test_merge_is_union_and_order_free():

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from seqcount.errors import FormatError, SketchMismatchError
-from seqcount.sketches import HLL, SketchSet, hll_estimate, load_sketches
+from seqcount.sketches import HLL, MinHash, SketchSet, hll_estimate, load_sketches
 
 
 def _hashes(count: int, seed: int) -> np.ndarray:
@@ -139,3 +139,73 @@ def test_sketch_file_rejects_other_files(tmp_path):
     )
     with pytest.raises(FormatError, match="version 99"):
         load_sketches(future)
+
+
+# --------------------------------------------------------------------------- byte form
+
+
+@pytest.mark.parametrize("p", [4, 11, 16])
+def test_hll_bytes_round_trip(p):
+    h = HLL(p)
+    h.update_batch(_hashes(3000, p))
+    h.update(2**64 - 1)
+    b = h.to_bytes()
+    assert b[:4] == b"SQHL" and len(b) == 7 + (1 << p)
+    back = HLL.from_bytes(b)
+    assert back == h and back.p == p and back.count() == h.count()
+    back.update(12345)  # a writable copy, not a view of the bytes
+    assert HLL.from_bytes(bytearray(b)) == h
+
+
+def test_minhash_bytes_round_trip():
+    m = MinHash(num_perm=37, seed=2**32 - 1)
+    m.update_batch(_hashes(500, 9))
+    m.update(0)
+    b = m.to_bytes()
+    assert b[:4] == b"SQMH" and len(b) == 14 + 8 * 37
+    back = MinHash.from_bytes(b)
+    assert back == m and back.seed == m.seed and back.hashvalues.dtype == np.uint64
+    assert MinHash.from_bytes(MinHash(num_perm=3).to_bytes()).is_empty()
+
+
+def _bad(b: bytes, at: int, value: int) -> bytes:
+    out = bytearray(b)
+    out[at] = value
+    return bytes(out)
+
+
+@pytest.mark.parametrize(
+    "mutate, message",
+    [
+        (lambda b: b[:5], "shorter than its"),
+        (lambda b: b"", "shorter than its"),
+        (lambda b: b[:-1], "registers, expected"),
+        (lambda b: b + b"\0", "registers, expected"),
+        (lambda b: _bad(b, 0, ord("X")), "magic"),
+        (lambda b: _bad(b, 4, 2), "version 2 is not supported"),
+        (lambda b: _bad(b, 6, 17), "precision 17"),
+        (lambda b: _bad(b, 7, 200), "register outside"),
+        (lambda b: MinHash(num_perm=4).to_bytes(), "magic"),
+    ],
+)
+def test_hll_bad_bytes_are_refused(mutate, message):
+    b = HLL(8).to_bytes()
+    with pytest.raises(FormatError, match=message):
+        HLL.from_bytes(mutate(b))
+
+
+@pytest.mark.parametrize(
+    "mutate, message",
+    [
+        (lambda b: b[:13], "shorter than its"),
+        (lambda b: b[:-3], "bytes of values"),
+        (lambda b: _bad(b, 3, ord("L")), "magic"),
+        (lambda b: _bad(b, 5, 1), "version 257 is not supported"),
+        (lambda b: _bad(b, 10, 0), "bytes of values"),
+        (lambda b: HLL(4).to_bytes(), "magic"),
+    ],
+)
+def test_minhash_bad_bytes_are_refused(mutate, message):
+    b = MinHash(num_perm=4, seed=3).to_bytes()
+    with pytest.raises(FormatError, match=message):
+        MinHash.from_bytes(mutate(b))

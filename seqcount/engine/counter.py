@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _kernels as kernels
+from .. import hashing
 from ..config import CountConfig
-from ..hashing import hash_params
+from ..hashing import Piece, WindowParams, hash_params
 from ..sketches import ExactSet, hll_estimates, minhash_permutations, unbias
 from ..tokenize import TokenChunk
 from .neardup import NearDupIndex
@@ -17,25 +18,17 @@ from .schedule import Schedule
 class Counter:
     """Running state of one pass: registers, exact sets, totals, checkpoints."""
 
-    def __init__(self, config: CountConfig, record: bool = False):
+    def __init__(self, config: CountConfig):
         self.config = config
-        # record: count one shard for a later ordered merge (seqcount.batch): no checkpoints;
-        # keep each closed document's length and a log of register growth per document
-        self.record = record
-        self.lengths: list[np.ndarray] = []
-        self.log: list[tuple[np.ndarray, np.ndarray]] = []
         self.params = hash_params(config.seed)
-        self.ns, self.bases, self.salts = self.params.window_arrays(config.ns)
-        self.p = np.int64(config.precision)
+        self.win = WindowParams.of(self.params, config.ns, config.precision, config.stride)
+        self.wins = [self.win.one(j) for j in range(len(config.ns))]  # one per size
         self.regs = np.zeros((len(config.ns), 1 << config.precision), dtype=np.int8)
-        # the running HIP estimate of every window size (not in record mode: a shard counted
-        # on its own gets its estimates when the shards are put together in order)
-        self.hipst = None if record else kernels.hip_state(self.regs, self.p)
-        self.hip = None if record else np.zeros(len(config.ns), dtype=np.float64)
+        # the running HIP estimate of every window size
+        self.hipst = kernels.hip_state(self.regs, np.int64(config.precision))
+        self.hip = np.zeros(len(config.ns), dtype=np.float64)
         self.exact = [ExactSet() for _ in config.ns] if config.exact else None
         self.schedule = Schedule(config.checkpoints_per_decade)
-        if record:
-            self.schedule.target = 1 << 62  # never reached
         self.tokens = 0
         self.documents = 0
         self.empty = 0
@@ -75,8 +68,7 @@ class Counter:
     def _init_near_dup(self) -> None:
         c = self.config
         self.near = NearDupIndex(c.near_dup, self.k, c.seed, c.near_dup_max_docs)
-        _, nb, ns_ = self.params.window_arrays((c.near_dup_n,))
-        self.nd_base, self.nd_salt = nb[0], ns_[0]
+        self.nd_win = WindowParams.of(self.params, (c.near_dup_n,), c.precision, False)
         shape = self.regs.shape
         self.dedup_regs = np.zeros(shape, dtype=np.int8)  # kept documents
         self.open_regs = np.zeros(shape, dtype=np.int8)  # the unfinished document, undecided
@@ -139,19 +131,18 @@ class Counter:
         prefix = kernels.prefix_into(
             tokens, np.uint64(self.params.base), self._buffer("prefix_buf", tokens.shape[0] + 1)
         )
-        if self.record:
-            self.lengths.append(lengths[:closed].copy())
-            self.doc_base = self.documents  # the shard's number of this chunk's first document
+        self._chunk_started(lengths[:closed])
         keep = None
         if self.near is not None:
-            keep = self._near_dup(chunk, prefix, doc, lengths, skip, before)
+            keep = self._near_dup(chunk, Piece(prefix, doc, skip, before), lengths)
         base = self.tokens
         d0 = 0
         while d0 < ndocs:
             d = int(np.searchsorted(new_ends[:closed], self.schedule.target - base, side="left"))
             d1 = max(min(d + 1, ndocs), d0 + 1)
             first = d0 == 0
-            self._update(prefix, doc, prior, lengths, d0, d1, skip if first else 0, before, keep)
+            piece = Piece(prefix, doc, skip if first else 0, before)
+            self._update(piece, prior, lengths, d0, d1, keep)
             self.tokens = base + int(new_ends[d1 - 1])
             self.documents += min(d1, closed) - min(d0, closed)
             if d1 <= closed and self.tokens >= self.schedule.target:
@@ -168,7 +159,10 @@ class Counter:
             self.carry = self.carry[:0]
             self.open_len = 0
 
-    def _near_dup(self, chunk: TokenChunk, prefix, doc, lengths, skip: int, before: int):
+    def _chunk_started(self, lengths: np.ndarray) -> None:
+        """Hook: a chunk whose closed documents have ``lengths`` tokens is about to be added."""
+
+    def _near_dup(self, chunk: TokenChunk, piece: Piece, lengths: np.ndarray) -> np.ndarray:
         """Decide which documents of the chunk a deduplication pass keeps; return the flags.
 
         The unfinished last document (``tail_open``) is flagged 0: its windows go into
@@ -179,11 +173,8 @@ class Counter:
         sigs = np.full((ndocs, self.k), kernels.MINHASH_EMPTY, dtype=np.int64)
         if chunk.head_continues:
             sigs[0] = self.open_sig
-        a, b = self.perm
-        n = np.int64(self.config.near_dup_n)
-        kernels.doc_minhash(
-            prefix, doc, 0, ndocs, n, self.nd_base, self.nd_salt, a, b, sigs, skip, before
-        )
+        n = self.config.near_dup_n
+        hashing.doc_minhash(piece, 0, ndocs, self.nd_win, self.perm, sigs)
         keep = np.ones(ndocs, dtype=np.uint8)
         values = unbias(sigs[:closed])
         for i in range(closed):
@@ -200,33 +191,21 @@ class Counter:
             last = ndocs - 1
             self.open_sig = sigs[last].copy()
             keep[last] = 0
-            kernels.hll_update_windows(
-                prefix, doc, last, ndocs, self.ns, self.bases, self.salts, self.p,
-                self.open_regs, skip if last == 0 else 0, self.config.stride,
-                before if last == 0 else 0,
-            )  # fmt: skip
+            if last:  # the carried-over tokens belong to the first document only
+                piece = Piece(piece.prefix, piece.doc)
+            hashing.hll_update_windows(piece, last, ndocs, self.win, self.open_regs)
         return keep
 
-    def _update(self, prefix, doc, prior, lengths, d0, d1, skip, before, keep=None) -> None:
+    def _update(self, piece: Piece, prior, lengths, d0: int, d1: int, keep=None) -> None:
+        """Count the windows of documents ``d0 .. d1-1`` into every sketch and total."""
         stride = self.config.stride
-        if self.record:
-            self._logged_update(prefix, doc, d0, d1, skip, before)
-        else:
-            kernels.hll_update_windows(
-                prefix, doc, d0, d1, self.ns, self.bases, self.salts, self.p, self.regs,
-                skip, stride, before, None, self.hipst, self.hip,
-            )  # fmt: skip
+        self._update_hll(piece, d0, d1)
         if self.k:
-            a, b = self.perm
-            kernels.minhash_update_windows(
-                prefix, doc, d0, d1, self.ns, self.bases, self.salts, a, b, self.sigs,
-                self.cache, skip, stride, before,
-            )  # fmt: skip
+            hashing.minhash_update_windows(
+                piece, d0, d1, self.win, self.perm, self.sigs, self.cache
+            )
         if keep is not None:
-            kernels.hll_update_windows(
-                prefix, doc, d0, d1, self.ns, self.bases, self.salts, self.p, self.dedup_regs,
-                skip, stride, before, keep,
-            )  # fmt: skip
+            hashing.hll_update_windows(piece, d0, d1, self.win, self.dedup_regs, keep=keep)
             kept = keep[d0:d1].astype(bool)
             full = lengths[d0:d1][kept]  # whole kept documents (the open one is never kept)
             self.kept_tokens += int(full.sum())
@@ -242,43 +221,12 @@ class Counter:
                 added = np.maximum(now - (n - 1), 0) - np.maximum(then - (n - 1), 0)
             self.windows[j] += int(added.sum())
         if self.exact is not None:
-            for j, n in enumerate(self.config.ns):
-                hashes = kernels.window_hashes(
-                    prefix, doc, d0, d1, self.ns[j], self.bases[j], self.salts[j],
-                    skip, n if stride else 1, before,
-                )  # fmt: skip
-                self.exact[j].update_batch(hashes)
+            for j in range(len(self.config.ns)):
+                self.exact[j].update_batch(hashing.window_hashes(piece, d0, d1, self.wins[j]))
 
-    def _logged_update(self, prefix, doc, d0, d1, skip, before) -> None:
-        """The HyperLogLog update of :meth:`_update`, logging every register that grows."""
-        nn = len(self.config.ns)
-        room = int(doc[d1] - doc[d0]) + 1  # at most one growth per window
-        log_doc = np.empty((nn, room), dtype=np.int64)
-        log_key = np.empty((nn, room), dtype=np.int64)
-        counts = np.zeros(nn, dtype=np.int64)
-        kernels.hll_log_windows(
-            prefix, doc, d0, d1, self.ns, self.bases, self.salts, self.p, self.regs, skip,
-            self.config.stride, before, np.int64(self.doc_base), log_doc, log_key, counts,
-        )  # fmt: skip
-        m = np.int64(self.regs.shape[1])
-        for j in range(nn):
-            c = int(counts[j])
-            if c:
-                key = log_key[j, :c]
-                flat = np.int64(j) * m + (key >> 8)  # register index in the (n, m) array
-                self.log.append((log_doc[j, :c].copy(), flat * 256 + (key & 255)))
-
-    def take_log(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The register-growth log in document order: ``(doc, flat register index, rank)``."""
-        if not self.log:
-            empty = np.zeros(0, dtype=np.int32)
-            return empty, empty, np.zeros(0, dtype=np.int8)
-        docs = np.concatenate([d for d, _ in self.log])
-        packed = np.concatenate([k for _, k in self.log])
-        order = np.argsort(docs, kind="stable")
-        docs, packed = docs[order], packed[order]
-        # compact types: a shard has fewer than 2**31 documents and registers (n * 2**16)
-        return docs.astype(np.int32), (packed >> 8).astype(np.int32), (packed & 255).astype(np.int8)
+    def _update_hll(self, piece: Piece, d0: int, d1: int) -> None:
+        """The HyperLogLog update of :meth:`_update`, carrying the HIP estimates along."""
+        hashing.hll_update_windows(piece, d0, d1, self.win, self.regs, hip=(self.hipst, self.hip))
 
     def _checkpoint(self) -> None:
         exact = [len(s) for s in self.exact] if self.exact is not None else None
@@ -307,3 +255,50 @@ class Counter:
         count kept documents only.
         """
         return curve_rows(self.config.ns, [p + (None, None) for p in self.dedup_points])
+
+
+class ShardRecorder(Counter):
+    """A :class:`Counter` of one shard for a later ordered merge (``engine.sharded``).
+
+    It takes no checkpoints and keeps no HIP estimates (a shard counted on its own gets them
+    when the shards are put together in order); it keeps each closed document's length and a
+    log of every register growth, by document.
+    """
+
+    def __init__(self, config: CountConfig):
+        super().__init__(config)
+        self.hipst = None
+        self.hip = None
+        self.schedule.target = 1 << 62  # never reached
+        self.lengths: list[np.ndarray] = []
+        self.log: list[tuple[np.ndarray, np.ndarray]] = []
+        self.doc_base = 0  # the shard's number of the current chunk's first document
+
+    def _chunk_started(self, lengths: np.ndarray) -> None:
+        self.lengths.append(lengths.copy())
+        self.doc_base = self.documents
+
+    def _update_hll(self, piece: Piece, d0: int, d1: int) -> None:
+        """The HyperLogLog update, logging every register that grows."""
+        log_doc, log_key, counts = hashing.hll_log_windows(
+            piece, d0, d1, self.win, self.regs, self.doc_base
+        )
+        m = np.int64(self.regs.shape[1])
+        for j in range(len(self.win)):
+            c = int(counts[j])
+            if c:
+                key = log_key[j, :c]
+                flat = np.int64(j) * m + (key >> 8)  # register index in the (n, m) array
+                self.log.append((log_doc[j, :c].copy(), flat * 256 + (key & 255)))
+
+    def take_log(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The register-growth log in document order: ``(doc, flat register index, rank)``."""
+        if not self.log:
+            empty = np.zeros(0, dtype=np.int32)
+            return empty, empty, np.zeros(0, dtype=np.int8)
+        docs = np.concatenate([d for d, _ in self.log])
+        packed = np.concatenate([k for _, k in self.log])
+        order = np.argsort(docs, kind="stable")
+        docs, packed = docs[order], packed[order]
+        # compact types: a shard has fewer than 2**31 documents and registers (n * 2**16)
+        return docs.astype(np.int32), (packed >> 8).astype(np.int32), (packed & 255).astype(np.int8)

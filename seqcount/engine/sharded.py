@@ -40,7 +40,7 @@ from ..config import CountConfig
 from ..errors import ConfigError
 from ..io import Inputs, Shard
 from ..sketches import hll_estimates
-from .counter import Counter
+from .counter import ShardRecorder
 from .executors import Event, Executor
 from .results import CountResult, ShardResult, ShardStats, Skipped, build_result, curve_rows
 from .schedule import Schedule
@@ -84,7 +84,7 @@ def count_shard(shard: Shard, config: CountConfig, threads: int | None = None) -
     if threads is not None:
         numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
     try:
-        counter = Counter(config, record=True)
+        counter = ShardRecorder(config)
         counter, stats, skipped = run_shards([shard], config, None, t0, counter=counter)
     finally:
         numba.set_num_threads(old)

@@ -1,0 +1,211 @@
+"""HyperLogLog++ register updates (datasketch's layout), the running HIP estimate, histograms."""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+from .jit import JIT, JIT_PARALLEL
+from .mix import U1, leading_zeros
+from .windows import first_window, window_hash
+
+
+@njit(inline="always", **JIT)
+def hll_rank(h, p):
+    """HyperLogLog++ register index and rank of a 64-bit hash, as datasketch computes them.
+
+    Index: the low ``p`` bits. Rank: one plus the leading zeros of the remaining ``64 - p`` bits.
+    """
+    pu = np.uint64(p)
+    idx = h & ((U1 << pu) - U1)
+    rank = np.int64(leading_zeros(h >> pu)) - np.int64(p) + 1
+    return idx, rank
+
+
+@njit(inline="always", **JIT)
+def _hip_step(st, old, new, m, top):
+    """The HIP (historic inverse probability) increment for a register growing from ``old``
+    to ``new``; updates the register summary ``st`` (see :func:`hip_state`).
+
+    A new distinct item grows a register with probability ``q = sum_i 2**-reg_i / m`` (rank
+    ``r`` has probability ``2**-r``; a register at the top rank ``top + 1`` cannot grow), so each
+    growth adds ``1 / q`` to the running estimate. The summary is kept in exact integers, so
+    ``q`` is a function of the registers alone: the same registers give the same bits however
+    they were reached (in one pass, or shard by shard and replayed).
+    """
+    s = float(st[0]) + float(st[1]) * 2.0 ** (-top)  # m * q
+    if old == 0:
+        st[0] -= U1
+    else:
+        st[1] -= U1 << np.uint64(top - old)
+    if new <= top:
+        st[1] += U1 << np.uint64(top - new)
+    return m / s
+
+
+@njit(**JIT)
+def hip_state(regs, p):
+    """The register summary the HIP estimate needs, per row of a ``(k, 2**p)`` int8 array:
+    uint64 ``(k, 2)`` = (registers at 0, sum of ``2**(64 - p - r)`` over registers at
+    ``1 <= r <= 64 - p``). The sum is below ``2**63 + 1``: at most ``2**p`` terms of at most
+    ``2**(63 - p)``."""
+    top = 64 - p
+    out = np.zeros((regs.shape[0], 2), dtype=np.uint64)
+    for j in range(regs.shape[0]):
+        for i in range(regs.shape[1]):
+            r = regs[j, i]
+            if r == 0:
+                out[j, 0] += U1
+            elif r <= top:
+                out[j, 1] += U1 << np.uint64(top - r)
+    return out
+
+
+@njit(**JIT_PARALLEL)
+def hll_update_windows(
+    prefix, doc, d0, d1, ns, bases, salts, p, regs, skip=0, stride=False, before=0, keep=None,
+    hipst=None, hip=None,
+):  # fmt: skip
+    """Add every window of every size ``ns[j]`` in documents ``d0 .. d1-1`` to ``regs[j]``.
+
+    One thread per window size; each writes only its own register row, so the result does not
+    depend on the number of threads.
+
+    Args:
+        prefix: uint64 prefix values from :func:`prefix_values`.
+        doc: int64 token offsets per document.
+        ns, bases, salts: int64 window sizes, uint64 ``B**n mod P`` and uint64 salts.
+        p: int64 precision.
+        regs: int8 array of shape ``(len(ns), 2**p)``, updated in place.
+        skip, before: tokens of document ``d0`` carried over from an earlier piece, and the
+            document position of its first token here (see :func:`first_window`).
+        stride: count non-overlapping windows (every ``n`` tokens) instead of sliding ones.
+        keep: optional uint8 flag per document (indexed like ``doc``); documents flagged 0 are
+            left out.
+        hipst, hip: optional register summaries (:func:`hip_state`) and float64 running HIP
+            estimates per window size, both updated in place (see :func:`_hip_step`). Each
+            window size is one sequential stream, so the estimates do not depend on the number
+            of threads either.
+    """
+    m = float(regs.shape[1])
+    top = 64 - p
+    for j in prange(ns.shape[0]):
+        n = ns[j]
+        base_n = bases[j]
+        salt = salts[j]
+        reg = regs[j]
+        # the HIP state of row j in thread-local copies, written back once: rows j share cache
+        # lines, and a write per register growth from two threads took away the second
+        # thread's gain
+        st = np.zeros(2, dtype=np.uint64)
+        acc = 0.0
+        if hip is not None:
+            st[0] = hipst[j, 0]
+            st[1] = hipst[j, 1]
+            acc = hip[j]
+        for d in range(d0, d1):
+            if keep is not None and keep[d] == 0:
+                continue
+            step = n if stride else 1
+            first = first_window(doc, d, d0, skip, n, step, before)
+            for i in range(first, doc[d + 1] - n + 1, step):
+                idx, rank = hll_rank(window_hash(prefix, i, n, base_n, salt), p)
+                if rank > reg[idx]:
+                    if hip is not None:
+                        acc += _hip_step(st, reg[idx], rank, m, top)
+                    reg[idx] = rank
+        if hip is not None:
+            hipst[j, 0] = st[0]
+            hipst[j, 1] = st[1]
+            hip[j] = acc
+
+
+@njit(**JIT_PARALLEL)
+def hll_log_windows(
+    prefix, doc, d0, d1, ns, bases, salts, p, regs, skip, stride, before, doc_base, log_doc,
+    log_key, counts,
+):  # fmt: skip
+    """:func:`hll_update_windows`, recording every register that grows.
+
+    Row ``j`` of the log gets, for each growth, the document's number ``doc_base + d`` in
+    ``log_doc[j]`` and ``idx << 8 | rank`` in ``log_key[j]``, from position ``counts[j]`` on
+    (advanced in place). Replaying a log in order up to a document gives the registers right
+    after it, which is how a checkpoint inside a shard counted elsewhere is rebuilt. The
+    log needs room for one entry per window of the call in the worst case.
+    """
+    for j in prange(ns.shape[0]):
+        n = ns[j]
+        base_n = bases[j]
+        salt = salts[j]
+        reg = regs[j]
+        c = counts[j]
+        for d in range(d0, d1):
+            step = n if stride else 1
+            first = first_window(doc, d, d0, skip, n, step, before)
+            for i in range(first, doc[d + 1] - n + 1, step):
+                idx, rank = hll_rank(window_hash(prefix, i, n, base_n, salt), p)
+                if rank > reg[idx]:
+                    reg[idx] = rank
+                    log_doc[j, c] = doc_base + d
+                    log_key[j, c] = (np.int64(idx) << 8) | rank
+                    c += 1
+        counts[j] = c
+
+
+@njit(**JIT)
+def hip_replay(flat_regs, m, p, hipst, hip, log_reg, log_rank, start, stop):
+    """Apply entries ``start .. stop-1`` of a :func:`hll_log_windows` log (flat register index,
+    rank) to registers viewed flat, carrying the HIP estimates along (``hipst``, ``hip`` as in
+    :func:`hll_update_windows`; row ``j`` of the registers is ``flat_regs[j*m:(j+1)*m]``).
+
+    Replaying in order a log of every register growth of a shard counted on its own, against
+    the registers of all the shards before it, meets exactly the growths a single pass would
+    have made (a window that grows the running registers also grew the shard's own), in the
+    same order, so the estimates come out bit for bit the same.
+    """
+    top = 64 - p
+    mf = float(m)
+    for k in range(start, stop):
+        r = log_reg[k]
+        new = log_rank[k]
+        if new > flat_regs[r]:
+            j = r // m
+            hip[j] += _hip_step(hipst[j], flat_regs[r], new, mf, top)
+            flat_regs[r] = new
+
+
+@njit(**JIT)
+def hll_update_hashes(reg, hashes, p):
+    """Add 64-bit hashes to one HyperLogLog++ register array (datasketch's layout)."""
+    for k in range(hashes.shape[0]):
+        idx, rank = hll_rank(hashes[k], p)
+        if rank > reg[idx]:
+            reg[idx] = rank
+
+
+@njit(**JIT)
+def reg_histograms(regs):
+    """Histogram of register values per row of a ``(k, m)`` int8 array: int64 ``(k, 65)``.
+
+    Four partial histograms, summed at the end: runs of equal registers (most are 0 early
+    on) would otherwise wait on the same counter one increment after another.
+    """
+    out = np.zeros((regs.shape[0], 65), dtype=np.int64)
+    part = np.zeros((4, 65), dtype=np.int64)
+    m = regs.shape[1]
+    for j in range(regs.shape[0]):
+        part[:] = 0
+        row = regs[j]
+        i = 0
+        while i + 4 <= m:
+            part[0, row[i]] += 1
+            part[1, row[i + 1]] += 1
+            part[2, row[i + 2]] += 1
+            part[3, row[i + 3]] += 1
+            i += 4
+        while i < m:
+            part[0, row[i]] += 1
+            i += 1
+        for v in range(65):
+            out[j, v] = part[0, v] + part[1, v] + part[2, v] + part[3, v]
+    return out

@@ -1,0 +1,23 @@
+"""The numba options every kernel is compiled with, and numba's threading layer.
+
+Every kernel module imports its options from here, so importing any kernel sets the threading
+layer first.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numba
+
+#: Options of every sequential kernel: no GIL, compiled code cached on disk. No fastmath: the
+#: hashing arithmetic must be exact.
+JIT = dict(nogil=True, cache=True)
+#: Options of the kernels that run one window size (or one run of documents) per thread.
+JIT_PARALLEL = dict(JIT, parallel=True)
+
+# The OpenMP layer spin-waits between parallel regions, which more than halved throughput with
+# 2 threads on a shared 2-core machine (benchmarks/results/count.md); the workqueue layer does
+# not. A user's NUMBA_THREADING_LAYER still wins.
+if "NUMBA_THREADING_LAYER" not in os.environ:
+    numba.config.THREADING_LAYER = "workqueue"

@@ -1,0 +1,122 @@
+"""The sketch file: a :class:`SketchSet` of every window size's sketches, versioned."""
+
+from __future__ import annotations
+
+import json
+import os
+import zipfile
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..config import MINHASH_SCHEME
+from ..errors import FormatError
+from .files import atomic_write, write_npz
+from .hll import HLL
+from .minhash import MinHash
+
+SKETCH_FORMAT = "seqcount-sketches"
+SKETCH_VERSION = 1
+
+
+@dataclass
+class SketchSet:
+    """The final HyperLogLog of every window size, with what is needed to combine them.
+
+    Attributes:
+        ns: window sizes.
+        hll: one :class:`HLL` per window size, in the order of ``ns``.
+        options: the result-changing options (hash, seed, tokenizer, column, precision, ns).
+        meta: anything else worth keeping (totals, seqcount version).
+    """
+
+    ns: tuple[int, ...]
+    hll: list[HLL]
+    options: dict
+    meta: dict = field(default_factory=dict)
+    minhash: list[MinHash] | None = None
+    shard_minhash: np.ndarray | None = None
+    shard_paths: list[str] = field(default_factory=list)
+
+    def __getitem__(self, n: int) -> HLL:
+        return self.hll[self.ns.index(n)]
+
+    def minhash_of(self, n: int) -> MinHash | None:
+        """The whole input's MinHash of window size ``n``, or ``None`` without MinHash."""
+        return None if self.minhash is None else self.minhash[self.ns.index(n)]
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the sketches (see :func:`load_sketches` for the format), atomically."""
+        regs = np.stack([h.reg for h in self.hll]) if self.hll else np.zeros((0, 16), np.int8)
+        header = {
+            "format": SKETCH_FORMAT,
+            "version": SKETCH_VERSION,
+            "options": self.options,
+            "meta": self.meta,
+            "shard_paths": list(self.shard_paths),
+        }
+        arrays = {
+            "header": np.array(json.dumps(header, sort_keys=True)),
+            "ns": np.asarray(self.ns, dtype=np.int64),
+            "hll": regs,
+        }
+        if self.minhash is not None:
+            header["minhash"] = {
+                "scheme": MINHASH_SCHEME,
+                "seed": self.minhash[0].seed if self.minhash else None,
+                "num_perm": self.minhash[0].num_perm if self.minhash else None,
+            }
+            arrays["header"] = np.array(json.dumps(header, sort_keys=True))
+            arrays["minhash"] = np.stack([m.hashvalues for m in self.minhash])
+            if self.minhash:
+                arrays["minhash_permutations"] = self.minhash[0].permutations
+        if self.shard_minhash is not None:
+            arrays["shard_minhash"] = np.asarray(self.shard_minhash, dtype=np.uint64)
+        atomic_write(path, lambda f: write_npz(f, arrays))
+
+
+def load_sketches(path: str | os.PathLike) -> SketchSet:
+    """Read a ``sketches.npz`` written by :meth:`SketchSet.save`.
+
+    The file is a NumPy ``.npz`` archive (no pickles) holding ``header`` (a JSON string with
+    ``format`` = ``"seqcount-sketches"``, ``version``, ``options``, ``meta``, ``shard_paths`` and,
+    with MinHash, ``minhash`` = ``{scheme, seed, num_perm}``), ``ns`` (int64 window sizes),
+    ``hll`` (int8 registers, one row of ``2**p`` per window size, datasketch layout) and, with
+    MinHash, ``minhash`` (uint64 ``(len(ns), num_perm)``: datasketch ``MinHash.hashvalues`` of
+    the whole input), ``minhash_permutations`` (uint64 ``(2, num_perm)``: ``a`` and ``b``) and
+    ``shard_minhash`` (uint64 ``(shards, len(ns), num_perm)``, in ``shard_paths`` order).
+
+    Raises:
+        FormatError: not such a file, or a version this release does not read.
+    """
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            header = json.loads(str(z["header"]))
+            ns = tuple(int(n) for n in z["ns"])
+            regs = z["hll"]
+            mh = z["minhash"] if "minhash" in z.files else None
+            shard_mh = z["shard_minhash"] if "shard_minhash" in z.files else None
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile, json.JSONDecodeError) as e:
+        raise FormatError(f"{path}: not a seqcount sketch file ({e})") from None
+    if header.get("format") != SKETCH_FORMAT:
+        raise FormatError(f"{path}: not a seqcount sketch file (format {header.get('format')!r})")
+    if header.get("version") != SKETCH_VERSION:
+        raise FormatError(
+            f"{path}: sketch file version {header.get('version')} is not supported "
+            f"(this release reads version {SKETCH_VERSION})"
+        )
+    minhash = None
+    if mh is not None:
+        info = header.get("minhash") or {}
+        if info.get("scheme") != MINHASH_SCHEME or mh.dtype != np.uint64 or mh.shape[0] != len(ns):
+            raise FormatError(f"{path}: unreadable MinHash signatures ({info})")
+        minhash = [MinHash(seed=int(info["seed"]), hashvalues=v.copy()) for v in mh]
+    return SketchSet(
+        ns,
+        [HLL(reg=r.copy()) for r in regs],
+        header["options"],
+        header["meta"],
+        minhash=minhash,
+        shard_minhash=shard_mh,
+        shard_paths=list(header.get("shard_paths", [])),
+    )
