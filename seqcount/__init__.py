@@ -2,8 +2,9 @@
 
 Example:
     >>> import seqcount
-    >>> result = seqcount.count_corpus("data/", seqcount.CountConfig(ns=(1, 2, 4)))  # doctest: +SKIP
-    >>> result.unique(4)  # doctest: +SKIP
+    >>> result = seqcount.count("data/", n=(1, 4, 8), out="seqcount-out")  # doctest: +SKIP
+    >>> result.unique(8), result.curve.to_pandas()  # doctest: +SKIP
+    >>> rep = seqcount.report("seqcount-out")  # doctest: +SKIP
 
 Names are imported on first use, so ``import seqcount`` (and ``seqcount --help``) stays fast.
 """
@@ -27,11 +28,18 @@ __version__ = package_version()
 
 #: public name -> the module that defines it (imported on first use)
 _LAZY = {
+    "count": "seqcount.api",
+    "open_run": "seqcount.api",
+    "report": "seqcount.api",
     "compare": "seqcount.api",
+    "merge": "seqcount.api",
+    "bounds": "seqcount.api",
     "count_corpus": "seqcount.api",
     "count_batch": "seqcount.api",
+    "Run": "seqcount.api",
     "CountResult": "seqcount.engine.results",
     "CurveRow": "seqcount.engine.results",
+    "Report": "seqcount.reporting",
     "read_curve": "seqcount.run.curve",
     "write_outputs": "seqcount.run.files",
     "compare_sketches": "seqcount.analysis.overlap",
@@ -42,20 +50,37 @@ _LAZY = {
     "load_sketches": "seqcount.sketches",
 }
 
-__all__ = sorted(
-    [
-        "ConfigError",
-        "CountConfig",
-        "FormatError",
-        "InputError",
-        "OutputError",
-        "SchemaError",
-        "SeqcountError",
-        "SketchMismatchError",
-        "__version__",
-        *_LAZY,
-    ]
-)
+__all__ = [
+    "HLL",
+    "ConfigError",
+    "CountConfig",
+    "CountResult",
+    "CurveRow",
+    "FormatError",
+    "InputError",
+    "MinHash",
+    "OutputError",
+    "Report",
+    "Run",
+    "SchemaError",
+    "SeqcountError",
+    "SketchMismatchError",
+    "SketchSet",
+    "__version__",
+    "bounds",
+    "compare",
+    "compare_sketches",
+    "count",
+    "count_batch",
+    "count_corpus",
+    "load_sketches",
+    "merge",
+    "open_run",
+    "read_curve",
+    "report",
+    "shard_jaccard",
+    "write_outputs",
+]
 
 
 def __getattr__(name: str):

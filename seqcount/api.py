@@ -16,6 +16,7 @@ import os
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 
+from . import io
 from .analysis.bounds import bounds_summary
 from .analysis.overlap import INHERITED, MATCHING, check_comparable, compare_sketches
 from .config import CountConfig, parse_ns
@@ -23,15 +24,15 @@ from .engine.results import CountResult, Progress
 from .engine.sharded import check_batch_config, count_sharded
 from .engine.single import count_corpus as count_pass
 from .errors import ConfigError, InputError, SketchMismatchError
-from . import io
 from .io import Inputs, discover
-from .report import write_shard_similarity
+from .reporting import Report, build_report, write_shard_similarity
 from .run.files import (
     CURVE_FILE,
     SKETCH_FILE,
     SUMMARY_FILE,
     check_counted,
     check_output_dir,
+    summary_dict,
     write_outputs,
     written_by_seqcount,
 )
@@ -51,6 +52,7 @@ __all__ = [
     "find_inputs",
     "merge",
     "open_run",
+    "report",
 ]
 
 
@@ -360,6 +362,24 @@ def merge(
     if out is not None:
         result.outputs = write_outputs(result, out)
     return result
+
+
+def report(run: Run | CountResult | str | os.PathLike, **options) -> Report:
+    """Fit every window size's growth curve of a count and set it against the paper's bounds.
+
+    Args:
+        run: an output directory of ``count`` (or its :class:`Run`), or a :class:`CountResult`
+            (then without the near-duplicate and shard-similarity sections, which come from
+            an output directory's files).
+        options: ``at``, ``fit``, ``model_params``, ``d_range``, ``bloom_fpr``, ``c_lo``,
+            ``c_hi``, ``exact``: see :func:`seqcount.reporting.build.analyze`.
+
+    Returns:
+        The :class:`~seqcount.reporting.model.Report` (``to_dict()`` is ``report.json``).
+    """
+    if isinstance(run, CountResult):
+        return build_report((run.rows, summary_dict(run)), **options)
+    return build_report(run.path if isinstance(run, Run) else run, **options)
 
 
 def bounds(tokens: float, *, model_params: float | None = None, fit: str = "chinchilla",

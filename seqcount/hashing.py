@@ -377,3 +377,55 @@ def tokenize_words(
         data, offsets, classes, np.uint64(token_base), out, doc, starts, ends
     )
     return int(ntok), int(invalid)
+
+
+#: The empty value of a biased MinHash signature slot, as the signature kernels keep it
+#: (unbiased: :data:`seqcount.sketches.EMPTY_HASHVALUE`).
+MINHASH_EMPTY = kernels.MINHASH_EMPTY
+
+
+def prefix_into(tokens: np.ndarray, base: int, out: np.ndarray) -> np.ndarray:
+    """The prefix values ``H[0] = 0, H[i+1] = H[i]*base + tokens[i] (mod 2**61-1)`` of uint64
+    ``tokens`` written into ``out[:len(tokens) + 1]`` (uint64, reused by the caller), returned.
+    """
+    _check("tokens", tokens, np.uint64, 1)
+    _check("out", out, np.uint64, 1, writable=True)
+    if out.shape[0] <= tokens.shape[0]:
+        raise ValueError(f"out: needs room for {tokens.shape[0] + 1} values, has {out.shape[0]}")
+    return kernels.prefix_into(tokens, np.uint64(base), out)
+
+
+def hip_state(regs: np.ndarray, precision: int) -> np.ndarray:
+    """The HIP summary (uint64 ``(k, 2)``) of int8 registers ``(k, 2**precision)``."""
+    _check("regs", regs, np.int8, 2)
+    _check_shape("regs", regs, (regs.shape[0], 1 << precision))
+    return kernels.hip_state(regs, np.int64(precision))
+
+
+def hip_replay(
+    regs: np.ndarray,
+    precision: int,
+    hipst: np.ndarray,
+    hip: np.ndarray,
+    log_reg: np.ndarray,
+    log_rank: np.ndarray,
+    start: int,
+    stop: int,
+) -> None:
+    """Apply entries ``start .. stop-1`` of a register-growth log (int32 flat register index,
+    int8 rank; see :func:`hll_log_windows`) to int8 registers ``(k, 2**precision)``, carrying
+    the HIP summary ``hipst`` and estimates ``hip`` (float64 ``(k,)``) along, in place."""
+    _check("regs", regs, np.int8, 2, writable=True)
+    _check("hipst", hipst, np.uint64, 2, writable=True)
+    _check("hip", hip, np.float64, 1, writable=True)
+    if not (0 <= start <= stop <= log_reg.shape[0] == log_rank.shape[0]):
+        raise ValueError(f"log: entries {start}..{stop} out of range ({log_reg.shape[0]})")
+    m = np.int64(regs.shape[1])
+    kernels.hip_replay(regs.reshape(-1), m, np.int64(precision), hipst, hip, log_reg, log_rank,
+                       start, stop)  # fmt: skip
+
+
+def minhash_cache(parts: int, rows: int) -> np.ndarray:
+    """An empty window-hash cache for :func:`minhash_update_windows` (``parts`` runs of
+    documents, ``rows`` window sizes)."""
+    return kernels.minhash_cache(parts, rows)

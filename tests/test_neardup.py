@@ -195,7 +195,7 @@ def test_invalid_near_dup_options(kw, fragment):
 
 
 def test_report_shows_near_duplicates_dedup_curve_and_shard_pairs(planted, tmp_path):
-    from seqcount.report import write_report
+    from seqcount.reporting import write_report
 
     d, _ = planted
     write_outputs(count_corpus(d, CountConfig(ns=(1, 8), near_dup=0.7)), tmp_path)

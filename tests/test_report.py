@@ -13,7 +13,7 @@ from conftest import DATA
 from seqcount.analysis import bounds
 from seqcount.analysis.fit import curve_points, fit_growth
 from seqcount.cli import cli
-from seqcount.report import FitResult, OptionError, build_report, parse_floats, write_report
+from seqcount.reporting import FitResult, OptionError, build_report, parse_floats, write_report
 from seqcount.run.curve import read_curve
 from seqcount.run.files import load_run
 

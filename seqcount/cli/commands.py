@@ -95,7 +95,7 @@ def count(paths, out, shard_similarity, log_format, quiet, **options):
     Exit status: 0 success; 1 failed (one-line error; also when every shard was
     unreadable); 2 usage error; 3 finished, but input was skipped (--on-error skip).
     """
-    from ..report import count_table
+    from ..reporting import count_table
 
     log = JsonLog(quiet) if log_format == "json" else None
     quiet = quiet or log is not None
@@ -231,7 +231,7 @@ def merge(inputs, out, quiet):
     Example:
         seqcount merge out-part1 out-part2 out-part3 --out out-all
     """
-    from ..report import count_table
+    from ..reporting import count_table
 
     with errors():
         result = _api().merge(list(inputs), out)
@@ -311,7 +311,7 @@ def report(
         seqcount report seqcount-out
         seqcount report seqcount-out --at 1e9,1e12 --bloom-fpr 0.01 --model-params 7e10
     """
-    from ..report import parse_floats, write_report
+    from ..reporting import parse_floats, write_report
 
     c_lo, c_hi = paper_constants(c_lo, c_hi, c_lo_alias, c_hi_alias)
     with errors():

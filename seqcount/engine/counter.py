@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import _kernels as kernels
 from .. import hashing
 from ..config import CountConfig
-from ..hashing import Piece, WindowParams, hash_params
+from ..hashing import (
+    MINHASH_EMPTY,
+    Piece,
+    WindowParams,
+    hash_params,
+    hip_state,
+    minhash_cache,
+    prefix_into,
+)
 from ..sketches import ExactSet, hll_estimates, minhash_permutations, unbias
 from ..tokenize import TokenChunk
 from .neardup import NearDupIndex
@@ -25,7 +32,7 @@ class Counter:
         self.wins = [self.win.one(j) for j in range(len(config.ns))]  # one per size
         self.regs = np.zeros((len(config.ns), 1 << config.precision), dtype=np.int8)
         # the running HIP estimate of every window size
-        self.hipst = kernels.hip_state(self.regs, np.int64(config.precision))
+        self.hipst = hip_state(self.regs, config.precision)
         self.hip = np.zeros(len(config.ns), dtype=np.float64)
         self.exact = [ExactSet() for _ in config.ns] if config.exact else None
         self.schedule = Schedule(config.checkpoints_per_decade)
@@ -56,8 +63,8 @@ class Counter:
             self.parts = numba.get_num_threads()
             self.perm = minhash_permutations(self.k, config.seed)
             shape = (self.parts, len(config.ns), self.k)
-            self.sigs = np.full(shape, kernels.MINHASH_EMPTY, dtype=np.int64)
-            self.cache = kernels.minhash_cache(self.parts, len(config.ns))
+            self.sigs = np.full(shape, MINHASH_EMPTY, dtype=np.int64)
+            self.cache = minhash_cache(self.parts, len(config.ns))
             self.shard_sigs: list[np.ndarray] = []
         self.shard = 0  # index of the shard being read
         self.row = 0  # closed documents of this shard so far
@@ -72,7 +79,7 @@ class Counter:
         shape = self.regs.shape
         self.dedup_regs = np.zeros(shape, dtype=np.int8)  # kept documents
         self.open_regs = np.zeros(shape, dtype=np.int8)  # the unfinished document, undecided
-        self.open_sig = np.full(self.k, kernels.MINHASH_EMPTY, dtype=np.int64)
+        self.open_sig = np.full(self.k, MINHASH_EMPTY, dtype=np.int64)
         self.short = 0  # documents shorter than near_dup_n tokens (not checked, kept)
         self.kept_tokens = 0
         self.kept_documents = 0
@@ -83,8 +90,8 @@ class Counter:
         """Close the current shard's MinHash signatures and start the next shard's."""
         if self.k:
             self.shard_sigs.append(unbias(self.sigs.min(axis=0)))
-            self.sigs.fill(kernels.MINHASH_EMPTY)
-            self.cache = kernels.minhash_cache(self.parts, len(self.config.ns))
+            self.sigs.fill(MINHASH_EMPTY)
+            self.cache = minhash_cache(self.parts, len(self.config.ns))
         self.shard += 1
         self.row = 0
 
@@ -128,7 +135,7 @@ class Counter:
         lengths = prior + np.diff(chunk.doc)  # tokens of each document so far
         closed = chunk.closed
         self.empty += int(np.count_nonzero(lengths[:closed] == 0))
-        prefix = kernels.prefix_into(
+        prefix = prefix_into(
             tokens, np.uint64(self.params.base), self._buffer("prefix_buf", tokens.shape[0] + 1)
         )
         self._chunk_started(lengths[:closed])
@@ -170,7 +177,7 @@ class Counter:
         ends here brings its ``open_regs`` along if it is kept.
         """
         ndocs, closed = chunk.documents, chunk.closed
-        sigs = np.full((ndocs, self.k), kernels.MINHASH_EMPTY, dtype=np.int64)
+        sigs = np.full((ndocs, self.k), MINHASH_EMPTY, dtype=np.int64)
         if chunk.head_continues:
             sigs[0] = self.open_sig
         n = self.config.near_dup_n

@@ -35,9 +35,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._kernels import hip_replay, hip_state
 from ..config import CountConfig
 from ..errors import ConfigError
+from ..hashing import hip_replay, hip_state
 from ..io import Inputs, Shard
 from ..sketches import hll_estimates
 from .counter import ShardRecorder
@@ -145,7 +145,7 @@ class Assembler:
             windows=np.zeros(nn, dtype=np.int64),
             regs=np.zeros((nn, self.m), dtype=np.int8),
         )
-        self.hipst = hip_state(self.out.regs, np.int64(config.precision))
+        self.hipst = hip_state(self.out.regs, config.precision)
         self.hip = np.zeros(nn, dtype=np.float64)
         self.schedule = Schedule(config.checkpoints_per_decade)
         self.sigs: list[np.ndarray] = []
@@ -162,8 +162,7 @@ class Assembler:
                 caller counts it again).
         """
         out, regs, config = self.out, self.out.regs, self.config
-        flat = regs.reshape(-1)
-        m, p = np.int64(self.m), np.int64(config.precision)
+        p = config.precision
         lens = r.lengths
         if not r.has_log:
             if self.holds_checkpoint(r) or r.hip_after is None:
@@ -183,7 +182,7 @@ class Assembler:
                 while self.schedule.target <= int(cum[-1]):
                     d = int(np.searchsorted(cum, self.schedule.target, side="left"))
                     k = int(np.searchsorted(r.log_doc, d, side="right"))
-                    hip_replay(flat, m, p, self.hipst, self.hip, r.log_reg, r.log_rank, done, k)
+                    hip_replay(regs, p, self.hipst, self.hip, r.log_reg, r.log_rank, done, k)
                     done = k
                     tokens = int(cum[d])
                     windows = out.windows + cum_windows[d]
@@ -192,7 +191,7 @@ class Assembler:
                     out.points.append(point)
                     self.schedule.advance_past(tokens)
             stop = r.log_reg.shape[0]
-            hip_replay(flat, m, p, self.hipst, self.hip, r.log_reg, r.log_rank, done, stop)
+            hip_replay(regs, p, self.hipst, self.hip, r.log_reg, r.log_rank, done, stop)
             r.hip_after = self.hip.copy()
         out.tokens += int(lens.sum())
         out.documents += int(lens.shape[0])

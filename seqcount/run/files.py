@@ -14,13 +14,14 @@ from ..engine.results import CountResult, CurveRow
 from ..engine.state import STATE_FILE, STATE_FORMAT
 from ..errors import FormatError, InputError, OutputError
 from ..hashing import HASH_DESCRIPTION
+from ..sketches.files import umask
 from .curve import curve_bytes, read_curve
 
 CURVE_FILE = "curve.csv"
 SUMMARY_FILE = "summary.json"
 SKETCH_FILE = "sketches.npz"
 DEDUP_CURVE_FILE = "curve_dedup.csv"
-#: written by ``count --shard-similarity`` (:func:`seqcount.report.write_shard_similarity`)
+#: written by ``count --shard-similarity`` (:func:`seqcount.reporting.write_shard_similarity`)
 SIMILARITY_CSV = "shard_similarity.csv"
 SIMILARITY_PNG = "shard_similarity.png"
 #: written by ``seqcount report``
@@ -280,7 +281,7 @@ def _write_file(path: str, data: bytes) -> None:
 def _publish(tmp: str, out: str, names: set[str]) -> None:
     """Put the files of ``tmp`` in place as ``out`` (see :func:`write_outputs`)."""
     ours = {CURVE_FILE, SUMMARY_FILE, SKETCH_FILE, *OPTIONAL_FILES}
-    os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp's 0700 is for the temporary name only
+    os.chmod(tmp, 0o777 & ~umask())  # mkdtemp's 0700 is for the temporary name only
     if not os.path.exists(out):
         os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
         os.rename(tmp, out)
@@ -297,9 +298,3 @@ def _publish(tmp: str, out: str, names: set[str]) -> None:
         if os.path.exists(os.path.join(out, name)):
             os.unlink(os.path.join(out, name))
     os.rmdir(tmp)
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask

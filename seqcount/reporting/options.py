@@ -16,7 +16,7 @@ class OptionError(ConfigError):
     """An invalid report option; ``param`` is the name of the Python parameter."""
 
     def __init__(self, param: str, message: str):
-        super().__init__(message)
+        super().__init__(message, param)
         self.param = param
 
 

@@ -174,7 +174,7 @@ class Report:
         near_dup: near-duplicate documents, when the run looked for them.
         shard_similarity: most similar shard pairs, when the run has per-shard MinHash.
         curve, dedup_curve, sketches, exact: what the plots are drawn from (not in to_dict).
-        files: paths written by :func:`~seqcount.report.write.write_report`, by kind.
+        files: paths written by :func:`~seqcount.reporting.write.write_report`, by kind.
     """
 
     corpus: CorpusInfo
