@@ -32,8 +32,7 @@ def find_inputs(paths, format: str | None = None, exclude=()) -> Inputs:
     ``exclude`` and seqcount's own output and state directories."""
     paths = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
     paths = [os.fspath(p) for p in paths]
-    shards, ignored = discover(paths, format, exclude, foreign=written_by_seqcount)
-    return Inputs(paths, shards, ignored)
+    return discover(paths, format, exclude, foreign=written_by_seqcount)
 
 
 def count_corpus(paths, config: CountConfig | None = None, *, progress=None, threads=None,
