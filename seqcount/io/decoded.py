@@ -4,6 +4,8 @@ byte read before an error and then raises it."""
 from __future__ import annotations
 
 import io
+import zlib
+from collections.abc import Iterator
 
 import pyarrow as pa
 
@@ -108,9 +110,148 @@ class DecodedStream(io.RawIOBase):
         super().close()
 
 
-def open_stream(shard: Shard) -> DecodedStream:
+# --------------------------------------------------------------------------- gzip members
+
+#: decoded bytes of one gzip member held back until its checksum passes, at most (see
+#: :class:`GzipMembers`)
+HOLD_BYTES = 64 << 20
+#: compressed bytes per read, and decoded bytes per piece
+_GZ_READ = 64 << 10
+_GZ_OUT = 1 << 20
+_GZ_MAGIC = b"\x1f\x8b"
+
+
+class DamagedGzip(OSError):
+    """A gzip member that is corrupt, cut short, or fails its checksum."""
+
+
+class GzipMembers(io.RawIOBase):
+    """The decompressed bytes of a gzip file, handed on a member at a time, each once its
+    checksum (CRC-32 and length) passed.
+
+    A gzip file is one or more members, each ending in a checksum of its bytes. A damaged
+    member (corrupt, cut short, or failing its checksum) never hands on a byte: the bytes of
+    the complete members before it are all handed on, then the error is raised. Nothing after a
+    damaged member is read (the start of the next member cannot be found reliably).
+
+    Memory: a member's decoded bytes are held until its checksum, up to :data:`HOLD_BYTES`
+    (64 MiB). A larger member (``gzip`` writes a whole file as one member) is decoded twice
+    instead: once to check it, keeping nothing, then again from its start to hand its bytes
+    on. Memory stays at most 64 MiB plus a read's buffers; such a member costs twice the
+    decoding time, and a file changed between the two passes can still hand on bytes before
+    its error.
+    """
+
+    def __init__(self, shard: Shard):
+        super().__init__()
+        self._shard = shard
+        try:
+            self._f = open(shard.path, "rb", buffering=1 << 20)
+        except OSError as e:
+            raise InputError(f"{shard.path}: cannot read ({e.strerror})") from None
+        self._pieces = self._verified()
+        self._piece = memoryview(b"")
+        self._error: BaseException | None = None
+        self._done = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b) -> int:
+        view = memoryview(b).cast("B")
+        n = 0
+        while n < len(view):
+            if not len(self._piece):
+                if self._error is not None or self._done:
+                    break
+                try:
+                    self._piece = memoryview(next(self._pieces))
+                except StopIteration:
+                    self._done = True
+                    break
+                except (OSError, zlib.error, EOFError, MemoryError) as e:
+                    self._error = e if isinstance(e, OSError) else DamagedGzip(str(e))
+                    break
+            k = min(len(view) - n, len(self._piece))
+            view[n : n + k] = self._piece[:k]
+            self._piece = self._piece[k:]
+            n += k
+        if n == 0 and self._error is not None:
+            raise self._error
+        return n
+
+    def _verified(self) -> Iterator[bytes]:
+        """The decoded pieces of each member, once the member's checksum passed."""
+        offset = 0
+        while True:
+            held: list[bytes] | None = []
+            size = 0
+            member = self._member(offset)
+            while True:
+                try:
+                    piece = next(member)
+                except StopIteration as stop:
+                    end = stop.value
+                    break
+                size += len(piece)
+                if held is not None:
+                    held.append(piece)
+                    if size > HOLD_BYTES:  # too large to hold: check it, then decode it again
+                        held = None
+            if end is None:
+                return
+            if held is None:
+                end = yield from self._member(offset)
+            else:
+                yield from held
+            offset = end
+
+    def _member(self, offset: int):
+        """Decode the member starting at byte ``offset`` of the file, yielding its pieces;
+        return the offset after it, or ``None`` if the file ends there (or only zero padding
+        follows, as ``gzip`` allows)."""
+        f = self._f
+        f.seek(offset)
+        data = f.read(_GZ_READ)
+        if not data or (offset and not data.startswith(_GZ_MAGIC) and self._zeros(data)):
+            return None
+        d = zlib.decompressobj(31)  # a gzip header; checks the CRC-32 and length at the end
+        pos = offset + len(data)
+        while True:
+            while data and not d.eof:
+                out = d.decompress(data, _GZ_OUT)
+                if out:
+                    yield out
+                data = d.unconsumed_tail
+            if d.eof:
+                return pos - len(d.unused_data)
+            data = f.read(_GZ_READ)
+            if not data:
+                raise DamagedGzip(f"cut short inside the gzip member at byte {offset}")
+            pos += len(data)
+
+    def _zeros(self, data: bytes) -> bool:
+        """Whether ``data`` and the rest of the file are zero bytes."""
+        while data:
+            if data.count(0) != len(data):
+                return False
+            data = self._f.read(_GZ_READ)
+        return True
+
+    def close(self) -> None:
+        f = getattr(self, "_f", None)
+        if f is not None:
+            f.close()
+        super().close()
+
+
+def open_stream(shard: Shard) -> io.RawIOBase:
     """A raw binary stream of the file, decompressed if it is .gz or .zst, that hands on every
-    byte read before an error, then raises it (see :class:`DecodedStream`)."""
+    byte read before an error, then raises it. gzip files are handed on a member at a time,
+    each once its checksum passed (:class:`GzipMembers`); others as far as they decode
+    (:class:`DecodedStream`)."""
+    if shard.compression == "gzip":
+        return GzipMembers(shard)
     return DecodedStream(shard)
 
 

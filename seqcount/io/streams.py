@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from ..errors import InputError, SchemaError
-from .decoded import DecodedStream, open_stream, stream_error
+from .decoded import open_stream, stream_error
 from .shards import ARROW_ERRORS, Column, ReadRequest, Shard, short_error
 
 
@@ -73,7 +73,7 @@ class JsonlReader:
         seen = False
         held = 0  # bytes in docs
         error = None
-        # buffered for readline; a read error loses only the line it cuts (see DecodedStream)
+        # buffered for readline; a read error loses only the line it cuts (see open_stream)
         with io.BufferedReader(open_stream(shard), buffer_size=1 << 20) as f:
             while True:
                 try:
@@ -171,7 +171,7 @@ class TextReader:
             raise errors[0]
 
     @staticmethod
-    def _blocks(shard: Shard, f: DecodedStream, size: int, errors: list) -> Iterator[np.ndarray]:
+    def _blocks(shard: Shard, f: io.RawIOBase, size: int, errors: list) -> Iterator[np.ndarray]:
         """Blocks of ``size`` bytes (the last one shorter); a read error ends them and is
         appended to ``errors``."""
         read = 0
