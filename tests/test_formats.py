@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import gzip
-import io
 import json
 import random
 import re
@@ -426,7 +424,8 @@ def test_seqcount_outputs_inside_a_corpus_are_not_read_as_data(tmp_path):
     count_batch(corpus, cfg, state=corpus / "st", exclude=[corpus / "run1"])
     (corpus / "notes").mkdir()
     (corpus / "notes" / "summary.json").write_text('{"text": "a"}\n')  # not an output: read
-    inputs = find_inputs([str(corpus)]); shards, ignored = inputs.shards, inputs.ignored
+    inputs = find_inputs([str(corpus)])
+    shards, ignored = inputs.shards, inputs.ignored
     assert [s.path for s in shards] == [
         str(corpus / "a.parquet"),
         str(corpus / "notes" / "summary.json"),
@@ -437,7 +436,8 @@ def test_seqcount_outputs_inside_a_corpus_are_not_read_as_data(tmp_path):
     assert again.rows == first.rows and again.ignored == ignored
     with pytest.raises(InputError, match="a directory written by seqcount .* not a corpus"):
         count_corpus(corpus / "run1", cfg)
-    g = find_inputs([str(corpus / "*")]); shards, globbed = g.shards, g.ignored  # matched by a glob: skipped, not refused
+    g = find_inputs([str(corpus / "*")])  # matched by a glob: skipped, not refused
+    shards, globbed = g.shards, g.ignored
     assert [s.path for s in shards] == [str(corpus / "a.parquet")]
     assert globbed == ignored
 

@@ -143,7 +143,8 @@ def test_empty_discovery_says_what_was_skipped(tmp_path):
     assert r.exit_code == 1
     err = r.stderr.strip()
     assert "\n" not in err
-    assert f"{corpus}: no input shards found (skipped {corpus / 'austen'}/: a seqcount output " in err
+    skipped = f"(skipped {corpus / 'austen'}/: a seqcount output directory; "
+    assert f"{corpus}: no input shards found {skipped}" in err
     assert f"{corpus / 'notes.csv'}: unknown format" in err
 
 
