@@ -1,5 +1,7 @@
 """The bytes of a shard, decompressed if it is .gz or .zst, as a raw stream that hands on every
-byte read before an error and then raises it."""
+byte read before an error and then raises it: for gzip, every byte of the members whose
+checksum passed (:class:`GzipMembers`); for zstd and plain files, every byte that could be
+decoded (:class:`DecodedStream`)."""
 
 from __future__ import annotations
 
@@ -12,20 +14,18 @@ import pyarrow as pa
 from ..errors import InputError
 from .shards import ARROW_ERRORS, Shard, short_error
 
-# --------------------------------------------------------------------------- byte streams
-
-
 #: bytes per read from pyarrow's stream; a read that fails loses what it had decoded (see
 #: :class:`DecodedStream`), which is then decoded again a byte at a time: at most this many calls
 PIECE = 64 << 10
 
 
 class DecodedStream(io.RawIOBase):
-    """The bytes of a shard, decompressed if it is .gz or .zst, as a raw stream that hands on
-    everything decoded before a read error.
+    """The bytes of a shard, decompressed if it is .zst (or .gz: :func:`open_stream` reads gzip
+    with :class:`GzipMembers`), as a raw stream that hands on everything decoded before a read
+    error.
 
     A read from pyarrow's stream returns all the bytes asked for (fewer only at the end) or
-    raises and drops the bytes it had decoded, so a truncated gzip file read a MiB at a time
+    raises and drops the bytes it had decoded, so a truncated zstd file read a MiB at a time
     would lose up to a MiB before the cut. Here :meth:`readinto` reads in pieces of
     :data:`PIECE` bytes; when a piece fails it decodes the bytes of that piece that are still
     readable (:meth:`_salvage`), returns them with the pieces before, and the next call raises
@@ -113,8 +113,9 @@ class DecodedStream(io.RawIOBase):
 # --------------------------------------------------------------------------- gzip members
 
 #: decoded bytes of one gzip member held back until its checksum passes, at most (see
-#: :class:`GzipMembers`)
-HOLD_BYTES = 64 << 20
+#: :class:`GzipMembers`). Decoding a larger member twice costs little: zlib decodes some
+#: hundreds of MB/s, counting a few MB/s of text.
+HOLD_BYTES = 16 << 20
 #: compressed bytes per read, and decoded bytes per piece
 _GZ_READ = 64 << 10
 _GZ_OUT = 1 << 20
@@ -135,11 +136,11 @@ class GzipMembers(io.RawIOBase):
     damaged member is read (the start of the next member cannot be found reliably).
 
     Memory: a member's decoded bytes are held until its checksum, up to :data:`HOLD_BYTES`
-    (64 MiB). A larger member (``gzip`` writes a whole file as one member) is decoded twice
+    (16 MiB). A larger member (``gzip`` writes a whole file as one member) is decoded twice
     instead: once to check it, keeping nothing, then again from its start to hand its bytes
-    on. Memory stays at most 64 MiB plus a read's buffers; such a member costs twice the
-    decoding time, and a file changed between the two passes can still hand on bytes before
-    its error.
+    on. Memory stays at most 16 MiB plus a read's buffers (1 MiB of file, 1 MiB decoded);
+    such a member costs twice the decoding time, and a file changed between the two passes
+    can still hand on bytes before its error.
     """
 
     def __init__(self, shard: Shard):
