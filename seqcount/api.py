@@ -73,8 +73,7 @@ def find_inputs(source, format: str | None = None, exclude=(), column: str = "te
         return io.inputs_from_memory(source, column=column)
     paths = [source] if isinstance(source, (str, os.PathLike)) else list(source)
     paths = [os.fspath(p) for p in paths]
-    shards, ignored = discover(paths, format, exclude, foreign=written_by_seqcount)
-    return Inputs(paths, shards, ignored)
+    return discover(paths, format, exclude, foreign=written_by_seqcount)
 
 
 def count_corpus(source, config: CountConfig | None = None, *, progress=None, threads=None,
