@@ -29,12 +29,12 @@ import sys
 import time
 from pathlib import Path
 
-from benchmarks.bench_count import (
+from benchmarks.common import (
     DEFAULT_WORK,
     ROOT,
     Recorder,
-    _esc,
-    _fmt,
+    esc,
+    fmt,
     git_state,
     hardware_and_versions,
     log,
@@ -61,7 +61,7 @@ def _ratio(r: dict) -> str:
 def _target(r: dict) -> str:
     if "target" not in r:
         return ""
-    return f"{_esc(r['target'])}: {'met' if r.get('target_met') else '**not met**'}"
+    return f"{esc(r['target'])}: {'met' if r.get('target_met') else '**not met**'}"
 
 
 def table(results: list[dict], sections: tuple[str, ...], extra: dict[str, str] | None = None):
@@ -74,13 +74,13 @@ def table(results: list[dict], sections: tuple[str, ...], extra: dict[str, str] 
     head = ["System", "Workload", "Metric", "Value", *extra.values(), "Target"]
     out = ["| " + " | ".join(head) + " |", "|---|---|---|---:|" + "---:|" * len(extra) + "---|"]
     for r in rows:
-        cells = [_esc(r["system"]), _esc(r["workload"]), _esc(r["metric"])]
-        cells.append(f"{_fmt(r['value'])} {r['unit']}".strip())
+        cells = [esc(r["system"]), esc(r["workload"]), esc(r["metric"])]
+        cells.append(f"{fmt(r['value'])} {r['unit']}".strip())
         for key in extra:
             if key == "ratio":
                 cells.append(_ratio(r))
             elif key in r:
-                cells.append(_fmt(r[key]))
+                cells.append(fmt(r[key]))
             else:
                 cells.append("")
         cells.append(_target(r))
@@ -95,15 +95,15 @@ def goals(results: list[dict]) -> list[str]:
         return []
     out = ["| Goal | Measured | System | Met |", "|---|---:|---|---|"]
     for r in rows:
-        value = f"{_fmt(r['value'])} {r['unit']}".strip()
+        value = f"{fmt(r['value'])} {r['unit']}".strip()
         if "ns_per_item" in r:
-            value = f"{_fmt(r['ns_per_item'])} ns per update"
+            value = f"{fmt(r['ns_per_item'])} ns per update"
         elif "time_over_io_floor" in r:
             value = f"{r['time_over_io_floor']:.2f}x the I/O floor"
         elif "seqcount_over_peer" in r:
             value = f"{r['seqcount_over_peer']:.0f}x"
         out.append(
-            f"| {_esc(r['target'])} | {value} | {_esc(r['system'])}: {_esc(r['workload'])} | "
+            f"| {esc(r['target'])} | {value} | {esc(r['system'])}: {esc(r['workload'])} | "
             f"{'yes' if r.get('target_met') else '**no**'} |"
         )
     return out

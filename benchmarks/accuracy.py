@@ -47,9 +47,10 @@ into registers laid out like seqcount's (:func:`seqcount._kernels._hll_rank`: in
    merges). Bytes are the compact serialized sizes (``serialize_compact``/``serialize``).
 4. **Growth exponent** (``accuracy/gamma``): streams whose exact distinct count is
    U(D) = floor(D**γ) (step D brings a new hash when floor(D**γ) rises, else repeats a uniformly
-   drawn earlier one), checkpoints on seqcount's schedule (:func:`seqcount.engine.schedule.targets`, 8 per
-   decade), γ fitted by :func:`seqcount.analysis.fit.fit_growth` (its default range: the top two decades
-   of D) to the standard estimates, to the HIP estimates and to the exact counts; reported: mean
+   drawn earlier one), checkpoints on seqcount's schedule
+   (:func:`seqcount.engine.schedule.targets`, 8 per decade), γ fitted by
+   :func:`seqcount.analysis.fit.fit_growth` (its default range: the top two decades of D) to the
+   standard estimates, to the HIP estimates and to the exact counts; reported: mean
    and SD over trials of γ_hat − γ_exact, and the fit's own sketch error for comparison.
 
 Deterministic: fixed seeds, integer hash streams, trials independent of the thread count.
@@ -67,10 +68,10 @@ from pathlib import Path
 import numpy as np
 from numba import njit, prange
 
-from benchmarks.bench_count import (
+from benchmarks.common import (
     ROOT,
     Recorder,
-    _esc,
+    esc,
     finish_run,
     hardware_and_versions,
     log,
@@ -697,7 +698,7 @@ def markdown(results: list[dict], meta: dict) -> str:
         ]
         for r in summ:
             lines.append(
-                f"| {r['p']} | {_esc(r['workload'])} | {r['std_rms_sqrt_m']:.3f} | "
+                f"| {r['p']} | {esc(r['workload'])} | {r['std_rms_sqrt_m']:.3f} | "
                 f"{r['hip_rms_sqrt_m']:.3f} | {r['value']:.3f} | "
                 f"{r['ci_lo']:.3f}–{r['ci_hi']:.3f} |"
             )
@@ -732,7 +733,7 @@ def markdown(results: list[dict], meta: dict) -> str:
                 cell = {r["cardinality"]: r for r in rows if r["system"] == s}
                 r0 = next(iter(cell.values()))
                 lines.append(
-                    f"| {_esc(s)} | {r0.get('lg_k', '')} | {r0.get('bytes', ''):,} | "
+                    f"| {esc(s)} | {r0.get('lg_k', '')} | {r0.get('bytes', ''):,} | "
                     + " | ".join(_pct(cell[n]["value"]) if n in cell else "" for n in ns)
                     + " |"
                 )
@@ -753,7 +754,7 @@ def markdown(results: list[dict], meta: dict) -> str:
         for r in goal:
             lo, hi = r["interval"]
             lines.append(
-                f"| {r['p']} | {_esc(r['workload'])} | {r['value']:.3f} | {lo:.3f}–{hi:.3f} | "
+                f"| {r['p']} | {esc(r['workload'])} | {r['value']:.3f} | {lo:.3f}–{hi:.3f} | "
                 f"{'yes' if r['target_met'] else '**no**'} |"
             )
         lines.append("")
@@ -767,7 +768,7 @@ def markdown(results: list[dict], meta: dict) -> str:
             if r.get("sizes"):
                 v += " (lg_k:bytes " + ", ".join(r["sizes"]) + ")"
             lines.append(
-                f"| {_esc(r['system'])} | {_esc(r['workload'])} | {_esc(r['metric'])} | {v} |"
+                f"| {esc(r['system'])} | {esc(r['workload'])} | {esc(r['metric'])} | {v} |"
             )
     gam = part["gamma"]
     if gam:
@@ -777,7 +778,8 @@ def markdown(results: list[dict], meta: dict) -> str:
             "",
             "Streams whose exact distinct count is floor(D^γ) (a new hash when it rises, else a "
             "uniformly drawn earlier one); checkpoints on seqcount's schedule (8 per decade); γ "
-            "fitted by `seqcount.analysis.fit.fit_growth` over its default range (top two decades). "
+            "fitted by `seqcount.analysis.fit.fit_growth` over its default range (top two "
+            "decades). "
             "Error = γ fitted to the estimates − γ fitted to the exact counts of the same "
             "stream. *fit's claim*: the sketch part of `gamma_err` the fit reports.",
             "",

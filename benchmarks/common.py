@@ -8,7 +8,6 @@ import datetime as _dt
 import json
 import os
 import platform
-import re
 import shutil
 import statistics
 import subprocess
@@ -188,7 +187,7 @@ def utf8_docs(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
     return data, offsets
 
 
-# --------------------------------------------------------------------------- 0. noise reference
+# --------------------------------------------------------------------------- noise reference
 
 
 def bench_sort(rec: Recorder, cfg: dict, when: str) -> None:
@@ -243,50 +242,7 @@ def bench_cpu_capacity(rec: Recorder) -> None:
     )
 
 
-# --------------------------------------------------------------------------- 2. alternative
-
-
-def alt_prefix_docs(texts: list[str], target_tokens: int) -> tuple[int, int]:
-    """Smallest number of leading documents holding at least ``target_tokens`` tokens."""
-    pat = re.compile(WORD_PATTERN)
-    tokens = 0
-    for d, t in enumerate(texts):
-        tokens += len(pat.findall(t))
-        if tokens >= target_tokens:
-            return d + 1, tokens
-    return len(texts), tokens
-
-
-def run_alternative(n_docs: int, ns=NS):
-    """The obvious pure-Python pipeline on the first ``n_docs`` documents; returns
-    ``(tokens, seconds, {n: HyperLogLogPlusPlus})``. Reading, tokenizing and hashing are timed."""
-    import pyarrow.parquet as pq
-    from datasketch import HyperLogLogPlusPlus
-
-    t0 = time.perf_counter()
-    hlls = {n: HyperLogLogPlusPlus(p=PRECISION) for n in ns}
-    tokens = docs = 0
-    for path in corpus_shards():
-        if docs >= n_docs:
-            break
-        pf = pq.ParquetFile(path)
-        for batch in pf.iter_batches(batch_size=16, columns=["text"]):
-            for text in batch.column(0).to_pylist():
-                if docs >= n_docs:
-                    break
-                docs += 1
-                toks = re.findall(WORD_PATTERN, text or "")
-                tokens += len(toks)
-                for n, h in hlls.items():
-                    update = h.update
-                    for i in range(len(toks) - n + 1):
-                        update(" ".join(toks[i : i + n]).encode("utf-8"))
-            if docs >= n_docs:
-                break
-    return tokens, time.perf_counter() - t0, hlls
-
-
-# --------------------------------------------------------------------------- 4. memory
+# --------------------------------------------------------------------------- peak memory
 
 
 def build_scaled_corpus(work: Path, scale: int) -> Path:
