@@ -373,3 +373,22 @@ def test_cli_subprocess_error_has_no_traceback(tmp_path):
     assert p.stdout == ""
     assert p.stderr.startswith("python -m seqcount.synth: error: argument --tokens: not a")
     assert "Traceback" not in p.stderr and p.stderr.count("\n") == 1
+
+
+def test_synth_is_a_leaf():
+    """seqcount.synth imports only the standard library, numpy, pyarrow and its own modules,
+    so the benchmarks and the tests can share it without pulling in the engine."""
+    import ast
+
+    allowed = set(sys.stdlib_module_names) | {"numpy", "pyarrow", "__future__"}
+    bad = []
+    for path in sorted((ROOT / "seqcount" / "synth").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and not node.level:
+                names = [node.module]
+            else:
+                continue
+            bad += [f"{path.name}: {n}" for n in names if n.split(".")[0] not in allowed]
+    assert bad == []

@@ -1,15 +1,25 @@
-"""Fast, loose checks of the accuracy study (benchmarks/accuracy.py) on tiny sizes."""
+"""Fast, loose checks of the accuracy study (benchmarks/accuracy.py) on tiny sizes.
+
+They live beside the benchmarks, not in tests/, because tests/ never imports ``benchmarks``
+(tests/test_no_benchmarks_import.py); pyproject's ``testpaths`` collects both folders.
+"""
 
 from __future__ import annotations
 
 import math
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from benchmarks import accuracy as acc
-from benchmarks.bench_count import Recorder
-from seqcount.sketches import HLL
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:  # `benchmarks` is a top-level folder of the project, not installed
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks import accuracy as acc  # noqa: E402
+from benchmarks.common import Recorder  # noqa: E402
+from seqcount.sketches import HLL  # noqa: E402
 
 
 def test_streams_match_seqcount_and_hip_is_close():
