@@ -6,19 +6,24 @@ Run from the project root (with ``pip install -e ".[bench]"``)::
     python -m benchmarks                      # full mode (see benchmarks/README.md for its time)
     python -m benchmarks --out DIR            # default: benchmarks/results/suite
     python -m benchmarks --only peers,scale   # some sections only
+    python -m benchmarks --docs PATH          # default: docs/performance.md
 
 Sections, each a module of this package: ``peers`` (window-update speed of seqcount's kernels
 and of datasketch, Apache DataSketches, numpy, a Python set and DuckDB on the same hashes; end to
 end against the I/O floor and the pure-Python alternative), ``accuracy`` (relative error against
 exact counts from 10 to 10**9 distinct, per precision, the HIP estimator, peers at equal memory,
-the error of the growth exponent) and ``scale`` (peak memory at 1x/4x/16x, time against corpus
-size and against the number of window sizes).
+the error of the growth exponent), ``scale`` (peak memory at 1x/4x/16x, time against corpus
+size and against the number of window sizes) and ``stages`` (where one counting pass spends its
+time: discover, decode, tokenize, window hashes + register updates, MinHash, finish; see
+:mod:`benchmarks.stages`).
 
 Writes ``DIR/results.json`` (a JSON list of records: ``system``, ``workload``, ``metric``,
 ``value``, ``unit``, ``section``, ``run`` and optional extras such as ``seqcount_over_peer``,
 ``target``, ``target_met``, ``samples``), ``DIR/meta.json`` (hardware, versions, date, settings,
-run time) and ``DIR/results.md`` (rendered from those two files, never by hand), and prints the
-markdown. Scratch files (synthetic corpora, CLI outputs) go to ``benchmarks/_work/``.
+run time) and ``DIR/results.md`` (rendered from those two files, never by hand), prints the
+markdown and writes the page ``docs/performance.md`` (:mod:`benchmarks.performance`: this run's
+tables and those of the focused benchmarks). Scratch files (synthetic corpora, CLI outputs) go
+to ``benchmarks/_work/``.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ import sys
 import time
 from pathlib import Path
 
+from benchmarks import performance, stages
 from benchmarks.common import (
     DEFAULT_WORK,
     ROOT,
@@ -42,7 +48,7 @@ from benchmarks.common import (
 )
 
 DEFAULT_OUT = ROOT / "benchmarks" / "results" / "suite"
-SECTIONS = ("peers", "accuracy", "scale")
+SECTIONS = ("peers", "accuracy", "scale", "stages")
 
 
 def _module(name: str):
@@ -148,6 +154,9 @@ def render(results: list[dict], meta: dict) -> str:
     for section, title in (("memory", "Memory"), ("scaling", "Scaling")):
         if any(r["section"] == section for r in results):
             lines += ["", f"## {title}", ""] + table(results, (section,))
+    stage_lines = stages.markdown(results)
+    if stage_lines:
+        lines += [""] + stage_lines
     return "\n".join(lines) + "\n"
 
 
@@ -161,6 +170,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="smaller sizes, fewer repeats (< 5 min)")
     ap.add_argument("--out", default=str(DEFAULT_OUT), help=f"output directory ({DEFAULT_OUT})")
     ap.add_argument("--work", default=str(DEFAULT_WORK), help="scratch directory")
+    ap.add_argument(
+        "--docs",
+        default=str(performance.PAGE),
+        help=f"the page written from the results ({performance.PAGE}); '' for none",
+    )
     ap.add_argument(
         "--only", default=",".join(SECTIONS), help=f"comma-separated sections of {SECTIONS}"
     )
@@ -205,6 +219,8 @@ def main(argv: list[str] | None = None) -> int:
     (out / "results.md").write_text(md)
     print(md)
     log(f"wrote {out}/results.json, meta.json, results.md in {meta['total_runtime_s']} s")
+    if args.docs:
+        log(f"wrote {performance.write(out, Path(args.docs))}")
     return 0
 
 
