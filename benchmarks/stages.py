@@ -10,7 +10,9 @@ stage times add up to the pass:
 - **discover**: :func:`seqcount.api.find_inputs`;
 - **decode**: the format's reader (:func:`seqcount.io.reader_for`) ``iter_batches``: read,
   decompress, to numpy;
-- **tokenize**: :class:`seqcount.tokenize.StreamTokenizer` ``feed``: token values per chunk;
+- **tokenize**: :class:`seqcount.tokenize.StreamTokenizer` ``feed``: token values per chunk
+  (for ``bytes`` and ``ids`` the values are made later, inside ``Counter.add``, as in the
+  pipeline);
 - **window hashes + register updates**: :meth:`seqcount.engine.counter.Counter.add` of a
   counter without MinHash (prefix values, HyperLogLog and HIP registers, checkpoints);
 - **MinHash**: the extra time of ``Counter.add`` of a counter with MinHash on the same chunk
@@ -156,13 +158,14 @@ def measure(rec: Recorder, runs, repeats: int) -> None:
         _check(path, tokenizer, totals)
         workload = f"{label}: {path.name}, {tokenizer}, {len(NS)} n, {totals['tokens']:,} tokens"
         for key, title in STAGES:
-            rec.add("seqcount", workload, title, clock.t[key], "s", SECTION,
-                    share=100 * clock.t[key] / wall, calls=clock.calls[key], run=label)  # fmt: skip
+            share = 100 * clock.t[key] / wall
+            rec.add("seqcount", workload, title, clock.t[key], "s", SECTION, share=share,
+                    calls=clock.calls[key], setup=label)  # fmt: skip
         other = wall - sum(clock.t.values())
         rec.add(
-            "seqcount", workload, OTHER, other, "s", SECTION, share=100 * other / wall, run=label
+            "seqcount", workload, OTHER, other, "s", SECTION, share=100 * other / wall, setup=label
         )
-        rec.add("seqcount", workload, TOTAL, wall, "s", SECTION, share=100.0, run=label)
+        rec.add("seqcount", workload, TOTAL, wall, "s", SECTION, share=100.0, setup=label)
         log(
             f"stages {label}: {wall:.3f} s, "
             + ", ".join(f"{k} {v:.3f}" for k, v in clock.t.items())
@@ -199,17 +202,18 @@ def markdown(results: list[dict]) -> list[str]:
         "another in one thread (`count_corpus` overlaps decoding and tokenizing with counting "
         "in a read-ahead thread) after a warm-up pass; the median pass by total time. `thr`: "
         "numba threads. MinHash: the extra time of `Counter.add` with MinHash over the same "
-        "call without it, on the same chunks. Shares are of the total. Source: "
-        "`benchmarks/stages.py`.",
+        "call without it, on the same chunks. For `bytes` (and `ids`) the token values are made "
+        "inside `Counter.add` (`TokenChunk.values`), as in the pipeline, so their tokenize row "
+        "is near zero. Shares are of the total. Source: `benchmarks/stages.py`.",
         "",
     ]
-    runs = list(dict.fromkeys(r["run"] for r in rows))
+    runs = list(dict.fromkeys(r["setup"] for r in rows))
     lines.append("| Stage | " + " | ".join(f"{t}: s | {t}: share" for t in runs) + " |")
     lines.append("|---|" + "---:|---:|" * len(runs))
     for metric in dict.fromkeys(r["metric"] for r in rows):
         cells = []
         for t in runs:
-            m = next((r for r in rows if r["metric"] == metric and r["run"] == t), None)
+            m = next((r for r in rows if r["metric"] == metric and r["setup"] == t), None)
             if m is None:
                 cells += ["", ""]
                 continue
