@@ -67,28 +67,16 @@ class _Clock:
         return now
 
 
-def _timed_batches(reader, shard, request, clock: _Clock):
-    """The reader's batches, the time to produce each charged to ``decode``."""
-    batches = iter(reader.iter_batches(shard, request))
+def _timed(items, key: str, clock: _Clock):
+    """The items of the iterable ``items``, the time to produce each charged to ``key``."""
+    items = iter(items)
     while True:
         t0 = time.perf_counter()
-        column = next(batches, None)
-        clock.add("decode", t0, column is not None)
-        if column is None:
+        item = next(items, None)
+        clock.add(key, t0, item is not None)
+        if item is None:
             return
-        yield column
-
-
-def _timed_chunks(stream, column, clock: _Clock):
-    """The tokenizer's chunks of one batch, the time to produce each charged to ``tokenize``."""
-    chunks = iter(stream.feed(column.values, column.offsets, column.open_tail))
-    while True:
-        t0 = time.perf_counter()
-        chunk = next(chunks, None)
-        clock.add("tokenize", t0, chunk is not None)
-        if chunk is None:
-            return
-        yield chunk
+        yield item
 
 
 def staged_pass(path: Path, tokenizer: str) -> tuple[_Clock, float, dict]:
@@ -111,8 +99,9 @@ def staged_pass(path: Path, tokenizer: str) -> tuple[_Clock, float, dict]:
     pool = BufferPool(least=hll_config.chunk_bytes)
     for shard in inputs.shards:
         stream = StreamTokenizer(tokenizer, hll.params, hll_config.chunk_bytes, pool)
-        for column in _timed_batches(reader_for(shard), shard, request, clock):
-            for chunk in _timed_chunks(stream, column, clock):
+        for column in _timed(reader_for(shard).iter_batches(shard, request), "decode", clock):
+            batch = stream.feed(column.values, column.offsets, column.open_tail)
+            for chunk in _timed(batch, "tokenize", clock):
                 t0 = time.perf_counter()
                 hll.add(chunk)
                 t1 = clock.add("update", t0)
@@ -124,8 +113,8 @@ def staged_pass(path: Path, tokenizer: str) -> tuple[_Clock, float, dict]:
     t0 = time.perf_counter()
     both.finish()
     clock.add("finish", t0)
-    rows = hll.finish()
     wall = time.perf_counter() - wall0 - clock.t["update"]
+    rows = hll.finish()
     # the MinHash counter's add did the HyperLogLog work too: keep only its extra time
     clock.t["minhash"] -= clock.t["update"]
     return clock, wall, {"tokens": hll.tokens, "rows": rows}
