@@ -139,26 +139,11 @@ def _seqcount_on_prefix(
         err_alt.append(100.0 * (hlls[n].count() / truth - 1))
         err_sc.append(100.0 * (r.unique(n) / truth - 1))
     note = "HyperLogLog++ p=16: standard error 0.41%; exact = seqcount --exact (hash set)"
-    rec.add(
-        "pyarrow + re.findall + datasketch HLL++ (p=16, .update per n-gram)",
-        workload,
-        "max |relative error| of distinct estimates over the 7 n",
-        max(abs(d) for d in err_alt),
-        "%",
-        "alternative",
-        per_n=err_alt,
-        note=note,
-    )
-    rec.add(
-        "seqcount",
-        workload,
-        "max |relative error| of distinct estimates over the 7 n",
-        max(abs(d) for d in err_sc),
-        "%",
-        "alternative",
-        per_n=err_sc,
-        note=note,
-    )
+    alt = "pyarrow + re.findall + datasketch HLL++ (p=16, .update per n-gram)"
+    for system, errs in ((alt, err_alt), ("seqcount", err_sc)):
+        metric = "max |relative error| of distinct estimates over the 7 n"
+        value = max(abs(d) for d in errs)
+        rec.add(system, workload, metric, value, "%", "alternative", per_n=errs, note=note)
 
 
 def _speedups(rec: Recorder, alt_rate: float, whole: bool) -> None:
