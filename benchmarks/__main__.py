@@ -6,19 +6,24 @@ Run from the project root (with ``pip install -e ".[bench]"``)::
     python -m benchmarks                      # full mode (see benchmarks/README.md for its time)
     python -m benchmarks --out DIR            # default: benchmarks/results/suite
     python -m benchmarks --only peers,scale   # some sections only
+    python -m benchmarks --docs PATH          # default: docs/performance.md
 
 Sections, each a module of this package: ``peers`` (window-update speed of seqcount's kernels
 and of datasketch, Apache DataSketches, numpy, a Python set and DuckDB on the same hashes; end to
 end against the I/O floor and the pure-Python alternative), ``accuracy`` (relative error against
 exact counts from 10 to 10**9 distinct, per precision, the HIP estimator, peers at equal memory,
-the error of the growth exponent) and ``scale`` (peak memory at 1x/4x/16x, time against corpus
-size and against the number of window sizes).
+the error of the growth exponent), ``scale`` (peak memory at 1x/4x/16x, time against corpus
+size and against the number of window sizes) and ``stages`` (where one counting pass spends its
+time: discover, decode, tokenize, window hashes + register updates, MinHash, finish; see
+:mod:`benchmarks.stages`).
 
 Writes ``DIR/results.json`` (a JSON list of records: ``system``, ``workload``, ``metric``,
 ``value``, ``unit``, ``section``, ``run`` and optional extras such as ``seqcount_over_peer``,
 ``target``, ``target_met``, ``samples``), ``DIR/meta.json`` (hardware, versions, date, settings,
-run time) and ``DIR/results.md`` (rendered from those two files, never by hand), and prints the
-markdown. Scratch files (synthetic corpora, CLI outputs) go to ``benchmarks/_work/``.
+run time) and ``DIR/results.md`` (rendered from those two files, never by hand), prints the
+markdown and writes the page ``docs/performance.md`` (:mod:`benchmarks.performance`: this run's
+tables and those of the focused benchmarks). Scratch files (synthetic corpora, CLI outputs) go
+to ``benchmarks/_work/``.
 """
 
 from __future__ import annotations
@@ -29,12 +34,13 @@ import sys
 import time
 from pathlib import Path
 
-from benchmarks.bench_count import (
+from benchmarks import performance, stages
+from benchmarks.common import (
     DEFAULT_WORK,
     ROOT,
     Recorder,
-    _esc,
-    _fmt,
+    esc,
+    fmt,
     git_state,
     hardware_and_versions,
     log,
@@ -42,7 +48,7 @@ from benchmarks.bench_count import (
 )
 
 DEFAULT_OUT = ROOT / "benchmarks" / "results" / "suite"
-SECTIONS = ("peers", "accuracy", "scale")
+SECTIONS = ("peers", "accuracy", "scale", "stages")
 
 
 def _module(name: str):
@@ -61,7 +67,7 @@ def _ratio(r: dict) -> str:
 def _target(r: dict) -> str:
     if "target" not in r:
         return ""
-    return f"{_esc(r['target'])}: {'met' if r.get('target_met') else '**not met**'}"
+    return f"{esc(r['target'])}: {'met' if r.get('target_met') else '**not met**'}"
 
 
 def table(results: list[dict], sections: tuple[str, ...], extra: dict[str, str] | None = None):
@@ -74,13 +80,13 @@ def table(results: list[dict], sections: tuple[str, ...], extra: dict[str, str] 
     head = ["System", "Workload", "Metric", "Value", *extra.values(), "Target"]
     out = ["| " + " | ".join(head) + " |", "|---|---|---|---:|" + "---:|" * len(extra) + "---|"]
     for r in rows:
-        cells = [_esc(r["system"]), _esc(r["workload"]), _esc(r["metric"])]
-        cells.append(f"{_fmt(r['value'])} {r['unit']}".strip())
+        cells = [esc(r["system"]), esc(r["workload"]), esc(r["metric"])]
+        cells.append(f"{fmt(r['value'])} {r['unit']}".strip())
         for key in extra:
             if key == "ratio":
                 cells.append(_ratio(r))
             elif key in r:
-                cells.append(_fmt(r[key]))
+                cells.append(fmt(r[key]))
             else:
                 cells.append("")
         cells.append(_target(r))
@@ -95,15 +101,15 @@ def goals(results: list[dict]) -> list[str]:
         return []
     out = ["| Goal | Measured | System | Met |", "|---|---:|---|---|"]
     for r in rows:
-        value = f"{_fmt(r['value'])} {r['unit']}".strip()
+        value = f"{fmt(r['value'])} {r['unit']}".strip()
         if "ns_per_item" in r:
-            value = f"{_fmt(r['ns_per_item'])} ns per update"
+            value = f"{fmt(r['ns_per_item'])} ns per update"
         elif "time_over_io_floor" in r:
             value = f"{r['time_over_io_floor']:.2f}x the I/O floor"
         elif "seqcount_over_peer" in r:
             value = f"{r['seqcount_over_peer']:.0f}x"
         out.append(
-            f"| {_esc(r['target'])} | {value} | {_esc(r['system'])}: {_esc(r['workload'])} | "
+            f"| {esc(r['target'])} | {value} | {esc(r['system'])}: {esc(r['workload'])} | "
             f"{'yes' if r.get('target_met') else '**no**'} |"
         )
     return out
@@ -148,6 +154,9 @@ def render(results: list[dict], meta: dict) -> str:
     for section, title in (("memory", "Memory"), ("scaling", "Scaling")):
         if any(r["section"] == section for r in results):
             lines += ["", f"## {title}", ""] + table(results, (section,))
+    stage_lines = stages.markdown(results)
+    if stage_lines:
+        lines += [""] + stage_lines
     return "\n".join(lines) + "\n"
 
 
@@ -161,6 +170,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="smaller sizes, fewer repeats (< 5 min)")
     ap.add_argument("--out", default=str(DEFAULT_OUT), help=f"output directory ({DEFAULT_OUT})")
     ap.add_argument("--work", default=str(DEFAULT_WORK), help="scratch directory")
+    ap.add_argument(
+        "--docs",
+        default=str(performance.PAGE),
+        help=f"the page written from the results ({performance.PAGE}); '' for none",
+    )
     ap.add_argument(
         "--only", default=",".join(SECTIONS), help=f"comma-separated sections of {SECTIONS}"
     )
@@ -205,6 +219,8 @@ def main(argv: list[str] | None = None) -> int:
     (out / "results.md").write_text(md)
     print(md)
     log(f"wrote {out}/results.json, meta.json, results.md in {meta['total_runtime_s']} s")
+    if args.docs:
+        log(f"wrote {performance.write(out, Path(args.docs))}")
     return 0
 
 

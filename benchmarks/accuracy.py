@@ -27,7 +27,7 @@ into registers laid out like seqcount's (:func:`seqcount._kernels._hll_rank`: in
    histogram only), so it is exactly what :meth:`seqcount.sketches.HLL.count` returns for the
    stream. Reported per (p, N): RMS and mean relative error over the trials, and 1.04/sqrt(m).
 2. **HIP** (``accuracy/hip``): the historic-inverse-probability estimate of the same stream
-   (Cohen 2014, Ting 2014), computed in :func:`_trial_streams` alongside. With the rank of
+   (Cohen 2014, Ting 2014), computed in :func:`trial_streams` alongside. With the rank of
    ``_hll_rank``, P(rank > r) = 2**-r for r <= top = 64 - p, and rank never exceeds top + 1, so
    a new distinct item grows register i with probability 2**-reg[i] / m if reg[i] <= top and 0
    at top + 1; q = sum_i (that) and every growth first adds 1/q. ``m q`` is kept incrementally
@@ -47,9 +47,10 @@ into registers laid out like seqcount's (:func:`seqcount._kernels._hll_rank`: in
    merges). Bytes are the compact serialized sizes (``serialize_compact``/``serialize``).
 4. **Growth exponent** (``accuracy/gamma``): streams whose exact distinct count is
    U(D) = floor(D**γ) (step D brings a new hash when floor(D**γ) rises, else repeats a uniformly
-   drawn earlier one), checkpoints on seqcount's schedule (:func:`seqcount.engine.schedule.targets`, 8 per
-   decade), γ fitted by :func:`seqcount.analysis.fit.fit_growth` (its default range: the top two decades
-   of D) to the standard estimates, to the HIP estimates and to the exact counts; reported: mean
+   drawn earlier one), checkpoints on seqcount's schedule
+   (:func:`seqcount.engine.schedule.targets`, 8 per decade), γ fitted by
+   :func:`seqcount.analysis.fit.fit_growth` (its default range: the top two decades of D) to the
+   standard estimates, to the HIP estimates and to the exact counts; reported: mean
    and SD over trials of γ_hat − γ_exact, and the fit's own sketch error for comparison.
 
 Deterministic: fixed seeds, integer hash streams, trials independent of the thread count.
@@ -65,18 +66,23 @@ import time
 from pathlib import Path
 
 import numpy as np
-from numba import njit, prange
 
-from benchmarks.bench_count import (
+from benchmarks.accuracy_report import fmt_n, markdown, render  # noqa: F401  (markdown: the suite's)
+from benchmarks.accuracy_streams import (
+    growth_streams,
+    idx_rank,
+    regs_from_hist,
+    stream_hashes,
+    trial_streams,
+)
+from benchmarks.common import (
     ROOT,
     Recorder,
-    _esc,
     finish_run,
     hardware_and_versions,
     log,
     source_digest,
 )
-from seqcount._kernels import _hll_rank  # the rank under test: datasketch's layout
 
 SECTION = "accuracy"
 DEFAULT_OUT = ROOT / "benchmarks" / "results"
@@ -117,140 +123,6 @@ MODES = {
     ),
 }
 
-# --------------------------------------------------------------------------- kernels
-
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-_M1 = np.uint64(0xBF58476D1CE4E5B9)
-_M2 = np.uint64(0x94D049BB133111EB)
-_U1 = np.uint64(1)
-
-
-@njit(inline="always", cache=True)
-def _mix(seed, i):
-    """Item ``i`` of the stream ``seed``: splitmix64 output, a bijection of ``i``."""
-    z = seed + (np.uint64(i) + _U1) * _GOLDEN
-    z = (z ^ (z >> np.uint64(30))) * _M1
-    z = (z ^ (z >> np.uint64(27))) * _M2
-    return z ^ (z >> np.uint64(31))
-
-
-@njit(cache=True)
-def stream_hashes(seed, start, count):
-    """Items ``start .. start+count-1`` of stream ``seed`` as uint64."""
-    out = np.empty(count, dtype=np.uint64)
-    for k in range(count):
-        out[k] = _mix(seed, start + k)
-    return out
-
-
-@njit(inline="always", cache=True)
-def _add(h, ps, off, reg, hist, big, hip):
-    """Add hash ``h`` to every precision's registers; HIP first adds 1/q on a growth.
-
-    ``hist[j]``: register-value histogram of precision ``ps[j]`` (``hist[j, 0]`` = registers at
-    0); ``big[j]``: sum of ``2**(top - r)`` over registers at ``1 <= r <= top`` (exact, at most
-    ``2**63``), so ``m q = hist[j, 0] + big[j] * 2**-top``."""
-    for j in range(ps.shape[0]):
-        p = ps[j]
-        idx, rank = _hll_rank(h, p)
-        r = off[j] + np.int64(idx)
-        old = reg[r]
-        if rank > old:
-            top = 64 - p
-            mq = float(hist[j, 0]) + float(big[j]) * 2.0 ** (-top)
-            hip[j] += float(np.int64(1) << p) / mq
-            if old > 0:
-                big[j] -= _U1 << np.uint64(top - old)
-            if rank <= top:
-                big[j] += _U1 << np.uint64(top - rank)
-            hist[j, old] -= 1
-            hist[j, rank] += 1
-            reg[r] = rank
-
-
-@njit(inline="always", cache=True)
-def _fresh(ps):
-    off = np.zeros(ps.shape[0] + 1, dtype=np.int64)
-    for j in range(ps.shape[0]):
-        off[j + 1] = off[j] + (np.int64(1) << ps[j])
-    hist = np.zeros((ps.shape[0], 65), dtype=np.int64)
-    for j in range(ps.shape[0]):
-        hist[j, 0] = np.int64(1) << ps[j]
-    reg = np.zeros(off[ps.shape[0]], dtype=np.int8)
-    big = np.zeros(ps.shape[0], dtype=np.uint64)
-    hip = np.zeros(ps.shape[0], dtype=np.float64)
-    return off, reg, hist, big, hip
-
-
-@njit(parallel=True, cache=True)
-def _trial_streams(seeds, cps, ps, hist_out, hip_out):
-    """Stream ``seeds[t]`` up to ``cps[-1]`` items into registers of every precision ``ps``;
-    at ``cps[k]`` items copy the histograms to ``hist_out[t, k]`` and HIP to ``hip_out[t, k]``.
-    One trial per task: the result does not depend on the number of threads."""
-    for t in prange(seeds.shape[0]):
-        off, reg, hist, big, hip = _fresh(ps)
-        i = 0
-        for k in range(cps.shape[0]):
-            while i < cps[k]:
-                _add(_mix(seeds[t], i), ps, off, reg, hist, big, hip)
-                i += 1
-            hist_out[t, k] = hist
-            hip_out[t, k] = hip
-
-
-@njit(parallel=True, cache=True)
-def _growth_streams(seeds, gamma, cps, ps, hist_out, hip_out, exact_out):
-    """Streams with exact distinct count floor(D**gamma) after D items; checkpoints as in
-    :func:`_trial_streams`, plus the exact count in ``exact_out[t, k]``."""
-    inv = 1.0 / gamma
-    for t in prange(seeds.shape[0]):
-        off, reg, hist, big, hip = _fresh(ps)
-        seed = seeds[t]
-        pick = _mix(seed, np.int64(-1))  # the repeat-choice stream's own seed
-        u = 0
-        next_new = 1  # least D with floor(D**gamma) >= u + 1
-        k = 0
-        for d in range(1, cps[cps.shape[0] - 1] + 1):
-            if d >= next_new:
-                h = _mix(seed, u)
-                u += 1
-                next_new = max(d + 1, np.int64(math.ceil((u + 1.0) ** inv)))
-            else:
-                x = _mix(pick, d) >> np.uint64(11)
-                h = _mix(seed, min(np.int64(float(x) * 2.0**-53 * u), u - 1))
-            _add(h, ps, off, reg, hist, big, hip)
-            if d == cps[k]:
-                hist_out[t, k] = hist
-                hip_out[t, k] = hip
-                exact_out[t, k] = u
-                k += 1
-
-
-@njit(cache=True)
-def _regs_from_hist(hist, m):
-    """Registers holding a histogram's values (sorted): same estimate as the originals."""
-    out = np.empty((hist.shape[0], m), dtype=np.int8)
-    for row in range(hist.shape[0]):
-        i = 0
-        for v in range(hist.shape[1]):
-            for _ in range(hist[row, v]):
-                out[row, i] = v
-                i += 1
-    return out
-
-
-@njit(cache=True)
-def _idx_rank(hashes, p, m, row):
-    """Flat register index (row ``row`` of width ``m``) and rank of each hash."""
-    idx = np.empty(hashes.shape[0], dtype=np.int64)
-    rank = np.empty(hashes.shape[0], dtype=np.int8)
-    for k in range(hashes.shape[0]):
-        i, r = _hll_rank(hashes[k], p)
-        idx[k] = row * m + np.int64(i)
-        rank[k] = r
-    return idx, rank
-
-
 # --------------------------------------------------------------------------- helpers
 
 
@@ -265,7 +137,7 @@ def estimates_from_hist(hist: np.ndarray, p: int, chunk: int = 256) -> np.ndarra
 
     out = np.empty(hist.shape[0], dtype=np.float64)
     for a in range(0, hist.shape[0], chunk):
-        out[a : a + chunk] = hll_estimates(_regs_from_hist(hist[a : a + chunk], 1 << p))
+        out[a : a + chunk] = hll_estimates(regs_from_hist(hist[a : a + chunk], 1 << p))
     return out
 
 
@@ -290,7 +162,7 @@ def run_streams(ps, tiers) -> dict:
         hist = np.zeros((sel.shape[0], k, len(ps), 65), dtype=np.int64)
         hout = np.zeros((sel.shape[0], k, len(ps)), dtype=np.float64)
         t0 = time.perf_counter()
-        _trial_streams(seeds[sel], cps[:k], psa, hist, hout)
+        trial_streams(seeds[sel], cps[:k], psa, hist, hout)
         dt = time.perf_counter() - t0
         log(f"accuracy: {sel.shape[0]} streams of {n:.0e} items x {len(ps)} precisions: {dt:.1f} s")
         for j, p in enumerate(ps):
@@ -306,10 +178,6 @@ def _rel(est: np.ndarray, n) -> np.ndarray:
 
 def _rms(x: np.ndarray) -> float:
     return float(np.sqrt(np.mean(np.square(x))))
-
-
-def _fmt_n(n: int) -> str:
-    return f"1e{round(math.log10(n))}" if n >= 10 and 10 ** round(math.log10(n)) == n else f"{n:,}"
 
 
 def _pooled_ratio(std_rel: np.ndarray, hip_rel: np.ndarray, rng) -> tuple[float, float, float]:
@@ -341,7 +209,7 @@ def part_estimators(rec: Recorder, cfg: dict) -> dict:
             t = int(live.sum())
             s = _rel(res["std"][p][live, k], n)
             h = _rel(res["hip"][p][live, k], n)
-            work = f"p={p}, N={_fmt_n(int(n))}, {t} trials"
+            work = f"p={p}, N={fmt_n(int(n))}, {t} trials"
             common = dict(p=p, cardinality=int(n), trials=t)
             rec.add(
                 "seqcount HLL++ standard estimate", work, "RMS relative error", 100 * _rms(s),
@@ -367,7 +235,7 @@ def part_estimators(rec: Recorder, cfg: dict) -> dict:
         ok = ~np.isnan(s)
         n_lo, n_hi = int(cps[cols][0]), int(cps[cols][-1])
         rec.add(
-            "HIP / standard (pooled)", f"p={p}, N={_fmt_n(n_lo)}..{_fmt_n(n_hi)} (N >= "
+            "HIP / standard (pooled)", f"p={p}, N={fmt_n(n_lo)}..{fmt_n(n_hi)} (N >= "
             f"{POOL_FACTOR}m), {int(keep.sum())} trials, {int(ok.sum())} estimates",
             "RMS ratio HIP / standard", ratio, "", SECTION, part="hip_summary", p=p,
             ci_lo=lo, ci_hi=hi, std_rms_sqrt_m=_rms(s[ok]) * math.sqrt(m),
@@ -392,7 +260,7 @@ def check_seqcount_hip(rec: Recorder, res: dict, p: int = 12, n: int = 10**5) ->
         return
     m = 1 << p
     hashes = stream_hashes(res["seeds"][0], 0, n)
-    idx, rank = _idx_rank(hashes, p, m, 0)
+    idx, rank = idx_rank(hashes, p, m, 0)
     regs = np.zeros((1, m), dtype=np.int8)
     try:
         st = kernels.hip_state(regs, np.int64(p))
@@ -410,7 +278,7 @@ def check_seqcount_hip(rec: Recorder, res: dict, p: int = 12, n: int = 10**5) ->
         log(f"accuracy: seqcount HIP cross-check failed to run ({type(e).__name__}: {e})")
         return
     rec.add(
-        "seqcount._kernels.hip_replay vs this module's HIP", f"trial 0, p={p}, N=10..{_fmt_n(n)}",
+        "seqcount._kernels.hip_replay vs this module's HIP", f"trial 0, p={p}, N=10..{fmt_n(n)}",
         "checkpoints bit-identical", equal, f"of {compared}", SECTION, part="check",
         max_rel_diff=worst,
     )  # fmt: skip
@@ -428,6 +296,33 @@ def _choose_cpc_lgk(dsk, values: list, target: int) -> tuple[int, dict]:
     return best, sizes
 
 
+def _check_datasketch(rec: Recorder, cfg: dict, res: dict, p: int, cps, common: dict) -> None:
+    """datasketch keeps the same registers, so it must give the same estimates as the study's
+    standard estimate (checked, not assumed) on the first ``ds_trials`` streams."""
+    from datasketch import HyperLogLogPlusPlus
+
+    m, nmax, seeds = 1 << p, cfg["peer_n"], res["seeds"]
+    equal = compared = 0
+    worst = 0.0
+    for t in range(cfg["ds_trials"]):
+        values = stream_hashes(seeds[t], 0, nmax).tolist()
+        h = HyperLogLogPlusPlus(p=p, hashfunc=int)
+        prev = 0
+        for k, n in enumerate(cps):
+            collections.deque(map(h.update, values[prev:n]), 0)
+            prev = int(n)
+            mine = res["std"][p][t, k]
+            theirs = float(h.count())
+            equal += int(theirs == mine)
+            compared += 1
+            worst = max(worst, abs(theirs / mine - 1.0))
+    rec.add(
+        "datasketch HyperLogLogPlusPlus", f"p={p}, hashfunc=int, {cfg['ds_trials']} trials, "
+        f"N=10..{fmt_n(nmax)}", "estimates identical to seqcount's", equal,
+        f"of {compared}", SECTION, max_rel_diff=worst, bytes=m, **dict(common, part="check"),
+    )  # fmt: skip
+
+
 def part_peers(rec: Recorder, cfg: dict, res: dict) -> None:
     """Part 3: datasketch and Apache DataSketches on the first trials' streams."""
     cps_all, seeds = res["cps"], res["seeds"]
@@ -440,9 +335,8 @@ def part_peers(rec: Recorder, cfg: dict, res: dict) -> None:
     except ImportError:
         dsk = None
         log("accuracy: Apache DataSketches not installed (pip install datasketches): skipped")
-    from datasketch import HyperLogLogPlusPlus
 
-    cap = f"N <= {_fmt_n(nmax)} (per-item Python updates)"
+    cap = f"N <= {fmt_n(nmax)} (per-item Python updates)"
     for p in cfg["peer_ps"]:
         m = 1 << p
         t0 = time.perf_counter()
@@ -455,30 +349,11 @@ def part_peers(rec: Recorder, cfg: dict, res: dict) -> None:
             for k, n in enumerate(cps):
                 rel = _rel(res[key][p][:trials, k], n)
                 rec.add(
-                    name, f"p={p}, N={_fmt_n(int(n))}, {trials} trials, {cap}",
+                    name, f"p={p}, N={fmt_n(int(n))}, {trials} trials, {cap}",
                     "RMS relative error", 100 * _rms(rel), "%", SECTION, cardinality=int(n),
                     bytes=nbytes, lg_k=p, **common,
                 )  # fmt: skip
-        # datasketch: the same registers, so the same estimate (checked, not assumed)
-        equal = compared = 0
-        worst = 0.0
-        for t in range(cfg["ds_trials"]):
-            values = stream_hashes(seeds[t], 0, nmax).tolist()
-            h = HyperLogLogPlusPlus(p=p, hashfunc=int)
-            prev = 0
-            for k, n in enumerate(cps):
-                collections.deque(map(h.update, values[prev:n]), 0)
-                prev = int(n)
-                mine = res["std"][p][t, k]
-                theirs = float(h.count())
-                equal += int(theirs == mine)
-                compared += 1
-                worst = max(worst, abs(theirs / mine - 1.0))
-        rec.add(
-            "datasketch HyperLogLogPlusPlus", f"p={p}, hashfunc=int, {cfg['ds_trials']} trials, "
-            f"N=10..{_fmt_n(nmax)}", "estimates identical to seqcount's", equal,
-            f"of {compared}", SECTION, max_rel_diff=worst, bytes=m, **dict(common, part="check"),
-        )  # fmt: skip
+        _check_datasketch(rec, cfg, res, p, cps, common)
         if dsk is None:
             continue
         first = stream_hashes(seeds[0], 0, nmax).view(np.int64).tolist()
@@ -509,7 +384,7 @@ def part_peers(rec: Recorder, cfg: dict, res: dict) -> None:
             for k, n in enumerate(cps):
                 rel = _rel(est[name][:, k], n)
                 rec.add(
-                    name, f"p={p}, lg_k={lg}, N={_fmt_n(int(n))}, {trials} trials, {cap}",
+                    name, f"p={p}, lg_k={lg}, N={fmt_n(int(n))}, {trials} trials, {cap}",
                     "RMS relative error", 100 * _rms(rel), "%", SECTION, cardinality=int(n),
                     mean=100 * float(rel.mean()), bytes=nbytes[name], lg_k=lg, **common,
                 )  # fmt: skip
@@ -520,7 +395,7 @@ def part_peers(rec: Recorder, cfg: dict, res: dict) -> None:
             hip = _rel(res["hip"][p][:trials, : len(cps)][:, sel], cps[sel][None, :])
             hll8 = _rel(est["DataSketches hll_sketch HLL_8"][:, sel], cps[sel][None, :])
             ratio, lo, hi = _pooled_ratio(hll8, hip, np.random.default_rng(SEED + p))
-            rng_txt = ",".join(_fmt_n(int(n)) for n in cps[sel])
+            rng_txt = ",".join(fmt_n(int(n)) for n in cps[sel])
             rec.add(
                 "seqcount HIP estimate / DataSketches HLL_8", f"p={p}, equal memory (lg_k={p}), "
                 f"N={rng_txt} (N >= 8m), {trials} trials", "RMS error ratio", ratio, "x",
@@ -530,7 +405,7 @@ def part_peers(rec: Recorder, cfg: dict, res: dict) -> None:
                 target_met=bool(lo <= 1.0),
             )  # fmt: skip
         rec.add(
-            "DataSketches cpc_sketch", f"p={p}: compact bytes at N={_fmt_n(nmax)} per lg_k "
+            "DataSketches cpc_sketch", f"p={p}: compact bytes at N={fmt_n(nmax)} per lg_k "
             f"(chosen lg_k={lgk_cpc}, closest to {m} B)", "serialized bytes", nbytes[
                 "DataSketches cpc_sketch"], "B", SECTION, part="cpc_sizes", p=p,
             sizes=[f"{lg}:{b}" for lg, b in cpc_sizes.items()],
@@ -553,7 +428,7 @@ def part_gamma(rec: Recorder, cfg: dict) -> None:
         hout = np.zeros((trials, len(cps), len(ps)), dtype=np.float64)
         exact = np.zeros((trials, len(cps)), dtype=np.int64)
         t0 = time.perf_counter()
-        _growth_streams(seeds, float(gamma), cps, ps, hist, hout, exact)
+        growth_streams(seeds, float(gamma), cps, ps, hist, hout, exact)
         log(
             f"accuracy: γ={gamma}: {trials} streams of {dmax:.0e}: {time.perf_counter() - t0:.1f} s"
         )
@@ -572,7 +447,7 @@ def part_gamma(rec: Recorder, cfg: dict) -> None:
                 f0 = fits[0]
                 rec.add(
                     f"seqcount fit_growth on the {name}",
-                    f"γ={gamma}, p={p}, D={_fmt_n(int(f0.d_lo))}..{_fmt_n(int(f0.d_hi))} "
+                    f"γ={gamma}, p={p}, D={fmt_n(int(f0.d_lo))}..{fmt_n(int(f0.d_hi))} "
                     f"({f0.points} checkpoints), {trials} trials",
                     "γ_hat − γ_exact, mean", float(err.mean()), "", SECTION, part="gamma",
                     gamma=gamma, p=p, sd=float(err.std(ddof=1)), rms=_rms(err), trials=trials,
@@ -603,221 +478,6 @@ def run(rec: Recorder, quick: bool, work: Path, meta: dict) -> None:
     times["gamma"] = round(time.perf_counter() - t0, 1)
 
 
-# --------------------------------------------------------------------------- markdown
-
-
-def _pct(v) -> str:
-    if v is None:
-        return ""
-    a = abs(v)
-    if a >= 10:
-        return f"{v:.1f}"
-    if a >= 0.1:
-        return f"{v:.2f}"
-    return f"{v:.2g}" if a >= 0.001 else ("0" if v == 0 else f"{v:.1e}")
-
-
-def _grid(rows: list[dict], cell, extra_col=None) -> list[str]:
-    """A p x N table of ``cell(record)``; ``extra_col`` = (title, fn(p) -> str)."""
-    ps = sorted({r["p"] for r in rows})
-    ns = sorted({r["cardinality"] for r in rows})
-    by = {(r["p"], r["cardinality"]): r for r in rows}
-    head = ["p (m)"] + [_fmt_n(n) for n in ns] + ([extra_col[0]] if extra_col else [])
-    out = ["| " + " | ".join(head) + " |", "|---|" + "---:|" * (len(head) - 1)]
-    trials = [str(by[(ps[0], n)]["trials"]) if (ps[0], n) in by else "" for n in ns]
-    out.append("| trials | " + " | ".join(trials) + (" | |" if extra_col else " |"))
-    for p in ps:
-        cells = [cell(by[(p, n)]) if (p, n) in by else "" for n in ns]
-        if extra_col:
-            cells.append(extra_col[1](p))
-        out.append(f"| {p} ({1 << p:,}) | " + " | ".join(cells) + " |")
-    return out
-
-
-def markdown(results: list[dict], meta: dict) -> str:
-    """The accuracy part of the report, from the records of section ``accuracy``."""
-    rs = [r for r in results if r.get("section") == SECTION]
-    if not rs:
-        return ""
-    part = collections.defaultdict(list)
-    for r in rs:
-        part[r.get("part")].append(r)
-    std, hip = part["standard"], part["hip"]
-    lines = ["## Accuracy", ""]
-    settings = (meta.get("settings") or {}).get(SECTION)
-    rt = meta.get("accuracy_part_runtime_s") or {}
-    if rt:
-        lines += [
-            "Run time: " + ", ".join(f"{k} {v} s" for k, v in rt.items()) + ".",
-            "",
-        ]
-    if std:
-        theory = {r["p"]: r["theory"] for r in std}
-        lines += [
-            "Synthetic streams of distinct 64-bit hashes (splitmix64 of a counter, so the exact "
-            "count of the first N items is N), one stream per trial read at every N; every "
-            "precision is fed the same streams. Relative error = estimate / N − 1, in %."
-            + (f" Seed {settings['seed']}." if settings else ""),
-            "",
-            "### Standard HyperLogLog++ estimate (seqcount, = datasketch): RMS relative error, %",
-            "",
-        ]
-        lines += _grid(std, lambda r: _pct(r["value"]), ("1.04/√m", lambda p: _pct(theory[p])))
-        lines += ["", "Mean relative error (bias), %:", ""]
-        lines += _grid(std, lambda r: _pct(r["mean"]))
-    if hip:
-        htheory = {r["p"]: r["theory"] for r in hip}
-        lines += [
-            "",
-            "### HIP estimate on the same streams: RMS relative error, % (ratio to the standard "
-            "estimate's)",
-            "",
-        ]
-        lines += _grid(
-            hip,
-            lambda r: (
-                f"{_pct(r['value'])} ({r['hip_over_standard']:.2f})"
-                if r.get("hip_over_standard") is not None
-                else _pct(r["value"])
-            ),
-            ("0.833/√m", lambda p: _pct(htheory[p])),
-        )
-    summ = part["hip_summary"]
-    if summ:
-        lines += [
-            "",
-            "### HIP against the standard estimate where both are scale-free (N ≥ "
-            f"{settings['pool_factor'] if settings else 32}·m), pooled",
-            "",
-            "RMS·√m is the constant in RMS = c/√m (theory: 1.04 standard, √ln 2 = 0.833 HIP, "
-            "ratio 0.80). The interval is a 95% bootstrap over trials.",
-            "",
-            "| p | workload | standard RMS·√m | HIP RMS·√m | HIP / standard | 95% interval |",
-            "|---:|---|---:|---:|---:|---|",
-        ]
-        for r in summ:
-            lines.append(
-                f"| {r['p']} | {_esc(r['workload'])} | {r['std_rms_sqrt_m']:.3f} | "
-                f"{r['hip_rms_sqrt_m']:.3f} | {r['value']:.3f} | "
-                f"{r['ci_lo']:.3f}–{r['ci_hi']:.3f} |"
-            )
-        lines.append(
-            f"| theory | | {summ[0]['std_theory']:.3f} | {summ[0]['hip_theory']:.3f} | "
-            f"{summ[0]['ratio_theory']:.3f} | |"
-        )
-    peers = part["peers"]
-    if peers:
-        lines += [
-            "",
-            "### Peers at equal memory (same streams): RMS relative error, %",
-            "",
-            "DataSketches re-hashes every value and, like seqcount's HIP, its HLL and CPC "
-            "sketches estimate by HIP while they have seen one ordered stream (no merges). "
-            "Bytes: compact serialized size at the largest N (seqcount/datasketch: the int8 "
-            "registers).",
-            "",
-        ]
-        ns = sorted({r["cardinality"] for r in peers})
-        for p in sorted({r["p"] for r in peers}):
-            rows = [r for r in peers if r["p"] == p]
-            systems = list(dict.fromkeys(r["system"] for r in rows))
-            t = rows[0]["trials"]
-            lines += [
-                f"p = {p} ({t} trials, {rows[0]['cap']}):",
-                "",
-                "| system | lg_k | bytes | " + " | ".join(_fmt_n(n) for n in ns) + " |",
-                "|---|---:|---:|" + "---:|" * len(ns),
-            ]
-            for s in systems:
-                cell = {r["cardinality"]: r for r in rows if r["system"] == s}
-                r0 = next(iter(cell.values()))
-                lines.append(
-                    f"| {_esc(s)} | {r0.get('lg_k', '')} | {r0.get('bytes', ''):,} | "
-                    + " | ".join(_pct(cell[n]["value"]) if n in cell else "" for n in ns)
-                    + " |"
-                )
-            lines.append("")
-    goal = part["goal"]
-    if goal:
-        lines += [
-            "### seqcount's curve estimate (HIP) against DataSketches HLL_8 at equal memory",
-            "",
-            "RMS error ratio pooled over the cardinalities where both are HyperLogLogs (N ≥ 8m); "
-            "95% bootstrap interval over trials. Below N ≈ m/4 DataSketches stores the values "
-            "exactly (its list and set modes) and is near exact; seqcount is not (see the "
-            "table above).",
-            "",
-            "| p | workload | ratio | 95% interval | no worse? |",
-            "|---:|---|---:|---|---|",
-        ]
-        for r in goal:
-            lo, hi = r["interval"]
-            lines.append(
-                f"| {r['p']} | {_esc(r['workload'])} | {r['value']:.3f} | {lo:.3f}–{hi:.3f} | "
-                f"{'yes' if r['target_met'] else '**no**'} |"
-            )
-        lines.append("")
-    checks = part["check"] + part["cpc_sizes"]
-    if checks:
-        lines += ["### Checks", "", "| system | workload | metric | value |", "|---|---|---|---:|"]
-        for r in checks:
-            v = f"{r['value']} {r['unit']}".strip()
-            if r.get("max_rel_diff") is not None:
-                v += f" (max rel. diff {r['max_rel_diff']:.1g})"
-            if r.get("sizes"):
-                v += " (lg_k:bytes " + ", ".join(r["sizes"]) + ")"
-            lines.append(
-                f"| {_esc(r['system'])} | {_esc(r['workload'])} | {_esc(r['metric'])} | {v} |"
-            )
-    gam = part["gamma"]
-    if gam:
-        lines += [
-            "",
-            "### Growth exponent γ of U(D) = D^γ",
-            "",
-            "Streams whose exact distinct count is floor(D^γ) (a new hash when it rises, else a "
-            "uniformly drawn earlier one); checkpoints on seqcount's schedule (8 per decade); γ "
-            "fitted by `seqcount.analysis.fit.fit_growth` over its default range (top two decades). "
-            "Error = γ fitted to the estimates − γ fitted to the exact counts of the same "
-            "stream. *fit's claim*: the sketch part of `gamma_err` the fit reports.",
-            "",
-            "| γ | p | D range | U at end | γ_exact | estimator | mean error | SD | fit's claim |",
-            "|---:|---:|---|---:|---:|---|---:|---:|---:|",
-        ]
-        for r in gam:
-            drange = f"{_fmt_n(int(r['d_lo']))}..{_fmt_n(int(r['d_hi']))} ({r['points']} pts)"
-            lines.append(
-                f"| {r['gamma']} | {r['p']} | {drange} | {r['u_end']:,.0f} | "
-                f"{r['gamma_exact']:.4f} | {r['estimator']} | {r['value']:+.5f} | {r['sd']:.5f} | "
-                f"{r['claimed_sketch_err']:.5f} |"
-            )
-    return "\n".join(lines) + "\n"
-
-
-def _render(doc: dict) -> str:
-    meta = doc["meta"]
-    hw, ver = meta["hardware"], meta["versions"]
-    head = [
-        "# seqcount accuracy study",
-        "",
-        f"Generated by `{meta['command'].strip()}` on {meta['date_utc']} ({meta['mode']} mode, "
-        f"{meta['total_runtime_s']:.0f} s total). Do not edit: rerun the script.",
-        "",
-    ]
-    if meta.get("seqcount_changed_during_run"):
-        head += [
-            "**Warning: seqcount's sources changed while this ran; figures mix versions.**",
-            "",
-        ]
-    head += [
-        f"- CPU: {hw['cpu_model']} ({hw['machine']}), {hw['cpus_usable']} usable CPUs; numba "
-        f"threads {meta['numba_threads']}",
-        "- Versions: " + ", ".join(f"{k} {v}" for k, v in ver.items() if v),
-        "",
-    ]
-    return "\n".join(head) + markdown(doc["results"], meta)
-
-
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     ap = argparse.ArgumentParser(
@@ -844,7 +504,7 @@ def main(argv: list[str] | None = None) -> int:
     digest = meta["seqcount_source_sha256_16"] = source_digest()
     rec = Recorder()
     run(rec, args.quick, Path(args.out), meta)
-    return finish_run(rec, meta, digest, t_start, Path(args.out), "accuracy", _render)
+    return finish_run(rec, meta, digest, t_start, Path(args.out), "accuracy", render)
 
 
 if __name__ == "__main__":

@@ -27,16 +27,16 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from benchmarks.bench_count import (
+from benchmarks.common import (
     DEFAULT_OUT,
     Recorder,
-    _esc,
-    _fmt,
-    _median,
     corpus_shards,
+    esc,
     finish_run,
+    fmt,
     hardware_and_versions,
     log,
+    median,
     source_digest,
 )
 
@@ -99,13 +99,13 @@ def bench_jobs(rec: Recorder, cfg: dict, corpus: Path, work: Path, tokens: int) 
             log(f"  {name}: {t:.2f} s wall, {cpus[name][-1]:.2f} s CPU")
     workload = f"{SHARDS} shards, {tokens:,} words tokens, 7 n, MinHash K=128, --state"
     for name, ts in times.items():
-        rec.add(f"seqcount count {name}", workload, "wall time (median)", _median(ts), "s",
+        rec.add(f"seqcount count {name}", workload, "wall time (median)", median(ts), "s",
                 "jobs", repeats=ts)  # fmt: skip
         # how many cores the run kept busy: --jobs 2 cannot beat a run that already used c
         # cores by more than cores / c
         busy = [c / t for c, t in zip(cpus[name], ts)]
         rec.add(f"seqcount count {name}", workload, "cores busy (CPU time / wall, median)",
-                _median(busy), "cores", "jobs", repeats=busy)  # fmt: skip
+                median(busy), "cores", "jobs", repeats=busy)  # fmt: skip
     one_shard = corpus / "s00.parquet"
     start = {"--jobs 1": [], "--jobs 2": []}
     for _ in range(cfg["repeats"]):
@@ -113,11 +113,11 @@ def bench_jobs(rec: Recorder, cfg: dict, corpus: Path, work: Path, tokens: int) 
             start[name].append(cli("count", one_shard, "--out", work / "out-one", "-q",
                                    *name.split()))  # fmt: skip
     rec.add("start-up of --jobs 2 over --jobs 1", f"one shard of {tokens // SHARDS:,} tokens",
-            "extra wall time (medians)", _median(start["--jobs 2"]) - _median(start["--jobs 1"]),
+            "extra wall time (medians)", median(start["--jobs 2"]) - median(start["--jobs 1"]),
             "s", "jobs")  # fmt: skip
-    base = _median(times["--jobs 1 (numba threads: all cores)"])
-    single = _median(times["--jobs 1 --threads 1"])
-    two = _median(times["--jobs 2 (one numba thread each)"])
+    base = median(times["--jobs 1 (numba threads: all cores)"])
+    single = median(times["--jobs 1 --threads 1"])
+    two = median(times["--jobs 2 (one numba thread each)"])
     rec.add("--jobs 2 vs --jobs 1", workload, "speed-up (ratio of medians)", base / two, "x",
             "jobs", target=TARGET_SPEEDUP, met=base / two >= TARGET_SPEEDUP)  # fmt: skip
     rec.add("--jobs 2 vs --jobs 1 --threads 1", workload, "speed-up (ratio of medians)",
@@ -143,7 +143,7 @@ def bench_incremental(rec: Recorder, cfg: dict, corpus: Path, work: Path, tokens
         shutil.rmtree(state)
         log(f"  full {full[-1]:.2f} s, +1 shard {incr[-1]:.2f} s, nothing new {noop[-1]:.2f} s")
     workload = f"{SHARDS + 1} shards of {tokens // SHARDS:,} tokens, --state, --jobs 1"
-    f, i, z = _median(full), _median(incr), _median(noop)
+    f, i, z = median(full), median(incr), median(noop)
     rec.add("full run, 9 shards", workload, "wall time (median)", f, "s", "incremental",
             repeats=full)  # fmt: skip
     rec.add("incremental run: 8 reused + 1 new", workload, "wall time (median)", i, "s",
@@ -182,8 +182,8 @@ def render_markdown(doc: dict) -> str:
                     "" if "met" not in r else (" (met)" if r["met"] else " (**not met**)")
                 )
             lines.append(
-                f"| {_esc(r['system'])} | {_esc(r['workload'])} | {_esc(r['metric'])} "
-                f"| {_fmt(r['value'], r['unit'])} | {r['unit']} | {target} |"
+                f"| {esc(r['system'])} | {esc(r['workload'])} | {esc(r['metric'])} "
+                f"| {fmt(r['value'], r['unit'])} | {r['unit']} | {target} |"
             )
     lines += [
         "",

@@ -26,7 +26,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from benchmarks.bench_count import ROOT, peak_rss
+from benchmarks.common import ROOT, peak_rss
 
 WORK = ROOT / "benchmarks" / "_work" / "long_document"
 

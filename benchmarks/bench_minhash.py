@@ -16,12 +16,13 @@ the bundled ``data/austen`` corpus and an 8x copy of it in a temporary directory
 3. ``e2e``: :func:`seqcount.api.count_corpus` with MinHash off (K = 0), K = 64, K = 128 (the
    default) and K = 128 plus near-duplicate search (``near_dup=0.8``), round-robin, on the corpus
    and on its 8x copy; slowdown ratios against K = 0 and the < 2x target at K = 128.
-4. ``index``: a ``seqcount.engine.neardup.NearDupIndex(0.8, 128, 0)`` fed random signatures in a fresh
-   subprocess: documents/s of ``add`` and memory per indexed document (RSS growth, tracemalloc).
+4. ``index``: a ``seqcount.engine.neardup.NearDupIndex(0.8, 128, 0)`` fed random signatures in a
+   fresh subprocess: documents/s of ``add`` and memory per indexed document (RSS growth,
+   tracemalloc).
 5. ``windows``: :func:`seqcount._kernels.minhash_update_windows` (and ``hll_update_windows`` for
    reference) on the corpus's window hashes, 1 thread vs all threads.
 
-Plus a noise reference (numpy sort, effective cores) borrowed from ``bench_count``. Writes
+Plus a noise reference (numpy sort, effective cores) from :mod:`benchmarks.common`. Writes
 ``<out>/minhash.json`` (``{"meta": ..., "results": [...]}``, records as in ``count.json``) and
 ``<out>/minhash.md`` (rendered from the same dict) and prints the markdown.
 """
@@ -40,22 +41,22 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.bench_count import (
+from benchmarks.common import (
     CORPUS,
     DEFAULT_OUT,
     ROOT,
     Recorder,
-    _esc,
-    _fmt,
-    _median,
     bench_cpu_capacity,
     bench_sort,
     build_scaled_corpus,
     corpus_shards,
     corpus_texts,
+    esc,
     finish_run,
+    fmt,
     hardware_and_versions,
     log,
+    median,
     source_digest,
     utf8_docs,
 )
@@ -129,11 +130,11 @@ def bench_kernel(rec: Recorder, cfg: dict, hashes: np.ndarray) -> None:
         ns = [1e9 * t / n for t in ts]
         workload = f"{n / 1e6:g}M random uint64 hashes, K={k}, one call, 1 thread"
         sysname = "seqcount kernel minhash_update_hashes"
-        rec.add(sysname, workload, "time per hash (median)", _median(ns), "ns", "kernel",
+        rec.add(sysname, workload, "time per hash (median)", median(ns), "ns", "kernel",
                 samples=ns, k=k)  # fmt: skip
-        rec.add(sysname, workload, "time per hash-permutation (median)", _median(ns) / k, "ns",
+        rec.add(sysname, workload, "time per hash-permutation (median)", median(ns) / k, "ns",
                 "kernel", k=k)  # fmt: skip
-        log(f"kernel K={k}: {_median(ns):.1f} ns/hash, {_median(ns) / k:.3f} ns/hash-perm")
+        log(f"kernel K={k}: {median(ns):.1f} ns/hash, {median(ns) / k:.3f} ns/hash-perm")
 
 
 # --------------------------------------------------------------------------- 2. datasketch
@@ -192,18 +193,18 @@ def bench_datasketch(rec: Recorder, cfg: dict, hashes: np.ndarray, meta: dict) -
         workload = f"{n:,} random uint64 hashes, K={k}, seed {SEED}, identity hashfunc"
         ns = {v: [1e9 * t / n for t in ts] for v, ts in times.items()}
         for v, (sysname, _) in variants.items():
-            rec.add(sysname, workload, "time per hash (median)", _median(ns[v]), "ns",
+            rec.add(sysname, workload, "time per hash (median)", median(ns[v]), "ns",
                     "datasketch", samples=ns[v], k=k)  # fmt: skip
-        best_ds = min(("ds_one", "ds_batches"), key=lambda v: _median(ns[v]))
-        ratio = _median(ns[best_ds]) / _median(ns["seqcount"])
+        best_ds = min(("ds_one", "ds_batches"), key=lambda v: median(ns[v]))
+        ratio = median(ns[best_ds]) / median(ns["seqcount"])
         rec.add("datasketch / seqcount", workload + f"; datasketch's faster form ({best_ds})",
                 "time ratio (medians)", ratio, "x", "datasketch", k=k)  # fmt: skip
         rec.add("seqcount vs datasketch", workload,
                 "signatures bit-identical (kernel, sketch.MinHash, both datasketch forms)",
                 bool(identical), "", "datasketch", k=k)  # fmt: skip
         log(
-            f"datasketch K={k}: seqcount {_median(ns['seqcount']):.1f} ns/hash, datasketch "
-            f"{_median(ns['ds_one']):.0f} (one call) / {_median(ns['ds_batches']):.0f} (batches) "
+            f"datasketch K={k}: seqcount {median(ns['seqcount']):.1f} ns/hash, datasketch "
+            f"{median(ns['ds_one']):.0f} (one call) / {median(ns['ds_batches']):.0f} (batches) "
             f"ns/hash; ratio {ratio:.0f}x; identical={identical}"
         )
     meta["identical"] = bool(identical_all)
@@ -254,8 +255,8 @@ def bench_e2e(rec: Recorder, path: Path, label: str, variants, repeats: int, met
         return f"{info[key]['threads']} threads (default)" if with_count else "default threads"
 
     def ratio_of(key, base):
-        med = _median(times[key]) / _median(times[base])
-        paired = _median([t / t0 for t, t0 in zip(times[key], times[base])])
+        med = median(times[key]) / median(times[base])
+        paired = median([t / t0 for t, t0 in zip(times[key], times[base])])
         return med, paired
 
     for key, config in configs.items():
@@ -264,10 +265,10 @@ def bench_e2e(rec: Recorder, path: Path, label: str, variants, repeats: int, met
         extra = {}
         if info[key]["near_dup"] is not None:
             extra["near_duplicate_documents"] = info[key]["near_dup"]
-        rec.add(f"seqcount count_corpus, {key[0]}", workload, "tokens/s (median)", _median(rates),
+        rec.add(f"seqcount count_corpus, {key[0]}", workload, "tokens/s (median)", median(rates),
                 "tokens/s", "e2e", samples=rates, num_perm=config.num_perm,
                 threads=info[key]["threads"], scale=label, **extra)  # fmt: skip
-        log(f"e2e {label} {key[0]}, {thr_label(key)}: {_median(rates) / 1e6:.2f} M tokens/s")
+        log(f"e2e {label} {key[0]}, {thr_label(key)}: {median(rates) / 1e6:.2f} M tokens/s")
     for key, config in configs.items():
         base = next((k for k, c in configs.items() if c.num_perm == 0 and k[1] == key[1]), None)
         if base is None or base == key:
@@ -468,16 +469,16 @@ def bench_windows(rec: Recorder, cfg: dict, texts: list[str], meta: dict) -> Non
         thr = "1 thread" if t == 1 else f"{t} threads"
         extra = {"k": DEFAULT_K} if kn.startswith("minhash") else {"precision": 16}
         rec.add(f"seqcount kernel {kn}", workload + f", {thr}", "time per window (median)",
-                _median(ns_w), "ns", "windows", samples=ns_w, threads=t, **extra)  # fmt: skip
-        log(f"windows {kn} {thr}: {_median(ns_w):.2f} ns/window")
+                median(ns_w), "ns", "windows", samples=ns_w, threads=t, **extra)  # fmt: skip
+        log(f"windows {kn} {thr}: {median(ns_w):.2f} ns/window")
     for kn in kernels_:
         if len(thread_counts) > 1:
-            speedup = _median(times[(kn, 1)]) / _median(times[(kn, max_threads)])
+            speedup = median(times[(kn, 1)]) / median(times[(kn, max_threads)])
             rec.add(f"seqcount kernel {kn}", workload,
                     f"thread speedup: 1 thread / {max_threads} threads (medians)", speedup, "x",
                     "windows")  # fmt: skip
-    mh = _median(times[("minhash_update_windows", 1)])
-    hll = _median(times[("hll_update_windows", 1)])
+    mh = median(times[("minhash_update_windows", 1)])
+    hll = median(times[("hll_update_windows", 1)])
     rec.add("minhash_update_windows / hll_update_windows", workload + ", 1 thread",
             f"time ratio (K={DEFAULT_K} vs p=16)", mh / hll, "x", "windows")  # fmt: skip
 
@@ -496,7 +497,7 @@ def _headline(results: list[dict], meta: dict) -> list[str]:
     rows: list[tuple[str, str]] = []
 
     def val(r, unit=None):
-        return "n/a" if r is None else f"{_fmt(r['value'], r['unit'])} {unit or r['unit']}"
+        return "n/a" if r is None else f"{fmt(r['value'], r['unit'])} {unit or r['unit']}"
 
     k = DEFAULT_K
     r = _find(
@@ -527,7 +528,7 @@ def _headline(results: list[dict], meta: dict) -> list[str]:
     r = _find(results, "index", lambda r: r["unit"] == "documents/s")
     rows.append(("near-dup index: add() rate", val(r)))
     lines = ["| Quantity | Value |", "|---|---:|"]
-    lines += [f"| {_esc(q)} | {v} |" for q, v in rows]
+    lines += [f"| {esc(q)} | {v} |" for q, v in rows]
     return lines
 
 
@@ -651,8 +652,8 @@ def render_markdown(doc: dict) -> str:
         lines.append("|---|---|---|---:|---|")
         for r in rows:
             lines.append(
-                f"| {_esc(r['system'])} | {_esc(r['workload'])} | {_esc(r['metric'])} "
-                f"| {_fmt(r['value'], r['unit'])} | {r['unit']} |"
+                f"| {esc(r['system'])} | {esc(r['workload'])} | {esc(r['metric'])} "
+                f"| {fmt(r['value'], r['unit'])} | {r['unit']} |"
             )
     lines += ["", EXPLANATIONS]
     return "\n".join(lines)

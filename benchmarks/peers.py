@@ -24,7 +24,7 @@ one run, on the same input:
 
 * **End to end** (section ``e2e``). ``count_corpus`` on the austen text (HLL only, and with the
   default 128-permutation MinHash), and on a synthetic pre-tokenized corpus (a ``list<int32>``
-  column, :mod:`benchmarks.synth`) against the **I/O floor**: pyarrow reading and decompressing
+  column, :mod:`seqcount.synth`) against the **I/O floor**: pyarrow reading and decompressing
   the same column of the same shards and doing nothing else. Also the pure-Python alternative
   (pyarrow, ``re.findall``, datasketch per n-gram) on a prefix of austen.
 """
@@ -38,7 +38,8 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.bench_count import CORPUS, NS, PRECISION, Recorder, corpus_texts, log, utf8_docs
+from benchmarks.common import CORPUS, NS, PRECISION, Recorder, corpus_texts, log, utf8_docs
+from seqcount import synth
 
 SECTION = "peers"
 E2E = "e2e"
@@ -302,8 +303,6 @@ def _ids_corpus(work: Path, tokens: int) -> tuple[Path, str]:
     the name of its token column."""
     import pyarrow.parquet as pq
 
-    from benchmarks import synth
-
     dest = work / f"synth_ids_{tokens}"
     done = dest / ".complete"
     if not done.exists():
@@ -326,7 +325,7 @@ def _read_floor(shards: list[Path], column: str) -> None:
 
 def bench_e2e(rec: Recorder, cfg: dict, work: Path) -> None:
     """End-to-end tokens/s of seqcount against the I/O floor and the pure-Python alternative."""
-    from benchmarks import bench_count
+    from benchmarks import baselines
     from seqcount.api import count_corpus
     from seqcount.config import CountConfig
 
@@ -389,8 +388,8 @@ def bench_e2e(rec: Recorder, cfg: dict, work: Path) -> None:
         log(f"{name}: {tokens[name] / med[name] / 1e6:.1f} M tokens/s")
 
     texts = corpus_texts()
-    n_docs, alt_tokens = bench_count._alt_prefix_docs(texts, cfg["alt_tokens"])
-    alt_tok, alt_s, _ = bench_count.run_alternative(n_docs)
+    n_docs, alt_tokens = baselines.alt_prefix_docs(texts, cfg["alt_tokens"])
+    alt_tok, alt_s, _ = baselines.run_alternative(n_docs)
     alt_rate = alt_tok / alt_s
     ours = tokens["austen HLL"] / med["austen HLL"]
     ratio = ours / alt_rate

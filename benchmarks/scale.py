@@ -1,7 +1,7 @@
 """How seqcount's memory and time grow with the corpus and with the number of window sizes.
 
 One section of the suite (``python -m benchmarks``), on synthetic text corpora from
-:mod:`benchmarks.synth` (seeded, so every run sees the same bytes):
+:mod:`seqcount.synth` (seeded, so every run sees the same bytes):
 
 * **Memory** (section ``memory``): peak RSS of ``python -m seqcount count`` subprocesses with
   default options on corpora of 1x, 4x and 16x a base size, and the ratio 16x / 1x (a streaming
@@ -22,7 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.bench_count import Recorder, log, peak_rss
+from benchmarks.common import Recorder, log, peak_rss
+from seqcount import synth
 
 MODES = {
     "quick": dict(base_tokens=1_000_000, repeats=2),
@@ -36,7 +37,6 @@ RSS_TARGET = 1.3
 
 def text_corpus(work: Path, tokens: int) -> Path:
     """A synthetic ``words`` corpus of exactly ``tokens`` tokens, generated once into ``work``."""
-    from benchmarks import synth
 
     dest = work / f"synth_text_{tokens}"
     done = dest / ".complete"

@@ -1,4 +1,4 @@
-"""benchmarks.synth: seeded synthetic corpora, checked with seqcount's own counting."""
+"""seqcount.synth: seeded synthetic corpora, checked with seqcount's own counting."""
 
 from __future__ import annotations
 
@@ -14,13 +14,11 @@ import pyarrow.parquet as pq
 import pytest
 from conftest import ROOT
 
-if str(ROOT) not in sys.path:  # `benchmarks` is a top-level package of the project, not installed
-    sys.path.insert(0, str(ROOT))
-
-from benchmarks import synth  # noqa: E402
-from seqcount.api import count_corpus  # noqa: E402
-from seqcount.config import CountConfig  # noqa: E402
-from seqcount.tokenize import words  # noqa: E402
+from seqcount import synth
+from seqcount.api import count_corpus
+from seqcount.config import CountConfig
+from seqcount.synth import sampling
+from seqcount.tokenize import words
 
 TOKENS = 50_000
 SMALL = dict(shards=3, seed=7, doc_tokens=300, dup_rate=0.2)
@@ -261,10 +259,10 @@ def _random_weights(v: int, seed: int) -> np.ndarray:
 @pytest.mark.parametrize(
     "weights",
     [
-        synth._zipf_weights(1, 1.1),
-        synth._zipf_weights(5, 0.0),
-        synth._zipf_weights(1_000, 1.1),
-        synth._zipf_weights(300, 4.0),
+        sampling.zipf_weights(1, 1.1),
+        sampling.zipf_weights(5, 0.0),
+        sampling.zipf_weights(1_000, 1.1),
+        sampling.zipf_weights(300, 4.0),
         np.array([4, 0, 0, 0], dtype=np.int64) << 32,
         np.array([1, 3, 0, 1, 1, 0], dtype=np.int64) << 32,
         np.array([5, 0, 0, 0, 1, 0], dtype=np.int64) << 32,
@@ -274,7 +272,7 @@ def _random_weights(v: int, seed: int) -> np.ndarray:
 )
 def test_alias_table_is_exact(weights):
     assert int(weights.sum()) == len(weights) << 32
-    prob, alias = synth._alias_table(weights)
+    prob, alias = sampling.alias_table(weights)
     prob = prob.astype(np.int64)
     assert ((0 <= prob) & (prob <= 1 << 32)).all()
     got = prob.copy()
@@ -290,7 +288,7 @@ def test_alias_table_random_small():
     for _ in range(500):
         v = int(rng.integers(1, 9))
         w = rng.multinomial(4 * v, np.ones(v) / v).astype(np.int64) * (c // 4)
-        prob, alias = synth._alias_table(w)
+        prob, alias = sampling.alias_table(w)
         prob = prob.astype(np.int64)
         got = prob.copy()
         np.add.at(got, alias, c - prob)
@@ -299,9 +297,9 @@ def test_alias_table_random_small():
 
 def test_polynomial_exp_and_ln():
     x = np.concatenate([np.arange(1, 5_000, dtype=float), [2.0**31, 1e-5, 0.3, 123.456]])
-    assert np.allclose(synth._ln(x), np.log(x), rtol=1e-14, atol=1e-15)
+    assert np.allclose(sampling.ln(x), np.log(x), rtol=1e-14, atol=1e-15)
     y = np.linspace(-60, 60, 10_001)
-    assert np.allclose(synth._exp(y), np.exp(y), rtol=1e-14, atol=0)
+    assert np.allclose(sampling.exp(y), np.exp(y), rtol=1e-14, atol=0)
 
 
 def test_parse_count():
@@ -366,12 +364,31 @@ def test_cli_bad_arguments(tmp_path, capsys, args, message):
 
 def test_cli_subprocess_error_has_no_traceback(tmp_path):
     p = subprocess.run(
-        [sys.executable, "-m", "benchmarks.synth", str(tmp_path), "--tokens", "lots"],
+        [sys.executable, "-m", "seqcount.synth", str(tmp_path), "--tokens", "lots"],
         cwd=ROOT,
         capture_output=True,
         text=True,
     )
     assert p.returncode == 2
     assert p.stdout == ""
-    assert p.stderr.startswith("python -m benchmarks.synth: error: argument --tokens: not a")
+    assert p.stderr.startswith("python -m seqcount.synth: error: argument --tokens: not a")
     assert "Traceback" not in p.stderr and p.stderr.count("\n") == 1
+
+
+def test_synth_is_a_leaf():
+    """seqcount.synth imports only the standard library, numpy, pyarrow and its own modules,
+    so the benchmarks and the tests can share it without pulling in the engine."""
+    import ast
+
+    allowed = set(sys.stdlib_module_names) | {"numpy", "pyarrow", "__future__"}
+    bad = []
+    for path in sorted((ROOT / "seqcount" / "synth").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and not node.level:
+                names = [node.module]
+            else:
+                continue
+            bad += [f"{path.name}: {n}" for n in names if n.split(".")[0] not in allowed]
+    assert bad == []

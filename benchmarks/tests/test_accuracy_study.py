@@ -1,15 +1,26 @@
-"""Fast, loose checks of the accuracy study (benchmarks/accuracy.py) on tiny sizes."""
+"""Fast, loose checks of the accuracy study (benchmarks/accuracy.py) on tiny sizes.
+
+They live beside the benchmarks, not in tests/, because tests/ never imports ``benchmarks``
+(tests/test_no_benchmarks_import.py); pyproject's ``testpaths`` collects both folders.
+"""
 
 from __future__ import annotations
 
 import math
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from benchmarks import accuracy as acc
-from benchmarks.bench_count import Recorder
-from seqcount.sketches import HLL
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:  # `benchmarks` is a top-level folder of the project, not installed
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks import accuracy as acc  # noqa: E402
+from benchmarks import accuracy_streams as streams  # noqa: E402
+from benchmarks.common import Recorder  # noqa: E402
+from seqcount.sketches import HLL  # noqa: E402
 
 
 def test_streams_match_seqcount_and_hip_is_close():
@@ -20,9 +31,9 @@ def test_streams_match_seqcount_and_hip_is_close():
     ps = np.array([8, 12], dtype=np.int64)
     hist = np.zeros((2, 3, 2, 65), dtype=np.int64)
     hip = np.zeros((2, 3, 2))
-    acc._trial_streams(seeds, cps, ps, hist, hip)
+    streams.trial_streams(seeds, cps, ps, hist, hip)
     for t in range(2):
-        hashes = acc.stream_hashes(seeds[t], 0, int(cps[-1]))
+        hashes = streams.stream_hashes(seeds[t], 0, int(cps[-1]))
         assert np.unique(hashes).shape[0] == hashes.shape[0]  # distinct: exact count is N
         for j, p in enumerate(ps):
             h = HLL(int(p))
@@ -51,7 +62,7 @@ def test_growth_stream_exact_counts():
     hist = np.zeros((2, len(cps), 1, 65), dtype=np.int64)
     hip = np.zeros((2, len(cps), 1))
     exact = np.zeros((2, len(cps)), dtype=np.int64)
-    acc._growth_streams(seeds, 0.5, cps, ps, hist, hip, exact)
+    streams.growth_streams(seeds, 0.5, cps, ps, hist, hip, exact)
     want = [math.isqrt(int(d)) for d in cps]
     assert exact.tolist() == [want, want]
     # repeats add nothing: the registers hold about sqrt(D) distinct hashes
@@ -92,8 +103,8 @@ def test_tiny_run_and_markdown():
 def test_rank_distribution_is_what_hip_assumes():
     """HIP's q takes P(rank > r) = 2**-r (r <= 64 - p) for seqcount's _hll_rank."""
     p = 12
-    hashes = acc.stream_hashes(np.uint64(3), 0, 200_000)
-    _, rank = acc._idx_rank(hashes, p, 1 << p, 0)
+    hashes = streams.stream_hashes(np.uint64(3), 0, 200_000)
+    _, rank = streams.idx_rank(hashes, p, 1 << p, 0)
     assert rank.min() >= 1 and rank.max() <= 64 - p + 1
     for r in range(1, 7):
         assert abs(np.mean(rank > r) * 2**r - 1) < 0.05 * 2 ** (r / 2)
