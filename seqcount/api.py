@@ -24,6 +24,7 @@ from .engine.results import CountResult, Progress
 from .engine.sharded import check_batch_config, count_sharded
 from .engine.single import count_corpus as count_pass
 from .errors import ConfigError, InputError, SketchMismatchError
+from .hashing import kernels_compiled
 from .io import Inputs, discover
 from .reporting import Report, build_report, write_shard_similarity
 from .run.files import (
@@ -42,6 +43,7 @@ from .sketches import SketchSet, load_sketches
 
 __all__ = [
     "INHERITED",
+    "kernels_compiled",
     "Run",
     "bounds",
     "compare",

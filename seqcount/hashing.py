@@ -16,6 +16,7 @@ import numpy as np
 
 from . import _kernels as kernels
 from ._kernels import MERSENNE61
+from ._kernels.jit import cache_is_warm
 from .config import HASH_NAME
 
 #: What ``summary.json`` says of the hash.
@@ -429,3 +430,12 @@ def minhash_cache(parts: int, rows: int) -> np.ndarray:
     """An empty window-hash cache for :func:`minhash_update_windows` (``parts`` runs of
     documents, ``rows`` window sizes)."""
     return kernels.minhash_cache(parts, rows)
+
+
+def kernels_compiled() -> bool:
+    """Whether the kernels of a count pass are compiled in numba's on-disk cache; ``False``
+    on a first run, which then spends about 10 s compiling them."""
+    return cache_is_warm(
+        (kernels.hll_update_windows, kernels.prefix_into, kernels.tokenize_words,
+         kernels.minhash_update_windows, kernels.reg_histograms)
+    )  # fmt: skip

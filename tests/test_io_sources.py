@@ -107,9 +107,11 @@ def test_known_metadata_files_are_left_out_quietly(tmp_path):
         str(tmp_path / "data-00000-of-00001.parquet"),
         str(tmp_path / "other.json"),  # a .json file other than those two is JSON Lines
     ]
-    r = run("count", tmp_path, "--out", tmp_path / "o")
+    r = run("count", tmp_path, "--out", tmp_path.parent / (tmp_path.name + "-out"))
     assert r.exit_code == 0, r.output
     assert "README" not in r.output and "note: 1 file(s) of unknown format skipped" in r.output
+    summary = json.loads((tmp_path.parent / (tmp_path.name + "-out") / "summary.json").read_text())
+    assert summary["inputs"]["metadata"] == inputs.metadata  # counted, not lost
 
 
 def test_data_readme_is_metadata():

@@ -21,3 +21,16 @@ JIT_PARALLEL = dict(JIT, parallel=True)
 # not. A user's NUMBA_THREADING_LAYER still wins.
 if "NUMBA_THREADING_LAYER" not in os.environ:
     numba.config.THREADING_LAYER = "workqueue"
+
+
+def cache_is_warm(dispatchers) -> bool:
+    """Whether numba's on-disk cache holds compiled code for every dispatcher (so a run will
+    not spend seconds compiling). Reads numba's cache index, which is not public API: anything
+    unexpected counts as a cold cache."""
+    try:
+        for d in dispatchers:
+            if not d._cache._cache_file._load_index():
+                return False
+    except Exception:  # another numba release may lay its cache out differently
+        return False
+    return True

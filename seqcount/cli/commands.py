@@ -31,10 +31,13 @@ from .options import (
 )
 
 
-def _api():
-    """The library, imported on first use (it loads numba and pyarrow)."""
+def _api(announce=None):
+    """The library, imported on first use (it loads numba and pyarrow). ``announce`` (a
+    function taking a line) is told when the kernels must first be compiled (~10 s)."""
     from .. import api
 
+    if announce is not None and not api.kernels_compiled():
+        announce("compiling kernels (first run only)...")
     return api
 
 
@@ -108,17 +111,23 @@ def count(paths, out, shard_similarity, log_format, quiet, **options):
                     f"{flag} is an option of --near-dup THRESHOLD, which was not given"
                 )
     bar = ProgressBar() if not quiet and sys.stderr.isatty() else None
+    if log is not None:
+        announce = lambda line: log({"event": "message", "message": line})  # noqa: E731
+    else:
+        announce = None if quiet else lambda line: click.echo(line, err=True)  # noqa: E731
     with errors(log):
         run = {k: options.pop(k) for k in ("state", "jobs", "engine", "scheduler", "threads",
                                            "content_hash", "repair", "force")}  # fmt: skip
         config = make_config(**options)
-        by_shard = _api().counts_by_shard(**{k: run[k] for k in ("state", "jobs", "engine",
+        by_shard = _api(announce).counts_by_shard(**{k: run[k] for k in ("state", "jobs", "engine",
                                                                  "scheduler")})  # fmt: skip
         on_event = log if log is not None else (text_event if by_shard and not quiet else None)
         try:
             result = _api().count(list(paths), config=config, out=out, progress=bar,
                                   on_event=on_event, shard_similarity=shard_similarity,
                                   **run)  # fmt: skip
+            if bar is not None:
+                bar.close(result.tokens)  # the last line shows the whole input's tokens
         finally:
             if bar is not None:
                 bar.close()
@@ -168,7 +177,7 @@ def compare(a, b, threads, as_json, **options):
         seqcount compare eval-set/ train-out/ --n 8,13 --json
         seqcount compare crawl-2025-out/ crawl-2026-out/
     """
-    api = _api()
+    api = _api(lambda line: click.echo(line, err=True))
     with errors():
         given_ = {k for k in ("ns", *api.INHERITED) if given(k)}
         config = make_config(**options)

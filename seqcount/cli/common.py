@@ -159,9 +159,11 @@ class ProgressBar:
         self.bar.update(max(0, done - self.bar.pos), current_item=self._item(p, p.tokens))
 
     def close(self, tokens: int | None = None) -> None:
-        """Fill the bar; its last line shows ``tokens`` (the whole input's) when given."""
-        if self.bar is not None:
+        """Fill the bar; its last line shows ``tokens`` (the whole input's) when given. A
+        second call does nothing."""
+        if self.bar is not None and self.latest is not None:
             p = self.latest
             item = self._item(p, p.tokens if tokens is None else tokens)
             self.bar.update(self.bar.length - self.bar.pos, current_item=item)
             self.bar.__exit__(None, None, None)
+            self.latest = None

@@ -6,7 +6,7 @@ import os
 
 import click
 
-from ..analysis.bounds import FITS
+from ..analysis.lossfits import FITS
 from ..config import (
     DEFAULT_NS,
     DEFAULT_NUM_PERM,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from collections.abc import Callable
 
 from ..config import CountConfig
@@ -34,7 +36,7 @@ class Executor:
             raise ConfigError(f"threads must be at least 1, got {threads}", "threads")
         self.jobs = jobs
         self.kind = "dask" if (engine == "dask" or scheduler) else ("pool" if jobs > 1 else "here")
-        self.pool = self.client = self.cluster = None
+        self.pool = self.client = self.cluster = self.scratch = None
         cores = os.cpu_count() or 1
         self.threads = threads if threads is not None else max(1, cores // jobs)
         if self.kind == "pool":
@@ -61,9 +63,15 @@ class Executor:
                         f"scheduler {scheduler}: cannot connect ({e})", "scheduler"
                     ) from None
             else:
-                self.cluster = LocalCluster(
-                    n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None
-                )
+                # the workers' scratch space is ours to remove when the run ends
+                import dask
+
+                self.scratch = tempfile.mkdtemp(prefix="seqcount-dask-")
+                with dask.config.set({"temporary-directory": self.scratch}):
+                    self.cluster = LocalCluster(
+                        n_workers=jobs, threads_per_worker=1, processes=True,
+                        dashboard_address=None, local_directory=self.scratch,
+                    )  # fmt: skip
                 self.client = Client(self.cluster)
             self.jobs = max(jobs, len(self.client.scheduler_info().get("workers", {})) or 1)
 
@@ -108,3 +116,5 @@ class Executor:
             self.client.close()
         if self.cluster is not None:
             self.cluster.close()
+        if self.scratch is not None:
+            shutil.rmtree(self.scratch, ignore_errors=True)

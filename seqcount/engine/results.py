@@ -99,6 +99,8 @@ class CountResult:
         paths: the input paths as given.
         shards: per-shard statistics, in reading order.
         ignored: files inside the inputs that no reader knows, skipped.
+        metadata: files inside the inputs known not to be data (README, LICENSE,
+            dataset_info.json, checksums, ...), skipped without a note.
         rows: the growth curve, ordered by ``n`` then ``tokens``.
         sketches: the final HyperLogLog of every window size.
         documents, tokens: totals; ``empty_documents`` had no tokens (``null_documents`` of them
@@ -132,6 +134,7 @@ class CountResult:
     near_dup: object | None = None  # a NearDupResult (seqcount.engine.neardup)
     merged_from: list[str] | None = None
     outputs: dict[str, str] = field(default_factory=dict)  # files written, by kind
+    metadata: list[str] = field(default_factory=list)
 
     @property
     def tokens_per_s(self) -> float:
@@ -256,6 +259,7 @@ def build_result(
         paths=list(inputs.paths),
         shards=stats,
         ignored=list(inputs.ignored),
+        metadata=list(inputs.metadata),
         rows=rows,
         sketches=sketches,
         documents=documents,

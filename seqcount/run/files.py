@@ -137,7 +137,9 @@ def summary_dict(result: CountResult) -> dict:
             "paths": result.paths,
             "shards": [s.to_dict() for s in result.shards],
             "ignored": result.ignored,
-        },
+        }
+        # known non-data files (README, LICENSE, checksums...), listed only where there are any
+        | ({"metadata": result.metadata} if result.metadata else {}),
         "options": c.to_dict(),
         "sketch_options": c.result_options(),
         "hash": HASH_DESCRIPTION,
