@@ -203,6 +203,12 @@ def _check_request(config, source, out, state, jobs, engine, scheduler, content_
             raise ConfigError(f"{name} is an option of state, which was not given", name, "state")
     if sharded:
         check_batch_config(config)
+        if not _is_paths(source):
+            raise ConfigError(
+                "a table or strings in memory are counted in one pass: not with state, jobs "
+                "or engine dask (write them to Parquet to count them shard by shard)",
+                "state", "jobs", "engine",
+            )  # fmt: skip
     if shard_similarity:
         if not config.num_perm:
             raise ConfigError(

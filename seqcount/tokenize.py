@@ -189,10 +189,10 @@ class HFTokenizer:
             from tokenizers import Tokenizer
         except ImportError:
             raise ConfigError(
-                "--tokenizer hf:PATH needs the tokenizers package: pip install 'seqcount[hf]'"
+                "tokenizer hf:PATH needs the tokenizers package: pip install 'seqcount[hf]'"
             ) from None
         if not os.path.isfile(path):
-            raise ConfigError(f"{path}: no such tokenizer file (--tokenizer hf:PATH)")
+            raise ConfigError(f"{path}: no such tokenizer file (tokenizer hf:PATH)", "tokenizer")
         try:
             self.tokenizer = Tokenizer.from_file(path)
         except Exception as e:  # tokenizers raises plain Exception on bad files

@@ -167,12 +167,9 @@ def test_output_path_is_a_file(tmp_path):
     ],
 )
 def test_invalid_options(args, fragment, tmp_path):
-    """Malformed or conflicting options: one line naming the flags, exit status 2 (the LSH
-    banding error is about the two values together, found when the index is built: 1)."""
+    """Malformed or conflicting options: one line naming the flags, exit status 2."""
     r = run("count", DATA / "austen" / "05-persuasion.parquet", "--out", tmp_path, *args)
-    assert_one_line_error(
-        r, fragment, code=1 if "LSH" in fragment or "banded" in fragment or "512" in fragment else 2
-    )
+    assert_one_line_error(r, fragment, code=2)
 
 
 def test_usage_errors_exit_2():

@@ -227,3 +227,11 @@ def test_a_table_and_a_generator_of_strings_count_like_a_file(tmp_path):
     gen = seqcount.api.count((d for d in docs), n=(1, 2))
     assert ref.rows == table.rows == gen.rows
     assert ref.curve.num_rows == len(ref.rows)
+
+
+def test_memory_sources_are_refused_by_the_sharded_engine(tmp_path):
+    from seqcount.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="counted in one pass") as e:
+        seqcount.api.count(pa.table({"text": ["a b"]}), n=1, state=tmp_path / "st")
+    assert "state" in e.value.params and not (tmp_path / "st").exists()

@@ -188,16 +188,9 @@ def u_lower(D: ArrayLike, fit: str | LossFit = "chinchilla", c_hi: ArrayLike = 1
 
     ``U_lower = D * epsilon**2 / c_hi**2 = (B**2 / c_hi**2) * D**(1 - 2 beta)``.
 
-    Args:
-        D: training tokens (> 0), scalar or array.
-        fit: loss fit name or :class:`LossFit`.
-        c_hi: constant of the slow rate (an assumption, default 1; > 0).
-
-    Returns:
-        U_lower(D), same shape as ``D`` (about 3.73e10 at D = 1.4e12 for Chinchilla).
-
-    Raises:
-        ConfigError: if ``D`` or ``c_hi`` is not positive or the fit is unknown.
+    ``D`` and ``fit`` are as for :func:`u_upper`; ``c_hi`` is the constant of the slow rate
+    (an assumption, default 1; > 0). Returns U_lower(D), shaped like ``D`` (about 3.73e10 at
+    D = 1.4e12 for Chinchilla); raises :class:`ConfigError` as :func:`u_upper` does.
     """
     d = _positive(D, "D (tokens)")
     c = _positive(c_hi, "c_hi")
@@ -235,19 +228,8 @@ def n_eff(
     An efficient LLM (fewest parameters for the desired accuracy) has about one parameter per
     unique sequence of its corpus, N_eff(D) ~ U(D); the paper's single-exponent statement of
     that is U_mid, i.e. N ~ D^(1 - 1.5 beta) = D^0.58 for Chinchilla. The one-parameter-per-
-    sequence reading is the paper's, not derived here.
-
-    Args:
-        D: training tokens (> 0), scalar or array.
-        fit: loss fit name or :class:`LossFit`.
-        c_lo: constant of the fast rate (assumption, default 1).
-        c_hi: constant of the slow rate (assumption, default 1).
-
-    Returns:
-        N_eff(D), same shape as ``D``.
-
-    Raises:
-        ConfigError: as :func:`u_mid`.
+    sequence reading is the paper's, not derived here. Arguments, shape and errors as
+    :func:`u_mid`.
     """
     return u_mid(D, fit, c_lo, c_hi)
 

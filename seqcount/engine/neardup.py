@@ -40,7 +40,7 @@ class DocId:
 
 
 def _enough_permutations(threshold: float, num_perm: int) -> str:
-    """``--num-perm K or more`` for the smallest power-of-two multiple ``K`` of ``num_perm``
+    """``num_perm K or more`` for the smallest power-of-two multiple ``K`` of ``num_perm``
     (up to 8 times: each try is a parameter search of datasketch's, about 0.2 s) with which
     datasketch can band an LSH index at ``threshold``."""
     from datasketch import MinHashLSH
@@ -52,7 +52,7 @@ def _enough_permutations(threshold: float, num_perm: int) -> str:
             MinHashLSH(threshold=threshold, num_perm=k)
         except ValueError:
             continue
-        return f"--num-perm {k} or more"
+        return f"num_perm {k} or more"
     return "more permutations"
 
 
@@ -77,9 +77,11 @@ class NearDupIndex:
             self.lsh = MinHashLSH(threshold=self.threshold, num_perm=self.num_perm)
         except ValueError as e:  # too few permutations to band at this threshold
             raise ConfigError(
-                f"--near-dup {threshold} with --num-perm {num_perm}: the LSH index cannot be "
+                f"near_dup {threshold} with num_perm {num_perm}: the LSH index cannot be "
                 f"banded ({e}); use {_enough_permutations(self.threshold, num_perm)} or a "
-                "lower threshold"
+                "lower threshold",
+                "near_dup",
+                "num_perm",
             ) from None
         self._sigs = np.zeros((1024, num_perm), dtype=np.uint64)
         self._shard = np.zeros(1024, dtype=np.int64)

@@ -266,26 +266,12 @@ class StateDir:
         if header.get("key") != key or header.get("checksum") != _checksum(arrays):
             raise StateError(f"{path}: corrupt state file (checksum or key mismatch)")
         m = header["meta"]
+        meta = ("path", "size", "mtime_ns", "format", "stats", "skipped_rows", "skipped_items",
+                "empty", "null", "invalid_utf8")  # fmt: skip
         return ShardResult(
-            path=m["path"],
-            size=m["size"],
-            mtime_ns=m["mtime_ns"],
-            format=m["format"],
-            stats=m["stats"],
-            skipped_rows=m["skipped_rows"],
-            skipped_items=m["skipped_items"],
-            regs=arrays["regs"],
-            sigs=arrays.get("sigs"),
-            lengths=arrays["lengths"],
-            windows=arrays["windows"],
-            empty=m["empty"],
-            null=m["null"],
-            invalid_utf8=m["invalid_utf8"],
-            log_doc=arrays.get("log_doc"),
-            log_reg=arrays.get("log_reg"),
-            log_rank=arrays.get("log_rank"),
+            **{k: m[k] for k in meta},
+            **{k: arrays.get(k) for k in _ARRAYS},
             seconds=m.get("seconds", 0.0),
-            hip_after=arrays.get("hip_after"),
             prefix=m.get("prefix"),
         )
 

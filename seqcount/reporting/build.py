@@ -14,18 +14,8 @@ from ..errors import ConfigError, FormatError
 from ..run.curve import read_curve
 from ..run.files import SKETCH_FILE, load_run
 from ..sketches import SketchSet, load_sketches
-from .model import (
-    CorpusInfo,
-    DedupRow,
-    Extrapolated,
-    FitResult,
-    NearDupSection,
-    NotFitted,
-    Report,
-    ShardPair,
-    ShardSimilarity,
-    Slopes,
-)
+from . import model as m
+from .model import Report
 from .options import check_options
 
 #: Shard pairs listed in the report, most similar first.
@@ -102,20 +92,20 @@ def analyze(
     for n in sorted({r.n for r in rows}):
         d, u = curve_points(rows, n, exact=exact)
         mid, sl = local_slopes(d, u)
-        slopes[n] = Slopes(tokens=mid.tolist(), slope=sl.tolist())
+        slopes[n] = m.Slopes(tokens=mid.tolist(), slope=sl.tolist())
         g = _fit_or_reason(d, u, n, rel_err, d_range)
-        if isinstance(g, NotFitted):
+        if isinstance(g, m.NotFitted):
             skipped.append(g)
             continue
         fits.append(
-            FitResult(g, against_band(g, band), float(u[-1]), _extrapolations(g, at, bloom_fpr))
+            m.FitResult(g, against_band(g, band), float(u[-1]), _extrapolations(g, at, bloom_fpr))
         )
         if model_params is not None:
             fits[-1] = _with_regime(fits[-1], model_params, tokens, fit, c_lo, c_hi)
     if not fits:
         _no_fit(summary, d_range, skipped)
     return Report(
-        corpus=CorpusInfo(
+        corpus=m.CorpusInfo(
             tokens=tokens,
             documents=summary["totals"].get("documents"),
             shards=summary["totals"].get("shards"),
@@ -138,27 +128,27 @@ def analyze(
     )
 
 
-def _fit_or_reason(d, u, n: int, rel_err: float, d_range) -> GrowthFit | NotFitted:
+def _fit_or_reason(d, u, n: int, rel_err: float, d_range) -> GrowthFit | m.NotFitted:
     """The fit of one curve, or why there is none."""
     reason = too_few_points(d)
     if reason is not None:
-        return NotFitted(n, reason)
+        return m.NotFitted(n, reason)
     try:
         return fit_growth(d, u, n, rel_err=rel_err, d_range=d_range)
     except ValueError as e:
-        return NotFitted(n, str(e))
+        return m.NotFitted(n, str(e))
 
 
-def _extrapolations(g: GrowthFit, at, bloom_fpr: float | None) -> list[Extrapolated]:
+def _extrapolations(g: GrowthFit, at, bloom_fpr: float | None) -> list[m.Extrapolated]:
     out = []
     for target in at:
         e = extrapolate(g, target)
         bloom = bounds.bloom_filter(float(e.high), bloom_fpr) if bloom_fpr is not None else None
-        out.append(Extrapolated(e, bloom))
+        out.append(m.Extrapolated(e, bloom))
     return out
 
 
-def _with_regime(f: FitResult, model_params, tokens, fit, c_lo, c_hi) -> FitResult:
+def _with_regime(f: m.FitResult, model_params, tokens, fit, c_lo, c_hi) -> m.FitResult:
     """``f`` with the regime of a model of ``model_params`` at the corpus and extrapolations."""
     cs = dict(c_lo=c_lo, c_hi=c_hi)
     regime = bounds.regime(model_params, tokens, fit, f.u_corpus, **cs)
@@ -166,10 +156,10 @@ def _with_regime(f: FitResult, model_params, tokens, fit, c_lo, c_hi) -> FitResu
         {"tokens": e.at.tokens, **bounds.regime(model_params, e.at.tokens, fit, e.at.unique, **cs)}
         for e in f.extrapolation
     ]
-    return FitResult(f.growth, f.verdict, f.u_corpus, f.extrapolation, regime, regime_at)
+    return m.FitResult(f.growth, f.verdict, f.u_corpus, f.extrapolation, regime, regime_at)
 
 
-def _no_fit(summary: dict, d_range, skipped: list[NotFitted]) -> None:
+def _no_fit(summary: dict, d_range, skipped: list[m.NotFitted]) -> None:
     """Raise when no curve could be fitted for a reason the caller can act on."""
     if "merged_from" in summary.get("run", {}):
         raise ConfigError(
@@ -183,7 +173,7 @@ def _no_fit(summary: dict, d_range, skipped: list[NotFitted]) -> None:
 
 def near_dup_section(
     out_dir, summary: dict, rows: list[CurveRow]
-) -> tuple[NearDupSection | None, list[CurveRow] | None]:
+) -> tuple[m.NearDupSection | None, list[CurveRow] | None]:
     """The near-duplicate section and the curve after dropping them, when the run used
     ``near_dup`` and wrote that curve; else ``(None, None)``."""
     nd = summary.get("near_dup")
@@ -196,10 +186,10 @@ def near_dup_section(
     raw = {r.n: r.unique for r in rows if r.tokens == last_raw}
     kept = {r.n: r.unique for r in dedup if r.tokens == last}
     per_n = [
-        DedupRow(n, raw[n], kept.get(n, 0.0), kept.get(n, 0.0) / raw[n] if raw[n] else 0.0)
+        m.DedupRow(n, raw[n], kept.get(n, 0.0), kept.get(n, 0.0) / raw[n] if raw[n] else 0.0)
         for n in sorted(raw)
     ]
-    return NearDupSection(found=dict(nd), per_n=per_n), dedup
+    return m.NearDupSection(found=dict(nd), per_n=per_n), dedup
 
 
 def _nan_none(x) -> float | None:
@@ -207,7 +197,7 @@ def _nan_none(x) -> float | None:
     return None if x != x else x
 
 
-def shard_section(out_dir) -> tuple[ShardSimilarity | None, SketchSet | None]:
+def shard_section(out_dir) -> tuple[m.ShardSimilarity | None, SketchSet | None]:
     """The most similar shard pairs and the sketches for the heatmap; ``(None, None)`` without
     per-shard MinHash or with fewer than two shards."""
     path = os.path.join(os.fspath(out_dir), SKETCH_FILE)
@@ -220,8 +210,8 @@ def shard_section(out_dir) -> tuple[ShardSimilarity | None, SketchSet | None]:
     mats = {n: shard_jaccard(sketches, n) for n in sketches.ns}
     paths = sketches.shard_paths
     pairs = [
-        ShardPair(paths[a], paths[b], {n: _nan_none(mats[n][a, b]) for n in sketches.ns})
+        m.ShardPair(paths[a], paths[b], {n: _nan_none(mats[n][a, b]) for n in sketches.ns})
         for a, b in most_similar_pairs(mats, MAX_LISTED_PAIRS)
     ]
     rank_n = max(sketches.ns)  # the order of most_similar_pairs
-    return ShardSimilarity(sketches.minhash[0].num_perm, rank_n, pairs), sketches
+    return m.ShardSimilarity(sketches.minhash[0].num_perm, rank_n, pairs), sketches
