@@ -22,6 +22,8 @@ from .errors import (
     SchemaError,
     SeqcountError,
     SketchMismatchError,
+    StateError,
+    WorkerError,
 )
 
 __version__ = package_version()
@@ -66,6 +68,8 @@ __all__ = [
     "SeqcountError",
     "SketchMismatchError",
     "SketchSet",
+    "StateError",
+    "WorkerError",
     "__version__",
     "bounds",
     "compare",

@@ -1,7 +1,7 @@
 """Text (or token ids) to flat token-value arrays with document offsets; no per-token Python.
 
 A :class:`TokenChunk` covers consecutive documents: ``tokens[doc[d]:doc[d+1]]`` are the token
-values of its document ``d``. Token values are defined in :mod:`seqcount.kernels`.
+values of its document ``d``. Token values are defined in :mod:`seqcount._kernels`.
 """
 
 from __future__ import annotations
@@ -255,7 +255,7 @@ class StreamTokenizer:
     """Tokenize batches of documents in pieces of bounded size, long documents included.
 
     A document longer than ``chunk_size`` bytes (or ids) is cut into pieces, for ``words`` only
-    where no token is split (:func:`seqcount.kernels.words_cut`), so the pieces' tokens are
+    where no token is split (:func:`seqcount._kernels.words_cut`), so the pieces' tokens are
     exactly the document's. A batch whose last document goes on in the next batch (a reader
     streaming one huge document) is passed with ``open_tail=True``; the bytes after the last
     safe cut wait for the next batch. Memory is bounded by ``chunk_size`` plus the longest run

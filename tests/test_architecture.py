@@ -158,7 +158,8 @@ def test_help_loads_neither_numba_nor_pyarrow():
         "for args in ([], ['count'], ['compare'], ['merge'], ['report'], ['bounds']):\n"
         "    r = CliRunner().invoke(cli, args + ['--help'])\n"
         "    assert r.exit_code == 0, r.output\n"
-        "print(sorted(m for m in ('numba', 'pyarrow', 'matplotlib', 'numpy') if m in sys.modules))\n"
+        "heavy = ('numba', 'pyarrow', 'matplotlib', 'numpy')\n"
+        "print(sorted(m for m in heavy if m in sys.modules))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert out.returncode == 0, out.stderr

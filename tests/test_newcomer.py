@@ -235,3 +235,21 @@ def test_memory_sources_are_refused_by_the_sharded_engine(tmp_path):
     with pytest.raises(ConfigError, match="counted in one pass") as e:
         seqcount.api.count(pa.table({"text": ["a b"]}), n=1, state=tmp_path / "st")
     assert "state" in e.value.params and not (tmp_path / "st").exists()
+
+
+def test_nothing_found_names_the_output_directory_it_left_out(tmp_path):
+    """Writing into the only folder that holds data (--force) leaves nothing to read: the
+    error says that folder was left out as this run's output."""
+    (tmp_path / "dd" / "austen").mkdir(parents=True)
+    (tmp_path / "dd" / "austen" / SHARD.name).write_bytes(SHARD.read_bytes())
+    out = tmp_path / "dd" / "austen"
+    err = one_line_error(run("count", tmp_path / "dd", "--force", "--out", out), 1)
+    assert "no input shards found" in err and "output or state directory" in err
+    assert str(out) in err
+
+
+@pytest.mark.parametrize("flag", ["--at", "--fit-range"])
+def test_malformed_report_numbers_are_usage_errors(flag, tmp_path):
+    assert run("count", SHARD, "--n", "1", "--out", tmp_path / "o", "-q").exit_code == 0
+    err = one_line_error(run("report", tmp_path / "o", flag, "abc"), 2)
+    assert flag in err and "'abc' is not a number" in err

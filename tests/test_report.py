@@ -83,7 +83,7 @@ def test_report_errors(tmp_path, counted):
     r = CliRunner().invoke(cli, ["report", str(tmp_path)])
     assert r.exit_code == 1 and "curve.csv: missing" in r.stderr
     r = CliRunner().invoke(cli, ["report", str(counted), "--at", "1e9,x", "--no-plots"])
-    assert r.exit_code == 1 and "--at: 'x' is not a number" in r.stderr
+    assert r.exit_code == 2 and "--at: 'x' is not a number" in r.stderr
     r = CliRunner().invoke(cli, ["report", str(counted), "--fit", "nope", "--no-plots"])
     assert r.exit_code == 2 and "'nope' is not one of 'chinchilla', 'epoch'" in r.stderr
 

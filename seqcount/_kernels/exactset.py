@@ -14,7 +14,7 @@ def set_insert(table, hashes, start, count, limit):
     """Insert ``hashes[start:]`` into an open-addressing set until it holds ``limit`` keys.
 
     ``table`` is a power-of-two uint64 array; 0 marks an empty slot, so the key 0 is stored as
-    its own flag in ``count`` bookkeeping by the caller (see :class:`seqcount.sketch.ExactSet`).
+    its own flag in ``count`` bookkeeping by the caller (see :class:`seqcount.sketches.ExactSet`).
 
     Returns:
         (keys now in the table, index of the first hash not yet inserted).

@@ -103,7 +103,7 @@ def get_fit(name_or_fit: str | LossFit) -> LossFit:
             return FITS[key]
     raise ConfigError(
         f"fit: unknown loss fit {name_or_fit!r}; choose one of {', '.join(sorted(FITS))} "
-        "or pass a seqcount.bounds.LossFit"
+        "or pass a seqcount.analysis.lossfits.LossFit"
     )
 
 

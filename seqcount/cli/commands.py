@@ -11,6 +11,7 @@ import sys
 
 import click
 
+from ..errors import ConfigError
 from .common import (
     EXIT_OK,
     EXIT_SKIPPED,
@@ -323,9 +324,12 @@ def report(
     from ..reporting import parse_floats, write_report
 
     c_lo, c_hi = paper_constants(c_lo, c_hi, c_lo_alias, c_hi_alias)
-    with errors():
+    try:  # malformed command-line text: a usage error
         targets = parse_floats(at, "--at")
         rng = parse_floats(fit_range, "--fit-range")
+    except ConfigError as e:
+        raise UsageFailure(str(e)) from None
+    with errors():
         if fit_range is not None and (len(rng) != 2 or rng[0] >= rng[1]):
             raise UsageFailure("--fit-range needs LO,HI with LO < HI, e.g. 1e4,1e6")
         if bloom_fpr is not None and not 0 < bloom_fpr < 1:

@@ -280,7 +280,7 @@ class ShardResult:
 
     Attributes:
         path, size, mtime_ns, format: the shard.
-        stats: :class:`~seqcount.pipeline.ShardStats` as a dict.
+        stats: :class:`ShardStats` as a dict.
         skipped_rows, skipped_items: what ``--on-error skip`` skipped in it.
         regs: int8 ``(len(ns), 2**p)`` registers of the shard alone.
         sigs: uint64 ``(len(ns), K)`` MinHash signatures, or ``None``.

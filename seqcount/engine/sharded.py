@@ -10,9 +10,10 @@ shards before plus the shard's log up to that document. The curve is therefore t
 sequential pass gives, bit for bit, whatever the number of processes, and a shard counted once
 never has to be counted again while it is unchanged.
 
-With a state directory (:mod:`seqcount.state`) each shard's result is kept on disk as soon as it
-is counted, keyed by a fingerprint of the shard and the options, so a job that is stopped or
-killed resumes where it was and a nightly job over a growing corpus counts only the new shards.
+With a state directory (:mod:`seqcount.engine.state`) each shard's result is kept on disk as
+soon as it is counted, keyed by a fingerprint of the shard and the options, so a job that is
+stopped or killed resumes where it was and a nightly job over a growing corpus counts only the
+new shards.
 The same replay carries the running HIP estimates (``unique_hip``) through every shard, so they
 too equal a single pass's.
 
@@ -73,7 +74,7 @@ def count_shard(shard: Shard, config: CountConfig, threads: int | None = None) -
     """Count one shard on its own, logging register growth (runs in workers).
 
     Raises:
-        InputError, SchemaError: as :func:`~seqcount.pipeline.count_corpus` (with
+        InputError, SchemaError: as :func:`~seqcount.engine.single.count_corpus` (with
             ``on_error="fail"``; with ``"skip"`` a bad shard gives an empty result).
     """
     import numba

@@ -5,7 +5,7 @@ Layout::
     DIR/state.json        format, version, the options, and the shards of the last run
                           (absolute path and key)
     DIR/lock              held (``flock``) by the job using DIR; holds its pid
-    DIR/shards/KEY.npz    a shard's :class:`~seqcount.batch.ShardResult`
+    DIR/shards/KEY.npz    a shard's :class:`~seqcount.engine.results.ShardResult`
 
 ``KEY`` is a SHA-256 of the options that change results and of the shard's fingerprint: its
 path, size and modification time, and with ``--content-hash`` a SHA-256 of its bytes. A shard

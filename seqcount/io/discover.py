@@ -108,6 +108,7 @@ class _Walk:
         self.ignored: set[str] = set()
         self.metadata: set[str] = set()
         self.foreign_dirs: list[str] = []  # seqcount's own directories left out
+        self.excluded: list[str] = []  # directories of ``exclude`` met on the way
         self.skip_dirs = {os.path.realpath(d) for d in exclude}
         self.walked: set[str] = set()
         self.foreign = foreign
@@ -149,6 +150,9 @@ class _Walk:
         for root, dirs, files in os.walk(top, followlinks=True):
             real = os.path.realpath(root)
             if real in self.walked or real in self.skip_dirs:
+                if real in self.skip_dirs and real not in self.walked:
+                    self.excluded.append(os.path.join(os.path.normpath(root), ""))
+                    self.walked.add(real)
                 dirs[:] = []
                 continue
             self.walked.add(real)
@@ -190,7 +194,8 @@ class _Walk:
 
     def nothing_found(self, paths: list[str]) -> InputError:
         """The error for inputs without a readable shard, saying what was left out and why."""
-        why = [(d, "a seqcount output directory") for d in self.foreign_dirs]
+        why = [(d, "this run's output or state directory") for d in self.excluded]
+        why += [(d, "a seqcount output directory") for d in self.foreign_dirs]
         why += [(f, "unknown format") for f in sorted(self.ignored - set(self.foreign_dirs))]
         why += [(f, "not data") for f in sorted(self.metadata)]
         skipped = "; ".join(f"{f}: {reason}" for f, reason in why[:5])

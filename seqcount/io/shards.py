@@ -196,7 +196,7 @@ def text_column(arr: pa.Array) -> Column:
 
 def ids_column(arr: pa.Array, path: str = "", column: str = "") -> Column:
     """Token ids (in the column's integer type, no copy where Arrow allows) and int64 offsets
-    of a list-of-integers array. :func:`seqcount.kernels.id_values` takes any integer type."""
+    of a list-of-integers array. :func:`seqcount._kernels.id_values` takes any integer type."""
     if pa.types.is_dictionary(arr.type):
         arr = arr.dictionary_decode()
     if pa.types.is_null(arr.type):

@@ -1,5 +1,5 @@
 """The report's plots, as PNG bytes: growth.png, slopes.png, shard_similarity.png. matplotlib is
-imported only to draw (it is an optional dependency)."""
+imported only to draw, so that --help and counting do not load it."""
 
 from __future__ import annotations
 
