@@ -122,7 +122,7 @@ class CountConfig:
             )
         if self.tokenizer not in TOKENIZERS and not self.tokenizer.startswith("hf:"):
             raise ConfigError(
-                f"tokenizer: unknown tokenizer {self.tokenizer!r}; choose from "
+                f"tokenizer {self.tokenizer!r} is not known; choose from "
                 + ", ".join(TOKENIZERS)
                 + ", hf:PATH",
                 "tokenizer",
@@ -162,7 +162,7 @@ class CountConfig:
             )
         if self.format is not None and self.format not in FORMATS:
             raise ConfigError(
-                f"format: unknown format {self.format!r}; choose from {', '.join(FORMATS)}",
+                f"format {self.format!r} is not known; choose from {', '.join(FORMATS)}",
                 "format",
             )
         if self.txt_documents not in TXT_DOCUMENTS:

@@ -9,21 +9,25 @@ from __future__ import annotations
 
 
 class SeqcountError(Exception):
-    """Base class for every error seqcount raises on purpose."""
-
-
-class ConfigError(SeqcountError, ValueError):
-    """An option is out of range or options contradict each other.
+    """Base class for every error seqcount raises on purpose.
 
     Attributes:
-        params: the Python names of the parameters at fault (``("precision",)``), as the
-            message spells them; the CLI puts its flags in their place and exits with status 2.
-            Empty when no single parameter is at fault (e.g. a tokenizer file that will not load).
+        params: the Python names of the parameters the message speaks of (``("repair",)``),
+            spelled as the message spells them; the CLI puts its flags in their place.
     """
 
     def __init__(self, message: str, *params: str):
         super().__init__(message)
         self.params = params
+
+
+class ConfigError(SeqcountError, ValueError):
+    """An option is out of range or options contradict each other.
+
+    ``params`` names the parameters at fault (``("precision",)``); the CLI exits with status 2
+    for those. It is empty when no single parameter is at fault (e.g. a tokenizer file that
+    will not load).
+    """
 
 
 class InputError(SeqcountError):

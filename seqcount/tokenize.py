@@ -192,7 +192,7 @@ class HFTokenizer:
                 "tokenizer hf:PATH needs the tokenizers package: pip install 'seqcount[hf]'"
             ) from None
         if not os.path.isfile(path):
-            raise ConfigError(f"{path}: no such tokenizer file (tokenizer hf:PATH)", "tokenizer")
+            raise ConfigError(f"{path}: no such tokenizer file (hf:PATH)")
         try:
             self.tokenizer = Tokenizer.from_file(path)
         except Exception as e:  # tokenizers raises plain Exception on bad files

@@ -41,11 +41,12 @@ def flag_of(name: str) -> str:
     return "--" + name.replace("_", "-")
 
 
-def respell(e: ConfigError) -> str:
+def respell(e: SeqcountError) -> str:
     """The message of ``e`` with each parameter it names spelled as the command's flag."""
     message = str(e)
     for name in e.params:
-        message = re.sub(rf"(?<![\w-]){re.escape(name)}(?![\w-])", flag_of(name), message)
+        # a whole word, not part of a longer name ("tokenizer.json", "near_dup_n")
+        message = re.sub(rf"(?<![\w.-]){re.escape(name)}(?![\w-]|\.\w)", flag_of(name), message)
     return message
 
 
@@ -64,9 +65,10 @@ def errors(log=None):
             raise UsageFailure(message) from None
         raise click.ClickException(message) from None
     except SeqcountError as e:
+        message = respell(e)
         if log is not None:
-            log({"event": "error", "message": str(e), "exit_code": EXIT_FAILED}, force=True)
-        raise click.ClickException(str(e)) from None
+            log({"event": "error", "message": message, "exit_code": EXIT_FAILED}, force=True)
+        raise click.ClickException(message) from None
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
         sys.exit(130)

@@ -106,7 +106,8 @@ class Executor:
             why = str(e)
         raise WorkerError(
             f"{shard.path}: a worker died while counting this shard ({why}); shards finished "
-            "before are kept with --state, so a rerun resumes"
+            "before are kept with state, so a rerun resumes",
+            "state",
         )
 
     def close(self) -> None:

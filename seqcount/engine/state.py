@@ -50,7 +50,7 @@ def state_options(config: CountConfig) -> dict:
     tokenizer_file = None
     if config.hf_path is not None:
         if not os.path.isfile(config.hf_path):
-            raise ConfigError(f"{config.hf_path}: no such tokenizer file (tokenizer hf:PATH)")
+            raise ConfigError(f"{config.hf_path}: no such tokenizer file (hf:PATH)")
         try:
             tokenizer_file = file_digest(config.hf_path)
         except OSError as e:
@@ -143,14 +143,14 @@ class StateDir:
             if others:
                 raise StateError(
                     f"{self.path}: not a seqcount state directory (no state.json, but other "
-                    "files); give --state a new or empty directory"
+                    "files); use a new or empty directory"
                 )
         for name, isdir in (("lock", False), ("shards", True)):
             p = os.path.join(self.path, name)
             if os.path.lexists(p) and os.path.isdir(p) != isdir:
                 raise StateError(
                     f"{self.path}: not a seqcount state directory ({name} is not a "
-                    f"{'directory' if isdir else 'file'}); give --state a new or empty directory"
+                    f"{'directory' if isdir else 'file'}); use a new or empty directory"
                 )
         lock = open(os.path.join(self.path, "lock"), "a+")  # noqa: SIM115 (held while open)
         try:
@@ -193,14 +193,14 @@ class StateDir:
                 self.messages.append(f"{index}: unreadable ({e}); starting anew (--repair)")
                 return
             raise StateError(
-                f"{index}: unreadable state index ({e}); use --repair to rebuild it"
+                f"{index}: unreadable state index ({e}); use repair to rebuild it", "repair"
             ) from None
         if fmt != STATE_FORMAT:
             raise StateError(f"{self.path}: not a seqcount state directory (format {fmt!r})")
         if version != STATE_VERSION:
             raise StateError(
                 f"{self.path}: state version {version} is not supported (this release "
-                f"reads {STATE_VERSION}); use a new --state directory"
+                f"reads {STATE_VERSION}); use a new, empty directory"
             )
         old = data.get("options")
         if old == self.options:
@@ -246,7 +246,7 @@ class StateDir:
             return self._read(path, key)
         except StateError as e:
             if not self.repair:
-                raise StateError(f"{e}; --repair recounts its shard") from None
+                raise StateError(f"{e}; repair recounts its shard", "repair") from None
             self.messages.append(f"{e}; recounting (--repair)")
             os.unlink(path)
             return None

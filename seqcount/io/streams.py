@@ -155,8 +155,9 @@ class TextReader:
     def iter_batches(self, shard: Shard, request: ReadRequest) -> Iterator[Column]:
         if request.kind != "text":
             raise SchemaError(
-                f"{shard.path}: a text file has no token-id column; --tokens-column needs "
-                "Parquet, Arrow or JSON Lines"
+                f"{shard.path}: a text file has no token-id column; tokens_column needs "
+                "Parquet, Arrow or JSON Lines",
+                "tokens_column",
             )
         errors: list[InputError] = []
         with open_stream(shard) as f:
