@@ -195,7 +195,7 @@ def _check_request(config, source, out, state, jobs, engine, scheduler, content_
         raise ConfigError(f"engine must be 'local' or 'dask', got {engine!r}", "engine")
     if scheduler is not None and engine != "dask":
         raise ConfigError(
-            f"scheduler {scheduler} needs engine 'dask', not engine '{engine}'",
+            f"scheduler {scheduler} needs engine 'dask' (got '{engine}')",
             "scheduler", "engine",
         )  # fmt: skip
     for name, on in (("content_hash", content_hash), ("repair", repair)):
@@ -241,7 +241,7 @@ def _check_out_outside(source, out) -> None:
         if inside or beside:
             raise ConfigError(
                 f"out {os.fspath(out)} is inside the input {p}: its files would sit among the "
-                "corpus (give another out, or force to write there anyway)",
+                "corpus (choose another directory, or force to write there anyway)",
                 "out", "force",
             )  # fmt: skip
 

@@ -137,8 +137,8 @@ class CountConfig:
             )
         if self.tokenizer != "ids" and self.tokens_column:
             raise ConfigError(
-                f"tokens_column is for pre-tokenized input (tokenizer ids), "
-                f"not tokenizer {self.tokenizer}",
+                f"tokens_column is for pre-tokenized input, read with tokenizer ids "
+                f"(got {self.tokenizer})",
                 "tokens_column",
                 "tokenizer",
             )

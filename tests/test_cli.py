@@ -154,7 +154,7 @@ def test_output_path_is_a_file(tmp_path):
         (["--threads", "0"], "--threads must be at least 1"),
         (["--threads", "0", "--jobs", "2"], "--threads must be at least 1"),
         (["--near-dup", "0.99"], "--near-dup 0.99 with --num-perm 128: the LSH index cannot"),
-        (["--near-dup", "0.99"], "use --num-perm 512 or more or a lower threshold"),
+        (["--near-dup", "0.99"], "use 512 or more permutations or a lower threshold"),
         (["--near-dup", "0.9", "--num-perm", "8"], "the LSH index cannot be banded"),
         (["--shard-similarity", "--num-perm", "0"], "--shard-similarity needs MinHash"),
         (["--content-hash"], "--content-hash is an option of --state,"),

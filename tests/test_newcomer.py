@@ -253,3 +253,13 @@ def test_malformed_report_numbers_are_usage_errors(flag, tmp_path):
     assert run("count", SHARD, "--n", "1", "--out", tmp_path / "o", "-q").exit_code == 0
     err = one_line_error(run("report", tmp_path / "o", flag, "abc"), 2)
     assert flag in err and "'abc' is not a number" in err
+
+
+def test_flags_are_respelled_in_the_message_but_not_in_paths(tmp_path):
+    """An output directory named like a parameter ('out') keeps its name in the message."""
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    (corpus / SHARD.name).write_bytes(SHARD.read_bytes())
+    err = one_line_error(run("count", corpus, "--out", corpus / "out"), 2)
+    assert err.startswith(f"Error: --out {corpus / 'out'} is inside the input"), err
+    assert "--force" in err

@@ -42,11 +42,16 @@ def flag_of(name: str) -> str:
 
 
 def respell(e: SeqcountError) -> str:
-    """The message of ``e`` with each parameter it names spelled as the command's flag."""
+    """The message of ``e`` with each parameter it names spelled as the command's flag.
+
+    Library messages name a parameter once, before any path it is about; only that first
+    mention is respelled, and only as a whole word outside a path or a longer name
+    ("tokenizer.json", "near_dup_n", "runs/out").
+    """
     message = str(e)
     for name in e.params:
-        # a whole word, not part of a longer name ("tokenizer.json", "near_dup_n")
-        message = re.sub(rf"(?<![\w.-]){re.escape(name)}(?![\w-]|\.\w)", flag_of(name), message)
+        word = rf"(?<![\w./\\-]){re.escape(name)}(?![\w/\\-]|\.\w)"
+        message = re.sub(word, flag_of(name), message, count=1)
     return message
 
 

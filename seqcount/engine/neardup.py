@@ -40,7 +40,7 @@ class DocId:
 
 
 def _enough_permutations(threshold: float, num_perm: int) -> str:
-    """``num_perm K or more`` for the smallest power-of-two multiple ``K`` of ``num_perm``
+    """``K or more permutations`` for the smallest power-of-two multiple ``K`` of ``num_perm``
     (up to 8 times: each try is a parameter search of datasketch's, about 0.2 s) with which
     datasketch can band an LSH index at ``threshold``."""
     from datasketch import MinHashLSH
@@ -52,7 +52,7 @@ def _enough_permutations(threshold: float, num_perm: int) -> str:
             MinHashLSH(threshold=threshold, num_perm=k)
         except ValueError:
             continue
-        return f"num_perm {k} or more"
+        return f"{k} or more permutations"
     return "more permutations"
 
 
