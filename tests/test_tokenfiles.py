@@ -341,3 +341,22 @@ def test_cli_flags_respelled(tmp_path):
     assert summary["options"]["doc_separator"] == 0
     assert summary["options"]["tokenizer"] == "ids"
     assert (summary["totals"]["documents"], summary["totals"]["tokens"]) == (2, 6)
+
+
+def test_bundled_token_sample_counts_as_the_text(tmp_path):
+    """examples/tokens/austen.bin numbers the words tokens of data/austen one-to-one, so its
+    exact counts are the text's (tests/data/austen_ground_truth.csv, made without seqcount)."""
+    import csv
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    rows = list(csv.DictReader(open(root / "tests" / "data" / "austen_ground_truth.csv")))
+    final = {}
+    for row in rows:
+        if row["tokenizer"] == "words":
+            final[int(row["n"])] = max(final.get(int(row["n"]), (0, 0, 0)), (
+                int(row["D"]), int(row["distinct"]), int(row["windows"])))  # fmt: skip
+    r = count_corpus([str(root / "examples" / "tokens")], CountConfig(ns=NS, exact=True))
+    assert r.tokens == final[1][0] == 873_710
+    for n in (1, 2, 8):
+        assert (r.final[n].unique_exact, r.final[n].windows) == final[n][1:]
