@@ -67,22 +67,24 @@ def _is_paths(source) -> bool:
     )
 
 
-def find_inputs(source, format: str | None = None, exclude=(), column: str = "text") -> Inputs:
+def find_inputs(source, format: str | None = None, exclude=(), column: str = "text",
+                split: str | None = None) -> Inputs:  # fmt: skip
     """The shards of ``source``: paths (directories, files or globs; seqcount's own output and
-    state directories and ``exclude`` left out), a ``pyarrow.Table``, or an iterable of
-    document strings (any iterable that is not a list or tuple of paths)."""
+    state directories and ``exclude`` left out; ``split``: the split of a Hugging Face
+    DatasetDict folder), a ``pyarrow.Table``, or an iterable of document strings (any
+    iterable that is not a list or tuple of paths)."""
     if not _is_paths(source):
         return io.inputs_from_memory(source, column=column)
     paths = [source] if isinstance(source, (str, os.PathLike)) else list(source)
     paths = [os.fspath(p) for p in paths]
-    return discover(paths, format, exclude, foreign=written_by_seqcount)
+    return discover(paths, format, exclude, foreign=written_by_seqcount, split=split)
 
 
 def count_corpus(source, config: CountConfig | None = None, *, progress=None, threads=None,
                  exclude=(), on_event=None) -> CountResult:  # fmt: skip
     """Count a corpus in one streaming pass, writing nothing (see :func:`count` for all)."""
     config = config or CountConfig()
-    inputs = find_inputs(source, config.format, exclude, config.column)
+    inputs = find_inputs(source, config.format, exclude, config.column, config.split)
     return count_pass(inputs, config, progress=progress, threads=threads, on_event=on_event)
 
 
@@ -92,7 +94,7 @@ def count_batch(source, config: CountConfig | None = None, *, state=None, exclud
     ``threads``, ``content_hash``, ``repair``, ``on_event``: see :func:`count`)."""
     config = config or CountConfig()
     exclude = list(exclude) + ([state] if state is not None else [])
-    inputs = find_inputs(source, config.format, exclude, config.column)
+    inputs = find_inputs(source, config.format, exclude, config.column, config.split)
     return count_sharded(inputs, config, state=state, **options)
 
 
@@ -165,7 +167,7 @@ def count(
     _check_request(config, source, out, state, jobs, engine, scheduler, content_hash, repair,
                    shard_similarity, force, sharded)  # fmt: skip
     exclude = [p for p in (out, state) if p is not None]
-    inputs = find_inputs(source, config.format, exclude, config.column)
+    inputs = find_inputs(source, config.format, exclude, config.column, config.split)
     if sharded:
         result = count_sharded(inputs, config, state=state, jobs=jobs, engine=engine,
                                scheduler=scheduler, threads=threads, content_hash=content_hash,

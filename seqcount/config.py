@@ -13,7 +13,11 @@ from dataclasses import dataclass
 from .errors import ConfigError
 
 TOKENIZERS = ("words", "bytes", "ids")  # and "hf:PATH"
-FORMATS = ("parquet", "arrow", "jsonl", "txt")
+FORMATS = ("parquet", "arrow", "jsonl", "txt", "megatron", "llmc")
+#: Formats whose files hold token ids already (counted with the ``ids`` kernels).
+TOKEN_FORMATS = ("megatron", "llmc")
+#: Token types of a headerless token file (``token_dtype``).
+TOKEN_DTYPES = ("uint16", "uint32")
 TXT_DOCUMENTS = ("file", "lines")
 ON_ERROR = ("fail", "skip")
 DEFAULT_NS = (1, 2, 4, 8, 16, 32, 64)
@@ -90,6 +94,13 @@ class CountConfig:
         near_dup_n: window size of the per-document MinHash used for near-duplicates.
         near_dup_max_docs: index at most this many documents for near-duplicate search (later
             documents are still checked against the indexed ones); ``None``: no cap.
+        doc_separator: the token id that separates documents in an llm.c or headerless token
+            file (not counted); ``None``: the llm.c header's end-of-text token (50256 for GPT-2,
+            128000 for Llama-3), and one document per headerless file.
+        token_dtype: ``uint16`` or ``uint32``: the token type of a headerless token file
+            (nanoGPT's ``train.bin``); ``None``: the file needs an llm.c header.
+        split: the split of a Hugging Face ``DatasetDict`` folder to read (``None``: the only
+            one; more than one is refused).
     """
 
     ns: tuple[int, ...] = DEFAULT_NS
@@ -110,6 +121,9 @@ class CountConfig:
     near_dup: float | None = None
     near_dup_n: int = 5
     near_dup_max_docs: int | None = None
+    doc_separator: int | None = None
+    token_dtype: str | None = None
+    split: str | None = None
 
     def __post_init__(self) -> None:
         ns = tuple(sorted(set(int(n) for n in self.ns)))
@@ -210,6 +224,22 @@ class CountConfig:
                     f"near_dup_max_docs must be at least 1, got {self.near_dup_max_docs}",
                     "near_dup_max_docs",
                 )
+        self._check_token_files()
+
+    def _check_token_files(self) -> None:
+        """Checks of ``doc_separator``, ``token_dtype`` and ``split``."""
+        if self.doc_separator is not None and not (0 <= self.doc_separator < 2**32):
+            raise ConfigError(
+                f"doc_separator must be a token id in [0, 2**32), got {self.doc_separator}",
+                "doc_separator",
+            )
+        if self.token_dtype is not None and self.token_dtype not in TOKEN_DTYPES:
+            raise ConfigError(
+                f"token_dtype must be {' or '.join(TOKEN_DTYPES)}, got {self.token_dtype!r}",
+                "token_dtype",
+            )
+        if self.split is not None and (not self.split or "/" in self.split):
+            raise ConfigError(f"split must be a split name, got {self.split!r}", "split")
 
     @property
     def hf_path(self) -> str | None:
@@ -243,6 +273,9 @@ class CountConfig:
     def to_dict(self) -> dict:
         d = dataclasses.asdict(self)
         d["ns"] = list(self.ns)
+        for name in ("doc_separator", "token_dtype", "split"):  # only when set
+            if d[name] is None:
+                del d[name]
         return d
 
     def tag(self) -> str:

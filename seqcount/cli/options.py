@@ -13,6 +13,7 @@ from ..config import (
     DEFAULT_PRECISION,
     FORMATS,
     ON_ERROR,
+    TOKEN_DTYPES,
     TXT_DOCUMENTS,
     CountConfig,
     parse_ns,
@@ -82,6 +83,27 @@ def config_option(command):
         f'(names as the flags: jobs = 8, on-error = "skip"); flags override it. '
         f"[default: ./{CONFIG_FILE} if present]",
     )(command)
+
+
+#: The options of :func:`input_options` for token files and Hugging Face DatasetDict folders.
+TOKEN_FILE_OPTIONS = [
+    click.option(
+        "--doc-separator", type=int, default=None, metavar="ID",
+        help="Token id that separates documents in .bin token files (llm.c shards, "
+        "headerless token ids); not counted.  [default: the llm.c header's end-of-text "
+        "token (50256 GPT-2, 128000 Llama-3); one document per headerless file]",
+    ),
+    click.option(
+        "--token-dtype", type=click.Choice(TOKEN_DTYPES), default=None,
+        help="Read a .bin without an llm.c header as headerless token ids of this type "
+        "(nanoGPT's train.bin).",
+    ),
+    click.option(
+        "--split", default=None, metavar="NAME",
+        help="The split to read of a Hugging Face DatasetDict folder (dataset_dict.json "
+        "and a subfolder per split).  [default: the only split]",
+    ),
+]  # fmt: skip
 
 
 def input_options(command):
@@ -162,7 +184,7 @@ def input_options(command):
             default=None,
             help="Read every file as this format [default: by extension: .parquet/.pq, "
             ".arrow/.feather/.ipc, .jsonl/.json/.ndjson, .txt; .gz and .zst for JSON Lines and "
-            "text].",
+            "text; .bin: megatron with a PREFIX.idx beside it, else llmc].",
         ),
         click.option(
             "--txt-documents",
@@ -181,7 +203,7 @@ def input_options(command):
             "exit 3.",
         ),
     ]  # fmt: skip
-    for option in reversed(options):
+    for option in reversed(options + TOKEN_FILE_OPTIONS):
         command = option(command)
     return command
 

@@ -39,7 +39,7 @@ import numpy as np
 from ..config import CountConfig
 from ..errors import ConfigError
 from ..hashing import hip_replay, hip_state
-from ..io import Inputs, Shard
+from ..io import Inputs, Shard, token_config
 from ..sketches import hll_estimates
 from .counter import ShardRecorder
 from .executors import Event, Executor
@@ -80,6 +80,7 @@ def count_shard(shard: Shard, config: CountConfig, threads: int | None = None) -
     import numba
 
     t0 = time.perf_counter()
+    config = token_config(config, [shard])
     config = dataclasses.replace(config, chunk_bytes=min(config.chunk_bytes, RECORD_CHUNK))
     old = numba.get_num_threads()
     if threads is not None:
@@ -262,6 +263,7 @@ def count_sharded(
         WorkerError: a worker process died while counting a shard.
     """
     check_batch_config(config)
+    config = token_config(config, inputs.shards)
     shards = inputs.shards
     emit = on_event or (lambda e: None)
     started = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")

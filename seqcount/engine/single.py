@@ -10,7 +10,7 @@ import numpy as np
 
 from ..config import CountConfig
 from ..errors import ConfigError, InputError
-from ..io import Inputs, ReadRequest, Shard, prefetch, reader_for
+from ..io import Inputs, ReadRequest, Shard, prefetch, reader_for, token_config
 from ..tokenize import BufferPool, HFTokenizer, StreamTokenizer
 from .counter import Counter
 from .neardup import near_dup_result
@@ -47,6 +47,7 @@ def count_corpus(
     """
     import numba
 
+    config = token_config(config, inputs.shards)
     started = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
     t0 = time.perf_counter()
     shards = inputs.shards
@@ -163,6 +164,8 @@ def run_shards(
         block_bytes=config.chunk_bytes,
         txt_documents=config.txt_documents,
         bad_row=skipped.row if config.on_error == "skip" else None,
+        doc_separator=config.doc_separator,
+        token_dtype=config.token_dtype,
     )
     total_docs = None
     if progress is not None:

@@ -8,8 +8,9 @@ import stat
 from collections.abc import Callable
 from pathlib import Path
 
-from ..errors import InputError
+from ..errors import ConfigError, InputError
 from .shards import Inputs, Shard
+from .tokenfiles import is_megatron
 
 #: File extension → format name.
 EXTENSIONS = {
@@ -23,6 +24,7 @@ EXTENSIONS = {
     ".json": "jsonl",
     ".ndjson": "jsonl",
     ".txt": "txt",
+    ".bin": "llmc",  # or megatron, with a PREFIX.idx beside it (see format_of)
 }
 #: Compression suffix → codec (for formats read as a byte stream).
 COMPRESSIONS = {".gz": "gzip", ".zst": "zstd", ".zstd": "zstd"}
@@ -34,6 +36,7 @@ METADATA_NAMES = frozenset(
     {
         "dataset_info.json",  # written by Hugging Face datasets' save_to_disk
         "state.json",
+        "dataset_dict.json",  # a DatasetDict's list of splits (its subfolders)
         ".gitattributes",
         "sha256sums",
         "sha512sums",
@@ -46,12 +49,18 @@ METADATA_NAMES = frozenset(
 METADATA_STEMS = frozenset({"readme", "license", "licence", "copying", "notice", "authors"})
 #: ... and endings.
 METADATA_SUFFIXES = (".md", ".sha256", ".sha512", ".sha1", ".md5", ".idx")
+#: The file naming the splits of a Hugging Face DatasetDict folder (one subfolder per split).
+DATASET_DICT = "dataset_dict.json"
 #: the first bytes of columnar files, which a stream format cannot read
 MAGICS = ((b"PAR1", "Parquet (magic PAR1)"), (b"ARROW1", "Arrow IPC (magic ARROW1)"))
 
 
 def format_of(path: str, forced: str | None = None) -> tuple[str, str | None] | None:
-    """``(format, compression)`` of a file from its name (or ``forced``), or ``None``."""
+    """``(format, compression)`` of a file from its name (or ``forced``), or ``None``.
+
+    A ``.bin`` file is ``megatron`` if a ``.idx`` with Megatron's magic lies beside it, else
+    ``llmc`` (an llm.c token shard, or headerless token ids).
+    """
     name = os.path.basename(path).lower()
     compression = None
     for suffix, codec in COMPRESSIONS.items():
@@ -61,12 +70,15 @@ def format_of(path: str, forced: str | None = None) -> tuple[str, str | None] | 
     fmt = forced or EXTENSIONS.get(os.path.splitext(name)[1])
     if fmt is None or (compression and fmt not in STREAM_FORMATS):
         return None
+    if fmt == "llmc" and forced is None and is_megatron(path):
+        fmt = "megatron"
     return fmt, compression
 
 
 def known_formats() -> str:
     """The known file extensions, for messages."""
-    return ", ".join(sorted(EXTENSIONS)) + " (.jsonl/.json/.txt also as .gz or .zst)"
+    known = ", ".join(sorted(e for e in EXTENSIONS if e != ".bin"))
+    return known + " (.jsonl/.json/.txt also as .gz or .zst)"
 
 
 def is_metadata(path: str) -> bool:
@@ -102,7 +114,7 @@ def check_not_columnar(path: str, fmt: str) -> None:
 class _Walk:
     """The state of one discovery: shards found, files left out and why."""
 
-    def __init__(self, exclude, foreign, format: str | None):
+    def __init__(self, exclude, foreign, format: str | None, split: str | None = None):
         self.found: dict[str, Shard] = {}
         self.found_real: dict[str, str] = {}  # real path -> the path it was found under first
         self.ignored: set[str] = set()
@@ -113,6 +125,8 @@ class _Walk:
         self.walked: set[str] = set()
         self.foreign = foreign
         self.format = format
+        self.split = split
+        self.dataset_dicts = 0  # Hugging Face DatasetDict folders walked
 
     def add(self, path: str, explicit: bool, forced: str | None) -> None:
         """Add one file (named explicitly, or found in a directory or by a glob)."""
@@ -168,9 +182,36 @@ class _Walk:
                 dirs[:] = []
                 continue
             dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+            if DATASET_DICT in files:
+                dirs[:] = self.choose_split(root, dirs)
             for f in files:
                 if not f.startswith("."):
                     self.add(os.path.join(root, f), explicit=False, forced=None)
+
+    def choose_split(self, root: str, splits: list[str]) -> list[str]:
+        """The split folders to walk of a Hugging Face DatasetDict folder: ``split``, or the
+        only one.
+
+        Raises:
+            ConfigError: ``split`` is not one of them, or it is not given and there are several.
+        """
+        self.dataset_dicts += 1
+        names = ", ".join(splits) or "none"
+        if self.split is not None:
+            if self.split not in splits:
+                raise ConfigError(
+                    f"{root}: this Hugging Face DatasetDict has no {self.split!r} (its splits: "
+                    f"{names}); give one of them as split",
+                    "split",
+                )
+            return [self.split]
+        if len(splits) > 1:
+            raise ConfigError(
+                f"{root}: a Hugging Face DatasetDict with several splits ({names}); choose one "
+                "with split NAME",
+                "split",
+            )
+        return splits
 
     def path(self, p: str) -> None:
         """Add what one input path names: a directory, a file or a glob."""
@@ -212,6 +253,7 @@ def discover(
     format: str | None = None,
     exclude: list[str] | tuple[str, ...] = (),
     foreign: Callable[[str, list[str]], bool] | None = None,
+    split: str | None = None,
 ) -> Inputs:
     """Expand directories (recursively), files and globs into shards in sorted path order.
 
@@ -228,6 +270,9 @@ def discover(
             output or state directory of seqcount): such directories found inside ``paths``
             are left out (listed in ``ignored`` with a trailing slash), and one named in
             ``paths`` is refused.
+        split: the split to read of a Hugging Face ``DatasetDict`` folder (one with a
+            ``dataset_dict.json``: a subfolder per split); without it, a DatasetDict of more
+            than one split is refused.
 
     Returns:
         The inputs: ``paths`` as given; readable shards sorted by path; in ``ignored``, files
@@ -239,13 +284,21 @@ def discover(
         InputError: a path does not exist, a named file has an unknown format or is a
             columnar file forced to a stream format, or nothing readable was found (the
             message lists what was left out and why).
+        ConfigError: a DatasetDict of several splits without ``split``, a ``split`` it lacks,
+            or a ``split`` with no DatasetDict in ``paths``.
     """
     if not paths:
         raise InputError("no input paths given")
     paths = [str(p) for p in paths]
-    w = _Walk(exclude, foreign, format)
+    w = _Walk(exclude, foreign, format, split)
     for p in paths:
         w.path(p)
+    if split is not None and not w.dataset_dicts:
+        raise ConfigError(
+            f"split {split!r}: no Hugging Face DatasetDict folder (with {DATASET_DICT}) in "
+            f"{', '.join(paths)}",
+            "split",
+        )
     if not w.found:
         raise w.nothing_found(paths)
     shards = [w.found[k] for k in sorted(w.found, key=lambda s: Path(s).as_posix())]

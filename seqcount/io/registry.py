@@ -8,17 +8,23 @@ documents held in memory (:func:`seqcount.io.memory.inputs_from_memory`); it is 
 
 from __future__ import annotations
 
-from ..config import FORMATS
+import dataclasses
+
+from ..config import FORMATS, TOKEN_FORMATS, CountConfig
+from ..errors import ConfigError, InputError
 from .arrow import ArrowReader, ParquetReader
 from .memory import TableReader
 from .shards import Shard, ShardReader
 from .streams import JsonlReader, TextReader
+from .tokenfiles import LlmcReader, MegatronReader
 
 _FILE_READERS: tuple[ShardReader, ...] = (
     ParquetReader(),
     ArrowReader(),
     JsonlReader(),
     TextReader(),
+    MegatronReader(),
+    LlmcReader(),
 )
 if tuple(r.name for r in _FILE_READERS) != FORMATS:  # fail loudly: the two lists must agree
     raise ImportError(
@@ -33,3 +39,34 @@ READERS: dict[str, ShardReader] = {r.name: r for r in (*_FILE_READERS, TableRead
 def reader_for(shard: Shard) -> ShardReader:
     """The reader of a shard's format."""
     return READERS[shard.format]
+
+
+#: The column name recorded for token files (``megatron``, ``llmc``) when no tokens_column is given.
+TOKEN_FILES_COLUMN = "tokens"
+
+
+def token_config(config: CountConfig, shards: list[Shard]) -> CountConfig:
+    """``config`` for counting ``shards``: token files (``megatron``, ``llmc``) hold token ids,
+    so the default tokenizer becomes ``ids`` (column ``tokens`` in the results, or the given
+    ``tokens_column``).
+
+    Raises:
+        ConfigError: a tokenizer other than ``words`` (the default) or ``ids`` for token files.
+        InputError: token files mixed with text files (under a text tokenizer).
+    """
+    token = [s for s in shards if s.format in TOKEN_FORMATS]
+    if not token or config.tokenizer == "ids":
+        return config
+    if config.tokenizer != "words":
+        raise ConfigError(
+            f"tokenizer {config.tokenizer}: {token[0].path} holds token ids already "
+            f"({token[0].format}); leave out tokenizer",
+            "tokenizer",
+        )
+    text = [s for s in shards if s.format not in TOKEN_FORMATS]
+    if text:
+        raise InputError(
+            f"{token[0].path} holds token ids ({token[0].format}) and {text[0].path} text: "
+            "count them in separate runs"
+        )
+    return dataclasses.replace(config, tokenizer="ids", tokens_column=TOKEN_FILES_COLUMN)

@@ -21,7 +21,8 @@ class Shard:
     Attributes:
         path: as found (normalised).
         size: bytes on disk.
-        format: ``parquet``, ``arrow``, ``jsonl`` or ``txt`` (or ``table``: held in memory).
+        format: ``parquet``, ``arrow``, ``jsonl``, ``txt``, ``megatron`` or ``llmc`` (or
+            ``table``: held in memory).
         compression: ``gzip``, ``zstd`` or ``None``.
         data: the documents of an in-memory shard (a
             :class:`~seqcount.io.memory.MemorySource`), whose ``path`` is a display name;
@@ -92,6 +93,10 @@ class ReadRequest:
         bad_row: called as ``bad_row(path, row, message)`` for a bad row of a row-oriented
             format (a malformed JSON line, a value of the wrong type); it raises to stop, or
             returns to skip the row. Rows count from 1.
+        doc_separator: token files (``llmc``): the id that separates documents, or ``None``
+            (the header's end-of-text token).
+        token_dtype: token files (``llmc``): ``uint16`` or ``uint32`` for a file without an
+            llm.c header.
     """
 
     column: str = "text"
@@ -101,6 +106,8 @@ class ReadRequest:
     block_bytes: int = 4 << 20
     txt_documents: str = "file"
     bad_row: Callable[[str, int, str], None] | None = field(default=None, repr=False)
+    doc_separator: int | None = None
+    token_dtype: str | None = None
 
     def reject(self, path: str, row: int, message: str) -> None:
         """Report a bad row: raise :class:`InputError`, or let ``bad_row`` decide."""
