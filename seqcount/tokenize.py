@@ -212,8 +212,8 @@ def decode_documents(data: np.ndarray, offsets: np.ndarray) -> tuple[list[str], 
     """The documents ``data[offsets[d]:offsets[d+1]]`` as strings (invalid UTF-8 replaced by
     U+FFFD), and the number of invalid sequences replaced."""
     texts, invalid = [], 0
-    raw = data.tobytes() if offsets[-1] - offsets[0] else b""
     base = int(offsets[0])
+    raw = data[base : int(offsets[-1])].tobytes()
     for d in range(offsets.shape[0] - 1):
         b = raw[int(offsets[d]) - base : int(offsets[d + 1]) - base]
         try:
