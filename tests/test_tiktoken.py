@@ -245,3 +245,14 @@ def test_cli_counts_and_records_the_tokenizer(reference, tmp_path):
     assert summary["versions"]["tiktoken"] == tiktoken.__version__
     tokens = sum(len(reference.encode_ordinary(t)) for t in austen_texts())
     assert summary["totals"]["tokens"] == tokens
+
+
+def test_shard_by_shard_counts_the_same_tokens(reference, tmp_path):
+    """Worker processes (jobs=2) load the encoding offline too and count the same tokens."""
+    from seqcount.api import count_batch
+
+    shards = sorted((DATA / "austen").glob("*.parquet"))[:2]
+    cfg = CountConfig(ns=(1, 2), tokenizer="tiktoken:cl100k_base")
+    r = count_batch([str(s) for s in shards], cfg, state=tmp_path / "st", jobs=2)
+    texts = [t for s in shards for t in pq.read_table(s)["text"].to_pylist()]
+    assert r.tokens == sum(len(reference.encode_ordinary(t)) for t in texts)
