@@ -12,7 +12,14 @@ from dataclasses import dataclass
 
 from .errors import ConfigError
 
-TOKENIZERS = ("words", "bytes", "ids")  # and "hf:PATH"
+TOKENIZERS = ("words", "bytes", "ids")  # and "hf:PATH", "tiktoken:NAME|PATH"
+#: prefixes of the tokenizers named by a file or an encoding, and what must follow them
+TOKENIZER_PREFIXES = {
+    "hf:": "tokenizer hf:PATH needs the path of a tokenizer.json",
+    "tiktoken:": "tokenizer tiktoken:NAME needs an encoding name (cl100k_base, o200k_base, ...) "
+    "or the path of a .tiktoken file",
+}
+PREFIXES = tuple(TOKENIZER_PREFIXES)
 FORMATS = ("parquet", "arrow", "jsonl", "txt", "megatron", "llmc")
 #: Formats whose files hold token ids already (counted with the ``ids`` kernels).
 TOKEN_FORMATS = ("megatron", "llmc")
@@ -71,7 +78,8 @@ class CountConfig:
 
     Attributes:
         ns: window sizes n, counted in one pass.
-        tokenizer: ``words``, ``bytes`` or ``ids``.
+        tokenizer: ``words``, ``bytes``, ``ids``, ``hf:PATH`` (a tokenizer.json) or
+            ``tiktoken:NAME`` (a tiktoken encoding, or ``tiktoken:PATH.tiktoken``).
         text_column: column holding document text (``words`` / ``bytes``).
         tokens_column: column holding lists of token ids (``ids``).
         precision: HyperLogLog precision p; 2**p registers of one byte per window size.
@@ -134,15 +142,15 @@ class CountConfig:
             raise ConfigError(
                 f"ns: window sizes must be between 1 and {MAX_N}, got {list(ns)}", "ns"
             )
-        if self.tokenizer not in TOKENIZERS and not self.tokenizer.startswith("hf:"):
+        if self.tokenizer not in TOKENIZERS and not self.tokenizer.startswith(PREFIXES):
             raise ConfigError(
                 f"tokenizer {self.tokenizer!r} is not known; choose from "
                 + ", ".join(TOKENIZERS)
-                + ", hf:PATH",
+                + ", hf:PATH, tiktoken:NAME",
                 "tokenizer",
             )
-        if self.tokenizer == "hf:":
-            raise ConfigError("tokenizer hf:PATH needs the path of a tokenizer.json", "tokenizer")
+        if self.tokenizer in TOKENIZER_PREFIXES:
+            raise ConfigError(TOKENIZER_PREFIXES[self.tokenizer], "tokenizer")
         if self.tokenizer == "ids" and not self.tokens_column:
             raise ConfigError(
                 "tokenizer ids needs tokens_column NAME (a list of integers per row)",

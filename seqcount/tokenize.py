@@ -6,6 +6,7 @@ values of its document ``d``. Token values are defined in :mod:`seqcount._kernel
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 from collections.abc import Iterator
@@ -15,7 +16,7 @@ from functools import lru_cache
 import numpy as np
 
 from . import _kernels as kernels
-from . import hashing
+from . import hashing, tiktoken_files
 from .errors import ConfigError
 from .hashing import HashParams
 
@@ -202,29 +203,119 @@ class HFTokenizer:
 
     def chunk(self, data: np.ndarray, offsets: np.ndarray, params: HashParams) -> TokenChunk:
         """Token values of the documents ``data[offsets[d]:offsets[d+1]]``."""
-        texts, invalid = [], 0
-        raw = data.tobytes() if offsets[-1] - offsets[0] else b""
-        base = int(offsets[0])
-        for d in range(offsets.shape[0] - 1):
-            b = raw[int(offsets[d]) - base : int(offsets[d + 1]) - base]
-            try:
-                texts.append(b.decode("utf-8"))
-            except UnicodeDecodeError:
-                t = b.decode("utf-8", "replace")
-                invalid += t.count("\ufffd") - b.count(b"\xef\xbf\xbd")
-                texts.append(t)
+        texts, invalid = decode_documents(data, offsets)
         encodings = self.tokenizer.encode_batch(texts, add_special_tokens=False)
-        ids = [e.ids for e in encodings]
-        doc = np.zeros(len(ids) + 1, dtype=np.int64)
-        np.cumsum([len(x) for x in ids], out=doc[1:])
-        flat = np.fromiter((i for x in ids for i in x), dtype=np.uint64, count=int(doc[-1]))
-        tokens = kernels.id_values(flat, np.uint64(params.id_seed))
-        return TokenChunk(tokens, doc, invalid)
+        return id_lists_chunk([e.ids for e in encodings], params, invalid)
+
+
+def decode_documents(data: np.ndarray, offsets: np.ndarray) -> tuple[list[str], int]:
+    """The documents ``data[offsets[d]:offsets[d+1]]`` as strings (invalid UTF-8 replaced by
+    U+FFFD), and the number of invalid sequences replaced."""
+    texts, invalid = [], 0
+    base = int(offsets[0])
+    raw = data[base : int(offsets[-1])].tobytes()
+    for d in range(offsets.shape[0] - 1):
+        b = raw[int(offsets[d]) - base : int(offsets[d + 1]) - base]
+        try:
+            texts.append(b.decode("utf-8"))
+        except UnicodeDecodeError:
+            t = b.decode("utf-8", "replace")
+            invalid += t.count("\ufffd") - b.count(b"\xef\xbf\xbd")
+            texts.append(t)
+    return texts, invalid
+
+
+def id_lists_chunk(ids: list[list[int]], params: HashParams, invalid: int = 0) -> TokenChunk:
+    """A chunk of one list of token ids per document, mixed into values like the ``ids``
+    tokenizer's by :meth:`TokenChunk.values`."""
+    doc = np.zeros(len(ids) + 1, dtype=np.int64)
+    np.cumsum([len(x) for x in ids], out=doc[1:])
+    flat = np.fromiter(itertools.chain.from_iterable(ids), dtype=np.uint32, count=int(doc[-1]))
+    return TokenChunk(flat, doc, invalid, id_seed=params.id_seed)
+
+
+class TiktokenTokenizer:
+    """A tiktoken encoding (``tiktoken:NAME`` or ``tiktoken:PATH.tiktoken``), loaded from files
+    on this machine only (:mod:`seqcount.tiktoken_files`).
+
+    Each document's ids are ``encoding.encode_ordinary(text)``: special-token text such as
+    ``<|endoftext|>`` is ordinary text. A chunk's documents are encoded by ``threads`` threads
+    (``encode_ordinary_batch``); the ids do not depend on them.
+
+    Raises:
+        ConfigError: tiktoken is not installed, or the encoding cannot be found or loaded.
+    """
+
+    def __init__(self, spec: str, threads: int | None = None):
+        self.spec = spec
+        self.encoding = tiktoken_files.load_encoding(spec)
+        self.threads = max(1, threads or min(os.cpu_count() or 1, 8))
+
+    def chunk(self, data: np.ndarray, offsets: np.ndarray, params: HashParams) -> TokenChunk:
+        """Token values of the documents ``data[offsets[d]:offsets[d+1]]``."""
+        texts, invalid = decode_documents(data, offsets)
+        if len(texts) == 1:  # no thread pool for a single document (a long one's piece)
+            ids = [self.encoding.encode_ordinary(texts[0])]
+        else:
+            ids = self.encoding.encode_ordinary_batch(texts, num_threads=self.threads)
+        return id_lists_chunk(ids, params, invalid)
+
+    @staticmethod
+    def safe_cut(buf: np.ndarray, lo: int, hi: int) -> int:
+        """A place in ``(lo, len(buf))`` where the encoding's split pattern always splits (the
+        tokens of the two sides are the tokens of the whole): the last one up to ``hi``, else
+        the first one after it, else -1.
+
+        Such a place is ASCII: a space between two letters (``a| b``: the space goes with the
+        word after it) or a letter after a line break that follows a visible character
+        (``.\\n|T``). This holds for the split patterns of tiktoken's OpenAI encodings (r50k,
+        p50k, cl100k, o200k); the tests check it against whole documents.
+        """
+        last = buf.shape[0] - 2  # a candidate p needs buf[p + 1]
+        ok = _cuts(buf, max(lo + 1, 2), min(hi, last))
+        if ok.shape[0]:
+            return int(ok[-1])
+        step = max(hi - lo, 1 << 20)
+        for a in range(max(hi + 1, 2), last + 1, step):
+            ok = _cuts(buf, a, min(a + step - 1, last))
+            if ok.shape[0]:
+                return int(ok[0])
+        return -1
+
+
+def _cuts(buf: np.ndarray, a: int, b: int) -> np.ndarray:
+    """The places ``p`` in ``[a, b]`` that :meth:`TiktokenTokenizer.safe_cut` may cut at."""
+    if b < a:
+        return np.zeros(0, dtype=np.int64)
+    before2, before = buf[a - 2 : b - 1], buf[a - 1 : b]
+    at, after = buf[a : b + 1], buf[a + 1 : b + 2]
+    space = (at == 0x20) & _ascii_letter(before) & _ascii_letter(after)
+    line = (before == 0x0A) & (before2 > 0x20) & (before2 < 0x7F) & _ascii_letter(at)
+    return a + np.flatnonzero(space | line)
+
+
+def _ascii_letter(x: np.ndarray) -> np.ndarray:
+    y = x | 0x20
+    return (y >= 0x61) & (y <= 0x7A)
+
+
+def make_tokenizer(name: str, threads: int | None = None):
+    """The tokenizer of a :class:`~seqcount.config.CountConfig` name: ``words``, ``bytes`` and
+    ``ids`` stay names; ``hf:PATH`` and ``tiktoken:SPEC`` become their tokenizer objects.
+
+    Raises:
+        ConfigError: the tokenizer's package is missing or its file cannot be loaded.
+    """
+    if name.startswith("hf:"):
+        return HFTokenizer(name[3:])
+    if name.startswith("tiktoken:"):
+        return TiktokenTokenizer(name[len("tiktoken:") :], threads)
+    return name
 
 
 def _chunk(kind, values: np.ndarray, offsets: np.ndarray, params: HashParams, pool=None):
     """Token values of documents ``values[offsets[d]:offsets[d+1]]``; ``kind`` is a tokenizer
-    name or an :class:`HFTokenizer`."""
+    name or a tokenizer object (:func:`make_tokenizer`)."""
     if kind == "words":
         return words_chunk(values, offsets, params, pool)
     if kind == "bytes":
@@ -254,23 +345,24 @@ def iter_chunks(
 class StreamTokenizer:
     """Tokenize batches of documents in pieces of bounded size, long documents included.
 
-    A document longer than ``chunk_size`` bytes (or ids) is cut into pieces, for ``words`` only
-    where no token is split (:func:`seqcount._kernels.words_cut`), so the pieces' tokens are
-    exactly the document's. A batch whose last document goes on in the next batch (a reader
-    streaming one huge document) is passed with ``open_tail=True``; the bytes after the last
-    safe cut wait for the next batch. Memory is bounded by ``chunk_size`` plus the longest run
+    A document longer than ``chunk_size`` bytes (or ids) is cut into pieces, for ``words`` and
+    ``tiktoken:`` only where no token is split (:func:`seqcount._kernels.words_cut`,
+    :meth:`TiktokenTokenizer.safe_cut`), so the pieces' tokens are exactly the document's. A
+    batch whose last document goes on in the next batch (a reader streaming one huge document)
+    is passed with ``open_tail=True``; the bytes after the last safe cut wait for the next
+    batch. Memory is bounded by ``chunk_size`` plus the longest run
     without a safe cut (for ``words``: the longest word).
     """
 
     def __init__(
         self,
-        kind: str | HFTokenizer,
+        kind: str | HFTokenizer | TiktokenTokenizer,
         params: HashParams,
         chunk_size: int,
         pool: BufferPool | None = None,
     ):
-        if isinstance(kind, str) and kind.startswith("hf:"):
-            kind = HFTokenizer(kind[3:])
+        if isinstance(kind, str):
+            kind = make_tokenizer(kind)
         self.pool = pool  # where words chunks get their arrays
         self.kind = kind
         self.params = params
@@ -336,6 +428,8 @@ class StreamTokenizer:
         end = buf.shape[0]
         if self.kind in ("bytes", "ids"):
             return min(hi, end - 1) if end - 1 > lo else -1
+        if hasattr(self.kind, "safe_cut"):
+            return self.kind.safe_cut(buf, lo, hi)
         if self.kind != "words":
             # hf: cut after a line break when there is one (subword merges rarely span lines)
             nl = np.flatnonzero(buf[lo + 1 : hi] == 10)

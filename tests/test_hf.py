@@ -73,3 +73,22 @@ def test_state_sees_a_changed_tokenizer_file(tokenizer_json, tmp_path):
     with pytest.raises(ConfigError, match="no such tokenizer file"):
         count_batch([str(SHARD)], CountConfig(tokenizer=f"hf:{tmp_path}/nope.json"),
                     state=tmp_path / "st")  # fmt: skip
+
+
+def test_hf_chunk_of_documents_after_the_first(tokenizer_json):
+    """Documents that do not start the batch are read from their own bytes (a chunk after the
+    first of a batch, or a piece of a long document)."""
+    import numpy as np
+    from tokenizers import Tokenizer
+
+    from seqcount.hashing import hash_params
+    from seqcount.tokenize import HFTokenizer
+
+    tok = Tokenizer.from_file(str(tokenizer_json))
+    texts = pq.read_table(SHARD)["text"].to_pylist()[:4]
+    data = np.frombuffer("".join(texts).encode(), dtype=np.uint8)
+    offsets = np.zeros(len(texts) + 1, dtype=np.int64)
+    np.cumsum([len(t.encode()) for t in texts], out=offsets[1:])
+    chunk = HFTokenizer(str(tokenizer_json)).chunk(data, offsets[2:], hash_params(0))
+    want = [i for t in texts[2:] for i in tok.encode(t, add_special_tokens=False).ids]
+    assert chunk.tokens.tolist() == want

@@ -106,17 +106,24 @@ TOKEN_FILE_OPTIONS = [
 ]  # fmt: skip
 
 
+TOKENIZER_HELP = (
+    "words: re.findall(r'\\w+|[^\\w\\s]') tokens; bytes: UTF-8 bytes; "
+    "ids: integers of --tokens-column; hf:PATH: a Hugging Face tokenizer.json "
+    "(pip install 'seqcount[hf]'); tiktoken:NAME: a tiktoken encoding such as "
+    "cl100k_base, or tiktoken:PATH.tiktoken, read offline "
+    "(pip install 'seqcount[tiktoken]').  [default: words, or ids with --tokens-column]"
+)
+
+
 def input_options(command):
     """The options that say how a corpus is read and counted (``count`` and ``compare``)."""
     options = [
         click.option(
             "--tokenizer",
             default=None,
-            metavar="words|bytes|ids|hf:PATH",
+            metavar="words|bytes|ids|hf:PATH|tiktoken:NAME",
             type=str,
-            help="words: re.findall(r'\\w+|[^\\w\\s]') tokens; bytes: UTF-8 bytes; "
-            "ids: integers of --tokens-column; hf:PATH: a Hugging Face tokenizer.json "
-            "(pip install 'seqcount[hf]').  [default: words, or ids with --tokens-column]",
+            help=TOKENIZER_HELP,
         ),
         click.option(
             "--text-column", default="text", show_default=True, help="Column holding document text."

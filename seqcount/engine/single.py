@@ -11,7 +11,7 @@ import numpy as np
 from ..config import CountConfig
 from ..errors import ConfigError, InputError
 from ..io import Inputs, ReadRequest, Shard, prefetch, reader_for, token_config
-from ..tokenize import BufferPool, HFTokenizer, StreamTokenizer
+from ..tokenize import BufferPool, StreamTokenizer, make_tokenizer
 from .counter import Counter
 from .neardup import near_dup_result
 from .results import CountResult, Progress, ShardStats, Skipped, build_result
@@ -155,7 +155,7 @@ def run_shards(
 ):
     counter = counter or Counter(config)
     params = counter.params
-    tokenizer = HFTokenizer(config.hf_path) if config.hf_path else config.tokenizer
+    tokenizer = make_tokenizer(config.tokenizer)
     skipped = Skipped()
     request = ReadRequest(
         column=config.column,

@@ -86,9 +86,10 @@ def load_run(out_dir: str | os.PathLike) -> tuple[list[CurveRow], dict]:
     return rows, meta
 
 
-def _versions() -> dict:
+def _versions(tokenizer: str = "") -> dict:
     out = {"python": platform.python_version()}
-    for name in ("seqcount", "numpy", "numba", "pyarrow", "datasketch", "click"):
+    extra = ("tiktoken",) if tokenizer.startswith("tiktoken:") else ()  # its ids depend on it
+    for name in ("seqcount", "numpy", "numba", "pyarrow", "datasketch", "click", *extra):
         try:
             out[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
@@ -157,7 +158,7 @@ def summary_dict(result: CountResult) -> dict:
         },
         "skipped": result.skipped.to_dict(),
         "outputs": outputs,
-        "versions": _versions(),
+        "versions": _versions(c.tokenizer),
         "run": {
             "started": result.started,
             "elapsed_s": round(result.elapsed, 3),
