@@ -12,21 +12,24 @@ whatever it can do, a library caller can do with these functions:
 from __future__ import annotations
 
 import importlib.util
+import inspect
 import os
 from collections.abc import Callable, Iterable
-from dataclasses import replace
+from dataclasses import fields, replace
+
+import numpy as np
 
 from . import io
 from .analysis.bounds import bounds_summary
 from .analysis.overlap import INHERITED, MATCHING, check_comparable, compare_sketches
-from .config import CountConfig, parse_ns
+from .config import DEFAULT_NS, CountConfig, parse_ns
 from .engine.results import CountResult, Progress
 from .engine.sharded import check_batch_config, count_sharded
 from .engine.single import count_corpus as count_pass
 from .errors import ConfigError, InputError, SketchMismatchError
 from .hashing import kernels_compiled
 from .io import Inputs, discover
-from .reporting import Report, build_report, write_shard_similarity
+from .reporting import Report, analyze, build_report, write_shard_similarity
 from .run.files import (
     CURVE_FILE,
     SKETCH_FILE,
@@ -108,7 +111,7 @@ def counts_by_shard(*, state=None, jobs: int = 1, engine: str | None = None,
 def count(
     source,
     *,
-    n: int | str | Iterable[int] = (1, 2, 4, 8, 16, 32, 64),
+    n: int | str | Iterable[int] | None = None,
     tokenizer: str | None = None,
     out: str | os.PathLike | None = None,
     state: str | os.PathLike | None = None,
@@ -130,7 +133,7 @@ def count(
     Args:
         source: a path (directory, file or glob) or a list of them, a ``pyarrow.Table``, or
             an iterable of document strings (a generator, say; a list is read as paths).
-        n: window sizes (``8``, ``"1,2,4"`` or ``(1, 2, 4)``).
+        n: window sizes (``8``, ``"1,2,4"`` or ``(1, 2, 4)``) [default: 1,2,4,...,64].
         tokenizer: ``words``, ``bytes``, ``ids`` or ``hf:PATH`` [default: ``ids`` with
             ``tokens_column``, else ``words``].
         out: write ``curve.csv``, ``summary.json`` and ``sketches.npz`` there (all or nothing).
@@ -157,11 +160,7 @@ def count(
         InputError, SchemaError: missing, unreadable or corrupt input.
         OutputError: ``out`` cannot be written.
     """
-    if config is None:
-        ns = parse_ns(n) if isinstance(n, str) else ((n,) if isinstance(n, int) else tuple(n))
-        if tokenizer is None:
-            tokenizer = "ids" if options.get("tokens_column") else "words"
-        config = CountConfig(ns=ns, tokenizer=tokenizer, **options)
+    config = _count_config(config, n, tokenizer, options)
     engine = engine or ("dask" if scheduler else "local")
     sharded = counts_by_shard(state=state, jobs=jobs, engine=engine, scheduler=scheduler)
     _check_request(config, source, out, state, jobs, engine, scheduler, content_hash, repair,
@@ -181,6 +180,43 @@ def count(
             extras = (lambda d: _similarity_files(result.sketches, d),)
         result.outputs = write_outputs(result, out, extras)
     return result
+
+
+def _count_config(config: CountConfig | None, n, tokenizer, options: dict) -> CountConfig:
+    """The :class:`CountConfig` of :func:`count`: ``config`` as given, or one made of ``n``,
+    ``tokenizer`` and ``options`` (never both)."""
+    if config is not None:
+        given = ["n"] * (n is not None) + ["tokenizer"] * (tokenizer is not None) + list(options)
+        if given:
+            raise ConfigError(
+                f"config already holds the counting options; leave out {', '.join(given)} "
+                "(or leave out config)",
+                "config",
+            )
+        return config
+    known = [f.name for f in fields(CountConfig) if f.name not in ("ns", "tokenizer")]
+    unknown = sorted(set(options) - set(known))  # ``ns`` is given as ``n``
+    if unknown:
+        raise ConfigError(
+            f"unknown option(s) {', '.join(unknown)}; the counting options are n, tokenizer "
+            f"and {', '.join(known)}",
+            *unknown,
+        )
+    if n is None:
+        ns = DEFAULT_NS
+    elif isinstance(n, str):
+        ns = parse_ns(n)
+    elif isinstance(n, (int, np.integer)) and not isinstance(n, bool):
+        ns = (n,)
+    elif isinstance(n, Iterable):
+        ns = tuple(n)
+    else:
+        raise ConfigError(
+            f"n must be an integer, a string like '1,2,4' or integers, got {n!r}", "n"
+        )
+    if tokenizer is None:
+        tokenizer = "ids" if options.get("tokens_column") else "words"
+    return CountConfig(ns=ns, tokenizer=tokenizer, **options)
 
 
 def _similarity_files(sketches: SketchSet, directory: str) -> dict[str, str]:
@@ -222,8 +258,8 @@ def _check_request(config, source, out, state, jobs, engine, scheduler, content_
         _require("matplotlib", "shard_similarity's heatmaps")
     if out is not None:
         check_output_dir(out)
-        if not force and _is_paths(source):
-            _check_out_outside(source, out)
+        if _is_paths(source):
+            _check_out_outside(source, out, force)
 
 
 def _require(module: str, what: str) -> None:
@@ -231,16 +267,23 @@ def _require(module: str, what: str) -> None:
         raise InputError(f"{what} need {module}, which is not installed: pip install {module}")
 
 
-def _check_out_outside(source, out) -> None:
-    """Refuse an output directory inside an input directory (or beside input files): the next
-    run over that input would have to skip it."""
+def _check_out_outside(source, out, force: bool) -> None:
+    """Refuse an output directory that is an input directory, or (unless ``force``) one
+    inside an input directory or beside input files: the next run over that input would have
+    to skip it."""
     paths = [source] if isinstance(source, (str, os.PathLike)) else list(source)
     where = os.path.realpath(out)
     for p in map(os.fspath, paths):
         top = os.path.realpath(p)
-        inside = os.path.isdir(p) and (where == top or where.startswith(top + os.sep))
+        if os.path.isdir(p) and where == top:
+            raise ConfigError(
+                f"out {os.fspath(out)} is the input directory {p} itself: nothing in it would "
+                "be read (choose another directory)",
+                "out",
+            )
+        inside = os.path.isdir(p) and where.startswith(top + os.sep)
         beside = os.path.isfile(p) and where == os.path.dirname(top)
-        if inside or beside:
+        if (inside or beside) and not force:
             raise ConfigError(
                 f"out {os.fspath(out)} is inside the input {p}: its files would sit among the "
                 "corpus (choose another directory, or force to write there anyway)",
@@ -367,6 +410,13 @@ def merge(
     outputs = [os.fspath(o) for o in outputs]
     if out is not None:
         check_output_dir(out)
+        same = [o for o in outputs if os.path.realpath(o) == os.path.realpath(out)]
+        if same:
+            raise ConfigError(
+                f"out {os.fspath(out)} is one of the outputs merged: it would be replaced "
+                "(choose another directory)",
+                "out",
+            )
     result = merge_outputs(outputs)
     if out is not None:
         result.outputs = write_outputs(result, out)
@@ -386,6 +436,14 @@ def report(run: Run | CountResult | str | os.PathLike, **options) -> Report:
     Returns:
         The :class:`~seqcount.reporting.model.Report` (``to_dict()`` is ``report.json``).
     """
+    known = set(inspect.signature(analyze).parameters) - {"rows", "summary"}
+    unknown = sorted(set(options) - known)
+    if unknown:
+        raise ConfigError(
+            f"unknown option(s) {', '.join(unknown)}; the report's options are "
+            f"{', '.join(sorted(known))}",
+            *unknown,
+        )
     if isinstance(run, CountResult):
         return build_report((run.rows, summary_dict(run)), **options)
     return build_report(run.path if isinstance(run, Run) else run, **options)

@@ -57,9 +57,11 @@ def parse_ns(text: str) -> tuple[int, ...]:
     Raises:
         ConfigError: if an item is not a positive integer.
     """
-    items = [s.strip() for s in str(text).split(",") if s.strip()]
-    if not items:
+    items = [s.strip() for s in str(text).split(",")]
+    if not any(items):
         raise ConfigError("ns needs at least one window size, e.g. 1,2,4,8", "ns")
+    if not all(items):
+        raise ConfigError(f"ns: an empty window size in {text!r} (expected e.g. 1,2,4,8)", "ns")
     ns = []
     for s in items:
         try:
@@ -70,6 +72,34 @@ def parse_ns(text: str) -> tuple[int, ...]:
             ) from None
         ns.append(v)
     return tuple(sorted(set(ns)))
+
+
+def _is(v, want: type) -> bool:
+    """``v`` is of type ``want`` (an int is not a bool; a float may be an int)."""
+    if want is int:
+        return isinstance(v, (int, _numpy_integers())) and not isinstance(v, bool)
+    if want is float:
+        return isinstance(v, (int, float)) and not isinstance(v, bool)
+    return isinstance(v, want)
+
+
+def _numpy_integers() -> tuple:
+    """numpy's integer types when numpy is loaded (a config never imports it)."""
+    import sys
+
+    np = sys.modules.get("numpy")
+    return (np.integer,) if np is not None else ()
+
+
+#: the type of each field of :class:`CountConfig` checked by its ``_check_types``
+_FIELD_TYPES = {
+    "tokenizer": str, "text_column": str, "tokens_column": str, "precision": int,
+    "checkpoints_per_decade": int, "seed": int, "exact": bool, "batch_rows": int,
+    "chunk_bytes": int, "format": str, "txt_documents": str, "on_error": str, "stride": bool,
+    "num_perm": int, "near_dup": float, "near_dup_n": int, "near_dup_max_docs": int,
+    "doc_separator": int, "token_dtype": str, "split": str,
+}  # fmt: skip
+_TYPE_WORDS = {str: "a string", int: "an integer", bool: "True or False", float: "a number"}
 
 
 @dataclass(frozen=True)
@@ -133,7 +163,21 @@ class CountConfig:
     token_dtype: str | None = None
     split: str | None = None
 
-    def __post_init__(self) -> None:
+    def _check_types(self) -> None:
+        """Refuse values of the wrong type, naming the field (before any range check)."""
+        for f in dataclasses.fields(self):
+            v = getattr(self, f.name)
+            want = _FIELD_TYPES.get(f.name)
+            if want is None or (v is None and "None" in f.type) or _is(v, want):
+                continue
+            raise ConfigError(
+                f"{f.name} must be {_TYPE_WORDS[want]}, got {type(v).__name__} {v!r}", f.name
+            )
+        if isinstance(self.ns, (str, bytes)) or not all(_is(n, int) for n in self.ns):
+            raise ConfigError(f"ns must be window sizes (integers), got {self.ns!r}", "ns")
+
+    def _check_ns(self) -> None:
+        """Sort the window sizes, drop repeats, and check their range."""
         ns = tuple(sorted(set(int(n) for n in self.ns)))
         object.__setattr__(self, "ns", ns)
         if not ns:
@@ -142,6 +186,10 @@ class CountConfig:
             raise ConfigError(
                 f"ns: window sizes must be between 1 and {MAX_N}, got {list(ns)}", "ns"
             )
+
+    def __post_init__(self) -> None:
+        self._check_types()
+        self._check_ns()
         if self.tokenizer not in TOKENIZERS and not self.tokenizer.startswith(PREFIXES):
             raise ConfigError(
                 f"tokenizer {self.tokenizer!r} is not known; choose from "

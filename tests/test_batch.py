@@ -485,10 +485,10 @@ def test_config_file_and_flags_override_it(corpus, tmp_path, monkeypatch):
     assert s["options"]["ns"] == [8]
     (tmp_path / "seqcount.toml").write_text("[count]\njobz = 3\n")
     r = run("count", corpus)
-    assert r.exit_code == 1 and "unknown option 'jobz'" in r.stderr
+    assert r.exit_code == 2 and "unknown option 'jobz'" in r.stderr
     (tmp_path / "seqcount.toml").write_text("[count\n")
     r = run("count", corpus)
-    assert r.exit_code == 1 and "not valid TOML" in r.stderr
+    assert r.exit_code == 2 and "not valid TOML" in r.stderr
 
 
 # --------------------------------------------------------------------------- merge

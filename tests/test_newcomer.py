@@ -263,3 +263,93 @@ def test_flags_are_respelled_in_the_message_but_not_in_paths(tmp_path):
     err = one_line_error(run("count", corpus, "--out", corpus / "out"), 2)
     assert err.startswith(f"Error: --out {corpus / 'out'} is inside the input"), err
     assert "--force" in err
+
+
+# from a QA pass as a new user, after the items above
+@pytest.mark.parametrize(
+    "args",
+    [["count", SHARD, "--nn", "2"], ["count", SHARD, "--precision", "abc"], ["bounds"],
+     ["count"], ["nope"], ["count", SHARD, "--engine", "spark"]],
+)  # fmt: skip
+def test_click_usage_errors_are_one_line_too(args):
+    err = one_line_error(run(*args), 2)
+    assert "Usage:" not in err and "--help" in err
+
+
+def test_ctrl_c_is_interrupted_with_status_130(monkeypatch, tmp_path):
+    def interrupted(*a, **k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(seqcount.api, "count", interrupted)
+    r = run("count", SHARD, "--out", tmp_path / "o")
+    assert r.exit_code == 130 and r.stderr.strip() == "Interrupted."
+
+
+def test_notes_go_to_stderr_and_the_table_to_stdout(tmp_path):
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    (corpus / SHARD.name).write_bytes(SHARD.read_bytes())
+    (corpus / "notes.csv").write_text("a,b\n")
+    r = run("count", corpus, "--n", "1", "--out", tmp_path / "o")
+    assert r.exit_code == 0, r.output
+    assert "note: 1 file(s) of unknown format skipped" in r.stderr
+    assert "note:" not in r.stdout and "unique/windows" in r.stdout
+
+
+@pytest.mark.parametrize(
+    "kw, param",
+    [({"n": 1.5}, "n"), ({"precision": "x"}, "precision"), ({"bogus": 1}, "bogus"),
+     ({"config": "CONFIG", "n": 2}, "config"), ({"n": "1,,2"}, "ns")],
+)  # fmt: skip
+def test_python_callers_get_typed_errors_naming_the_parameter(kw, param):
+    from seqcount.config import CountConfig
+    from seqcount.errors import ConfigError
+
+    kw = {k: (CountConfig(ns=(1,)) if v == "CONFIG" else v) for k, v in kw.items()}
+    with pytest.raises(ConfigError) as e:
+        seqcount.api.count(SHARD, **kw)
+    assert param in e.value.params and "--" not in str(e.value)
+
+
+def test_report_bounds_and_open_run_errors_name_the_parameter(tmp_path):
+    from seqcount.errors import ConfigError, InputError
+
+    with pytest.raises(ConfigError) as e:
+        seqcount.api.bounds(-5)
+    assert e.value.params == ("tokens",)
+    with pytest.raises(ConfigError) as e:
+        seqcount.api.report(DATA, foo=1)
+    assert e.value.params == ("foo",) and "at" in str(e.value)
+    with pytest.raises(InputError, match="no such directory"):
+        seqcount.api.open_run(tmp_path / "nope")
+    result = seqcount.api.count(SHARD, n=1)
+    with pytest.raises(KeyError, match="n=5 was not counted"):
+        result.unique(5)
+
+
+def test_out_may_not_be_an_input_itself(tmp_path):
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    (corpus / SHARD.name).write_bytes(SHARD.read_bytes())
+    err = one_line_error(run("count", corpus, "--out", corpus, "--force"), 2)
+    assert "itself" in err
+    for name in ("m1", "m2"):
+        assert run("count", SHARD, "--n", "1", "--out", tmp_path / name, "-q").exit_code == 0
+    before = (tmp_path / "m1" / "summary.json").read_bytes()
+    err = one_line_error(
+        run("merge", tmp_path / "m1", tmp_path / "m2", "--out", tmp_path / "m1"), 2
+    )
+    assert "one of the outputs merged" in err
+    assert (tmp_path / "m1" / "summary.json").read_bytes() == before
+
+
+def test_config_file_mistakes_are_usage_errors(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "seqcount.toml").write_text("[count]\nnn = [1, 2]\n")
+    r = run("count", SHARD, "--out", tmp_path / "o")
+    assert r.exit_code == 2 and r.stderr.splitlines() == [
+        "using config ./seqcount.toml",
+        "Error: seqcount.toml: unknown option 'nn' in [count]",
+    ]
+    err = one_line_error(run("count", SHARD, "--config", "nope.toml", "--out", tmp_path / "o"), 2)
+    assert "nope.toml" in err

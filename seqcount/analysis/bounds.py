@@ -107,16 +107,23 @@ def get_fit(name_or_fit: str | LossFit) -> LossFit:
     )
 
 
+#: the parameter of the public functions (and of ``seqcount.bounds``) each quantity comes from
+_PARAMS = {"D (tokens)": "tokens", "N (model parameters)": "model_params"}
+
+
 def _positive(x: ArrayLike, name: str) -> np.ndarray:
     """``x`` as a float64 array whose every value is finite and > 0, else ConfigError."""
+    param = _PARAMS.get(name, name)
     try:
         a = np.asarray(x, dtype=np.float64)
     except (TypeError, ValueError):
-        raise ConfigError(f"{name} must be a positive number or array of them, got {x!r}") from None
+        raise ConfigError(
+            f"{name} must be a positive number or array of them, got {x!r}", param
+        ) from None
     ok = np.isfinite(a) & (a > 0)
     if not ok.all():
         bad = a[~ok].flat[0] if a.ndim else a
-        raise ConfigError(f"{name} must be finite and > 0, got {float(bad)!r}")
+        raise ConfigError(f"{name} must be finite and > 0, got {float(bad)!r}", param)
     return a
 
 
@@ -409,7 +416,10 @@ def regime(
 def _positive_scalar(x, name: str) -> float:
     a = _positive(x, name)
     if a.ndim != 0:
-        raise ConfigError(f"{name} must be a single number, got an array of shape {a.shape}")
+        raise ConfigError(
+            f"{name} must be a single number, got an array of shape {a.shape}",
+            _PARAMS.get(name, name),
+        )
     return float(a)
 
 

@@ -16,6 +16,7 @@ from .common import (
     EXIT_OK,
     EXIT_SKIPPED,
     JsonLog,
+    OneLineGroup,
     ProgressBar,
     UsageFailure,
     errors,
@@ -42,7 +43,7 @@ def _api(announce=None):
     return api
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=OneLineGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="seqcount", prog_name="seqcount")
 def cli():
     """Count distinct n-token sequences U_n(D) in a corpus, streaming, in constant memory.
@@ -99,7 +100,7 @@ def count(paths, out, shard_similarity, log_format, quiet, **options):
     Exit status: 0 success; 1 failed (one-line error; also when every shard was
     unreadable); 2 usage error; 3 finished, but input was skipped (--on-error skip).
     """
-    from ..reporting import count_table
+    from ..reporting import count_notes, count_table
 
     log = JsonLog(quiet) if log_format == "json" else None
     quiet = quiet or log is not None
@@ -137,6 +138,10 @@ def count(paths, out, shard_similarity, log_format, quiet, **options):
         click.echo("note: --shard-similarity needs two shards or more; none written", err=True)
     if not quiet:
         click.echo(count_table(result))
+    for note in count_notes(result):  # on stderr (or as JSON messages): stdout is the table
+        if announce is not None:
+            announce("note: " + note)
+    if not quiet:
         click.echo("wrote " + ", ".join(written.values()))
     code = EXIT_SKIPPED if result.skipped else EXIT_OK
     if log is not None:

@@ -174,3 +174,26 @@ class ProgressBar:
             self.bar.update(self.bar.length - self.bar.pos, current_item=item)
             self.bar.__exit__(None, None, None)
             self.latest = None
+
+
+class OneLineGroup(click.Group):
+    """The ``seqcount`` group: every error is one line on stderr (click's usage errors too,
+    with a pointer to ``--help`` instead of the usage block) and Ctrl-C is ``Interrupted.``
+    with status 130 wherever it lands."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        try:
+            rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except (click.Abort, KeyboardInterrupt):
+            click.echo("Interrupted.", err=True)
+            sys.exit(130)
+        except click.UsageError as e:
+            where = e.ctx.command_path if e.ctx is not None else "seqcount"
+            click.echo(f"Error: {e.format_message()} (see '{where} --help')", err=True)
+            sys.exit(e.exit_code)
+        except click.ClickException as e:
+            click.echo(f"Error: {e.format_message()}", err=True)
+            sys.exit(e.exit_code)
+        if not standalone_mode:
+            return rv
+        sys.exit(rv if isinstance(rv, int) else EXIT_OK)

@@ -18,6 +18,7 @@ from ..config import (
     CountConfig,
     parse_ns,
 )
+from .common import UsageFailure
 
 CONFIG_FILE = "seqcount.toml"
 
@@ -33,9 +34,9 @@ def read_toml(path: str) -> dict:
             return tomllib.load(f)
     except OSError as e:
         msg = f"{path}: cannot read the config file ({e.strerror or e})"
-        raise click.ClickException(msg) from None
+        raise UsageFailure(msg) from None
     except tomllib.TOMLDecodeError as e:
-        raise click.ClickException(f"{path}: not valid TOML ({e})") from None
+        raise UsageFailure(f"{path}: not valid TOML ({e})") from None
 
 
 def load_config(ctx: click.Context, param, value: str | None) -> str | None:
@@ -50,7 +51,7 @@ def load_config(ctx: click.Context, param, value: str | None) -> str | None:
         return None
     table = read_toml(path).get(ctx.command.name, {})
     if not isinstance(table, dict):
-        raise click.ClickException(f"{path}: [{ctx.command.name}] must be a table")
+        raise UsageFailure(f"{path}: [{ctx.command.name}] must be a table")
     names = {p.name: p for p in ctx.command.params}
     aliases = {o.lstrip("-").replace("-", "_"): p.name for p in ctx.command.params
                for o in getattr(p, "opts", [])}  # fmt: skip
@@ -58,7 +59,7 @@ def load_config(ctx: click.Context, param, value: str | None) -> str | None:
     for key, v in table.items():
         name = aliases.get(key.replace("-", "_"), key.replace("-", "_"))
         if name not in names or name == "config":
-            raise click.ClickException(f"{path}: unknown option {key!r} in [{ctx.command.name}]")
+            raise UsageFailure(f"{path}: unknown option {key!r} in [{ctx.command.name}]")
         if name == "ns" and isinstance(v, list):
             v = ",".join(str(x) for x in v)
         if name == "paths" and isinstance(v, str):

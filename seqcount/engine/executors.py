@@ -10,7 +10,7 @@ from collections.abc import Callable
 from ..config import CountConfig
 from ..errors import ConfigError, WorkerError
 from ..io import Shard
-from .process import bound_heap_retention
+from .process import init_worker
 
 Event = Callable[[dict], None]
 
@@ -46,7 +46,7 @@ class Executor:
             # spawn: a forked child would inherit numba's thread pool in an unknown state
             ctx = multiprocessing.get_context("spawn")
             self.pool = ProcessPoolExecutor(
-                max_workers=jobs, mp_context=ctx, initializer=bound_heap_retention
+                max_workers=jobs, mp_context=ctx, initializer=init_worker
             )
         elif self.kind == "dask":
             try:

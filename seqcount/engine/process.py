@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import signal
 
 #: Blocks of this size or more are mapped from the OS and returned to it when freed.
 MMAP_THRESHOLD = 1 << 20
@@ -29,3 +30,11 @@ def bound_heap_retention() -> bool:
     mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
     mallopt.restype = ctypes.c_int
     return bool(mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD))
+
+
+def init_worker() -> None:
+    """Set up a worker process of ``jobs``: heap retention as in the parent, and Ctrl-C left
+    to the parent (which stops the pool and says "Interrupted."), so a worker does not print
+    a traceback of its own."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    bound_heap_retention()

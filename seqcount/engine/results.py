@@ -141,7 +141,13 @@ class CountResult:
         return self.tokens / self.elapsed if self.elapsed > 0 else 0.0
 
     def unique(self, n: int) -> float:
-        """Estimated distinct windows of size ``n`` in the whole input."""
+        """Estimated distinct windows of size ``n`` in the whole input.
+
+        Raises:
+            KeyError: ``n`` was not counted.
+        """
+        if n not in self.final:
+            raise KeyError(f"n={n} was not counted (counted: {list(self.config.ns)})")
         return self.final[n].unique
 
     @property

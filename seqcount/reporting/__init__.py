@@ -23,7 +23,7 @@ from .model import (
     Slopes,
 )
 from .options import OptionError, check_options, parse_floats
-from .tables import count_table, near_dup_table
+from .tables import count_notes, count_table, near_dup_table
 from .write import write_report, write_shard_similarity
 
 __all__ = [
@@ -42,6 +42,7 @@ __all__ = [
     "analyze",
     "build_report",
     "check_options",
+    "count_notes",
     "count_table",
     "near_dup_table",
     "parse_floats",

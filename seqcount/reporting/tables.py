@@ -53,6 +53,14 @@ def count_table(result: CountResult) -> str:
             err = (row.unique - ex) / ex if ex else 0.0
             line += f" {ex:>14,} {100 * err:>+7.2f}%"
         lines.append(line)
+    if result.near_dup is not None:
+        lines.append(near_dup_table(result))
+    return "\n".join(lines)
+
+
+def count_notes(result: CountResult) -> list[str]:
+    """What a user should know about a count beside its table (the CLI prints them on stderr
+    as ``note: ...``): empty documents, replaced bytes, files left out."""
     notes = []
     if result.empty_documents:
         empty = _plural(result.empty_documents, "empty document")
@@ -66,10 +74,7 @@ def count_table(result: CountResult) -> str:
         what = [f"{files} file(s) of unknown format"] if files else []
         what += [f"{outputs} seqcount output or state dir(s)"] if outputs else []
         notes.append(f"{' and '.join(what)} skipped: {shown}")
-    lines += ["note: " + n for n in notes]
-    if result.near_dup is not None:
-        lines.append(near_dup_table(result))
-    return "\n".join(lines)
+    return notes
 
 
 def near_dup_table(result: CountResult) -> str:

@@ -74,11 +74,13 @@ def load_run(out_dir: str | os.PathLike) -> tuple[list[CurveRow], dict]:
         FormatError: a file is missing or not seqcount's, or the curve is empty.
     """
     out_dir = os.fspath(out_dir)
+    if not os.path.isdir(out_dir):
+        raise InputError(f"{out_dir}: no such directory")
     curve = os.path.join(out_dir, CURVE_FILE)
     summary = os.path.join(out_dir, SUMMARY_FILE)
     for f in (curve, summary):
         if not os.path.isfile(f):
-            raise FormatError(f"{f}: missing; point 'report' at a directory written by 'count'")
+            raise FormatError(f"{f}: missing; not an output of 'seqcount count'")
     meta = read_summary(summary)
     rows = read_curve(curve)
     if not rows:
