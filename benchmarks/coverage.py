@@ -42,7 +42,7 @@ import numpy as np
 import seqcount
 from seqcount.synth import distinct_counts, expected_distinct, pitman_yor_table
 
-from .common import hardware_and_versions, log, median
+from .common import hardware_and_versions, log
 
 ROOT = Path(__file__).resolve().parent.parent
 DISCOUNTS = (0.3, 0.45, 0.6, 0.72, 0.85)
