@@ -80,6 +80,13 @@ Use
     python -m seqcount.synth /tmp/i1e8 --tokens 1e8 --kind ids --shards 4
     seqcount count /tmp/i1e8 --tokens-column ids                     # implies --tokenizer ids
 
+Pitman-Yor corpora (:mod:`seqcount.synth.pitman_yor`): token ids whose distinct count grows as
+``D**discount``, with a closed-form expectation, for checking fitted growth exponents::
+
+    from seqcount.synth import pitman_yor_table
+    table = pitman_yor_table(2_000_000, 0.6, concentration=10.0, seed=1)
+    seqcount.count(table, n=(1,), tokens_column="ids")
+
 From Python::
 
     from seqcount.synth import generate
@@ -99,6 +106,16 @@ from .corpus import (
     generate,
     vocabulary,
 )
+from .pitman_yor import (
+    distinct_counts,
+    distinct_moments,
+    document_offsets,
+    expected_distinct,
+    pitman_yor_ids,
+    pitman_yor_table,
+    sequential_ids,
+    write_pitman_yor,
+)
 
 __all__ = [
     "GENERATOR_VERSION",
@@ -107,8 +124,16 @@ __all__ = [
     "METADATA_KEY",
     "TEXT_COLUMN",
     "Progress",
+    "distinct_counts",
+    "distinct_moments",
+    "document_offsets",
+    "expected_distinct",
     "generate",
     "main",
     "parse_count",
+    "pitman_yor_ids",
+    "pitman_yor_table",
+    "sequential_ids",
     "vocabulary",
+    "write_pitman_yor",
 ]
