@@ -61,6 +61,13 @@ __all__ = [
 ]
 
 
+#: why a source in memory cannot be counted shard by shard
+_MEMORY_ONE_PASS = (
+    "a table or strings in memory are counted in one pass: not with state, jobs or engine dask "
+    "(write them to Parquet to count them shard by shard)"
+)
+
+
 def _is_paths(source) -> bool:
     """A path, or a list or tuple of paths (anything else iterable is documents)."""
     if isinstance(source, (str, os.PathLike)):
@@ -96,6 +103,8 @@ def count_batch(source, config: CountConfig | None = None, *, state=None, exclud
     """Count a corpus shard by shard (``state``, ``jobs``, ``engine``, ``scheduler``,
     ``threads``, ``content_hash``, ``repair``, ``on_event``: see :func:`count`)."""
     config = config or CountConfig()
+    if not _is_paths(source):
+        raise ConfigError(_MEMORY_ONE_PASS, "source")
     exclude = list(exclude) + ([state] if state is not None else [])
     inputs = find_inputs(source, config.format, exclude, config.column, config.split)
     return count_sharded(inputs, config, state=state, **options)
@@ -134,8 +143,8 @@ def count(
         source: a path (directory, file or glob) or a list of them, a ``pyarrow.Table``, or
             an iterable of document strings (a generator, say; a list is read as paths).
         n: window sizes (``8``, ``"1,2,4"`` or ``(1, 2, 4)``) [default: 1,2,4,...,64].
-        tokenizer: ``words``, ``bytes``, ``ids`` or ``hf:PATH`` [default: ``ids`` with
-            ``tokens_column``, else ``words``].
+        tokenizer: ``words``, ``bytes``, ``ids``, ``hf:PATH`` or ``tiktoken:NAME`` [default:
+            ``ids`` with ``tokens_column`` or token files, else ``words``].
         out: write ``curve.csv``, ``summary.json`` and ``sketches.npz`` there (all or nothing).
         state: a state directory: count shard by shard, resumable and incremental.
         jobs: shards counted at once in worker processes (or Dask workers).
@@ -242,11 +251,7 @@ def _check_request(config, source, out, state, jobs, engine, scheduler, content_
     if sharded:
         check_batch_config(config)
         if not _is_paths(source):
-            raise ConfigError(
-                "a table or strings in memory are counted in one pass: not with state, jobs "
-                "or engine dask (write them to Parquet to count them shard by shard)",
-                "state", "jobs", "engine",
-            )  # fmt: skip
+            raise ConfigError(_MEMORY_ONE_PASS, "state", "jobs", "engine")
     if shard_similarity:
         if not config.num_perm:
             raise ConfigError(
