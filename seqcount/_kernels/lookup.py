@@ -1,0 +1,114 @@
+"""A static table of 64-bit hashes → key numbers, and window lookups in it (for exact overlap).
+
+The table is open addressing with linear probing at load at most 1/2, as
+:mod:`.exactset`; beside each slot's hash it keeps the key's number. The hash 0 marks an empty
+slot, so the key 0 (if present) is kept aside as ``zero_id`` (-1 when absent).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from .jit import JIT
+from .mix import U0, U1
+from .windows import first_window, window_hash
+
+
+@njit(**JIT)
+def table_build(keys, table, ids):
+    """Put the distinct hashes ``keys`` into the empty table; ``ids[slot]`` = the key's index.
+
+    Returns the index of the key 0, or -1.
+    """
+    mask = np.uint64(table.shape[0] - 1)
+    zero_id = -1
+    for k in range(keys.shape[0]):
+        h = keys[k]
+        if h == U0:
+            zero_id = k
+            continue
+        slot = h & mask
+        while table[slot] != U0:
+            slot = (slot + U1) & mask
+        table[slot] = h
+        ids[slot] = k
+    return zero_id
+
+
+@njit(inline="always", **JIT)
+def table_find(table, ids, zero_id, h):
+    """The key number of hash ``h``, or -1."""
+    if h == U0:
+        return zero_id
+    mask = np.uint64(table.shape[0] - 1)
+    slot = h & mask
+    while True:
+        cur = table[slot]
+        if cur == h:
+            return np.int64(ids[slot])
+        if cur == U0:
+            return np.int64(-1)
+        slot = (slot + U1) & mask
+
+
+@njit(**JIT)
+def table_lookup(table, ids, zero_id, hashes, out):
+    """``out[i]`` = the key number of ``hashes[i]``, or -1."""
+    for i in range(hashes.shape[0]):
+        out[i] = table_find(table, ids, zero_id, hashes[i])
+
+
+@njit(**JIT)
+def probe_windows(
+    prefix, doc, d0, d1, n, base_n, salt, skip, before, table, ids, zero_id, hit, record, pos,
+    key,
+):  # fmt: skip
+    """Look up every sliding ``n``-token window of documents ``d0 .. d1-1`` in the table.
+
+    Without ``record``: ``hit[k] = 1`` for every key ``k`` found. With ``record``: each window
+    found is written as ``pos[c]`` (its first token) and ``key[c]`` (its key), ``hit`` untouched.
+    See :func:`.windows.first_window` for ``skip`` and ``before``.
+
+    Returns:
+        The number of windows written with ``record`` (else 0).
+    """
+    c = 0
+    for d in range(d0, d1):
+        for i in range(first_window(doc, d, d0, skip, n, 1, before), doc[d + 1] - n + 1):
+            k = table_find(table, ids, zero_id, window_hash(prefix, i, n, base_n, salt))
+            if k >= 0:
+                if record:
+                    pos[c] = i
+                    key[c] = k
+                    c += 1
+                else:
+                    hit[k] = 1
+    return c
+
+
+@njit(**JIT)
+def verify_windows(tokens, pos, key, count, n, ref_tokens, ref_start, hit):
+    """Mark ``hit[key[c]]`` for each recorded window ``c < count`` whose ``n`` token values
+    ``tokens[pos[c]:pos[c]+n]`` equal those of its key's reference window
+    ``ref_tokens[ref_start[k]:ref_start[k]+n]``.
+
+    Returns:
+        The windows whose hash matched but whose tokens did not (hash collisions).
+    """
+    bad = 0
+    for c in range(count):
+        k = key[c]
+        if hit[k]:
+            continue
+        i, s = pos[c], ref_start[k]
+        same = True
+        for t in range(n):
+            if tokens[i + t] != ref_tokens[s + t]:
+                same = False
+                break
+        if same:
+            hit[k] = 1
+        else:
+            bad += 1
+    return bad
