@@ -29,6 +29,12 @@ from .errors import ConfigError, InputError, SketchMismatchError
 from .hashing import kernels_compiled
 from .io import Inputs, discover
 from .reporting import Report, build_report, write_shard_similarity
+from .run.contamination import (
+    DEFAULT_THRESHOLD,
+    ContaminationResult,
+    contamination_result,
+    write_contamination,
+)
 from .run.files import (
     CURVE_FILE,
     SKETCH_FILE,
@@ -38,12 +44,6 @@ from .run.files import (
     summary_dict,
     write_outputs,
     written_by_seqcount,
-)
-from .run.contamination import (
-    DEFAULT_THRESHOLD,
-    ContaminationResult,
-    contamination_result,
-    write_contamination,
 )
 from .run.merge import merge_outputs
 from .run.saved import Run, open_run

@@ -30,8 +30,21 @@ def reading_options(command):
 def memory_size(value: str) -> int:
     """``4GiB``, ``500MB``, ``2e9``: a number of bytes (usage error otherwise)."""
     text = str(value).strip()
-    units = {"kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40, "kb": 10**3, "mb": 10**6,
-             "gb": 10**9, "tb": 10**12, "k": 2**10, "m": 2**20, "g": 2**30, "t": 2**40, "b": 1}
+    units = {
+        "kib": 2**10,
+        "mib": 2**20,
+        "gib": 2**30,
+        "tib": 2**40,
+        "kb": 10**3,
+        "mb": 10**6,
+        "gb": 10**9,
+        "tb": 10**12,
+        "k": 2**10,
+        "m": 2**20,
+        "g": 2**30,
+        "t": 2**40,
+        "b": 1,
+    }
     scale = 1
     for unit in sorted(units, key=len, reverse=True):
         if text.lower().endswith(unit):
@@ -48,26 +61,56 @@ def memory_size(value: str) -> int:
 
 @cli.command(short_help="Exact n-gram overlap of evaluation sets with a training corpus.")
 @click.argument("train", nargs=-1, required=False, metavar="TRAIN...")
-@click.option("--eval", "evals", multiple=True, metavar="EVAL",
-              help="An evaluation set (directory, file or glob); repeat for several.")
-@click.option("--n", "n", type=int, default=13, show_default=True,
-              help="Window size: tokens per n-gram.")
+@click.option(
+    "--eval",
+    "evals",
+    multiple=True,
+    metavar="EVAL",
+    help="An evaluation set (directory, file or glob); repeat for several.",
+)
+@click.option(
+    "--n", "n", type=int, default=13, show_default=True, help="Window size: tokens per n-gram."
+)
 @reading_options
-@click.option("--out", "-o", default="contamination-out", show_default=True,
-              type=click.Path(file_okay=False),
-              help="Directory for contamination.csv and contamination.json (replaced as a set).")
-@click.option("--threshold", type=float, default=0.8, show_default=True,
-              help="A document is contaminated when at least this share of its windows occurs "
-              "in the training corpus.")
-@click.option("--verify", is_flag=True,
-              help="Confirm every hash match token by token (no false hits; costs n compares "
-              "per matching training window).")
-@click.option("--max-memory", default="4GiB", show_default=True, metavar="SIZE",
-              help="Memory the evaluation windows may take (about 72 bytes each, 96 with "
-              "--verify); refused beyond it.")
-@click.option("--jobs", "-j", type=int, default=1, show_default=True,
-              help="Scan this many training shards at once in worker processes. The results "
-              "equal --jobs 1's.")
+@click.option(
+    "--out",
+    "-o",
+    default="contamination-out",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Directory for contamination.csv and contamination.json (replaced as a set).",
+)
+@click.option(
+    "--threshold",
+    type=float,
+    default=0.8,
+    show_default=True,
+    help="A document is contaminated when at least this share of its windows occurs "
+    "in the training corpus.",
+)
+@click.option(
+    "--verify",
+    is_flag=True,
+    help="Confirm every hash match token by token (no false hits; costs n compares "
+    "per matching training window).",
+)
+@click.option(
+    "--max-memory",
+    default="4GiB",
+    show_default=True,
+    metavar="SIZE",
+    help="Memory the evaluation windows may take (about 72 bytes each, 96 with "
+    "--verify); refused beyond it.",
+)
+@click.option(
+    "--jobs",
+    "-j",
+    type=int,
+    default=1,
+    show_default=True,
+    help="Scan this many training shards at once in worker processes. The results "
+    "equal --jobs 1's.",
+)
 @click.option("--force", is_flag=True, help="Write --out even inside an input directory.")
 @config_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress and no table; errors only.")

@@ -122,8 +122,11 @@ class ContaminationResult:
             "train": self.train,
             "distinct_eval_windows": self.distinct_windows,
             "false_hits": self.false_hits(),
-            "verify": {"on": self.verify, "rejected_matches": self.rejected,
-                       "eval_collisions": self.eval_collisions},  # fmt: skip
+            "verify": {
+                "on": self.verify,
+                "rejected_matches": self.rejected,
+                "eval_collisions": self.eval_collisions,
+            },  # fmt: skip
             "skipped": self.skipped.to_dict(),
             "outputs": {"csv": CONTAMINATION_CSV, "summary": CONTAMINATION_JSON},
             "run": {"elapsed_s": round(self.elapsed, 3), "memory_bytes": self.memory_bytes},
