@@ -128,6 +128,9 @@ def test_window_table_finds_its_keys_and_nothing_else():
     assert t.find(keys).tolist() == list(range(keys.shape[0]))
     others = np.setdiff1d(rng.integers(0, 2**63, 5000, dtype=np.int64).astype(np.uint64), keys)
     assert (t.find(others) == -1).all()
+    for repeated in (keys[[0, 1, 0]], np.zeros(2, np.uint64)):
+        with pytest.raises(ValueError, match="distinct"):
+            WindowTable(repeated)
 
 
 def test_files_csv_and_json(tmp_path):

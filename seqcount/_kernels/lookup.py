@@ -19,17 +19,21 @@ from .windows import first_window, window_hash
 def table_build(keys, table, ids):
     """Put the distinct hashes ``keys`` into the empty table; ``ids[slot]`` = the key's index.
 
-    Returns the index of the key 0, or -1.
+    Returns the index of the key 0 (-1 if absent), or -2 if a key is repeated.
     """
     mask = np.uint64(table.shape[0] - 1)
     zero_id = -1
     for k in range(keys.shape[0]):
         h = keys[k]
         if h == U0:
+            if zero_id >= 0:
+                return -2
             zero_id = k
             continue
         slot = h & mask
         while table[slot] != U0:
+            if table[slot] == h:
+                return -2
             slot = (slot + U1) & mask
         table[slot] = h
         ids[slot] = k
@@ -59,6 +63,45 @@ def table_lookup(table, ids, zero_id, hashes, out):
         out[i] = table_find(table, ids, zero_id, hashes[i])
 
 
+#: Windows hashed before their table slots are read: the reads of a batch do not depend on each
+#: other, so their cache misses overlap (about 3x faster than one window at a time on a table
+#: larger than the cache).
+PROBE_BATCH = 64
+
+
+@njit(inline="always", **JIT)
+def _resolve(hs, ps, m, table, ids, zero_id, head, hit, record, pos, key, c):
+    """Look up the ``m`` hashes ``hs`` of windows starting at ``ps``; returns the new ``c``."""
+    mask = np.uint64(table.shape[0] - 1)
+    for j in range(m):  # independent loads: their misses overlap
+        head[j] = table[hs[j] & mask]
+    for j in range(m):
+        h = hs[j]
+        k = np.int64(-1)
+        if h == U0:
+            k = zero_id
+        elif head[j] == h:
+            k = np.int64(ids[h & mask])
+        elif head[j] != U0:
+            slot = ((h & mask) + U1) & mask
+            while True:
+                cur = table[slot]
+                if cur == h:
+                    k = np.int64(ids[slot])
+                    break
+                if cur == U0:
+                    break
+                slot = (slot + U1) & mask
+        if k >= 0:
+            if record:
+                pos[c] = ps[j]
+                key[c] = k
+                c += 1
+            else:
+                hit[k] = 1
+    return c
+
+
 @njit(**JIT)
 def probe_windows(
     prefix, doc, d0, d1, n, base_n, salt, skip, before, table, ids, zero_id, hit, record, pos,
@@ -73,17 +116,21 @@ def probe_windows(
     Returns:
         The number of windows written with ``record`` (else 0).
     """
+    hs = np.empty(PROBE_BATCH, dtype=np.uint64)
+    head = np.empty(PROBE_BATCH, dtype=np.uint64)
+    ps = np.empty(PROBE_BATCH, dtype=np.int64)
     c = 0
+    m = 0
     for d in range(d0, d1):
         for i in range(first_window(doc, d, d0, skip, n, 1, before), doc[d + 1] - n + 1):
-            k = table_find(table, ids, zero_id, window_hash(prefix, i, n, base_n, salt))
-            if k >= 0:
-                if record:
-                    pos[c] = i
-                    key[c] = k
-                    c += 1
-                else:
-                    hit[k] = 1
+            hs[m] = window_hash(prefix, i, n, base_n, salt)
+            ps[m] = i
+            m += 1
+            if m == PROBE_BATCH:
+                c = _resolve(hs, ps, m, table, ids, zero_id, head, hit, record, pos, key, c)
+                m = 0
+    if m:
+        c = _resolve(hs, ps, m, table, ids, zero_id, head, hit, record, pos, key, c)
     return c
 
 

@@ -33,12 +33,12 @@ class WindowTable:
             raise ValueError(f"keys must be 1-d, got shape {keys.shape}")
         if keys.shape[0] >= 1 << 31:
             raise ValueError(f"at most 2**31 - 1 keys, got {keys.shape[0]}")
-        if np.unique(keys).shape[0] != keys.shape[0]:
-            raise ValueError("keys must be distinct")
         size = 1 << max(4, math.ceil(math.log2(max(keys.shape[0], 1) * 2)))
         self.table = np.zeros(size, dtype=np.uint64)
         self.ids = np.full(size, -1, dtype=np.int32)
         self.zero_id = int(kernels.table_build(keys, self.table, self.ids))
+        if self.zero_id == -2:
+            raise ValueError("keys must be distinct")
         self.keys = keys.shape[0]
 
     def __len__(self) -> int:
