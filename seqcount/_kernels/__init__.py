@@ -49,7 +49,7 @@ from .hll import (
     reg_histograms,
 )
 from .jit import JIT, JIT_PARALLEL
-from .lookup import probe_windows, table_build, table_lookup, verify_windows
+from .lookup import filter_build, probe_windows, table_build, table_lookup, verify_windows
 from .minhash import (
     EMPTY_HASHVALUE,
     MINHASH_CACHE,
@@ -86,5 +86,5 @@ __all__ = [
     "minhash_update_hashes", "minhash_update_windows", "mulmod61", "prefix_into",
     "prefix_values", "reg_histograms", "set_insert", "set_rehash", "split_documents",
     "tokenize_words", "window_hashes", "words_cut",
-    "probe_windows", "table_build", "table_lookup", "verify_windows",
+    "filter_build", "probe_windows", "table_build", "table_lookup", "verify_windows",
 ]  # fmt: skip

@@ -103,13 +103,22 @@ def _resolve(hs, ps, m, table, ids, zero_id, head, hit, record, pos, key, c):
 
 
 @njit(**JIT)
+def filter_build(keys, bits, shift):
+    """Set bit ``h >> shift`` of the uint64 words ``bits`` for every hash ``h`` of ``keys``."""
+    for k in range(keys.shape[0]):
+        b = keys[k] >> np.uint64(shift)
+        bits[b >> np.uint64(6)] |= U1 << (b & np.uint64(63))
+
+
+@njit(**JIT)
 def probe_windows(
-    prefix, doc, d0, d1, n, base_n, salt, skip, before, table, ids, zero_id, hit, record, pos,
-    key,
+    prefix, doc, d0, d1, n, base_n, salt, skip, before, table, ids, zero_id, bits, shift, hit,
+    record, pos, key,
 ):  # fmt: skip
     """Look up every sliding ``n``-token window of documents ``d0 .. d1-1`` in the table.
 
-    Without ``record``: ``hit[k] = 1`` for every key ``k`` found. With ``record``: each window
+    A window whose bit ``h >> shift`` of the filter ``bits`` (:func:`filter_build`) is clear is
+    not in the table and is passed over without reading it. Without ``record``: ``hit[k] = 1`` for every key ``k`` found. With ``record``: each window
     found is written as ``pos[c]`` (its first token) and ``key[c]`` (its key), ``hit`` untouched.
     See :func:`.windows.first_window` for ``skip`` and ``before``.
 
@@ -121,9 +130,14 @@ def probe_windows(
     ps = np.empty(PROBE_BATCH, dtype=np.int64)
     c = 0
     m = 0
+    sh = np.uint64(shift)
     for d in range(d0, d1):
         for i in range(first_window(doc, d, d0, skip, n, 1, before), doc[d + 1] - n + 1):
-            hs[m] = window_hash(prefix, i, n, base_n, salt)
+            h = window_hash(prefix, i, n, base_n, salt)
+            b = h >> sh
+            if not (bits[b >> np.uint64(6)] >> (b & np.uint64(63))) & U1:
+                continue
+            hs[m] = h
             ps[m] = i
             m += 1
             if m == PROBE_BATCH:

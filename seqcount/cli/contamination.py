@@ -99,7 +99,7 @@ def memory_size(value: str) -> int:
     default="4GiB",
     show_default=True,
     metavar="SIZE",
-    help="Memory the evaluation windows may take (about 72 bytes each, 96 with "
+    help="Memory the evaluation windows may take (about 76 bytes each, 100 with "
     "--verify); refused beyond it.",
 )
 @click.option(

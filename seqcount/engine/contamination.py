@@ -47,7 +47,7 @@ from .results import ShardStats, Skipped
 from .single import run_shards
 
 #: Memory per evaluation window while the lookup table is built: its hash (8), a sorted copy
-#: (8), its key number (8), and a table of 2 to 4 slots per distinct hash (at most 48).
+#: (8), its key number (8), and the table and its filter (at most 52 per distinct hash).
 BYTES_PER_WINDOW = 24 + TABLE_BYTES_PER_KEY
 #: More per window with ``verify``: its token value, its first token's position, and the
 #: reference window of its key.
@@ -307,6 +307,7 @@ def _load_lookup(path: str):
         table = WindowTable.__new__(WindowTable)
         table.table, table.ids = z["table"], z["ids"]
         table.zero_id, table.keys = int(z["zero_id"]), int(z["keys"])
+        table.filter, table.shift = z["filter"], int(z["shift"])
         ref = (z["ref_tokens"], z["ref_start"]) if "ref_tokens" in z.files else None
     return table, ref
 
@@ -342,8 +343,9 @@ def scan_train(inputs: Inputs, config: CountConfig, ev: EvalWindows, *, jobs: in
     executor = None
     try:
         path = os.path.join(scratch, "lookup.npz")
-        arrays = {"table": ev.table.table, "ids": ev.table.ids, "zero_id": ev.table.zero_id,
-                  "keys": ev.table.keys}  # fmt: skip
+        t = ev.table
+        arrays = {"table": t.table, "ids": t.ids, "zero_id": t.zero_id, "keys": t.keys,
+                  "filter": t.filter, "shift": t.shift}  # fmt: skip
         if ev.ref is not None:
             arrays |= {"ref_tokens": ev.ref[0], "ref_start": ev.ref[1]}
         np.savez(path, **arrays)

@@ -15,13 +15,18 @@ import numpy as np
 from .. import _kernels as kernels
 from ..hashing import Piece, WindowParams
 
-#: Bytes of the table per distinct hash: 2 to 4 slots of a uint64 hash and an int32 key number.
-TABLE_BYTES_PER_KEY = 4 * 12
+#: Bytes of the table per distinct hash: 2 to 4 slots of a uint64 hash and an int32 key number,
+#: and 16 to 32 bits of the filter in front of it.
+TABLE_BYTES_PER_KEY = 4 * 12 + 4
+#: Filter bits per distinct hash, at least (a power of two in all): a window that is not a key
+#: passes the filter with probability about 1/16 and only then reads the table.
+FILTER_BITS_PER_KEY = 16
 
 
 class WindowTable:
     """Distinct 64-bit hashes ``keys`` (key ``k`` is ``keys[k]``) in an open-addressing table
-    (linear probing, load at most 1/2): 24 to 48 bytes per key.
+    (linear probing, load at most 1/2) behind a one-bit-per-hash filter (indexed by the top
+    bits of the hash; the table by the bottom ones): 26 to 52 bytes per key.
 
     Raises:
         ValueError: ``keys`` is not a 1-d array of distinct uint64 hashes, or has 2**31 or more.
@@ -39,6 +44,10 @@ class WindowTable:
         self.zero_id = int(kernels.table_build(keys, self.table, self.ids))
         if self.zero_id == -2:
             raise ValueError("keys must be distinct")
+        fbits = max(6, math.ceil(math.log2(max(keys.shape[0], 1) * FILTER_BITS_PER_KEY)))
+        self.filter = np.zeros(1 << (fbits - 6), dtype=np.uint64)
+        self.shift = 64 - fbits
+        kernels.filter_build(keys, self.filter, np.int64(self.shift))
         self.keys = keys.shape[0]
 
     def __len__(self) -> int:
@@ -46,7 +55,7 @@ class WindowTable:
 
     @property
     def nbytes(self) -> int:
-        return self.table.nbytes + self.ids.nbytes
+        return self.table.nbytes + self.ids.nbytes + self.filter.nbytes
 
     def find(self, hashes: np.ndarray) -> np.ndarray:
         """int64 key number of each of the uint64 ``hashes``, -1 for those not in the table."""
@@ -64,7 +73,7 @@ class WindowTable:
         return int(kernels.probe_windows(
             piece.prefix, piece.doc, d0, d1, win.ns[0], win.bases[0], win.salts[0],
             np.int64(piece.skip), np.int64(piece.before), self.table, self.ids,
-            np.int64(self.zero_id), hit, record, pos, key,
+            np.int64(self.zero_id), self.filter, np.int64(self.shift), hit, record, pos, key,
         ))  # fmt: skip
 
     def probe(self, piece: Piece, d0: int, d1: int, win: WindowParams, hit: np.ndarray) -> None:
