@@ -118,8 +118,9 @@ def probe_windows(
     """Look up every sliding ``n``-token window of documents ``d0 .. d1-1`` in the table.
 
     A window whose bit ``h >> shift`` of the filter ``bits`` (:func:`filter_build`) is clear is
-    not in the table and is passed over without reading it. Without ``record``: ``hit[k] = 1`` for every key ``k`` found. With ``record``: each window
-    found is written as ``pos[c]`` (its first token) and ``key[c]`` (its key), ``hit`` untouched.
+    not in the table and is passed over without reading it. Without ``record``: ``hit[k] = 1``
+    for every key ``k`` found. With ``record``: each window found is written as ``pos[c]`` (its
+    first token) and ``key[c]`` (its key), ``hit`` untouched.
     See :func:`.windows.first_window` for ``skip`` and ``before``.
 
     Returns:
