@@ -226,7 +226,7 @@ def test_a_corpus_compared_with_a_saved_output_is_counted_like_it(tmp_path, monk
     """The corpus side takes the saved side's precision, seed, stride, num_perm and window
     sizes (so the user need not repeat them), and a mismatch of options given explicitly is
     refused before anything is counted."""
-    import seqcount.engine.single
+    import seqcount.api.counting
 
     saved = tmp_path / "p12"
     args = ("--precision", "12", "--n", "1,8", "--num-perm", "64", "--seed", "3")
@@ -239,7 +239,7 @@ def test_a_corpus_compared_with_a_saved_output_is_counted_like_it(tmp_path, monk
     assert out["options"]["seed"] == 3
     assert out["results"][0]["containment_a_in_b"] > 0.9  # the shard is part of the corpus
     calls = []
-    monkeypatch.setattr(seqcount.engine.single, "count_corpus", lambda *a, **k: calls.append(a))
+    monkeypatch.setattr(seqcount.api.counting, "count_pass", lambda *a, **k: calls.append(a))
     for bad, fragment in (
         (("--precision", "14"), "B was counted with precision 12, A would be counted with 14"),
         (("--n", "3"), "window sizes [3] are not in B (it has [1, 8])"),

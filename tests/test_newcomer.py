@@ -15,6 +15,8 @@ from click.testing import CliRunner
 from conftest import DATA, ROOT
 
 import seqcount.api
+import seqcount.api.counting
+import seqcount.api.overlap
 from seqcount.cli import cli
 from seqcount.cli.common import ProgressBar
 from seqcount.engine.results import Progress
@@ -50,7 +52,7 @@ def test_a_run_failing_while_writing_leaves_no_output(tmp_path, monkeypatch):
         (tmp_path / "half").mkdir()  # proves the failure came after the core files
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(seqcount.api, "write_shard_similarity", broken)
+    monkeypatch.setattr(seqcount.api.counting, "write_shard_similarity", broken)
     out = tmp_path / "out"
     r = run("count", DATA / "austen", "--n", "1,2", "--shard-similarity", "--out", out)
     one_line_error(r, 1)
@@ -66,7 +68,7 @@ def test_a_failed_rerun_keeps_the_last_good_outputs(tmp_path, monkeypatch):
     def broken(sketches, directory):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(seqcount.api, "write_shard_similarity", broken)
+    monkeypatch.setattr(seqcount.api.counting, "write_shard_similarity", broken)
     r = run("count", DATA / "austen", "--n", "1,2", "--shard-similarity", "--out", out)
     one_line_error(r, 1)
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
@@ -80,7 +82,7 @@ def test_missing_plotting_library_is_refused_before_counting(tmp_path, monkeypat
         importlib.util, "find_spec", lambda name, *a: None if name == "matplotlib" else real(name)
     )
     counted = []
-    monkeypatch.setattr(seqcount.api, "count_pass", lambda *a, **k: counted.append(a))
+    monkeypatch.setattr(seqcount.api.counting, "count_pass", lambda *a, **k: counted.append(a))
     r = run("count", DATA / "austen", "--shard-similarity", "--out", tmp_path / "o")
     err = one_line_error(r, 1)
     assert "matplotlib" in err and "--no-plots" not in err
@@ -126,7 +128,7 @@ def test_compare_counts_the_same_corpus_once(monkeypatch):
     calls = []
     real = seqcount.api.count_corpus
     monkeypatch.setattr(
-        seqcount.api, "count_corpus", lambda *a, **k: calls.append(a) or real(*a, **k)
+        seqcount.api.overlap, "count_corpus", lambda *a, **k: calls.append(a) or real(*a, **k)
     )
     r = run("compare", SHARD, SHARD, "--n", "4", "--json")
     assert r.exit_code == 0, r.output

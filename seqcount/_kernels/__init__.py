@@ -8,7 +8,8 @@ through the checked wrappers of :mod:`seqcount.hashing`; the modules here are
 * :mod:`.mix`: ``fmix64`` and arithmetic modulo ``P = 2**61 - 1``;
 * :mod:`.tokens`: token values and their prefix values;
 * :mod:`.windows`: window hashes;
-* :mod:`.hll`, :mod:`.minhash`, :mod:`.exactset`: sketch updates.
+* :mod:`.hll`, :mod:`.minhash`, :mod:`.exactset`: sketch updates;
+* :mod:`.lookup`: a static hash table and window lookups in it (exact overlap).
 
 The window hash (``poly61-v1``)
 -------------------------------
@@ -48,6 +49,7 @@ from .hll import (
     reg_histograms,
 )
 from .jit import JIT, JIT_PARALLEL
+from .lookup import filter_build, probe_windows, table_build, table_lookup, verify_windows
 from .minhash import (
     EMPTY_HASHVALUE,
     MINHASH_CACHE,
@@ -84,4 +86,5 @@ __all__ = [
     "minhash_update_hashes", "minhash_update_windows", "mulmod61", "prefix_into",
     "prefix_values", "reg_histograms", "set_insert", "set_rehash", "split_documents",
     "tokenize_words", "window_hashes", "words_cut",
+    "filter_build", "probe_windows", "table_build", "table_lookup", "verify_windows",
 ]  # fmt: skip

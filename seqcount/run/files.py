@@ -30,15 +30,24 @@ REPORT_HTML = "report.html"
 REPORT_JSON = "report.json"
 GROWTH_PNG = "growth.png"
 SLOPES_PNG = "slopes.png"
+#: written by ``seqcount contamination``
+CONTAMINATION_CSV = "contamination.csv"
+CONTAMINATION_JSON = "contamination.json"
 
 #: files that together mark a directory written by seqcount, not corpus data: an output of
-#: ``count``, or of ``report`` (a ``--state`` directory is told by its state file)
-_OUTPUT_MARKS = ({CURVE_FILE, SUMMARY_FILE, SKETCH_FILE}, {REPORT_JSON, REPORT_MD})
+#: ``count``, of ``report`` or of ``contamination`` (a ``--state`` directory is told by its
+#: state file)
+_OUTPUT_MARKS = (
+    {CURVE_FILE, SUMMARY_FILE, SKETCH_FILE},
+    {REPORT_JSON, REPORT_MD},
+    {CONTAMINATION_CSV, CONTAMINATION_JSON},
+)
 
 
 def written_by_seqcount(root: str, files: list[str]) -> bool:
-    """``root`` (holding ``files``) is a ``count`` or ``report`` output or a ``--state``
-    directory: not corpus data (the ``foreign`` test of :func:`seqcount.io.discover`)."""
+    """``root`` (holding ``files``) is a ``count``, ``report`` or ``contamination`` output or a
+    ``--state`` directory: not corpus data (the ``foreign`` test of
+    :func:`seqcount.io.discover`)."""
     if any(marks <= set(files) for marks in _OUTPUT_MARKS):
         return True
     if STATE_FILE in files:
@@ -244,23 +253,50 @@ def write_outputs(
     Raises:
         OutputError: the directory cannot be created or written.
     """
-    out = os.path.normpath(os.fspath(out))
-    check_output_dir(out)
     names = {"curve": CURVE_FILE, "summary": SUMMARY_FILE, "sketches": SKETCH_FILE}
     if result.near_dup is not None:
         names["curve_dedup"] = DEDUP_CURVE_FILE
     summary = json.dumps(summary_dict(result), indent=2, sort_keys=False) + "\n"
-    tmp = None
-    try:
-        tmp = tempfile.mkdtemp(prefix=".seqcount-tmp-", dir=_nearest_directory(out))
-        _write_file(os.path.join(tmp, CURVE_FILE), curve_bytes(result.rows))
+
+    def write(tmp: str) -> dict[str, str]:
+        write_file(os.path.join(tmp, CURVE_FILE), curve_bytes(result.rows))
         if result.near_dup is not None:
-            _write_file(os.path.join(tmp, DEDUP_CURVE_FILE), curve_bytes(result.near_dup.rows))
+            write_file(os.path.join(tmp, DEDUP_CURVE_FILE), curve_bytes(result.near_dup.rows))
         result.sketches.save(os.path.join(tmp, SKETCH_FILE))
         for extra in extras:
             names.update(extra(tmp))
-        _write_file(os.path.join(tmp, SUMMARY_FILE), summary.encode("utf-8"))
-        _publish(tmp, out, set(names.values()))
+        write_file(os.path.join(tmp, SUMMARY_FILE), summary.encode("utf-8"))
+        return names
+
+    ours = {CURVE_FILE, SUMMARY_FILE, SKETCH_FILE, *OPTIONAL_FILES}
+    return write_file_set(out, write, ours)
+
+
+def write_file_set(
+    out: str | os.PathLike, write: Callable[[str], dict[str, str]], ours: set[str]
+) -> dict[str, str]:
+    """Write a set of files into the directory ``out``, all or nothing.
+
+    ``write(directory)`` writes the files into a hidden temporary directory beside ``out`` and
+    returns their names by kind; only when it returns are they put in place: the temporary
+    directory is renamed to ``out`` (``out`` did not exist, or held only files named in ``ours``,
+    an earlier output of the same kind, which is replaced), or, when ``out`` holds other files
+    too, each file is renamed into it (and files of ``ours`` not written now are removed). A
+    failure on the way leaves ``out`` as it was and no temporary directory behind.
+
+    Returns:
+        The path of each file written (in ``out``), by kind.
+
+    Raises:
+        OutputError: the directory cannot be created or written.
+    """
+    out = os.path.normpath(os.fspath(out))
+    check_output_dir(out)
+    tmp = None
+    try:
+        tmp = tempfile.mkdtemp(prefix=".seqcount-tmp-", dir=_nearest_directory(out))
+        names = write(tmp)
+        _publish(tmp, out, set(names.values()), ours)
         tmp = None
     except OSError as e:
         raise OutputError(f"{out}: cannot write output ({e.strerror or e})") from None
@@ -278,14 +314,14 @@ def _nearest_directory(path: str) -> str:
     return probe
 
 
-def _write_file(path: str, data: bytes) -> None:
+def write_file(path: str, data: bytes) -> None:
+    """Write ``data`` to a new file ``path`` (inside a temporary directory: not atomic)."""
     with open(path, "wb") as f:
         f.write(data)
 
 
-def _publish(tmp: str, out: str, names: set[str]) -> None:
-    """Put the files of ``tmp`` in place as ``out`` (see :func:`write_outputs`)."""
-    ours = {CURVE_FILE, SUMMARY_FILE, SKETCH_FILE, *OPTIONAL_FILES}
+def _publish(tmp: str, out: str, names: set[str], ours: set[str]) -> None:
+    """Put the files of ``tmp`` in place as ``out`` (see :func:`write_file_set`)."""
     os.chmod(tmp, 0o777 & ~umask())  # mkdtemp's 0700 is for the temporary name only
     if not os.path.exists(out):
         os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)

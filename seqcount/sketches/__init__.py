@@ -4,6 +4,7 @@ sketch file.
 * :mod:`.hll`: :class:`HLL` and datasketch's estimator (:func:`hll_estimate`);
 * :mod:`.minhash`: :class:`MinHash` (``affine64``) and its permutations;
 * :mod:`.exact`: :class:`ExactSet`;
+* :mod:`.lookup`: :class:`WindowTable`, window hashes looked up (exact overlap);
 * :mod:`.sketchset`: :class:`SketchSet` and its ``.npz`` file (:func:`load_sketches`);
 * :mod:`.files`: :func:`atomic_write`, :func:`write_npz`.
 """
@@ -15,6 +16,7 @@ from .base import Mergeable
 from .exact import ExactSet
 from .files import atomic_write, write_npz
 from .hll import HLL, hll_estimate, hll_estimates
+from .lookup import TABLE_BYTES_PER_KEY, WindowTable, verify_windows
 from .minhash import EMPTY_HASHVALUE, MinHash, bias, minhash_permutations, unbias
 from .sketchset import SKETCH_FORMAT, SKETCH_VERSION, SketchSet, load_sketches
 
@@ -28,6 +30,8 @@ __all__ = [
     "Mergeable",
     "MinHash",
     "SketchSet",
+    "TABLE_BYTES_PER_KEY",
+    "WindowTable",
     "atomic_write",
     "bias",
     "hll_estimate",
@@ -35,5 +39,6 @@ __all__ = [
     "load_sketches",
     "minhash_permutations",
     "unbias",
+    "verify_windows",
     "write_npz",
 ]

@@ -1,0 +1,175 @@
+"""Throughput of ``seqcount contamination`` against ``count --n 13 --num-perm 0`` on the same data.
+
+Run from the project root::
+
+    python -m benchmarks.bench_contamination            # 24 copies of data/austen (21M tokens)
+    python -m benchmarks.bench_contamination --quick    # 4 copies, 2 repeats
+
+Everything is measured in one run, interleaved (count, then each contamination variant, per
+repeat), on one training corpus: ``scale`` copies of the bundled ``data/austen`` Parquet shards
+(873,710 ``words`` tokens each). Evaluation sets, written as JSON Lines under
+``benchmarks/_work/``:
+
+* ``small``: 60 documents of about 500 tokens, half cut from the corpus, half its words shuffled
+  (about 3e4 windows: the table fits in cache);
+* ``large``: every corpus document with every other paragraph's words shuffled (about 9e5
+  windows, a table of 2**21 slots: lookups miss the cache).
+
+Per repeat: :func:`seqcount.api.count_corpus` with ``ns=(13,)``, ``num_perm=0`` (today's run
+without an overlap sketch) and :func:`seqcount.api.contamination` with ``n=13`` on the small
+and large sets, and on the large set with ``verify``. The goal (issue 20): the contamination
+run, evaluation set included, within 1.5x of the count. Reported: median seconds, tokens/s and
+the median of the per-repeat ratios. Writes ``<out>/contamination.json`` and ``.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import time
+from pathlib import Path
+
+from benchmarks.common import (
+    DEFAULT_OUT,
+    DEFAULT_WORK,
+    Recorder,
+    build_scaled_corpus,
+    corpus_texts,
+    finish_run,
+    fmt,
+    hardware_and_versions,
+    log,
+    median,
+    source_digest,
+)
+
+MODES = {"full": dict(scale=24, repeats=5), "quick": dict(scale=4, repeats=2)}
+GOAL = 1.5
+
+
+def _shuffled(text: str, rng: random.Random) -> str:
+    w = text.split()
+    rng.shuffle(w)
+    return " ".join(w)
+
+
+def eval_sets(work: Path) -> dict[str, Path]:
+    """The ``small`` and ``large`` evaluation sets (JSON Lines), made once, seeded."""
+    rng = random.Random(20)
+    texts = corpus_texts()
+    small, large = [], []
+    for i in range(60):
+        words = rng.choice(texts).split()
+        a = rng.randint(0, max(len(words) - 500, 0))
+        piece = " ".join(words[a : a + 500])
+        small.append(piece if i % 2 == 0 else _shuffled(piece, rng))
+    for t in texts:
+        paras = t.split("\n\n")
+        large.append("\n\n".join(p if k % 2 else _shuffled(p, rng) for k, p in enumerate(paras)))
+    out = {}
+    for name, docs in (("small", small), ("large", large)):
+        path = work / f"contamination_eval_{name}.jsonl"
+        path.write_text("".join(json.dumps({"text": d}) + "\n" for d in docs))
+        out[name] = path
+    return out
+
+
+def run(mode: str, out: Path, work: Path) -> int:
+    import seqcount.api as api
+    from seqcount.config import CountConfig
+
+    t_start = time.perf_counter()
+    digest = source_digest()
+    cfg = MODES[mode]
+    work.mkdir(parents=True, exist_ok=True)
+    corpus = str(build_scaled_corpus(work, cfg["scale"]))
+    evals = eval_sets(work)
+    config = CountConfig(ns=(13,), num_perm=0)
+    # warm-up: compile or load every kernel, read the files once
+    api.count_corpus(str(evals["small"]), config)
+    api.contamination(str(evals["small"]), str(evals["large"]), n=13, verify=True)
+    variants = {
+        "contamination small": dict(eval=str(evals["small"])),
+        "contamination large": dict(eval=str(evals["large"])),
+        "contamination large --verify": dict(eval=str(evals["large"]), verify=True),
+    }
+    times: dict[str, list[float]] = {"count --n 13 --num-perm 0": []} | {k: [] for k in variants}
+    info = {}
+    tokens = 0
+    for r in range(cfg["repeats"]):
+        t0 = time.perf_counter()
+        res = api.count_corpus(corpus, config)
+        times["count --n 13 --num-perm 0"].append(time.perf_counter() - t0)
+        tokens = res.tokens
+        for name, kw in variants.items():
+            t0 = time.perf_counter()
+            c = api.contamination(corpus, kw["eval"], n=13, verify=kw.get("verify", False))
+            times[name].append(time.perf_counter() - t0)
+            info[name] = (c.distinct_windows, int(c.windows.sum()), int(c.hits.sum()),
+                          c.memory_bytes)  # fmt: skip
+            assert c.train["tokens"] == tokens
+        log(f"repeat {r + 1}/{cfg['repeats']}: " + ", ".join(f"{k} {v[-1]:.2f} s"
+                                                           for k, v in times.items()))  # fmt: skip
+    rec = Recorder()
+    base = times["count --n 13 --num-perm 0"]
+    for name, ts in times.items():
+        extra = {}
+        if name in info:
+            distinct, windows, hits, mem = info[name]
+            extra = dict(eval_distinct_windows=distinct, eval_windows=windows, eval_hits=hits,
+                         memory_bytes=mem)  # fmt: skip
+        rec.add(name, f"austen x{cfg['scale']}", "seconds", median(ts), "s", "scan",
+                samples=ts, **extra)  # fmt: skip
+        rec.add(name, f"austen x{cfg['scale']}", "throughput", tokens / median(ts), "tokens/s",
+                "scan")  # fmt: skip
+        if name in info:
+            ratios = [t / b for t, b in zip(ts, base)]
+            rec.add(name, f"austen x{cfg['scale']}", "ratio to count", median(ratios), "x",
+                    "scan", samples=ratios, goal=GOAL)  # fmt: skip
+    meta = hardware_and_versions(mode, [])
+    meta |= {"tokens": tokens, "scale": cfg["scale"], "repeats": cfg["repeats"]}
+    return finish_run(rec, meta, digest, t_start, out, "contamination", render)
+
+
+def render(doc: dict) -> str:
+    meta = doc["meta"]
+    lines = [
+        "# seqcount contamination: scan throughput",
+        "",
+        f"Training corpus: data/austen x{meta['scale']} ({meta['tokens']:,} words tokens), "
+        f"n = 13, {meta['repeats']} interleaved repeats, medians. Goal: contamination within "
+        f"{GOAL}x of `count --n 13 --num-perm 0` on the same data.",
+        "",
+        "| run | seconds | tokens/s | ratio to count | eval windows (distinct) | eval hits "
+        "| memory |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    by = {}
+    for r in doc["results"]:
+        by.setdefault(r["system"], {})[r["metric"]] = r
+    for name, m in by.items():
+        s = m["seconds"]
+        ratio = m.get("ratio to count")
+        win = f"{s['eval_windows']:,} ({s['eval_distinct_windows']:,})" if ratio else ""
+        hits = f"{s['eval_hits']:,}" if ratio else ""
+        mem = f"{s['memory_bytes'] / 2**20:.1f} MiB" if ratio else ""
+        lines.append(
+            f"| {name} | {fmt(s['value'])} | {fmt(m['throughput']['value'], 'tokens/s')} | "
+            f"{fmt(ratio['value']) + 'x' if ratio else '1'} | {win} | {hits} | {mem} |"
+        )
+    lines += ["", f"Machine: {meta.get('cpu', '?')}, {meta.get('cores', '?')} cores.", ""]
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--quick", action="store_true")
+    p.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    p.add_argument("--work", type=Path, default=DEFAULT_WORK)
+    a = p.parse_args(argv)
+    return run("quick" if a.quick else "full", a.out, a.work)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,128 @@
+"""A fixed set of window hashes, each with a key number, looked up window by window.
+
+Built once from the distinct hashes of a small set (an evaluation set's n-token windows), it
+answers, for every window of a large corpus streamed past it, "is this one of mine, and which?"
+(:meth:`WindowTable.probe`), at the cost of hashing the window and one or two probes of a
+table held in memory.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .. import _kernels as kernels
+from ..hashing import Piece, WindowParams
+
+#: Bytes of the table per distinct hash: 2 to 4 slots of a uint64 hash and an int32 key number,
+#: and 16 to 32 bits of the filter in front of it.
+TABLE_BYTES_PER_KEY = 4 * 12 + 4
+#: Filter bits per distinct hash, at least (a power of two in all): a window that is not a key
+#: passes the filter with probability about 1/16 and only then reads the table.
+FILTER_BITS_PER_KEY = 16
+
+
+class WindowTable:
+    """Distinct 64-bit hashes ``keys`` (key ``k`` is ``keys[k]``) in an open-addressing table
+    (linear probing, load at most 1/2) behind a one-bit-per-hash filter (indexed by the top
+    bits of the hash; the table by the bottom ones): 26 to 52 bytes per key.
+
+    Raises:
+        ValueError: ``keys`` is not a 1-d array of distinct uint64 hashes, or has 2**31 or more.
+    """
+
+    def __init__(self, keys: np.ndarray):
+        keys = np.ascontiguousarray(keys, dtype=np.uint64)
+        if keys.ndim != 1:
+            raise ValueError(f"keys must be 1-d, got shape {keys.shape}")
+        if keys.shape[0] >= 1 << 31:
+            raise ValueError(f"at most 2**31 - 1 keys, got {keys.shape[0]}")
+        size = 1 << max(4, math.ceil(math.log2(max(keys.shape[0], 1) * 2)))
+        self.table = np.zeros(size, dtype=np.uint64)
+        self.ids = np.full(size, -1, dtype=np.int32)
+        self.zero_id = int(kernels.table_build(keys, self.table, self.ids))
+        if self.zero_id == -2:
+            raise ValueError("keys must be distinct")
+        fbits = max(6, math.ceil(math.log2(max(keys.shape[0], 1) * FILTER_BITS_PER_KEY)))
+        self.filter = np.zeros(1 << (fbits - 6), dtype=np.uint64)
+        self.shift = 64 - fbits
+        kernels.filter_build(keys, self.filter, np.int64(self.shift))
+        self.keys = keys.shape[0]
+
+    def __len__(self) -> int:
+        return self.keys
+
+    @property
+    def nbytes(self) -> int:
+        return self.table.nbytes + self.ids.nbytes + self.filter.nbytes
+
+    def find(self, hashes: np.ndarray) -> np.ndarray:
+        """int64 key number of each of the uint64 ``hashes``, -1 for those not in the table."""
+        hashes = np.ascontiguousarray(hashes, dtype=np.uint64)
+        out = np.empty(hashes.shape[0], dtype=np.int64)
+        kernels.table_lookup(self.table, self.ids, np.int64(self.zero_id), hashes, out)
+        return out
+
+    def _probe(self, piece: Piece, d0: int, d1: int, win: WindowParams, hit, record, pos, key):
+        d0, d1 = piece.check(d0, d1)
+        if len(win) != 1 or win.stride:
+            raise ValueError("win must hold one window size of sliding windows")
+        if hit.dtype != np.uint8 or hit.ndim != 1 or (not record and hit.shape[0] != self.keys):
+            raise ValueError(f"hit must be a uint8 array of {self.keys} flags")
+        return int(kernels.probe_windows(
+            piece.prefix, piece.doc, d0, d1, win.ns[0], win.bases[0], win.salts[0],
+            np.int64(piece.skip), np.int64(piece.before), self.table, self.ids,
+            np.int64(self.zero_id), self.filter, np.int64(self.shift), hit, record, pos, key,
+        ))  # fmt: skip
+
+    def probe(self, piece: Piece, d0: int, d1: int, win: WindowParams, hit: np.ndarray) -> None:
+        """Set ``hit[k] = 1`` for every key ``k`` that is the hash of a sliding window of the
+        one size of ``win`` in documents ``d0 .. d1-1`` of ``piece``."""
+        empty = np.zeros(0, dtype=np.int64)
+        self._probe(piece, d0, d1, win, hit, False, empty, empty)
+
+    def candidates(
+        self, piece: Piece, d0: int, d1: int, win: WindowParams
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The windows of :meth:`probe` whose hash is a key: int64 ``(first token, key)``."""
+        room = max(int(piece.doc[d1] - piece.doc[d0]), 0)
+        pos = np.empty(room, dtype=np.int64)
+        key = np.empty(room, dtype=np.int64)
+        c = self._probe(piece, d0, d1, win, np.zeros(0, np.uint8), True, pos, key)
+        return pos[:c], key[:c]
+
+
+def verify_windows(
+    tokens: np.ndarray,
+    pos: np.ndarray,
+    key: np.ndarray,
+    n: int,
+    ref: tuple[np.ndarray, np.ndarray],
+    hit: np.ndarray,
+) -> int:
+    """Confirm candidate windows against their key's reference tokens, marking ``hit``.
+
+    Args:
+        tokens: uint64 token values; window ``c`` is ``tokens[pos[c]:pos[c]+n]``.
+        pos, key: int64 candidates (:meth:`WindowTable.candidates`).
+        ref: ``(ref_tokens, ref_start)``: the uint64 token values of key ``k``'s window are
+            ``ref_tokens[ref_start[k]:ref_start[k]+n]``.
+        hit: uint8 flags per key, set where the tokens agree.
+
+    Returns:
+        Candidates whose hash matched and whose tokens did not.
+    """
+    ref_tokens, ref_start = ref
+    if pos.shape[0] and (pos.min() < 0 or pos.max() + n > tokens.shape[0]):
+        raise ValueError("a candidate window runs outside tokens")
+    if ref_start.shape[0] != hit.shape[0] or (
+        ref_start.shape[0] and ref_start.max() + n > ref_tokens.shape[0]
+    ):
+        raise ValueError("ref_start must give one window inside ref_tokens per key")
+    if key.shape[0] and (key.min() < 0 or key.max() >= hit.shape[0]):
+        raise ValueError("a candidate's key is out of range")
+    return int(kernels.verify_windows(
+        np.ascontiguousarray(tokens, dtype=np.uint64), pos, key, np.int64(pos.shape[0]),
+        np.int64(n), ref_tokens, ref_start, hit,
+    ))  # fmt: skip
