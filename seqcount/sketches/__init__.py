@@ -4,6 +4,7 @@ sketch file.
 * :mod:`.hll`: :class:`HLL` and datasketch's estimator (:func:`hll_estimate`);
 * :mod:`.minhash`: :class:`MinHash` (``affine64``) and its permutations;
 * :mod:`.exact`: :class:`ExactSet`;
+* :mod:`.theta`: :class:`ThetaSketch` (KMV, DataSketches' compact theta format);
 * :mod:`.sketchset`: :class:`SketchSet` and its ``.npz`` file (:func:`load_sketches`);
 * :mod:`.files`: :func:`atomic_write`, :func:`write_npz`.
 """
@@ -17,6 +18,8 @@ from .files import atomic_write, write_npz
 from .hll import HLL, hll_estimate, hll_estimates
 from .minhash import EMPTY_HASHVALUE, MinHash, bias, minhash_permutations, unbias
 from .sketchset import SKETCH_FORMAT, SKETCH_VERSION, SketchSet, load_sketches
+from .theta import DEFAULT_K as THETA_K
+from .theta import THETA_MAX, ThetaSketch, compute_seed_hash
 
 __all__ = [
     "EMPTY_HASHVALUE",
@@ -28,8 +31,12 @@ __all__ = [
     "Mergeable",
     "MinHash",
     "SketchSet",
+    "THETA_K",
+    "THETA_MAX",
+    "ThetaSketch",
     "atomic_write",
     "bias",
+    "compute_seed_hash",
     "hll_estimate",
     "hll_estimates",
     "load_sketches",
