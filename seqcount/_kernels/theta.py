@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .exactset import set_rehash
+from .exactset import probe_insert, set_rehash
 from .jit import JIT
 from .mix import U0, U1
 
@@ -51,17 +51,8 @@ def theta_insert(table, hashes, start, count, theta, limit):
     while k < n:
         v = hashes[k] >> U1
         k += 1
-        if v < theta and v != U0:
-            slot = v & mask
-            while True:
-                cur = table[slot]
-                if cur == v:
-                    break
-                if cur == U0:
-                    table[slot] = v
-                    count += 1
-                    break
-                slot = (slot + U1) & mask
+        if v < theta and v != U0 and probe_insert(table, mask, v):
+            count += 1
             if count >= limit:
                 break
     return count, k

@@ -34,7 +34,7 @@ import numpy as np
 
 from ..errors import SketchMismatchError
 from ..sketches import THETA_MAX, ThetaSketch
-from .theta_bounds import count_lower_bound, count_upper_bound, ratio_lower_bound, ratio_upper_bound
+from .theta_bounds import count_lower_bound, count_upper_bound, ratio_bounds
 
 _MAX = int(THETA_MAX)
 _MIN_LG_K, _MAX_LG_K = 5, 26  # the union of theta_jaccard_similarity (theta_constants.hpp)
@@ -110,9 +110,7 @@ def _ratio(big: _Result, sub: _Result) -> Estimate:
     b = int(sub.entries.shape[0])
     if a == 0:
         return Estimate.from_bounds(0.5, 0.0, 1.0)
-    return Estimate.from_bounds(
-        b / a, ratio_lower_bound(a, b, sub.theta), ratio_upper_bound(a, b, sub.theta)
-    )
+    return Estimate.from_bounds(b / a, *ratio_bounds(a, b, sub.theta))
 
 
 def cardinality(s: ThetaSketch) -> Estimate:

@@ -440,22 +440,13 @@ def _check_ratio(a: int, b: int, f: float) -> None:
         raise ValueError(f"f must be in (0, 1], got {f}")
 
 
-def ratio_lower_bound(a: int, b: int, f: float) -> float:
-    """95% lower bound on ``|B| / |A|`` from ``a`` sampled values of ``A`` of which ``b`` are
-    in ``B``, sampled at rate ``f`` (``bounds_on_ratios_in_sampled_sets``)."""
+def ratio_bounds(a: int, b: int, f: float) -> tuple[float, float]:
+    """95% lower and upper bounds on ``|B| / |A|`` from ``a`` sampled values of ``A`` of which
+    ``b`` are in ``B``, sampled at rate ``f`` (``bounds_on_ratios_in_sampled_sets``)."""
     _check_ratio(a, b, f)
     if a == 0:
-        return 0.0
+        return 0.0, 1.0
     if f == 1.0:
-        return b / a
-    return _lower_bound_on_p(a, b, 2.0 * _hacky_adjuster(f))
-
-
-def ratio_upper_bound(a: int, b: int, f: float) -> float:
-    """95% upper bound on ``|B| / |A|`` (see :func:`ratio_lower_bound`)."""
-    _check_ratio(a, b, f)
-    if a == 0:
-        return 1.0
-    if f == 1.0:
-        return b / a
-    return _upper_bound_on_p(a, b, 2.0 * _hacky_adjuster(f))
+        return b / a, b / a
+    kappa = 2.0 * _hacky_adjuster(f)
+    return _lower_bound_on_p(a, b, kappa), _upper_bound_on_p(a, b, kappa)
