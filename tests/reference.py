@@ -133,3 +133,40 @@ def minhash_values(hashes, a: list[int], b: list[int]) -> list[int]:
             if v < out[k]:
                 out[k] = v
     return out
+
+
+THETA_MAX = 2**63 - 1
+
+
+def _theta_trim(kept: set[int], k: int) -> tuple[set[int], int]:
+    s = sorted(kept)
+    return set(s[:k]), s[k]
+
+
+def theta_stream(hashes, k: int, limit: int, theta: int = THETA_MAX, kept=None):
+    """A theta sketch item by item: ``v = h >> 1`` is kept if ``0 < v < theta``; as soon as
+    ``limit`` (> k) values are kept, keep the ``k`` smallest and make ``theta`` the
+    ``(k+1)``-th. Returns ``(kept set, theta)`` *without* the final trim."""
+    kept = set() if kept is None else set(kept)
+    for h in hashes:
+        v = int(h) >> 1
+        if 0 < v < theta:
+            kept.add(v)
+            if len(kept) >= limit:
+                kept, theta = _theta_trim(kept, k)
+    return kept, theta
+
+
+def theta_sketch(hashes, k: int, limit: int | None = None) -> tuple[list[int], int]:
+    """:func:`theta_stream` then a trim to exactly ``k`` values: ``(sorted values, theta)``."""
+    kept, theta = theta_stream(hashes, k, limit or k + k // 2)
+    if len(kept) > k:
+        kept, theta = _theta_trim(kept, k)
+    return sorted(kept), theta
+
+
+def theta_bottom_k(hashes, k: int) -> tuple[list[int], int]:
+    """The definition: the ``k`` smallest distinct ``h >> 1`` in ``(0, 2**63 - 1)`` and the
+    ``(k+1)``-th as ``theta`` (``2**63 - 1`` if there are at most ``k``)."""
+    vals = sorted({int(h) >> 1 for h in hashes} - {0, THETA_MAX})
+    return (vals[:k], vals[k]) if len(vals) > k else (vals, THETA_MAX)

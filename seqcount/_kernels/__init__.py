@@ -8,7 +8,7 @@ through the checked wrappers of :mod:`seqcount.hashing`; the modules here are
 * :mod:`.mix`: ``fmix64`` and arithmetic modulo ``P = 2**61 - 1``;
 * :mod:`.tokens`: token values and their prefix values;
 * :mod:`.windows`: window hashes;
-* :mod:`.hll`, :mod:`.minhash`, :mod:`.exactset`: sketch updates;
+* :mod:`.hll`, :mod:`.minhash`, :mod:`.exactset`, :mod:`.theta`: sketch updates;
 * :mod:`.lookup`: a static hash table and window lookups in it (exact overlap).
 
 The window hash (``poly61-v1``)
@@ -60,6 +60,7 @@ from .minhash import (
     minhash_update_windows,
 )
 from .mix import MERSENNE61, fmix64, mulmod61
+from .theta import THETA_MAX, theta_insert, theta_rebuild, theta_values
 from .tokens import (
     CLASS_OTHER,
     CLASS_SPACE,
@@ -85,6 +86,7 @@ __all__ = [
     "hll_update_hashes", "hll_update_windows", "id_values", "id_values_into", "minhash_cache",
     "minhash_update_hashes", "minhash_update_windows", "mulmod61", "prefix_into",
     "prefix_values", "reg_histograms", "set_insert", "set_rehash", "split_documents",
-    "tokenize_words", "window_hashes", "words_cut",
+    "THETA_MAX", "theta_insert", "theta_rebuild", "theta_values", "tokenize_words",
+    "window_hashes", "words_cut",
     "filter_build", "probe_windows", "table_build", "table_lookup", "verify_windows",
 ]  # fmt: skip

@@ -9,6 +9,24 @@ from .jit import JIT
 from .mix import U0, U1
 
 
+@njit(inline="always", **JIT)
+def probe_insert(table, mask, h):
+    """Put the non-zero key ``h`` into ``table`` (linear probing from slot ``h & mask``).
+
+    Returns:
+        whether ``h`` was new.
+    """
+    slot = h & mask
+    while True:
+        cur = table[slot]
+        if cur == h:
+            return False
+        if cur == U0:
+            table[slot] = h
+            return True
+        slot = (slot + U1) & mask
+
+
 @njit(**JIT)
 def set_insert(table, hashes, start, count, limit):
     """Insert ``hashes[start:]`` into an open-addressing set until it holds ``limit`` keys.
@@ -24,18 +42,8 @@ def set_insert(table, hashes, start, count, limit):
     while k < hashes.shape[0] and count < limit:
         h = hashes[k]
         k += 1
-        if h == U0:
-            continue
-        slot = h & mask
-        while True:
-            cur = table[slot]
-            if cur == h:
-                break
-            if cur == U0:
-                table[slot] = h
-                count += 1
-                break
-            slot = (slot + U1) & mask
+        if h != U0 and probe_insert(table, mask, h):
+            count += 1
     return count, k
 
 

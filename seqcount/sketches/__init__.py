@@ -5,6 +5,7 @@ sketch file.
 * :mod:`.minhash`: :class:`MinHash` (``affine64``) and its permutations;
 * :mod:`.exact`: :class:`ExactSet`;
 * :mod:`.lookup`: :class:`WindowTable`, window hashes looked up (exact overlap);
+* :mod:`.theta`: :class:`ThetaSketch` (KMV, DataSketches' compact theta format);
 * :mod:`.sketchset`: :class:`SketchSet` and its ``.npz`` file (:func:`load_sketches`);
 * :mod:`.files`: :func:`atomic_write`, :func:`write_npz`.
 """
@@ -19,6 +20,8 @@ from .hll import HLL, hll_estimate, hll_estimates
 from .lookup import TABLE_BYTES_PER_KEY, WindowTable, verify_windows
 from .minhash import EMPTY_HASHVALUE, MinHash, bias, minhash_permutations, unbias
 from .sketchset import SKETCH_FORMAT, SKETCH_VERSION, SketchSet, load_sketches
+from .theta import DEFAULT_K as THETA_K
+from .theta import THETA_MAX, ThetaSketch, compute_seed_hash
 
 __all__ = [
     "EMPTY_HASHVALUE",
@@ -32,8 +35,12 @@ __all__ = [
     "SketchSet",
     "TABLE_BYTES_PER_KEY",
     "WindowTable",
+    "THETA_K",
+    "THETA_MAX",
+    "ThetaSketch",
     "atomic_write",
     "bias",
+    "compute_seed_hash",
     "hll_estimate",
     "hll_estimates",
     "load_sketches",
