@@ -147,8 +147,8 @@ class Counter:
         while d0 < ndocs:
             d = int(np.searchsorted(new_ends[:closed], self.schedule.target - base, side="left"))
             d1 = max(min(d + 1, ndocs), d0 + 1)
-            first = d0 == 0
-            piece = Piece(prefix, doc, skip if first else 0, before)
+            # the carried tokens and their document position belong to document 0 only
+            piece = Piece(prefix, doc, skip, before) if d0 == 0 else Piece(prefix, doc)
             self._update(piece, prior, lengths, d0, d1, keep)
             self.tokens = base + int(new_ends[d1 - 1])
             self.documents += min(d1, closed) - min(d0, closed)
