@@ -161,7 +161,8 @@ def contamination(train, evals, n, out, threshold, verify, max_memory, jobs, for
         for s in result.eval_summaries():
             mean = "-" if s["mean_fraction"] is None else f"{s['mean_fraction']:.4f}"
             click.echo(
-                f"{s['eval']}: {s['documents']:,} documents, {s['windows']:,} windows, "
+                f"{s['eval']}: {s['documents']:,} document{'' if s['documents'] == 1 else 's'}, "
+                f"{s['windows']:,} windows, "
                 f"{s['hits']:,} in training; contaminated (>= {threshold:g}): "
                 f"{s['contaminated_documents']:,}; mean fraction {mean}"
             )
