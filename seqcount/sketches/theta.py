@@ -33,14 +33,15 @@ import numpy as np
 
 from .. import _kernels as kernels
 from .._kernels import THETA_MAX
+from ..config import MAX_LG_THETA_K, MIN_LG_THETA_K, THETA_K
 from ..errors import ConfigError, FormatError, SketchMismatchError
 from .base import Mergeable
 
 #: The default nominal size ``k``: standard error of a containment below 0.03 for ~3e5 distinct
-#: windows in ~1e7 (docs/overlap-theta.md).
-DEFAULT_K = 1 << 14
-MIN_LG_K = 4
-MAX_LG_K = 26
+#: windows in ~1e7 (docs/overlap.md).
+DEFAULT_K = THETA_K
+MIN_LG_K = MIN_LG_THETA_K
+MAX_LG_K = MAX_LG_THETA_K
 _MIN_SLOTS = 32
 _MAX64 = (1 << 64) - 1
 
@@ -318,3 +319,48 @@ class ThetaSketch(Mergeable):
         if k is None:
             k = 1 << max(MIN_LG_K, (max(count, 1) - 1).bit_length())
         return cls.from_entries(entries, theta64, k, seed)
+
+
+def pack_thetas(sketches: list[ThetaSketch]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Sketches as three arrays: every sketch's sorted ``entries`` one after another (uint64),
+    ``offsets`` (int64, ``len + 1``: sketch ``i`` is ``entries[offsets[i]:offsets[i+1]]``) and
+    ``theta64`` (uint64, one per sketch)."""
+    parts = [t.entries for t in sketches]
+    offsets = np.zeros(len(parts) + 1, dtype=np.int64)
+    offsets[1:] = np.cumsum([p.shape[0] for p in parts])
+    entries = np.concatenate(parts) if parts else np.zeros(0, dtype=np.uint64)
+    theta64 = np.array([t.theta64 for t in sketches], dtype=np.uint64)
+    return entries.astype(np.uint64), offsets, theta64
+
+
+def unpack_thetas(
+    entries: np.ndarray, offsets: np.ndarray, theta64: np.ndarray, k: int, seed: int
+) -> list[ThetaSketch]:
+    """The sketches of :func:`pack_thetas`, of nominal size ``k`` and hash ``seed``.
+
+    Raises:
+        FormatError: the arrays do not fit together.
+    """
+    offsets = np.asarray(offsets, dtype=np.int64)
+    theta64 = np.asarray(theta64, dtype=np.uint64)
+    if (
+        offsets.ndim != 1
+        or offsets.shape[0] != theta64.shape[0] + 1
+        or (offsets.shape[0] and (offsets[0] != 0 or offsets[-1] != len(entries)))
+        or np.any(np.diff(offsets) < 0)
+        or np.any(np.diff(offsets) > k)
+    ):
+        raise FormatError("theta sketch arrays do not fit together (entries, offsets, theta64)")
+    return [
+        ThetaSketch.from_entries(entries[offsets[i] : offsets[i + 1]], int(theta64[i]), k, seed)
+        for i in range(theta64.shape[0])
+    ]
+
+
+def union_thetas(sketches: list[ThetaSketch], k: int, seed: int) -> ThetaSketch:
+    """The union of ``sketches`` (an empty sketch if none): for sketches of parts of a set,
+    exactly the sketch of the whole set."""
+    out = ThetaSketch(k, seed)
+    for t in sketches:
+        out.merge(t)
+    return out
