@@ -125,7 +125,7 @@ OVERLAP_OPTIONS = [
     click.option(
         "--overlap",
         type=click.Choice(OVERLAP_SKETCHES),
-        default="minhash",
+        default="theta",
         show_default=True,
         help="Overlap sketch per n, per shard and whole (for compare and shard similarity): "
         "theta (how much of A is in B, with 95% bounds), minhash (--num-perm "
