@@ -85,7 +85,7 @@ def run(mode: str, out: Path, work: Path) -> int:
     work.mkdir(parents=True, exist_ok=True)
     corpus = str(build_scaled_corpus(work, cfg["scale"]))
     evals = eval_sets(work)
-    config = CountConfig(ns=(13,), num_perm=0)
+    config = CountConfig(ns=(13,), num_perm=0, overlap="none")
     # warm-up: compile or load every kernel, read the files once
     api.count_corpus(str(evals["small"]), config)
     api.contamination(str(evals["small"]), str(evals["large"]), n=13, verify=True)

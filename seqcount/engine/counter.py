@@ -15,7 +15,14 @@ from ..hashing import (
     minhash_cache,
     prefix_into,
 )
-from ..sketches import ExactSet, ThetaSketch, hll_estimates, minhash_permutations, unbias
+from ..sketches import (
+    ExactSet,
+    ThetaSketch,
+    ThetaTables,
+    hll_estimates,
+    minhash_permutations,
+    unbias,
+)
 from ..tokenize import TokenChunk
 from .neardup import NearDupIndex
 from .results import CurveRow, curve_rows
@@ -67,16 +74,15 @@ class Counter:
             self.cache = minhash_cache(self.parts, len(config.ns))
             self.shard_sigs: list[np.ndarray] = []
         # theta sketches per window size: the current shard's, then every finished shard's
-        self.thetas = self._new_thetas() if config.theta else None
+        self.thetas = None
+        if config.theta:
+            self.thetas = ThetaTables(len(config.ns), config.theta_k, config.seed)
         self.shard_thetas: list[list[ThetaSketch]] = []
         self.shard = 0  # index of the shard being read
         self.row = 0  # closed documents of this shard so far
         self.near = None
         if config.near_dup is not None:
             self._init_near_dup()
-
-    def _new_thetas(self) -> list[ThetaSketch]:
-        return [ThetaSketch(self.config.theta_k, self.config.seed) for _ in self.config.ns]
 
     def _init_near_dup(self) -> None:
         c = self.config
@@ -98,8 +104,8 @@ class Counter:
     def end_shard(self) -> None:
         """Close the current shard's overlap sketches and start the next shard's."""
         if self.thetas is not None:
-            self.shard_thetas.append(self.thetas)
-            self.thetas = self._new_thetas()
+            self.shard_thetas.append(self.thetas.sketches())
+            self.thetas.reset()
         if self.k:
             self.shard_sigs.append(unbias(self.sigs.min(axis=0)))
             self.sigs.fill(MINHASH_EMPTY)
@@ -224,8 +230,7 @@ class Counter:
                 piece, d0, d1, self.win, self.perm, self.sigs, self.cache
             )
         if self.thetas is not None:
-            for j, sketch in enumerate(self.thetas):
-                sketch.update_batch(hashing.window_hashes(piece, d0, d1, self.wins[j]))
+            self.thetas.update_windows(piece, d0, d1, self.win)
         if keep is not None:
             hashing.hll_update_windows(piece, d0, d1, self.win, self.dedup_regs, keep=keep)
             kept = keep[d0:d1].astype(bool)

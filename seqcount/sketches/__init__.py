@@ -24,6 +24,7 @@ from .theta import DEFAULT_K as THETA_K
 from .theta import (
     THETA_MAX,
     ThetaSketch,
+    ThetaTables,
     compute_seed_hash,
     pack_thetas,
     union_thetas,
@@ -45,6 +46,7 @@ __all__ = [
     "THETA_K",
     "THETA_MAX",
     "ThetaSketch",
+    "ThetaTables",
     "atomic_write",
     "bias",
     "compute_seed_hash",
