@@ -19,13 +19,10 @@ the default run within 1.10x of ``--overlap none``. Writes ``<out>/overlap.json`
 
 from __future__ import annotations
 
-import argparse
 import time
 from pathlib import Path
 
 from benchmarks.common import (
-    DEFAULT_OUT,
-    DEFAULT_WORK,
     Recorder,
     build_scaled_corpus,
     corpus_shards,
@@ -34,6 +31,7 @@ from benchmarks.common import (
     hardware_and_versions,
     log,
     median,
+    quick_main,
     source_digest,
 )
 
@@ -123,12 +121,7 @@ def render(doc: dict) -> str:
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--quick", action="store_true")
-    p.add_argument("--out", type=Path, default=DEFAULT_OUT)
-    p.add_argument("--work", type=Path, default=DEFAULT_WORK)
-    a = p.parse_args(argv)
-    return run("quick" if a.quick else "full", a.out, a.work)
+    return quick_main(__doc__.splitlines()[0], run, argv)
 
 
 if __name__ == "__main__":

@@ -86,15 +86,15 @@ def theta_rebuild(table, count, k):
 
 @njit(**JIT)
 def theta_windows_one(prefix, doc, d0, d1, n, base_n, salt, skip, step, before, table, count,
-                      theta, k):  # fmt: skip
+                      theta, k, limit):  # fmt: skip
     """Add the ``n``-token windows of documents ``d0 .. d1-1`` (see
-    :func:`~seqcount._kernels.windows.window_hashes`) to one theta table of ``2 k`` slots,
-    rebuilding it to ``k`` values (:func:`theta_rebuild`) whenever it holds ``k + k // 2``.
+    :func:`~seqcount._kernels.windows.window_hashes`) to one theta table (a power of two of
+    slots above ``limit``), rebuilding it to ``k`` values (:func:`theta_rebuild`) whenever it
+    holds ``limit > k``.
 
     Returns:
         (values now in the table, theta).
     """
-    limit = k + k // 2
     mask = np.uint64(table.shape[0] - 1)
     for d in range(d0, d1):
         for i in range(first_window(doc, d, d0, skip, n, step, before), doc[d + 1] - n + 1, step):
@@ -109,7 +109,7 @@ def theta_windows_one(prefix, doc, d0, d1, n, base_n, salt, skip, step, before, 
 
 @njit(**JIT_PARALLEL)
 def theta_update_windows(prefix, doc, d0, d1, ns, bases, salts, skip, stride, before, tables,
-                         counts, thetas, k):  # fmt: skip
+                         counts, thetas, k, limit):  # fmt: skip
     """:func:`theta_windows_one` for every window size ``ns[j]`` into ``tables[j]``,
     ``counts[j]``, ``thetas[j]`` (updated in place), one window size per thread: the window
     hashes are computed once and never stored."""
@@ -117,6 +117,6 @@ def theta_update_windows(prefix, doc, d0, d1, ns, bases, salts, skip, stride, be
         n = ns[j]
         step = n if stride else np.int64(1)
         c, t = theta_windows_one(prefix, doc, d0, d1, n, bases[j], salts[j], skip, step,
-                                 before, tables[j], counts[j], thetas[j], k)  # fmt: skip
+                                 before, tables[j], counts[j], thetas[j], k, limit)  # fmt: skip
         counts[j] = c
         thetas[j] = t
