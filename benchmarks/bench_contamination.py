@@ -24,15 +24,12 @@ the median of the per-repeat ratios. Writes ``<out>/contamination.json`` and ``.
 
 from __future__ import annotations
 
-import argparse
 import json
 import random
 import time
 from pathlib import Path
 
 from benchmarks.common import (
-    DEFAULT_OUT,
-    DEFAULT_WORK,
     Recorder,
     build_scaled_corpus,
     corpus_texts,
@@ -41,6 +38,7 @@ from benchmarks.common import (
     hardware_and_versions,
     log,
     median,
+    quick_main,
     source_digest,
 )
 
@@ -85,7 +83,7 @@ def run(mode: str, out: Path, work: Path) -> int:
     work.mkdir(parents=True, exist_ok=True)
     corpus = str(build_scaled_corpus(work, cfg["scale"]))
     evals = eval_sets(work)
-    config = CountConfig(ns=(13,), num_perm=0)
+    config = CountConfig(ns=(13,), num_perm=0, overlap="none")
     # warm-up: compile or load every kernel, read the files once
     api.count_corpus(str(evals["small"]), config)
     api.contamination(str(evals["small"]), str(evals["large"]), n=13, verify=True)
@@ -163,12 +161,7 @@ def render(doc: dict) -> str:
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--quick", action="store_true")
-    p.add_argument("--out", type=Path, default=DEFAULT_OUT)
-    p.add_argument("--work", type=Path, default=DEFAULT_WORK)
-    a = p.parse_args(argv)
-    return run("quick" if a.quick else "full", a.out, a.work)
+    return quick_main(__doc__.splitlines()[0], run, argv)
 
 
 if __name__ == "__main__":

@@ -99,7 +99,7 @@ def bench_e2e(rec: Recorder, cfg: dict, big: Path) -> None:
     from seqcount.config import CountConfig
 
     t0 = time.perf_counter()
-    r = count_corpus(str(CORPUS), CountConfig(ns=NS, num_perm=0, tokenizer="words"))
+    r = count_corpus(str(CORPUS), CountConfig(ns=NS, num_perm=0, overlap="none", tokenizer="words"))
     cold = time.perf_counter() - t0
     rec.add(
         "seqcount",
@@ -110,7 +110,10 @@ def bench_e2e(rec: Recorder, cfg: dict, big: Path) -> None:
         "e2e",
     )
     variants = (("words", None), ("bytes", None), ("words", 1), ("bytes", 1))
-    configs = {tok: CountConfig(ns=NS, num_perm=0, tokenizer=tok) for tok in ("words", "bytes")}
+    configs = {
+        tok: CountConfig(ns=NS, num_perm=0, overlap="none", tokenizer=tok)
+        for tok in ("words", "bytes")
+    }
     for tokenizer, threads in variants:
         count_corpus(str(CORPUS), configs[tokenizer], threads=threads)  # warm-up
     # Round-robin over the variants so that a slow spell of the machine hits them all alike.
@@ -143,7 +146,7 @@ def bench_e2e(rec: Recorder, cfg: dict, big: Path) -> None:
         log(f"e2e {tokenizer} {thr}: {median(rates) / 1e6:.2f} M tokens/s")
 
     # The same on the 8x copy: fixed per-run costs (checkpoint estimates) weigh less.
-    config = CountConfig(ns=NS, num_perm=0, tokenizer="words")
+    config = CountConfig(ns=NS, num_perm=0, overlap="none", tokenizer="words")
     big_rates: dict = {None: [], 1: []}
     for _ in range(cfg["e2e_big_repeats"]):
         for threads in big_rates:
@@ -188,7 +191,7 @@ def child_e2e(repeats: int) -> None:
     from seqcount.api import count_corpus
     from seqcount.config import CountConfig
 
-    config = CountConfig(ns=NS, num_perm=0, tokenizer="words")
+    config = CountConfig(ns=NS, num_perm=0, overlap="none", tokenizer="words")
     for threads in (None, 1):
         r = count_corpus(str(CORPUS), config, threads=threads)
     out = {"layer": numba.threading_layer(), "tokens": r.tokens, "default": [], "one": []}

@@ -231,7 +231,7 @@ def bench_e2e(rec: Recorder, path: Path, label: str, variants, repeats: int, met
     from seqcount.config import CountConfig
 
     # keyed by (name, threads): the same configuration may run with several thread counts
-    configs = {(name, thr): CountConfig(**kw) for name, kw, thr in variants}
+    configs = {(name, thr): CountConfig(overlap="minhash", **kw) for name, kw, thr in variants}
     info: dict = {}
     for key, config in configs.items():  # warm-up, also checks the runs
         r = count_corpus(str(path), config, threads=key[1])

@@ -1,5 +1,5 @@
 """Cost of a theta-sketch update against MinHash and Apache DataSketches, and the containment
-error of a small set in a large one (docs/overlap-theta.md).
+error of a small set in a large one (docs/overlap.md).
 
 Run from the project root::
 

@@ -336,3 +336,16 @@ def finish_run(rec, meta: dict, digest: str, t_start: float, out, name: str, ren
     print(md)
     log(f"wrote {out / (name + '.json')} and {out / (name + '.md')} in {meta['total_runtime_s']} s")
     return 0
+
+
+def quick_main(description: str, run, argv=None) -> int:
+    """The ``main`` of a benchmark whose ``run(mode, out, work)`` has a ``full`` and a
+    ``quick`` mode: options ``--quick``, ``--out`` and ``--work``."""
+    import argparse
+
+    p = argparse.ArgumentParser(description=description)
+    p.add_argument("--quick", action="store_true")
+    p.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    p.add_argument("--work", type=Path, default=DEFAULT_WORK)
+    a = p.parse_args(argv)
+    return run("quick" if a.quick else "full", a.out, a.work)

@@ -335,12 +335,15 @@ def bench_e2e(rec: Recorder, cfg: dict, work: Path) -> None:
     text_shards = sorted(CORPUS.glob("*.parquet"))
     ids_mb = sum(s.stat().st_size for s in ids_shards) / 1e6
     runs = {
-        "austen HLL": (CORPUS, CountConfig(num_perm=0)),
-        "austen HLL+MinHash": (CORPUS, CountConfig()),
-        "ids HLL": (ids_dir, CountConfig(tokenizer="ids", tokens_column=col, num_perm=0)),
+        "austen HLL": (CORPUS, CountConfig(num_perm=0, overlap="none")),
+        "austen HLL+MinHash": (CORPUS, CountConfig(overlap="minhash")),
+        "ids HLL": (
+            ids_dir,
+            CountConfig(tokenizer="ids", tokens_column=col, num_perm=0, overlap="none"),
+        ),
         "ids HLL n=8": (
             ids_dir,
-            CountConfig(ns=(8,), tokenizer="ids", tokens_column=col, num_perm=0),
+            CountConfig(ns=(8,), tokenizer="ids", tokens_column=col, num_perm=0, overlap="none"),
         ),  # fmt: skip
     }
     floors = {"austen floor": (text_shards, "text"), "ids floor": (ids_shards, col)}

@@ -84,12 +84,12 @@ def staged_pass(path: Path, tokenizer: str) -> tuple[_Clock, float, dict]:
     MinHash (the HyperLogLog-only counter's time left out) and the HLL-only counter's totals."""
     clock = _Clock()
     wall0 = time.perf_counter()
-    hll_config = CountConfig(ns=NS, num_perm=0, tokenizer=tokenizer)
+    hll_config = CountConfig(ns=NS, num_perm=0, overlap="none", tokenizer=tokenizer)
     inputs = find_inputs(str(path), hll_config.format)
     clock.add("discover", wall0)
     hll, both = (
         Counter(hll_config),
-        Counter(CountConfig(ns=NS, num_perm=NUM_PERM, tokenizer=tokenizer)),
+        Counter(CountConfig(ns=NS, num_perm=NUM_PERM, overlap="minhash", tokenizer=tokenizer)),
     )
     request = ReadRequest(
         column=hll_config.column, kind="ids" if tokenizer == "ids" else "text",
@@ -123,7 +123,7 @@ def staged_pass(path: Path, tokenizer: str) -> tuple[_Clock, float, dict]:
 def _check(path: Path, tokenizer: str, totals: dict) -> None:
     """The staged pass counted what :func:`seqcount.api.count_corpus` counts (the same
     growth curve, so the same registers at every checkpoint)."""
-    r = count_corpus(str(path), CountConfig(ns=NS, num_perm=0, tokenizer=tokenizer))
+    r = count_corpus(str(path), CountConfig(ns=NS, num_perm=0, overlap="none", tokenizer=tokenizer))
     same = r.tokens == totals["tokens"] and r.rows == totals["rows"]
     if not same:
         raise RuntimeError(f"the staged pass of {path} ({tokenizer}) differs from count_corpus")

@@ -39,6 +39,12 @@ MAX_NUM_PERM = 1 << 14
 #: MinHash permutation scheme (:mod:`seqcount.sketches`).
 HASH_NAME = "poly61-v1"
 MINHASH_SCHEME = "affine64"
+#: Overlap sketches kept per n, per shard and whole (``overlap``).
+OVERLAP_SKETCHES = ("theta", "minhash", "none")
+#: Theta sketch nominal size: containment standard error below 0.03 for ~3e5 distinct windows
+#: in ~1e7 (docs/overlap.md); 128 KiB per n per shard at most.
+THETA_K = 1 << 14
+MIN_LG_THETA_K, MAX_LG_THETA_K = 4, 26
 
 
 def package_version() -> str:
@@ -97,7 +103,7 @@ _FIELD_TYPES = {
     "checkpoints_per_decade": int, "seed": int, "exact": bool, "batch_rows": int,
     "chunk_bytes": int, "format": str, "txt_documents": str, "on_error": str, "stride": bool,
     "num_perm": int, "near_dup": float, "near_dup_n": int, "near_dup_max_docs": int,
-    "doc_separator": int, "token_dtype": str, "split": str,
+    "doc_separator": int, "token_dtype": str, "split": str, "overlap": str, "theta_k": int,
 }  # fmt: skip
 _TYPE_WORDS = {str: "a string", int: "an integer", bool: "True or False", float: "a number"}
 
@@ -139,6 +145,11 @@ class CountConfig:
             (nanoGPT's ``train.bin``); ``None``: the file needs an llm.c header.
         split: the split of a Hugging Face ``DatasetDict`` folder to read (``None``: the only
             one; more than one is refused).
+        overlap: the overlap sketch kept per window size, per shard and for the whole input:
+            ``theta`` (a theta sketch of ``theta_k`` values), ``minhash`` (``num_perm``
+            permutations) or ``none``. ``near_dup`` uses per-document MinHash of ``num_perm``
+            permutations whatever this is.
+        theta_k: the theta sketches' nominal size, a power of two from 2**4 to 2**26.
     """
 
     ns: tuple[int, ...] = DEFAULT_NS
@@ -162,6 +173,8 @@ class CountConfig:
     doc_separator: int | None = None
     token_dtype: str | None = None
     split: str | None = None
+    overlap: str = "theta"
+    theta_k: int = THETA_K
 
     def _check_types(self) -> None:
         """Refuse values of the wrong type, naming the field (before any range check)."""
@@ -251,7 +264,7 @@ class CountConfig:
             raise ConfigError(
                 f"num_perm must be in [0, {MAX_NUM_PERM}], got {self.num_perm}", "num_perm"
             )
-        if (self.num_perm or self.near_dup is not None) and self.seed >= 2**32:
+        if (self.minhash_perm or self.near_dup is not None) and self.seed >= 2**32:
             raise ConfigError(
                 f"seed {self.seed}: MinHash permutations need a seed below 2**32 "
                 "(datasketch's range); use a smaller seed or num_perm 0",
@@ -281,6 +294,32 @@ class CountConfig:
                     "near_dup_max_docs",
                 )
         self._check_token_files()
+        self._check_overlap()
+
+    def _check_overlap(self) -> None:
+        """Checks of ``overlap`` and ``theta_k``."""
+        if self.overlap not in OVERLAP_SKETCHES:
+            raise ConfigError(
+                f"overlap must be one of {', '.join(OVERLAP_SKETCHES)}, got {self.overlap!r}",
+                "overlap",
+            )
+        k = self.theta_k
+        if k < (1 << MIN_LG_THETA_K) or k > (1 << MAX_LG_THETA_K) or k & (k - 1):
+            raise ConfigError(
+                f"theta_k must be a power of two from 2**{MIN_LG_THETA_K} to "
+                f"2**{MAX_LG_THETA_K}, got {k}",
+                "theta_k",
+            )
+
+    @property
+    def minhash_perm(self) -> int:
+        """Permutations of the per-shard and whole-input MinHash (0: none kept)."""
+        return self.num_perm if self.overlap == "minhash" else 0
+
+    @property
+    def theta(self) -> bool:
+        """Whether theta sketches are kept per window size, per shard and whole."""
+        return self.overlap == "theta"
 
     def _check_token_files(self) -> None:
         """Checks of ``doc_separator``, ``token_dtype`` and ``split``."""
@@ -324,7 +363,13 @@ class CountConfig:
             "stride": self.stride,
             "num_perm": self.num_perm,
             "minhash_scheme": MINHASH_SCHEME,
-        }
+        } | self._overlap_options()
+
+    def _overlap_options(self) -> dict:
+        """``overlap`` and ``theta_k`` unless MinHash (results made before they existed)."""
+        if self.overlap == "minhash":
+            return {}
+        return {"overlap": self.overlap} | ({"theta_k": self.theta_k} if self.theta else {})
 
     def to_dict(self) -> dict:
         d = dataclasses.asdict(self)
@@ -332,7 +377,8 @@ class CountConfig:
         for name in ("doc_separator", "token_dtype", "split"):  # only when set
             if d[name] is None:
                 del d[name]
-        return d
+        del d["overlap"], d["theta_k"]
+        return d | self._overlap_options()
 
     def tag(self) -> str:
         """Short string naming the result-changing options, e.g. for file headers."""

@@ -309,6 +309,37 @@ def window_hashes(piece: Piece, d0: int, d1: int, win: WindowParams) -> np.ndarr
     )  # fmt: skip
 
 
+def theta_update_windows(
+    piece: Piece, d0: int, d1: int, win: WindowParams, tables, counts, thetas, k: int,
+    limit: int,
+) -> None:
+    """Add every window of documents ``d0 .. d1-1`` to one theta table per window size, in
+    place (hashes computed once and never stored; one window size per thread).
+
+    Args:
+        tables: uint64 ``(len(win), slots)`` open-addressing tables (0 = empty), ``slots`` a
+            power of two above ``limit``.
+        counts: int64 ``(len(win),)`` values in each table.
+        thetas: uint64 ``(len(win),)`` thresholds (``THETA_MAX`` = 1.0).
+        k: the sketches' nominal size (a power of two).
+        limit: a table holding this many values (more than ``k``) is trimmed to ``k``.
+    """
+    d0, d1 = piece.check(d0, d1)
+    _check("tables", tables, np.uint64, 2, writable=True)
+    _check_shape("tables", tables, (len(win), None))
+    slots = tables.shape[1]
+    if slots & (slots - 1) or not k < limit < slots:
+        raise ValueError(f"theta tables of {slots} slots, k {k}, limit {limit}")
+    _check("counts", counts, np.int64, 1, writable=True)
+    _check_shape("counts", counts, (len(win),))
+    _check("thetas", thetas, np.uint64, 1, writable=True)
+    _check_shape("thetas", thetas, (len(win),))
+    kernels.theta_update_windows(
+        piece.prefix, piece.doc, d0, d1, win.ns, win.bases, win.salts, piece.skip, win.stride,
+        piece.before, tables, counts, thetas, np.int64(k), np.int64(limit),
+    )  # fmt: skip
+
+
 def doc_minhash(
     piece: Piece, d0: int, d1: int, win: WindowParams, perm: np.ndarray, out: np.ndarray
 ) -> None:

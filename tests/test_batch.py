@@ -40,6 +40,11 @@ def same(a, b) -> None:
     assert a.sketches.minhash == b.sketches.minhash
     if a.sketches.shard_minhash is not None:
         assert np.array_equal(a.sketches.shard_minhash, b.sketches.shard_minhash)
+    assert (a.sketches.theta is None) == (b.sketches.theta is None)
+    if a.sketches.theta is not None:
+        assert [t.to_bytes() for t in a.sketches.theta] == [t.to_bytes() for t in b.sketches.theta]
+        shards_a = [[t.to_bytes() for t in s] for s in a.sketches.shard_theta]
+        assert shards_a == [[t.to_bytes() for t in s] for s in b.sketches.shard_theta]
     sa, sb = summary_dict(a), summary_dict(b)
     sa.pop("run")
     sb.pop("run")

@@ -51,7 +51,7 @@ def test_whole_input_and_shard_signatures_are_minhash_of_their_windows(tmp_path)
     shards = [[" ".join(rng.choice(vocab, rng.integers(0, 60))) for _ in range(20)] for _ in (0, 1)]
     for i, docs in enumerate(shards):
         write_parquet(tmp_path / f"{i}.parquet", docs)
-    cfg = CountConfig(ns=(1, 3), num_perm=40, seed=9)
+    cfg = CountConfig(ns=(1, 3), num_perm=40, seed=9, overlap="minhash")
     r = count_corpus(tmp_path, cfg, threads=1)
     for n in (1, 3):
         per_shard = [_window_minhash(docs, n, cfg) for docs in shards]
@@ -62,21 +62,22 @@ def test_whole_input_and_shard_signatures_are_minhash_of_their_windows(tmp_path)
 
 
 def test_signatures_do_not_depend_on_threads_or_chunking():
-    cfg = CountConfig(ns=(1, 2, 8))
+    cfg = CountConfig(ns=(1, 2, 8), overlap="minhash")
     one = count_corpus(DATA, cfg, threads=1).sketches
     old = numba.get_num_threads()
     try:
         many = count_corpus(DATA, cfg, threads=numba.config.NUMBA_NUM_THREADS).sketches
     finally:
         numba.set_num_threads(old)
-    cut = count_corpus(DATA, CountConfig(ns=(1, 2, 8), chunk_bytes=5000, batch_rows=3)).sketches
+    cut = CountConfig(ns=(1, 2, 8), chunk_bytes=5000, batch_rows=3, overlap="minhash")
+    cut = count_corpus(DATA, cut).sketches
     for other in (many, cut):
         assert np.array_equal(one.shard_minhash, other.shard_minhash)
         assert all(a == b for a, b in zip(one.minhash, other.minhash))
 
 
 def test_sketch_file_keeps_minhash(tmp_path):
-    r = count_corpus(SHARD, CountConfig(ns=(1, 4), num_perm=32))
+    r = count_corpus(SHARD, CountConfig(ns=(1, 4), num_perm=32, overlap="minhash"))
     write_outputs(r, tmp_path)
     back = load_sketches(tmp_path / "sketches.npz")
     assert back.minhash == r.sketches.minhash
@@ -87,10 +88,11 @@ def test_sketch_file_keeps_minhash(tmp_path):
 
 
 def test_num_perm_zero_keeps_no_minhash(tmp_path):
-    r = count_corpus(SHARD, CountConfig(ns=(2,), num_perm=0))
+    r = count_corpus(SHARD, CountConfig(ns=(2,), num_perm=0, overlap="minhash"))
     assert r.sketches.minhash is None and r.sketches.shard_minhash is None
+    assert r.sketches.theta is None
     write_outputs(r, tmp_path / "off")
-    other = count_corpus(SHARD, CountConfig(ns=(2,)))
+    other = count_corpus(SHARD, CountConfig(ns=(2,), overlap="minhash"))
     with pytest.raises(SketchMismatchError, match="no MinHash"):
         compare_sketches(load_sketches(tmp_path / "off" / "sketches.npz"), other.sketches)
 
@@ -177,11 +179,11 @@ def test_cli_compare_json_and_table(tmp_path):
 def test_cli_compare_errors_are_one_line(tmp_path):
     r = run("compare", SHARD, tmp_path / "missing")
     assert r.exit_code == 1 and r.stderr.startswith("Error: ") and "no such file" in r.stderr
-    assert run("count", SHARD, "--num-perm", "0", "--out", tmp_path / "o", "-q").exit_code == 0
+    assert run("count", SHARD, "--overlap", "none", "--out", tmp_path / "o", "-q").exit_code == 0
     r = run("compare", SHARD, tmp_path / "o")
     assert r.exit_code == 1 and "no MinHash signatures" in r.stderr
     assert r.stderr.strip().count("\n") == 0
-    r = run("count", SHARD, "--num-perm", "0", "--shard-similarity", "--out", tmp_path / "p")
+    r = run("count", SHARD, "--overlap", "none", "--shard-similarity", "--out", tmp_path / "p")
     assert r.exit_code == 2 and "--shard-similarity needs" in r.stderr
 
 
@@ -230,6 +232,7 @@ def test_a_corpus_compared_with_a_saved_output_is_counted_like_it(tmp_path, monk
 
     saved = tmp_path / "p12"
     args = ("--precision", "12", "--n", "1,8", "--num-perm", "64", "--seed", "3")
+    args += ("--overlap", "minhash")
     assert run("count", DATA, *args, "--out", saved, "-q").exit_code == 0
     r = run("compare", SHARD, saved, "--json")
     assert r.exit_code == 0, r.output
@@ -247,8 +250,10 @@ def test_a_corpus_compared_with_a_saved_output_is_counted_like_it(tmp_path, monk
     ):
         r = run("compare", SHARD, saved, *bad)
         assert r.exit_code == 1 and fragment in r.stderr, r.output
-    r = run("compare", SHARD, SHARD, "--num-perm", "0")
+    r = run("compare", SHARD, SHARD, "--overlap", "minhash", "--num-perm", "0")
     assert r.exit_code == 2 and "--num-perm must be above 0" in r.stderr
+    r = run("compare", SHARD, SHARD, "--overlap", "none")
+    assert r.exit_code == 2 and "--overlap must be theta or minhash" in r.stderr
     assert calls == []  # refused before counting
 
 

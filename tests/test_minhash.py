@@ -275,7 +275,8 @@ def test_one_thread_one_window_size_counts(tmp_path):
     from seqcount.api import count_corpus
     from seqcount.config import CountConfig
 
-    r = count_corpus(DATA / "austen" / "05-persuasion.parquet", CountConfig(ns=(4,)), threads=1)
+    cfg = CountConfig(ns=(4,), overlap="minhash")
+    r = count_corpus(DATA / "austen" / "05-persuasion.parquet", cfg, threads=1)
     assert not r.sketches.minhash[0].is_empty()
 
 

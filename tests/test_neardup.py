@@ -182,7 +182,8 @@ def test_index_union_find_is_order_independent():
         ({"near_dup": 0.8, "num_perm": 0}, "num_perm of at least 2"),
         ({"near_dup": 0.8, "near_dup_n": 0}, "near_dup_n"),
         ({"near_dup": 0.8, "near_dup_max_docs": 0}, "near_dup_max_docs"),
-        ({"seed": 2**40}, "below 2**32"),
+        ({"seed": 2**40, "overlap": "minhash"}, "below 2**32"),
+        ({"seed": 2**40, "near_dup": 0.8}, "below 2**32"),
         ({"num_perm": -1}, "num_perm"),
     ],
 )

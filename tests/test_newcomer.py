@@ -111,7 +111,11 @@ def test_out_inside_an_input_directory_is_refused_unless_forced(tmp_path):
         (["--n", "abc"], ["--n"]),
         (["--precision", "abc"], ["--precision"]),
         (["--engine", "local", "--scheduler", "tcp://127.0.0.1:1"], ["--engine", "--scheduler"]),
-        (["--num-perm", "0", "--shard-similarity"], ["--shard-similarity", "--num-perm"]),
+        (
+            ["--overlap", "minhash", "--num-perm", "0", "--shard-similarity"],
+            ["--shard-similarity", "--num-perm"],
+        ),
+        (["--overlap", "none", "--shard-similarity"], ["--shard-similarity", "--overlap"]),
         (["--repair"], ["--repair", "--state"]),
     ],
 )

@@ -19,11 +19,12 @@ the ``(k+1)``-th smallest value seen so far.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from .exactset import probe_insert, set_rehash
-from .jit import JIT
+from .jit import JIT, JIT_PARALLEL
 from .mix import U0, U1
+from .windows import first_window, window_hash
 
 #: ``theta`` of a sketch that has dropped nothing: ``2**63 - 1``, DataSketches' ``MAX_THETA``.
 THETA_MAX = np.uint64((1 << 63) - 1)
@@ -81,3 +82,41 @@ def theta_rebuild(table, count, k):
     table[:] = U0
     set_rehash(part[:k], table)
     return part[k]
+
+
+@njit(**JIT)
+def theta_windows_one(prefix, doc, d0, d1, n, base_n, salt, skip, step, before, table, count,
+                      theta, k, limit):  # fmt: skip
+    """Add the ``n``-token windows of documents ``d0 .. d1-1`` (see
+    :func:`~seqcount._kernels.windows.window_hashes`) to one theta table (a power of two of
+    slots above ``limit``), rebuilding it to ``k`` values (:func:`theta_rebuild`) whenever it
+    holds ``limit > k``.
+
+    Returns:
+        (values now in the table, theta).
+    """
+    mask = np.uint64(table.shape[0] - 1)
+    for d in range(d0, d1):
+        for i in range(first_window(doc, d, d0, skip, n, step, before), doc[d + 1] - n + 1, step):
+            v = window_hash(prefix, i, n, base_n, salt) >> U1
+            if v < theta and v != U0 and probe_insert(table, mask, v):
+                count += 1
+                if count >= limit:
+                    theta = theta_rebuild(table, count, k)
+                    count = k
+    return count, theta
+
+
+@njit(**JIT_PARALLEL)
+def theta_update_windows(prefix, doc, d0, d1, ns, bases, salts, skip, stride, before, tables,
+                         counts, thetas, k, limit):  # fmt: skip
+    """:func:`theta_windows_one` for every window size ``ns[j]`` into ``tables[j]``,
+    ``counts[j]``, ``thetas[j]`` (updated in place), one window size per thread: the window
+    hashes are computed once and never stored."""
+    for j in prange(ns.shape[0]):
+        n = ns[j]
+        step = n if stride else np.int64(1)
+        c, t = theta_windows_one(prefix, doc, d0, d1, n, bases[j], salts[j], skip, step,
+                                 before, tables[j], counts[j], thetas[j], k, limit)  # fmt: skip
+        counts[j] = c
+        thetas[j] = t

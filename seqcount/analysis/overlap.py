@@ -12,6 +12,12 @@ union and the single sets share registers), so they are a guide rather than an e
 A small set inside a large one is the weak case: ``J`` is about ``|A| / |B|``, and below ``1/K``
 the containment of ``A`` in ``B`` cannot be resolved (its error says so).
 
+With theta sketches on both sides (``overlap="theta"``, the default) every estimate comes from
+:func:`seqcount.analysis.theta.theta_overlap` instead: DataSketches' set operations and
+estimators, exact while a set has at most ``theta_k`` distinct windows, each with its standard
+error and 95% bounds (``*_lower``, ``*_upper``); :func:`shard_jaccard` then uses the shards'
+theta sketches too.
+
 Undefined values are ``None``: ``J`` of two empty sets, and the containment of an empty set.
 """
 
@@ -24,12 +30,14 @@ import numpy as np
 
 from ..errors import SketchMismatchError
 from ..sketches import EMPTY_HASHVALUE, HLL, MinHash, SketchSet
+from .theta import ThetaOverlap, theta_overlap
+from .theta import jaccard as theta_jaccard
 
-#: Options that must match for two sketch sets to be compared (``ns`` and ``num_perm`` are
-#: checked separately).
+#: Options that must match for two sketch sets to be compared (``ns``, the overlap sketch and
+#: ``num_perm`` are checked separately).
 MATCHING = ("hash", "tokenizer", "column", "seed", "precision", "stride", "minhash_scheme")
 #: Options a corpus compared with a saved output takes from it (see :func:`compare`).
-INHERITED = ("precision", "seed", "stride", "num_perm")
+INHERITED = ("precision", "seed", "stride", "num_perm", "overlap", "theta_k")
 
 
 @dataclass
@@ -53,6 +61,18 @@ class Overlap:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+@dataclass
+class ThetaComparison:
+    """The theta-sketch overlap of window size ``n``; ``to_dict`` has every key of
+    :class:`Overlap` and, for each estimate, ``_err``, ``_lower`` and ``_upper`` (95%)."""
+
+    n: int
+    theta: ThetaOverlap
+
+    def to_dict(self) -> dict:
+        return {"n": self.n} | self.theta.to_dict()
 
 
 def _jaccard_err(j: float, k: int) -> float:
@@ -103,27 +123,42 @@ def overlap(n: int, hll_a: HLL, hll_b: HLL, mh_a: MinHash, mh_b: MinHash) -> Ove
     )
 
 
+def sketch_kind(s: SketchSet) -> str | None:
+    """``"theta"``, ``"minhash"`` or ``None``: the overlap sketch a sketch set holds."""
+    return "theta" if s.theta is not None else "minhash" if s.minhash is not None else None
+
+
 def check_comparable(a: SketchSet, b: SketchSet, names=("A", "B")) -> None:
     """Raise :class:`SketchMismatchError` unless ``a`` and ``b`` were made the same way."""
     for name, s in zip(names, (a, b)):
-        if s.minhash is None:
+        if sketch_kind(s) is None:
             raise SketchMismatchError(
-                f"{name} has no MinHash signatures (counted with num_perm=0 or by a seqcount "
-                "before 0.2); count it again"
+                f"{name} has no overlap sketches: no theta sketches and no MinHash signatures "
+                "(counted with overlap none, num_perm=0 or by a seqcount before 0.2); count it "
+                "again"
             )
+    if sketch_kind(a) != sketch_kind(b):
+        raise SketchMismatchError(
+            f"{names[0]} has {sketch_kind(a)} sketches, {names[1]} {sketch_kind(b)}: count both "
+            "with the same overlap sketch"
+        )
     for key in MATCHING:
         va, vb = a.options.get(key), b.options.get(key)
         if va != vb:
             raise SketchMismatchError(
                 f"{names[0]} and {names[1]} were counted with different {key}: {va!r} vs {vb!r}"
             )
+    if a.minhash is None:
+        return
     ka, kb = a.minhash[0].num_perm, b.minhash[0].num_perm
     if ka != kb:
         raise SketchMismatchError(f"{names[0]} and {names[1]} differ in num_perm: {ka} vs {kb}")
 
 
-def compare_sketches(a: SketchSet, b: SketchSet, ns=None) -> list[Overlap]:
-    """:func:`overlap` for every window size both sketch sets hold (or those of ``ns``).
+def compare_sketches(a: SketchSet, b: SketchSet, ns=None) -> list:
+    """The overlap of every window size both sketch sets hold (or those of ``ns``): an
+    :class:`Overlap` each with MinHash, a :class:`ThetaComparison` each with theta sketches
+    (``to_dict()`` gives the object of ``compare --json``).
 
     Raises:
         SketchMismatchError: different counting options, no MinHash, or no common ``n``.
@@ -141,6 +176,8 @@ def compare_sketches(a: SketchSet, b: SketchSet, ns=None) -> list[Overlap]:
         raise SketchMismatchError(
             f"no window size in common: A has {list(a.ns)}, B has {list(b.ns)}"
         )
+    if a.theta is not None:
+        return [ThetaComparison(n, theta_overlap(a.theta_of(n), b.theta_of(n))) for n in common]
     return [overlap(n, a[n], b[n], a.minhash_of(n), b.minhash_of(n)) for n in common]
 
 
@@ -151,16 +188,35 @@ def shard_jaccard(sketches: SketchSet, n: int) -> np.ndarray:
     Raises:
         SketchMismatchError: no per-shard signatures, or ``n`` not counted.
     """
-    if sketches.shard_minhash is None:
-        raise SketchMismatchError("no per-shard MinHash signatures (counted with num_perm=0)")
+    if sketches.shard_minhash is None and sketches.shard_theta is None:
+        raise SketchMismatchError(
+            "no per-shard overlap sketches (counted with overlap none or num_perm=0)"
+        )
     if n not in sketches.ns:
         raise SketchMismatchError(f"n={n} was not counted (counted: {list(sketches.ns)})")
+    if sketches.shard_theta is not None:
+        return _theta_shard_jaccard(sketches, n)
     sig = np.ascontiguousarray(sketches.shard_minhash[:, sketches.ns.index(n), :])
     s, k = sig.shape
     out = np.empty((s, s), dtype=np.float64)
     for i in range(s):
         out[i] = np.count_nonzero(sig == sig[i], axis=1) / k
     empty = np.all(sig == EMPTY_HASHVALUE, axis=1)
+    out[empty, :] = np.nan  # a shard without windows has no similarity
+    out[:, empty] = np.nan
+    return out
+
+
+def _theta_shard_jaccard(sketches: SketchSet, n: int) -> np.ndarray:
+    """:func:`shard_jaccard` from the shards' theta sketches."""
+    j = sketches.ns.index(n)
+    ts = [shard[j] for shard in sketches.shard_theta]
+    s = len(ts)
+    out = np.ones((s, s), dtype=np.float64)
+    for a in range(s):
+        for b in range(a + 1, s):
+            out[a, b] = out[b, a] = theta_jaccard(ts[a], ts[b]).estimate
+    empty = np.array([t.is_empty() for t in ts], dtype=bool)
     out[empty, :] = np.nan  # a shard without windows has no similarity
     out[:, empty] = np.nan
     return out

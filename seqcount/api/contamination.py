@@ -75,7 +75,14 @@ def contamination(
         OutputError: ``out`` cannot be written.
     """
     t0 = time.perf_counter()
-    off = {"ns": (n,), "num_perm": 0, "exact": False, "near_dup": None, "stride": False}
+    off = {
+        "ns": (n,),
+        "num_perm": 0,
+        "overlap": "none",
+        "exact": False,
+        "near_dup": None,
+        "stride": False,
+    }
     if config is None:
         if tokenizer is None:
             tokenizer = "ids" if options.get("tokens_column") else "words"

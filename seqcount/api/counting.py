@@ -217,7 +217,12 @@ def _check_request(config, source, out, state, jobs, engine, scheduler, content_
         if not is_paths(source):
             raise ConfigError(_MEMORY_ONE_PASS, "state", "jobs", "engine")
     if shard_similarity:
-        if not config.num_perm:
+        if config.overlap == "none":
+            raise ConfigError(
+                "shard_similarity needs per-shard sketches: overlap must be theta or minhash",
+                "shard_similarity", "overlap",
+            )  # fmt: skip
+        if not (config.theta or config.num_perm):
             raise ConfigError(
                 "shard_similarity needs MinHash signatures (num_perm > 0)",
                 "shard_similarity", "num_perm",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import replace
 
-from ..analysis.overlap import MATCHING, check_comparable, compare_sketches
+from ..analysis.overlap import MATCHING, check_comparable, compare_sketches, sketch_kind
 from ..config import CountConfig
 from ..errors import ConfigError, InputError, SketchMismatchError
 from ..run.files import (
@@ -49,14 +49,19 @@ def _count_side(path, config: CountConfig, threads: int | None) -> tuple[SketchS
 def _config_like(ref: SketchSet, config: CountConfig, ns, inherit, names) -> CountConfig:
     """The options to count a corpus with to compare it with the saved sketches ``ref``;
     ``names`` is ``(corpus side, saved side)``, e.g. ``("A", "B")``."""
-    if ref.minhash is None:
-        check_comparable(ref, ref, (names[1], names[1]))  # raises: no MinHash signatures
-    opts = ref.options
+    kind = sketch_kind(ref)
+    if kind is None:
+        check_comparable(ref, ref, (names[1], names[1]))  # raises: no overlap sketches
+    opts = dict(ref.options)
+    opts["overlap"] = kind  # absent before theta sketches: then MinHash
+    if kind == "theta":
+        opts["theta_k"] = ref.theta[0].k
     changes = {k: opts[k] for k in inherit if opts.get(k) is not None}
     changes["ns"] = tuple(ns) if ns is not None else tuple(ref.ns)
     config = replace(config, **changes)
-    corpus = config.result_options()
-    for k in (*MATCHING, "num_perm"):
+    corpus = config.result_options() | {"overlap": config.overlap}
+    keys = (*MATCHING, "overlap", "num_perm" if kind == "minhash" else "theta_k")
+    for k in keys:
         if k in opts and corpus.get(k) != opts[k]:
             raise SketchMismatchError(
                 f"{names[1]} was counted with {k} {opts[k]!r}, {names[0]} would be counted "
@@ -102,7 +107,10 @@ def compare(
     if len(loaded) == 1:  # count the corpus side the way the saved side was counted
         key, ref = next(iter(loaded.items()))
         config = _config_like(ref, config, ns, inherit, ("A", "B") if key == "b" else ("B", "A"))
-    if len(loaded) < 2 and not config.num_perm:
+    if len(loaded) < 2 and config.overlap == "none":
+        msg = "compare needs per-n sketches: overlap must be theta or minhash"
+        raise ConfigError(msg, "overlap")
+    if len(loaded) < 2 and not (config.theta or config.num_perm):
         raise ConfigError("compare needs MinHash signatures: num_perm must be above 0", "num_perm")
     sides, counted = {}, {}
     for key, path in paths.items():
@@ -124,6 +132,13 @@ def compare(
     return {
         "a": side_a,
         "b": side_b,
-        "options": {k: sa.options.get(k) for k in MATCHING} | {"num_perm": sa.minhash[0].num_perm},
+        "options": {k: sa.options.get(k) for k in MATCHING} | _sketch_options(sa),
         "results": [r.to_dict() for r in results],
     }
+
+
+def _sketch_options(s: SketchSet) -> dict:
+    """``sketch`` (``theta`` or ``minhash``) and its size (``theta_k`` or ``num_perm``)."""
+    if s.theta is not None:
+        return {"sketch": "theta", "theta_k": s.theta[0].k}
+    return {"sketch": "minhash", "num_perm": s.minhash[0].num_perm}

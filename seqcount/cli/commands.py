@@ -197,8 +197,7 @@ def compare(a, b, threads, as_json, **options):
     if as_json:
         click.echo(json.dumps(result))
     else:
-        k = result["options"]["num_perm"]
-        click.echo(f"A = {a}\nB = {b}\nMinHash K = {k} (Jaccard resolution {1 / k:.4f})")
+        click.echo(f"A = {a}\nB = {b}\n{_sketch_line(result['options'])}")
         click.echo(
             f"{'n':>4} {'jaccard':>15} {'A in B':>15} {'B in A':>15} {'|A∩B|':>20} {'|A∪B|':>14}"
         )
@@ -217,6 +216,15 @@ def compare(a, b, threads, as_json, **options):
         )
     if skipped:
         sys.exit(EXIT_SKIPPED)
+
+
+def _sketch_line(options: dict) -> str:
+    """The overlap sketch behind a comparison, in words."""
+    if options.get("sketch") == "theta":
+        k = options["theta_k"]
+        return f"theta sketches, k = {k} (exact below {k:,} distinct windows; ± is 1 s.e.)"
+    k = options["num_perm"]
+    return f"MinHash K = {k} (Jaccard resolution {1 / k:.4f})"
 
 
 def estimate_cell(r: dict, key: str) -> str:

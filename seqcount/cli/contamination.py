@@ -11,7 +11,7 @@ from .common import EXIT_OK, EXIT_SKIPPED, ProgressBar, UsageFailure, errors, te
 from .options import config_option, input_options, make_config
 
 #: options of ``input_options`` that do not apply: one window size, sliding windows, no sketches
-_NOT_HERE = ("ns", "precision", "num_perm", "stride")
+_NOT_HERE = ("ns", "precision", "num_perm", "stride", "overlap", "theta_k")
 
 
 def reading_options(command):
@@ -145,7 +145,7 @@ def contamination(train, evals, n, out, threshold, verify, max_memory, jobs, for
     bar = ProgressBar() if not quiet and sys.stderr.isatty() and jobs == 1 else None
     on_event = text_event if jobs > 1 and not quiet else None
     with errors():
-        config = make_config(ns=str(n), num_perm=0, **options)
+        config = make_config(ns=str(n), num_perm=0, overlap="none", **options)
         from .. import api
 
         try:

@@ -12,7 +12,11 @@ from ..config import (
     DEFAULT_NUM_PERM,
     DEFAULT_PRECISION,
     FORMATS,
+    MAX_LG_THETA_K,
+    MIN_LG_THETA_K,
     ON_ERROR,
+    OVERLAP_SKETCHES,
+    THETA_K,
     TOKEN_DTYPES,
     TXT_DOCUMENTS,
     CountConfig,
@@ -116,6 +120,31 @@ TOKENIZER_HELP = (
 )
 
 
+#: The options of :func:`input_options` that choose the overlap sketch.
+OVERLAP_OPTIONS = [
+    click.option(
+        "--overlap",
+        type=click.Choice(OVERLAP_SKETCHES),
+        default="theta",
+        show_default=True,
+        help="Overlap sketch per n, per shard and whole (for compare and shard similarity): "
+        "theta (how much of A is in B, with 95% bounds), minhash (--num-perm "
+        "permutations, datasketch-identical) or none (faster count). --near-dup uses "
+        "per-document MinHash whatever this is.",
+    ),
+    click.option(
+        "--theta-k",
+        type=int,
+        default=THETA_K,
+        show_default=True,
+        metavar="K",
+        help=f"Theta sketch size, a power of two in [2**{MIN_LG_THETA_K}, "
+        f"2**{MAX_LG_THETA_K}]: at most 8K bytes per n and shard; relative standard error "
+        "of a count about 1/sqrt(K).",
+    ),
+]
+
+
 def input_options(command):
     """The options that say how a corpus is read and counted (``count`` and ``compare``)."""
     options = [
@@ -211,7 +240,7 @@ def input_options(command):
             "exit 3.",
         ),
     ]  # fmt: skip
-    for option in reversed(options + TOKEN_FILE_OPTIONS):
+    for option in reversed(options + OVERLAP_OPTIONS + TOKEN_FILE_OPTIONS):
         command = option(command)
     return command
 

@@ -15,7 +15,14 @@ from ..hashing import (
     minhash_cache,
     prefix_into,
 )
-from ..sketches import ExactSet, hll_estimates, minhash_permutations, unbias
+from ..sketches import (
+    ExactSet,
+    ThetaSketch,
+    ThetaTables,
+    hll_estimates,
+    minhash_permutations,
+    unbias,
+)
 from ..tokenize import TokenChunk
 from .neardup import NearDupIndex
 from .results import CurveRow, curve_rows
@@ -54,7 +61,7 @@ class Counter:
         self.points: list[tuple] = []
         # MinHash per window size: the current shard's signatures (biased, see kernels), a
         # cache of recent window hashes (reset per shard) and every finished shard's signatures.
-        self.k = config.num_perm
+        self.k = config.minhash_perm
         if self.k:
             import numba
 
@@ -66,6 +73,11 @@ class Counter:
             self.sigs = np.full(shape, MINHASH_EMPTY, dtype=np.int64)
             self.cache = minhash_cache(self.parts, len(config.ns))
             self.shard_sigs: list[np.ndarray] = []
+        # theta sketches per window size: the current shard's, then every finished shard's
+        self.thetas = None
+        if config.theta:
+            self.thetas = ThetaTables(len(config.ns), config.theta_k, config.seed)
+        self.shard_thetas: list[list[ThetaSketch]] = []
         self.shard = 0  # index of the shard being read
         self.row = 0  # closed documents of this shard so far
         self.near = None
@@ -74,12 +86,15 @@ class Counter:
 
     def _init_near_dup(self) -> None:
         c = self.config
-        self.near = NearDupIndex(c.near_dup, self.k, c.seed, c.near_dup_max_docs)
+        # per-document MinHash of num_perm permutations, whatever the overlap sketch
+        self.nd_k = c.num_perm
+        self.nd_perm = minhash_permutations(self.nd_k, c.seed)
+        self.near = NearDupIndex(c.near_dup, self.nd_k, c.seed, c.near_dup_max_docs)
         self.nd_win = WindowParams.of(self.params, (c.near_dup_n,), c.precision, False)
         shape = self.regs.shape
         self.dedup_regs = np.zeros(shape, dtype=np.int8)  # kept documents
         self.open_regs = np.zeros(shape, dtype=np.int8)  # the unfinished document, undecided
-        self.open_sig = np.full(self.k, MINHASH_EMPTY, dtype=np.int64)
+        self.open_sig = np.full(self.nd_k, MINHASH_EMPTY, dtype=np.int64)
         self.short = 0  # documents shorter than near_dup_n tokens (not checked, kept)
         self.kept_tokens = 0
         self.kept_documents = 0
@@ -87,7 +102,10 @@ class Counter:
         self.dedup_points: list[tuple[int, int, np.ndarray, np.ndarray]] = []
 
     def end_shard(self) -> None:
-        """Close the current shard's MinHash signatures and start the next shard's."""
+        """Close the current shard's overlap sketches and start the next shard's."""
+        if self.thetas is not None:
+            self.shard_thetas.append(self.thetas.sketches())
+            self.thetas.reset()
         if self.k:
             self.shard_sigs.append(unbias(self.sigs.min(axis=0)))
             self.sigs.fill(MINHASH_EMPTY)
@@ -177,11 +195,11 @@ class Counter:
         ends here brings its ``open_regs`` along if it is kept.
         """
         ndocs, closed = chunk.documents, chunk.closed
-        sigs = np.full((ndocs, self.k), MINHASH_EMPTY, dtype=np.int64)
+        sigs = np.full((ndocs, self.nd_k), MINHASH_EMPTY, dtype=np.int64)
         if chunk.head_continues:
             sigs[0] = self.open_sig
         n = self.config.near_dup_n
-        hashing.doc_minhash(piece, 0, ndocs, self.nd_win, self.perm, sigs)
+        hashing.doc_minhash(piece, 0, ndocs, self.nd_win, self.nd_perm, sigs)
         keep = np.ones(ndocs, dtype=np.uint8)
         values = unbias(sigs[:closed])
         for i in range(closed):
@@ -211,6 +229,8 @@ class Counter:
             hashing.minhash_update_windows(
                 piece, d0, d1, self.win, self.perm, self.sigs, self.cache
             )
+        if self.thetas is not None:
+            self.thetas.update_windows(piece, d0, d1, self.win)
         if keep is not None:
             hashing.hll_update_windows(piece, d0, d1, self.win, self.dedup_regs, keep=keep)
             kept = keep[d0:d1].astype(bool)

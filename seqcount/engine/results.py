@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..config import CountConfig
-from ..sketches import EMPTY_HASHVALUE, HLL, MinHash, SketchSet
+from ..sketches import EMPTY_HASHVALUE, HLL, MinHash, SketchSet, union_thetas, unpack_thetas
 
 
 @dataclass(frozen=True)
@@ -174,16 +174,18 @@ def curve_rows(ns, points) -> list[CurveRow]:
     ]
 
 
-def sketch_set(config: CountConfig, regs, shard_sigs, shard_paths, documents, tokens):
-    """The :class:`SketchSet` of a count: final registers, and with MinHash the per-shard
-    signatures (uint64 ``(shards, len(ns), K)``) and their union."""
+def sketch_set(config: CountConfig, regs, shard_sigs, shard_paths, documents, tokens, thetas=None):
+    """The :class:`SketchSet` of a count: final registers, with MinHash the per-shard
+    signatures (uint64 ``(shards, len(ns), K)``) and their union, with theta sketches the
+    per-shard sketches (``thetas``: per shard, one per window size) and their union."""
     ns = config.ns
     minhash = None
-    if config.num_perm:
+    perm = config.minhash_perm
+    if perm:
         whole = (
             shard_sigs.min(axis=0)
             if len(shard_sigs)
-            else np.full((len(ns), config.num_perm), EMPTY_HASHVALUE, dtype=np.uint64)
+            else np.full((len(ns), perm), EMPTY_HASHVALUE, dtype=np.uint64)
         )
         minhash = [MinHash(seed=config.seed, hashvalues=whole[j].copy()) for j in range(len(ns))]
     return SketchSet(
@@ -192,9 +194,17 @@ def sketch_set(config: CountConfig, regs, shard_sigs, shard_paths, documents, to
         options=config.result_options(),
         meta={"documents": documents, "tokens": tokens},
         minhash=minhash,
-        shard_minhash=shard_sigs if config.num_perm else None,
+        shard_minhash=shard_sigs if perm else None,
         shard_paths=list(shard_paths),
+        theta=whole_thetas(config, thetas) if config.theta else None,
+        shard_theta=[list(t) for t in thetas] if config.theta else None,
     )
+
+
+def whole_thetas(config: CountConfig, thetas) -> list:
+    """The whole input's theta sketch per window size: the union of the shards' sketches."""
+    k, seed = config.theta_k, config.seed
+    return [union_thetas([t[j] for t in thetas], k, seed) for j in range(len(config.ns))]
 
 
 MAX_LISTED_SKIPS = 1000
@@ -248,18 +258,20 @@ def build_result(
     windows,
     regs=None,
     sigs=None,
+    thetas=None,
     sketches: SketchSet | None = None,
     **more,
 ) -> CountResult:
     """The one way a :class:`CountResult` is made (single pass, sharded pass, merge).
 
-    ``regs``/``sigs`` (final registers, per-shard signatures) make the :class:`SketchSet`
+    ``regs``/``sigs``/``thetas`` (final registers, per-shard signatures and theta sketches)
+    make the :class:`SketchSet`
     unless ``sketches`` is given; ``windows`` is per window size, in ``config.ns`` order;
     ``more`` sets the remaining fields (``elapsed``, ``started``, ``threads``, ...).
     """
     if sketches is None:
         paths = [s.path for s in stats]
-        sketches = sketch_set(config, regs, sigs, paths, documents, tokens)
+        sketches = sketch_set(config, regs, sigs, paths, documents, tokens, thetas)
     return CountResult(
         config=config,
         paths=list(inputs.paths),
@@ -290,6 +302,8 @@ class ShardResult:
         skipped_rows, skipped_items: what ``--on-error skip`` skipped in it.
         regs: int8 ``(len(ns), 2**p)`` registers of the shard alone.
         sigs: uint64 ``(len(ns), K)`` MinHash signatures, or ``None``.
+        theta_entries, theta_offsets, theta64: the shard's theta sketches, one per window
+            size (:func:`~seqcount.sketches.pack_thetas`), or ``None``.
         lengths: int64 token count of each document, in order.
         windows: int64 windows per window size.
         empty, null, invalid_utf8: document and byte counts for the totals.
@@ -319,6 +333,16 @@ class ShardResult:
     seconds: float = 0.0
     hip_after: np.ndarray | None = None
     prefix: str | None = None
+    theta_entries: np.ndarray | None = None
+    theta_offsets: np.ndarray | None = None
+    theta64: np.ndarray | None = None
+
+    def thetas(self, config: CountConfig) -> list:
+        """The shard's theta sketches, one per window size (``[]`` without them)."""
+        if self.theta64 is None:
+            return []
+        args = (self.theta_entries, self.theta_offsets, self.theta64)
+        return unpack_thetas(*args, config.theta_k, config.seed)
 
     @property
     def tokens(self) -> int:

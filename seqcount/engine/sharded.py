@@ -40,7 +40,7 @@ from ..config import CountConfig
 from ..errors import ConfigError
 from ..hashing import hip_replay, hip_state
 from ..io import Inputs, Shard, token_config
-from ..sketches import hll_estimates
+from ..sketches import hll_estimates, pack_thetas
 from .counter import ShardRecorder
 from .executors import Event, Executor
 from .results import CountResult, ShardResult, ShardStats, Skipped, build_result, curve_rows
@@ -93,6 +93,7 @@ def count_shard(shard: Shard, config: CountConfig, threads: int | None = None) -
     log_doc, log_reg, log_rank = counter.take_log()
     lengths = np.concatenate(counter.lengths) if counter.lengths else np.zeros(0, np.int64)
     st = os.stat(shard.path)
+    packed = pack_thetas(counter.shard_thetas[0]) if config.theta else (None, None, None)
     return ShardResult(
         path=shard.path,
         size=st.st_size,
@@ -112,6 +113,9 @@ def count_shard(shard: Shard, config: CountConfig, threads: int | None = None) -
         log_reg=log_reg,
         log_rank=log_rank,
         seconds=time.perf_counter() - t0,
+        theta_entries=packed[0],
+        theta_offsets=packed[1],
+        theta64=packed[2],
     )
 
 
@@ -123,6 +127,7 @@ class Assembled:
     points: list = field(default_factory=list)
     regs: np.ndarray | None = None
     sigs: np.ndarray | None = None  # (shards, len(ns), K)
+    thetas: list = field(default_factory=list)  # per shard, one theta sketch per n
     tokens: int = 0
     documents: int = 0
     windows: np.ndarray | None = None
@@ -199,8 +204,10 @@ class Assembler:
         out.documents += int(lens.shape[0])
         out.windows = out.windows + r.windows
         out.empty += r.empty
-        if config.num_perm:
+        if config.minhash_perm:
             self.sigs.append(r.sigs)
+        if config.theta:
+            out.thetas.append(r.thetas(config))
 
     def finish(self) -> Assembled:
         """Close the curve with the whole-input row."""
@@ -209,12 +216,12 @@ class Assembler:
             out.points.pop()  # folded into the whole-input row
         est = hll_estimates(out.regs)
         out.points.append((out.tokens, out.documents, out.windows.copy(), est, None, self.hip))
-        if config.num_perm:
+        if config.minhash_perm:
             nn = len(config.ns)
             out.sigs = (
                 np.stack(self.sigs)
                 if self.sigs
-                else np.zeros((0, nn, config.num_perm), dtype=np.uint64)
+                else np.zeros((0, nn, config.minhash_perm), dtype=np.uint64)
             )
         return out
 
@@ -422,6 +429,6 @@ def _result(results, a: Assembled, inputs: Inputs, config: CountConfig, **run) -
             skipped.list(item["path"], item["row"], item["error"])
     return build_result(
         config, inputs, stats, skipped, curve_rows(config.ns, a.points), regs=a.regs,
-        sigs=a.sigs, documents=a.documents, tokens=a.tokens, empty=a.empty,
+        sigs=a.sigs, thetas=a.thetas, documents=a.documents, tokens=a.tokens, empty=a.empty,
         windows=a.windows, **run,
     )  # fmt: skip

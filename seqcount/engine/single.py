@@ -67,12 +67,13 @@ def count_corpus(
 
     rows = counter.finish()
     sigs = None
-    if config.num_perm:
-        shape = (0, len(config.ns), config.num_perm)
+    if config.minhash_perm:
+        shape = (0, len(config.ns), config.minhash_perm)
         sigs = np.stack(counter.shard_sigs) if counter.shard_sigs else np.zeros(shape, np.uint64)
     return build_result(
         config, inputs, stats, skipped, rows,
-        regs=counter.regs, sigs=sigs, documents=counter.documents, tokens=counter.tokens,
+        regs=counter.regs, sigs=sigs, thetas=counter.shard_thetas, documents=counter.documents,
+        tokens=counter.tokens,
         empty=counter.empty, windows=counter.windows, started=started,
         elapsed=time.perf_counter() - t0, threads=used_threads,
         exact_bytes=sum(s.nbytes for s in counter.exact) if counter.exact else 0,

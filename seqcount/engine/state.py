@@ -35,8 +35,10 @@ STATE_FORMAT = "seqcount-state"
 #: the index of a state directory
 STATE_FILE = "state.json"
 SHARD_FORMAT = "seqcount-shard-state"
-STATE_VERSION = 2
-_ARRAYS = ("regs", "sigs", "lengths", "windows", "log_doc", "log_reg", "log_rank", "hip_after")
+#: 3: shard results carry theta sketches (``theta_entries``, ``theta_offsets``, ``theta64``)
+STATE_VERSION = 3
+_ARRAYS = ("regs", "sigs", "lengths", "windows", "log_doc", "log_reg", "log_rank", "hip_after",
+           "theta_entries", "theta_offsets", "theta64")  # fmt: skip
 
 
 def state_options(config: CountConfig) -> dict:
@@ -197,6 +199,11 @@ class StateDir:
             ) from None
         if fmt != STATE_FORMAT:
             raise StateError(f"{self.path}: not a seqcount state directory (format {fmt!r})")
+        if isinstance(version, int) and 0 < version < STATE_VERSION:
+            self.messages.append(
+                f"{self.path}: state version {version} of an older release; counting anew"
+            )
+            return
         if version != STATE_VERSION:
             raise StateError(
                 f"{self.path}: state version {version} is not supported (this release "
@@ -284,6 +291,9 @@ class StateDir:
             arrays.update(log_doc=r.log_doc, log_reg=r.log_reg, log_rank=r.log_rank)
         if r.hip_after is not None:
             arrays["hip_after"] = r.hip_after
+        if r.theta64 is not None:
+            arrays.update(theta_entries=r.theta_entries, theta_offsets=r.theta_offsets,
+                          theta64=r.theta64)  # fmt: skip
         meta = {
             k: getattr(r, k)
             for k in ("path", "size", "mtime_ns", "format", "stats", "skipped_rows",

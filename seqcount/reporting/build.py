@@ -199,13 +199,14 @@ def _nan_none(x) -> float | None:
 
 def shard_section(out_dir) -> tuple[m.ShardSimilarity | None, SketchSet | None]:
     """The most similar shard pairs and the sketches for the heatmap; ``(None, None)`` without
-    per-shard MinHash or with fewer than two shards."""
+    per-shard overlap sketches or with fewer than two shards."""
     path = os.path.join(os.fspath(out_dir), SKETCH_FILE)
     try:
         sketches = load_sketches(path)
     except FormatError:
         return None, None
-    if sketches.shard_minhash is None or len(sketches.shard_paths) < 2:
+    no_sketches = sketches.shard_minhash is None and sketches.shard_theta is None
+    if no_sketches or len(sketches.shard_paths) < 2:
         return None, None
     mats = {n: shard_jaccard(sketches, n) for n in sketches.ns}
     paths = sketches.shard_paths
@@ -214,4 +215,7 @@ def shard_section(out_dir) -> tuple[m.ShardSimilarity | None, SketchSet | None]:
         for a, b in most_similar_pairs(mats, MAX_LISTED_PAIRS)
     ]
     rank_n = max(sketches.ns)  # the order of most_similar_pairs
+    if sketches.shard_theta is not None:
+        k = sketches.theta[0].k
+        return m.ShardSimilarity(None, rank_n, pairs, "theta", k), sketches
     return m.ShardSimilarity(sketches.minhash[0].num_perm, rank_n, pairs), sketches

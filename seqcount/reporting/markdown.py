@@ -190,14 +190,19 @@ def _near_dup(rep: Report) -> list[str]:
     return lines
 
 
+def _sketch_words(sim) -> str:
+    if sim.sketch == "theta":
+        return f"theta sketches of k = {sim.theta_k}, exact below {sim.theta_k:,} distinct windows"
+    return f"MinHash, {sim.num_perm} permutations, resolution {1 / sim.num_perm:.4f}"
+
+
 def _shards(rep: Report) -> list[str]:
     sim = rep.shard_similarity
     lines = [
         "",
         "## Most similar shards",
         "",
-        f"Estimated Jaccard similarity of the shards' n-token window sets (MinHash, "
-        f"{sim.num_perm} permutations, resolution {1 / sim.num_perm:.4f}), "
+        f"Estimated Jaccard similarity of the shards' n-token window sets ({_sketch_words(sim)}), "
         f"most similar at n = {sim.ranked_by_n} first (ties: at the next smaller n): "
         "shards sharing many long windows share text.",
         "",

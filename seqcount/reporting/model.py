@@ -151,9 +151,11 @@ class ShardPair:
 class ShardSimilarity:
     """The most similar shard pairs, ranked by the largest n first."""
 
-    num_perm: int
+    num_perm: int | None
     ranked_by_n: int
     top_pairs: list[ShardPair]
+    sketch: str = "minhash"  # or "theta", with theta_k values per sketch
+    theta_k: int | None = None
 
 
 @dataclass
@@ -172,7 +174,8 @@ class Report:
         not_fitted: the window sizes that could not be fitted, with the reason.
         slopes: local slopes of every curve, by n.
         near_dup: near-duplicate documents, when the run looked for them.
-        shard_similarity: most similar shard pairs, when the run has per-shard MinHash.
+        shard_similarity: most similar shard pairs, when the run has per-shard overlap
+            sketches.
         curve, dedup_curve, sketches, exact: what the plots are drawn from (not in to_dict).
         files: paths written by :func:`~seqcount.reporting.write.write_report`, by kind.
     """

@@ -124,7 +124,9 @@ def slopes_png(rep: Report) -> bytes:
     return _png(plt, fig)
 
 
-def shard_similarity_png(mats: dict[int, np.ndarray], paths: list[str]) -> bytes:
+def shard_similarity_png(
+    mats: dict[int, np.ndarray], paths: list[str], sketch: str = "MinHash"
+) -> bytes:
     """One heatmap of the shard-by-shard Jaccard matrix per window size.
 
     Args:
@@ -157,5 +159,5 @@ def shard_similarity_png(mats: dict[int, np.ndarray], paths: list[str]) -> bytes
         ax.axis("off")
     if image is not None:
         fig.colorbar(image, ax=axes, shrink=0.8, label="estimated Jaccard similarity")
-    fig.suptitle("Shard-by-shard overlap of n-token window sets (MinHash)")
+    fig.suptitle(f"Shard-by-shard overlap of n-token window sets ({sketch})")
     return _png(plt, fig, dpi=100)

@@ -50,7 +50,8 @@ def write_shard_similarity(
     _write_bytes(written["csv"], buf.getvalue().encode("utf-8"))
     if plot:
         written["png"] = os.path.join(out, SIMILARITY_PNG)
-        _write_bytes(written["png"], shard_similarity_png(mats, paths))
+        kind = "theta sketches" if sketches.shard_theta is not None else "MinHash"
+        _write_bytes(written["png"], shard_similarity_png(mats, paths, kind))
     return written
 
 
@@ -64,7 +65,8 @@ def write_report(
     """Analyse a ``count`` output directory and write the report files into ``dest``.
 
     Writes ``report.json``, ``report.md``, ``report.html`` and (with ``plots``) ``growth.png``
-    and ``slopes.png``, and with per-shard MinHash ``shard_similarity.png`` and ``.csv``.
+    and ``slopes.png``, and with per-shard overlap sketches ``shard_similarity.png`` and
+    ``.csv``.
     ``kw`` goes to :func:`~.build.analyze`.
 
     Returns:

@@ -1,6 +1,7 @@
 """``seqcount merge``: one output from the outputs of disjoint corpora.
 
-HyperLogLog registers merge by maximum and MinHash signatures by minimum, so the sketches of
+HyperLogLog registers merge by maximum, MinHash signatures by minimum and theta sketches by
+union, so the sketches of
 the union are exact functions of the parts, whatever their order or grouping. The growth curve
 is not: a checkpoint inside the union needs the documents in order, which separate outputs do
 not keep. A merged output's ``curve.csv`` therefore holds one row per n, at the whole union
@@ -19,7 +20,7 @@ from ..config import CountConfig
 from ..engine.results import CurveRow, ShardStats, Skipped, build_result
 from ..errors import FormatError, SketchMismatchError
 from ..io import Inputs
-from ..sketches import HLL, MinHash, SketchSet, load_sketches
+from ..sketches import HLL, MinHash, SketchSet, load_sketches, union_thetas
 from .files import SKETCH_FILE, SUMMARY_FILE, read_summary
 
 
@@ -57,6 +58,8 @@ def merge_outputs(out_dirs: list[str]):
             )
         if (sk.minhash is None) != (first.minhash is None):
             raise SketchMismatchError(f"{d}: MinHash signatures in some inputs only")
+        if (sk.theta is None) != (first.theta is None):
+            raise SketchMismatchError(f"{d}: theta sketches in some inputs only")
     shards, sigs, seen = [], [], {}
     for d, (summary, sk) in zip(out_dirs, parts):
         for i, st in enumerate(summary["inputs"]["shards"]):
@@ -68,16 +71,22 @@ def merge_outputs(out_dirs: list[str]):
                 )
             seen[where] = d
             row = sk.shard_minhash[i] if sk.shard_minhash is not None else None
-            shards.append((st["path"], st, row))
+            theta = sk.shard_theta[i] if sk.shard_theta is not None else None
+            shards.append((st["path"], st, row, theta))
     shards.sort(key=lambda t: t[0])
     ns = first.ns
     hll = [HLL.union(*(sk.hll[j] for _, sk in parts)) for j in range(len(ns))]
     minhash = None
     if first.minhash is not None:
         minhash = [MinHash.union(*(sk.minhash[j] for _, sk in parts)) for j in range(len(ns))]
-        sigs = [row for _, _, row in shards]
+        sigs = [row for _, _, row, _ in shards]
+    theta = None
+    if first.theta is not None:
+        k, seed = first.theta[0].k, first.theta[0].seed
+        theta = [union_thetas([sk.theta[j] for _, sk in parts], k, seed) for j in range(len(ns))]
     options = dict(parts[0][0]["options"])
     options["ns"] = tuple(options["ns"])
+    options.setdefault("overlap", "minhash")  # outputs made before theta sketches
     try:
         config = CountConfig(**options)
     except TypeError as e:  # an option this release does not know
@@ -105,7 +114,9 @@ def merge_outputs(out_dirs: list[str]):
         meta={"documents": documents, "tokens": tokens},
         minhash=minhash,
         shard_minhash=np.stack(sigs) if minhash is not None and sigs else None,
-        shard_paths=[p for p, _, _ in shards],
+        shard_paths=[p for p, _, _, _ in shards],
+        theta=theta,
+        shard_theta=[t for _, _, _, t in shards] if theta is not None else None,
     )
     inputs = Inputs(
         paths=sorted({p for s, _ in parts for p in s["inputs"]["paths"]}),
@@ -113,7 +124,7 @@ def merge_outputs(out_dirs: list[str]):
         ignored=sorted({p for s, _ in parts for p in s["inputs"].get("ignored", [])}),
     )
     return build_result(
-        config, inputs, [ShardStats(**st) for _, st, _ in shards], skipped, rows,
+        config, inputs, [ShardStats(**st) for _, st, _, _ in shards], skipped, rows,
         sketches=sketches, documents=documents, tokens=tokens,
         empty=total("empty_documents"), windows=[windows[n] for n in ns], started=started,
         elapsed=time.perf_counter() - t0, merged_from=[os.fspath(d) for d in out_dirs],

@@ -21,7 +21,15 @@ from .lookup import TABLE_BYTES_PER_KEY, WindowTable, verify_windows
 from .minhash import EMPTY_HASHVALUE, MinHash, bias, minhash_permutations, unbias
 from .sketchset import SKETCH_FORMAT, SKETCH_VERSION, SketchSet, load_sketches
 from .theta import DEFAULT_K as THETA_K
-from .theta import THETA_MAX, ThetaSketch, compute_seed_hash
+from .theta import (
+    THETA_MAX,
+    ThetaSketch,
+    ThetaTables,
+    compute_seed_hash,
+    pack_thetas,
+    union_thetas,
+    unpack_thetas,
+)
 
 __all__ = [
     "EMPTY_HASHVALUE",
@@ -38,6 +46,7 @@ __all__ = [
     "THETA_K",
     "THETA_MAX",
     "ThetaSketch",
+    "ThetaTables",
     "atomic_write",
     "bias",
     "compute_seed_hash",
@@ -45,6 +54,9 @@ __all__ = [
     "hll_estimates",
     "load_sketches",
     "minhash_permutations",
+    "pack_thetas",
+    "union_thetas",
+    "unpack_thetas",
     "unbias",
     "verify_windows",
     "write_npz",

@@ -14,9 +14,13 @@ from ..errors import FormatError
 from .files import atomic_write, write_npz
 from .hll import HLL
 from .minhash import MinHash
+from .theta import ThetaSketch, pack_thetas, unpack_thetas
 
 SKETCH_FORMAT = "seqcount-sketches"
-SKETCH_VERSION = 1
+#: Version 2 adds theta sketches; a file without them is still written (and read) as version 1,
+#: byte for byte as before.
+SKETCH_VERSION = 2
+_READABLE = (1, 2)
 
 
 @dataclass
@@ -37,6 +41,8 @@ class SketchSet:
     minhash: list[MinHash] | None = None
     shard_minhash: np.ndarray | None = None
     shard_paths: list[str] = field(default_factory=list)
+    theta: list[ThetaSketch] | None = None
+    shard_theta: list[list[ThetaSketch]] | None = None
 
     def __getitem__(self, n: int) -> HLL:
         return self.hll[self.ns.index(n)]
@@ -45,12 +51,33 @@ class SketchSet:
         """The whole input's MinHash of window size ``n``, or ``None`` without MinHash."""
         return None if self.minhash is None else self.minhash[self.ns.index(n)]
 
+    def theta_of(self, n: int) -> ThetaSketch | None:
+        """The whole input's theta sketch of window size ``n``, or ``None`` without theta."""
+        return None if self.theta is None else self.theta[self.ns.index(n)]
+
+    def _theta_arrays(self, header: dict, arrays: dict) -> None:
+        """Add the theta sketches to ``header`` and ``arrays`` (see :func:`load_sketches`)."""
+        first = self.theta[0] if self.theta else None
+        k = first.k if first else int(self.options.get("theta_k", 0)) or None
+        seed = first.seed if first else int(self.options.get("seed", 0))
+        header["version"] = 2
+        header["theta"] = {"k": k, "seed": seed, "hash": self.options.get("hash")}
+        for prefix, sketches in (("theta", self.theta), ("shard_theta", self.shard_theta)):
+            if sketches is None:
+                continue
+            if prefix == "shard_theta":
+                sketches = [t for shard in sketches for t in shard]
+            entries, offsets, theta64 = pack_thetas(sketches)
+            arrays[prefix + "_entries"] = entries
+            arrays[prefix + "_offsets"] = offsets
+            arrays[prefix + "_theta64"] = theta64
+
     def save(self, path: str | os.PathLike) -> None:
         """Write the sketches (see :func:`load_sketches` for the format), atomically."""
         regs = np.stack([h.reg for h in self.hll]) if self.hll else np.zeros((0, 16), np.int8)
         header = {
             "format": SKETCH_FORMAT,
-            "version": SKETCH_VERSION,
+            "version": 1,
             "options": self.options,
             "meta": self.meta,
             "shard_paths": list(self.shard_paths),
@@ -72,6 +99,9 @@ class SketchSet:
                 arrays["minhash_permutations"] = self.minhash[0].permutations
         if self.shard_minhash is not None:
             arrays["shard_minhash"] = np.asarray(self.shard_minhash, dtype=np.uint64)
+        if self.theta is not None:
+            self._theta_arrays(header, arrays)
+            arrays["header"] = np.array(json.dumps(header, sort_keys=True))
         atomic_write(path, lambda f: write_npz(f, arrays))
 
 
@@ -85,6 +115,11 @@ def load_sketches(path: str | os.PathLike) -> SketchSet:
     MinHash, ``minhash`` (uint64 ``(len(ns), num_perm)``: datasketch ``MinHash.hashvalues`` of
     the whole input), ``minhash_permutations`` (uint64 ``(2, num_perm)``: ``a`` and ``b``) and
     ``shard_minhash`` (uint64 ``(shards, len(ns), num_perm)``, in ``shard_paths`` order).
+    Version 2 adds, with theta sketches, ``theta`` = ``{k, seed, hash}`` to the header and
+    ``theta_entries``, ``theta_offsets``, ``theta_theta64`` (the whole input's sketch per window
+    size, packed by :func:`~seqcount.sketches.theta.pack_thetas`) and the same three with
+    ``shard_theta_`` for every shard's sketches, shard by shard, each in ``ns`` order. Files
+    without theta sketches are version 1.
 
     Raises:
         FormatError: not such a file, or a version this release does not read.
@@ -96,14 +131,15 @@ def load_sketches(path: str | os.PathLike) -> SketchSet:
             regs = z["hll"]
             mh = z["minhash"] if "minhash" in z.files else None
             shard_mh = z["shard_minhash"] if "shard_minhash" in z.files else None
+            packed = {k: z[k] for k in z.files if "theta_" in k}
     except (OSError, ValueError, KeyError, zipfile.BadZipFile, json.JSONDecodeError) as e:
         raise FormatError(f"{path}: not a seqcount sketch file ({e})") from None
     if header.get("format") != SKETCH_FORMAT:
         raise FormatError(f"{path}: not a seqcount sketch file (format {header.get('format')!r})")
-    if header.get("version") != SKETCH_VERSION:
+    if header.get("version") not in _READABLE:
         raise FormatError(
             f"{path}: sketch file version {header.get('version')} is not supported "
-            f"(this release reads version {SKETCH_VERSION})"
+            f"(this release reads versions {', '.join(map(str, _READABLE))})"
         )
     minhash = None
     if mh is not None:
@@ -111,6 +147,7 @@ def load_sketches(path: str | os.PathLike) -> SketchSet:
         if info.get("scheme") != MINHASH_SCHEME or mh.dtype != np.uint64 or mh.shape[0] != len(ns):
             raise FormatError(f"{path}: unreadable MinHash signatures ({info})")
         minhash = [MinHash(seed=int(info["seed"]), hashvalues=v.copy()) for v in mh]
+    theta, shard_theta = _load_theta(path, header, packed, ns)
     return SketchSet(
         ns,
         [HLL(reg=r.copy()) for r in regs],
@@ -119,4 +156,34 @@ def load_sketches(path: str | os.PathLike) -> SketchSet:
         minhash=minhash,
         shard_minhash=shard_mh,
         shard_paths=list(header.get("shard_paths", [])),
+        theta=theta,
+        shard_theta=shard_theta,
     )
+
+
+def _load_theta(path, header: dict, packed: dict, ns: tuple) -> tuple:
+    """The whole and per-shard theta sketches of a sketch file (``None`` without them)."""
+    info = header.get("theta")
+    if info is None:
+        return None, None
+    try:
+        k, seed = int(info["k"]), int(info["seed"])
+        parts = {}
+        for prefix in ("theta", "shard_theta"):
+            if prefix + "_entries" in packed:
+                parts[prefix] = unpack_thetas(
+                    packed[prefix + "_entries"], packed[prefix + "_offsets"],
+                    packed[prefix + "_theta64"], k, seed,
+                )  # fmt: skip
+    except (KeyError, TypeError, ValueError, FormatError) as e:
+        raise FormatError(f"{path}: unreadable theta sketches ({e})") from None
+    theta = parts.get("theta")
+    if theta is None or len(theta) != len(ns):
+        raise FormatError(f"{path}: unreadable theta sketches (not one per n)")
+    flat = parts.get("shard_theta")
+    shard_theta = None
+    if flat is not None:
+        if len(flat) % len(ns):
+            raise FormatError(f"{path}: unreadable theta sketches (shards)")
+        shard_theta = [flat[i : i + len(ns)] for i in range(0, len(flat), len(ns))]
+    return theta, shard_theta

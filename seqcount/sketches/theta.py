@@ -32,15 +32,17 @@ import struct
 import numpy as np
 
 from .. import _kernels as kernels
+from .. import hashing
 from .._kernels import THETA_MAX
+from ..config import MAX_LG_THETA_K, MIN_LG_THETA_K, THETA_K
 from ..errors import ConfigError, FormatError, SketchMismatchError
 from .base import Mergeable
 
 #: The default nominal size ``k``: standard error of a containment below 0.03 for ~3e5 distinct
-#: windows in ~1e7 (docs/overlap-theta.md).
-DEFAULT_K = 1 << 14
-MIN_LG_K = 4
-MAX_LG_K = 26
+#: windows in ~1e7 (docs/overlap.md).
+DEFAULT_K = THETA_K
+MIN_LG_K = MIN_LG_THETA_K
+MAX_LG_K = MAX_LG_THETA_K
 _MIN_SLOTS = 32
 _MAX64 = (1 << 64) - 1
 
@@ -99,7 +101,7 @@ class ThetaSketch(Mergeable):
             :meth:`to_bytes`; sketches merge only under the same seed.
     """
 
-    __slots__ = ("k", "seed", "_table", "_count", "_theta")
+    __slots__ = ("k", "seed", "_table", "_count", "_theta", "_sorted")
 
     def __init__(self, k: int = DEFAULT_K, seed: int = 0):
         self.k = _check_k(k)
@@ -109,6 +111,7 @@ class ThetaSketch(Mergeable):
         self._table = np.zeros(min(_MIN_SLOTS, 2 * self.k), dtype=np.uint64)
         self._count = 0
         self._theta = THETA_MAX
+        self._sorted = None  # the entries, sorted, while nothing changed
 
     # ------------------------------------------------------------------ updates
 
@@ -128,6 +131,7 @@ class ThetaSketch(Mergeable):
     def update_batch(self, hashes: np.ndarray) -> None:
         """Add 64-bit window hashes (any integer array, taken as uint64)."""
         h = np.ascontiguousarray(hashes).astype(np.uint64, copy=False)
+        self._sorted = None
         start = 0
         while start < h.shape[0]:
             limit = self._limit()
@@ -170,7 +174,9 @@ class ThetaSketch(Mergeable):
     def entries(self) -> np.ndarray:
         """The retained 63-bit values ``h >> 1``, sorted (a new uint64 array)."""
         self._settle()
-        return np.sort(kernels.theta_values(self._table, self._count))
+        if self._sorted is None:
+            self._sorted = np.sort(kernels.theta_values(self._table, self._count))
+        return self._sorted.copy()
 
     @property
     def nbytes(self) -> int:
@@ -202,8 +208,10 @@ class ThetaSketch(Mergeable):
         if not 0 < int(theta64) <= int(THETA_MAX):
             raise ConfigError(f"theta64 must be in (0, 2**63 - 1], got {theta64}", "theta64")
         theta = np.uint64(theta64)
-        vals = np.unique(np.asarray(entries, dtype=np.uint64))
-        vals = vals[(vals > 0) & (vals < theta)]
+        vals = np.asarray(entries, dtype=np.uint64)
+        vals = np.sort(vals[(vals > 0) & (vals < theta)])
+        if vals.shape[0] > 1:  # distinct values (np.unique hashes: slower on uint64)
+            vals = vals[np.concatenate(([True], vals[1:] != vals[:-1]))]
         if vals.shape[0] > out.k:
             theta = vals[out.k]
             vals = vals[: out.k]
@@ -214,6 +222,7 @@ class ThetaSketch(Mergeable):
         kernels.set_rehash(vals, out._table)
         out._count = int(vals.shape[0])
         out._theta = np.uint64(theta)
+        out._sorted = vals.copy()
         return out
 
     def _check(self, other: ThetaSketch) -> None:
@@ -232,12 +241,14 @@ class ThetaSketch(Mergeable):
         both = np.concatenate([self.entries, other.entries])
         merged = ThetaSketch.from_entries(both, theta, self.k, self.seed)
         self._table, self._count, self._theta = merged._table, merged._count, merged._theta
+        self._sorted = merged._sorted
 
     def copy(self) -> ThetaSketch:
         out = ThetaSketch(self.k, self.seed)
         out._table = self._table.copy()
         out._count = self._count
         out._theta = self._theta
+        out._sorted = self._sorted
         return out
 
     def __eq__(self, other: object) -> bool:
@@ -318,3 +329,109 @@ class ThetaSketch(Mergeable):
         if k is None:
             k = 1 << max(MIN_LG_K, (max(count, 1) - 1).bit_length())
         return cls.from_entries(entries, theta64, k, seed)
+
+
+def pack_thetas(sketches: list[ThetaSketch]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Sketches as three arrays: every sketch's sorted ``entries`` one after another (uint64),
+    ``offsets`` (int64, ``len + 1``: sketch ``i`` is ``entries[offsets[i]:offsets[i+1]]``) and
+    ``theta64`` (uint64, one per sketch)."""
+    parts = [t.entries for t in sketches]
+    offsets = np.zeros(len(parts) + 1, dtype=np.int64)
+    offsets[1:] = np.cumsum([p.shape[0] for p in parts])
+    entries = np.concatenate(parts) if parts else np.zeros(0, dtype=np.uint64)
+    theta64 = np.array([t.theta64 for t in sketches], dtype=np.uint64)
+    return entries.astype(np.uint64), offsets, theta64
+
+
+def unpack_thetas(
+    entries: np.ndarray, offsets: np.ndarray, theta64: np.ndarray, k: int, seed: int
+) -> list[ThetaSketch]:
+    """The sketches of :func:`pack_thetas`, of nominal size ``k`` and hash ``seed``.
+
+    Raises:
+        FormatError: the arrays do not fit together.
+    """
+    offsets = np.asarray(offsets, dtype=np.int64)
+    theta64 = np.asarray(theta64, dtype=np.uint64)
+    if (
+        offsets.ndim != 1
+        or offsets.shape[0] != theta64.shape[0] + 1
+        or (offsets.shape[0] and (offsets[0] != 0 or offsets[-1] != len(entries)))
+        or np.any(np.diff(offsets) < 0)
+        or np.any(np.diff(offsets) > k)
+    ):
+        raise FormatError("theta sketch arrays do not fit together (entries, offsets, theta64)")
+    return [
+        ThetaSketch.from_entries(entries[offsets[i] : offsets[i + 1]], int(theta64[i]), k, seed)
+        for i in range(theta64.shape[0])
+    ]
+
+
+def union_thetas(sketches: list[ThetaSketch], k: int, seed: int) -> ThetaSketch:
+    """The union of ``sketches`` (an empty sketch if none): for sketches of parts of a set,
+    exactly the sketch of the whole set."""
+    for t in sketches:
+        if t.seed != seed:
+            raise SketchMismatchError(f"ThetaSketch seed {t.seed} does not match seed {seed}")
+    if not sketches:
+        return ThetaSketch(k, seed)
+    # θ = the smallest θ, then every sketch's values inserted as updates (a value v is the
+    # update 2 v): the k smallest distinct values below θ, what merging one sketch at a time
+    # gives, in time linear in the values instead of a sort per sketch
+    out = ThetaSketch(k, seed)
+    out._theta = np.uint64(min(t.theta64 for t in sketches))
+    for t in sketches:
+        t._settle()
+        out.update_batch(kernels.theta_values(t._table, t._count) << np.uint64(1))
+    out._settle()
+    return out
+
+
+class ThetaTables:
+    """The running theta sketches of every window size of a pass, updated together from the
+    windows of the documents (:func:`seqcount.hashing.theta_update_windows`); :meth:`sketches`
+    gives them as :class:`ThetaSketch` objects, equal to sketches fed the same window hashes.
+
+    Memory: one ``4 k``-slot table per window size, allocated whole (512 KiB per n at the
+    default ``k = 2**14``): trimmed to ``k`` values when it holds ``3 k``, half as often as a
+    ``2 k`` table, for fewer of the rebuilds that dominate a young sketch's updates.
+    """
+
+    def __init__(self, sizes: int, k: int = DEFAULT_K, seed: int = 0):
+        self.k = _check_k(k)
+        self.seed = int(seed)
+        self.tables = np.zeros((sizes, 4 * self.k), dtype=np.uint64)
+        self.counts = np.zeros(sizes, dtype=np.int64)
+        self.thetas = np.full(sizes, THETA_MAX, dtype=np.uint64)
+
+    def update_windows(self, piece: hashing.Piece, d0: int, d1: int, win) -> None:
+        """Add the windows of documents ``d0 .. d1-1`` of ``piece`` (``win``: every size)."""
+        hashing.theta_update_windows(
+            piece, d0, d1, win, self.tables, self.counts, self.thetas, self.k, 3 * self.k
+        )
+
+    def sketches(self) -> list[ThetaSketch]:
+        """The sketch of every window size (in tables of their own)."""
+        out = []
+        for j in range(self.counts.shape[0]):
+            vals = kernels.theta_values(self.tables[j], int(self.counts[j]))
+            theta = np.uint64(self.thetas[j])
+            if vals.shape[0] > self.k:
+                vals = np.partition(vals, self.k)
+                theta = vals[self.k]
+                vals = vals[: self.k]
+            t = ThetaSketch(self.k, self.seed)
+            slots = t._table.shape[0]
+            while slots < 2 * self.k and vals.shape[0] >= slots * 3 // 4:
+                slots *= 2
+            t._table = np.zeros(slots, dtype=np.uint64)
+            kernels.set_rehash(vals, t._table)
+            t._count, t._theta = int(vals.shape[0]), theta
+            out.append(t)
+        return out
+
+    def reset(self) -> None:
+        """Empty every table (the next shard's sketches)."""
+        self.tables.fill(0)
+        self.counts.fill(0)
+        self.thetas.fill(THETA_MAX)

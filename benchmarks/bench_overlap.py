@@ -1,0 +1,128 @@
+"""The cost of the overlap sketch in ``count``: ``--overlap theta`` (the default) against
+``--overlap none`` and ``--overlap minhash`` on the same data, in the same run.
+
+Run from the project root::
+
+    python -m benchmarks.bench_overlap            # 36 copies of data/austen (31M tokens), 7 n
+    python -m benchmarks.bench_overlap --quick    # 4 copies, 2 repeats
+
+Per repeat, interleaved: :func:`seqcount.api.count_corpus` of ``scale`` copies of the bundled
+``data/austen`` shards (873,710 ``words`` tokens each) with the default window sizes
+(1, 2, 4, 8, 16, 32, 64) and each overlap sketch, on two layouts of the same tokens: ``small
+shards`` (the 6 shards copied ``scale`` times: 6 * scale shards of about 145,000 tokens) and
+``large shards`` (6 shards, each one novel's rows repeated ``scale`` times). Theta and MinHash
+keep a sketch per shard, so their cost has a part per shard (a theta sketch starts exact and
+takes most windows until it is full) and a part per window. Reported: median seconds,
+tokens/s and the median of the per-repeat ratios to ``--overlap none``. The goal (issue 20):
+the default run within 1.10x of ``--overlap none``. Writes ``<out>/overlap.json`` and ``.md``.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from benchmarks.common import (
+    Recorder,
+    build_scaled_corpus,
+    corpus_shards,
+    finish_run,
+    fmt,
+    hardware_and_versions,
+    log,
+    median,
+    quick_main,
+    source_digest,
+)
+
+MODES = {"full": dict(scale=36, repeats=3), "quick": dict(scale=4, repeats=2)}
+GOAL = 1.10
+SKETCHES = ("none", "theta", "minhash")
+
+
+def run(mode: str, out: Path, work: Path) -> int:
+    import seqcount.api as api
+    from seqcount.config import CountConfig
+
+    t_start = time.perf_counter()
+    digest = source_digest()
+    cfg = MODES[mode]
+    work.mkdir(parents=True, exist_ok=True)
+    corpora = {
+        "small shards": str(build_scaled_corpus(work, cfg["scale"])),
+        "large shards": str(large_shards(work, cfg["scale"])),
+    }
+    configs = {name: CountConfig(overlap=name) for name in SKETCHES}
+    one = str(build_scaled_corpus(work, 1))
+    for c in configs.values():  # warm-up: compile or load every kernel
+        api.count_corpus(one, c)
+    times = {(lay, name): [] for lay in corpora for name in SKETCHES}
+    tokens = 0
+    for r in range(cfg["repeats"]):
+        for (lay, name), ts in times.items():
+            t0 = time.perf_counter()
+            res = api.count_corpus(corpora[lay], configs[name])
+            ts.append(time.perf_counter() - t0)
+            tokens = res.tokens
+        log(f"repeat {r + 1}/{cfg['repeats']}: "
+            + ", ".join(f"{k} {v[-1]:.2f} s" for k, v in times.items()))  # fmt: skip
+    rec = Recorder()
+    for (lay, name), ts in times.items():
+        base = times[(lay, "none")]
+        system, work_name = f"count --overlap {name}", f"austen x{cfg['scale']}, 7 n, {lay}"
+        rec.add(system, work_name, "seconds", median(ts), "s", lay, samples=ts)
+        rec.add(system, work_name, "throughput", tokens / median(ts), "tokens/s", lay)
+        ratios = [t / b for t, b in zip(ts, base)]
+        goal = GOAL if name == "theta" else None
+        rec.add(system, work_name, "ratio to none", median(ratios), "x", lay,
+                samples=ratios, goal=goal)  # fmt: skip
+    meta = hardware_and_versions(mode, [])
+    meta |= {"tokens": tokens, "scale": cfg["scale"], "repeats": cfg["repeats"]}
+    return finish_run(rec, meta, digest, t_start, out, "overlap", render)
+
+
+def large_shards(work: Path, scale: int) -> Path:
+    """6 shards, each a novel's rows repeated ``scale`` times (kept for reuse)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    dest = work / f"corpus_{scale}x_large"
+    dest.mkdir(parents=True, exist_ok=True)
+    for s in corpus_shards():
+        target = dest / s.name
+        if not target.exists():
+            t = pq.read_table(s)
+            pq.write_table(pa.concat_tables([t] * scale), target)
+    return dest
+
+
+def render(doc: dict) -> str:
+    meta = doc["meta"]
+    lines = [
+        "# count: the cost of the overlap sketch",
+        "",
+        f"data/austen x{meta['scale']} ({meta['tokens']:,} words tokens), n = 1, 2, 4, 8, 16, "
+        f"32, 64, {meta['repeats']} interleaved repeats, medians. Goal: the default "
+        f"(`--overlap theta`) within {GOAL}x of `--overlap none`.",
+        "",
+        "| layout | run | seconds | tokens/s | ratio to none |",
+        "|---|---|---|---|---|",
+    ]
+    by = {}
+    for r in doc["results"]:
+        by.setdefault((r["section"], r["system"]), {})[r["metric"]] = r
+    for (lay, name), m in by.items():
+        lines.append(
+            f"| {lay} | {name} | {fmt(m['seconds']['value'])} | "
+            f"{fmt(m['throughput']['value'], 'tokens/s')} | {fmt(m['ratio to none']['value'])}x |"
+        )
+    lines += ["", f"Machine: {meta.get('cpu', '?')}, {meta.get('cores', '?')} cores.", ""]
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    return quick_main(__doc__.splitlines()[0], run, argv)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
