@@ -173,7 +173,7 @@ class CountConfig:
     doc_separator: int | None = None
     token_dtype: str | None = None
     split: str | None = None
-    overlap: str = "theta"
+    overlap: str = "minhash"
     theta_k: int = THETA_K
 
     def _check_types(self) -> None:

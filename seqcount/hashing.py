@@ -310,7 +310,14 @@ def window_hashes(piece: Piece, d0: int, d1: int, win: WindowParams) -> np.ndarr
 
 
 def theta_update_windows(
-    piece: Piece, d0: int, d1: int, win: WindowParams, tables, counts, thetas, k: int,
+    piece: Piece,
+    d0: int,
+    d1: int,
+    win: WindowParams,
+    tables,
+    counts,
+    thetas,
+    k: int,
     limit: int,
 ) -> None:
     """Add every window of documents ``d0 .. d1-1`` to one theta table per window size, in

@@ -53,16 +53,21 @@ def random_docs(rng, count: int, vocab: int = 60, lo: int = 0, hi: int = 80) -> 
     return [" ".join(rng.choice(names, rng.integers(lo, hi))) for _ in range(count)]
 
 
+def theta_config(**kw) -> CountConfig:
+    """A configuration that keeps theta sketches (the default overlap sketch is MinHash)."""
+    return CountConfig(**{"overlap": "theta", **kw})
+
+
 def test_config_checks_overlap_and_theta_k():
     for kw, field in (({"overlap": "hll"}, "overlap"), ({"theta_k": 1000}, "theta_k"),
                       ({"theta_k": 8}, "theta_k"), ({"theta_k": 2**27}, "theta_k")):  # fmt: skip
         with pytest.raises(ConfigError) as e:
             CountConfig(**kw)
         assert e.value.params == (field,)
-    assert CountConfig().overlap == "theta" and CountConfig().minhash_perm == 0
-    assert CountConfig(overlap="minhash").minhash_perm == 128
+    assert CountConfig().overlap == "minhash" and CountConfig().minhash_perm == 128
+    assert CountConfig(overlap="theta").minhash_perm == 0
     assert "overlap" not in CountConfig(overlap="minhash").result_options()
-    assert CountConfig(theta_k=64).result_options()["theta_k"] == 64
+    assert CountConfig(overlap="theta", theta_k=64).result_options()["theta_k"] == 64
 
 
 def test_whole_and_shard_sketches_are_those_of_their_windows(tmp_path):
@@ -70,7 +75,7 @@ def test_whole_and_shard_sketches_are_those_of_their_windows(tmp_path):
     shards = [random_docs(rng, 30) for _ in range(3)]
     for i, docs in enumerate(shards):
         write_parquet(tmp_path / f"{i}.parquet", docs)
-    cfg = CountConfig(ns=(1, 3), theta_k=64, seed=7)
+    cfg = theta_config(ns=(1, 3), theta_k=64, seed=7)
     r = count_corpus(tmp_path, cfg, threads=1)
     assert r.sketches.minhash is None
     for j, n in enumerate(cfg.ns):
@@ -84,7 +89,7 @@ def test_whole_and_shard_sketches_are_those_of_their_windows(tmp_path):
 
 
 def test_plain_jobs_state_and_saved_runs_give_identical_theta_bytes(tmp_path):
-    cfg = CountConfig(ns=(2, 8), theta_k=256)
+    cfg = theta_config(ns=(2, 8), theta_k=256)
     corpus = DATA / "austen"
     plain = count_corpus(corpus, cfg).sketches
     jobs = count_batch(corpus, cfg, jobs=2).sketches
@@ -113,7 +118,7 @@ def test_sketch_file_versions(tmp_path):
 
 
 def test_an_older_state_directory_is_counted_anew(tmp_path):
-    cfg = CountConfig(ns=(2,))
+    cfg = theta_config(ns=(2,))
     first = count_batch(SHARD, cfg, state=tmp_path / "st")
     index = tmp_path / "st" / "state.json"
     data = json.loads(index.read_text())
@@ -144,7 +149,7 @@ def test_small_set_in_a_larger_one_within_the_reported_bounds(tmp_path):
         "intersection": len(sa & sb),
         "union": len(sa | sb),
     }
-    cfg = CountConfig(ns=(n,), theta_k=512)
+    cfg = theta_config(ns=(n,), theta_k=512)
     out = compare(tmp_path / "a.parquet", tmp_path / "b.parquet", cfg)
     (r,) = out["results"]
     assert out["options"]["sketch"] == "theta" and out["options"]["theta_k"] == 512
@@ -166,7 +171,7 @@ def test_documents_of_a_shard_are_wholly_contained_in_it(tmp_path):
     assert len(docs) > 10_000
     write_parquet(tmp_path / "all.parquet", docs)
     write_parquet(tmp_path / "part.parquet", docs[5000:5300])
-    out = compare(tmp_path / "part.parquet", tmp_path / "all.parquet", CountConfig(ns=(8,)))
+    out = compare(tmp_path / "part.parquet", tmp_path / "all.parquet", theta_config(ns=(8,)))
     (r,) = out["results"]
     assert r["containment_a_in_b"] == 1.0
     truth = len(grams(docs[5000:5300], 8)) / len(grams(docs, 8))
@@ -174,7 +179,8 @@ def test_documents_of_a_shard_are_wholly_contained_in_it(tmp_path):
 
 
 def test_compare_a_corpus_with_a_saved_theta_run_inherits_k(tmp_path):
-    assert run("count", SHARD, "--n", "4", "--theta-k", "128", "--out", tmp_path / "o", "-q")
+    assert run("count", SHARD, "--n", "4", "--overlap", "theta", "--theta-k", "128", "--out",
+               tmp_path / "o", "-q")  # fmt: skip
     r = run("compare", SHARD, tmp_path / "o", "--json")
     assert r.exit_code == 0, r.output
     out = json.loads(r.stdout)
@@ -189,7 +195,7 @@ def test_merge_unions_theta_sketches(tmp_path):
         DATA / "austen" / "00-sensesensibility.parquet",
         DATA / "austen" / "01-prideprejudice.parquet",
     )
-    cfg = CountConfig(ns=(4,), theta_k=256)
+    cfg = theta_config(ns=(4,), theta_k=256)
     write_outputs(count_corpus(a, cfg), tmp_path / "a")
     write_outputs(count_corpus(b, cfg), tmp_path / "b")
     r = run("merge", tmp_path / "a", tmp_path / "b", "--out", tmp_path / "m", "-q")
@@ -206,7 +212,7 @@ def test_shard_similarity_uses_theta_jaccard(tmp_path):
     shards = [base[:30], base[10:40], random_docs(rng, 30, vocab=30)]
     for i, docs in enumerate(shards):
         write_parquet(tmp_path / f"{i}.parquet", docs)
-    r = count_corpus(tmp_path, CountConfig(ns=(3,)))
+    r = count_corpus(tmp_path, theta_config(ns=(3,)))
     m = shard_jaccard(r.sketches, 3)
     for i in range(3):
         for j in range(3):
@@ -216,7 +222,7 @@ def test_shard_similarity_uses_theta_jaccard(tmp_path):
 
 def test_datasketches_reads_a_saved_runs_theta(tmp_path):
     ds = pytest.importorskip("datasketches")
-    cfg = CountConfig(ns=(1, 8), theta_k=1024, seed=5)
+    cfg = theta_config(ns=(1, 8), theta_k=1024, seed=5)
     write_outputs(count_corpus(SHARD, cfg), tmp_path / "o")
     back = load_sketches(tmp_path / "o" / "sketches.npz")
     for t in back.theta:

@@ -125,11 +125,12 @@ OVERLAP_OPTIONS = [
     click.option(
         "--overlap",
         type=click.Choice(OVERLAP_SKETCHES),
-        default="theta",
+        default="minhash",
         show_default=True,
         help="Overlap sketch per n, per shard and whole (for compare and shard similarity): "
-        "theta (how much of A is in B, with 95% bounds), minhash (--num-perm "
-        "permutations, datasketch-identical) or none (faster count). --near-dup uses "
+        "minhash (--num-perm permutations, datasketch-identical), theta (how much of A is "
+        "in B, with 95% bounds; costs more time and up to 8 x --theta-k bytes per n and "
+        "shard held until the end of the run) or none (faster count). --near-dup uses "
         "per-document MinHash whatever this is.",
     ),
     click.option(
