@@ -360,3 +360,28 @@ def test_bundled_token_sample_counts_as_the_text(tmp_path):
     assert r.tokens == final[1][0] == 873_710
     for n in (1, 2, 8):
         assert (r.final[n].unique_exact, r.final[n].windows) == final[n][1:]
+
+
+def test_megatron_state_sees_a_changed_index(tmp_path):
+    """A state directory keys a Megatron shard by its .idx too: the same .bin cut into other
+    documents is counted anew, not taken from the state."""
+    from seqcount.api import count_batch
+
+    docs = make_docs(5)
+    regrouped = [docs[i] + docs[i + 1] for i in range(0, len(docs) - 1, 2)]
+    corpus, other = tmp_path / "c", tmp_path / "other"
+    corpus.mkdir()
+    other.mkdir()
+    write_megatron(corpus / "ds", docs, pieces=1)
+    write_megatron(other / "ds", regrouped, pieces=1)
+    assert (corpus / "ds.bin").read_bytes() == (other / "ds.bin").read_bytes()
+    cfg = CountConfig(ns=NS, exact=False, chunk_bytes=CHUNK, batch_rows=3, num_perm=0)
+    first = count_batch(corpus, cfg, state=tmp_path / "st")
+    assert first.documents == len(docs)
+    (corpus / "ds.idx").write_bytes((other / "ds.idx").read_bytes())  # only the index changes
+    events = []
+    again = count_batch(corpus, cfg, state=tmp_path / "st", on_event=events.append)
+    assert again.documents == len(regrouped)
+    assert "shard_reused" not in [e["event"] for e in events]
+    fresh = count_corpus([str(corpus)], cfg)
+    assert again.rows == fresh.rows

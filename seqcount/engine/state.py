@@ -27,7 +27,7 @@ import numpy as np
 
 from ..config import CountConfig, package_version
 from ..errors import ConfigError, StateError
-from ..io import Shard
+from ..io import Shard, index_path
 from ..sketches import atomic_write, write_npz
 from .results import ShardResult
 
@@ -230,6 +230,11 @@ class StateDir:
             "sha256": file_digest(shard.path) if self.content_hash else None,
             "options": self.options,
         }
+        if shard.format == "megatron":  # the .idx decides the documents as much as the .bin
+            idx = index_path(shard.path)
+            ist = os.stat(idx)
+            finger["index"] = [ist.st_size, ist.st_mtime_ns,
+                               file_digest(idx) if self.content_hash else None]  # fmt: skip
         return hashlib.sha256(json.dumps(finger, sort_keys=True).encode()).hexdigest()[:32]
 
     def _file(self, key: str) -> str:

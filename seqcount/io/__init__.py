@@ -22,7 +22,7 @@ from .prefetch import prefetch
 from .registry import READERS, TOKEN_FILES_COLUMN, reader_for, token_config
 from .shards import Column, Inputs, ReadRequest, Shard, ShardReader, ids_column, text_column
 from .streams import JsonlReader, TextReader
-from .tokenfiles import LlmcReader, MegatronReader
+from .tokenfiles import LlmcReader, MegatronReader, index_path
 
 __all__ = [
     "COMPRESSIONS",
@@ -39,6 +39,7 @@ __all__ = [
     "LlmcReader",
     "MegatronReader",
     "ParquetReader",
+    "index_path",
     "ReadRequest",
     "Shard",
     "ShardReader",
