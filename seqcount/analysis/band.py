@@ -14,16 +14,27 @@ class BandVerdict:
     """Where a fitted exponent ``gamma ± gamma_err`` lies with respect to a band of exponents.
 
     Attributes:
-        in_band: gamma lies inside the band (ends included).
+        in_band: gamma lies inside the band (ends included); with a calibrated interval, it
+            follows ``verdict`` (true only for ``"in band"``).
         band_overlap: gamma ± 2 errors reaches the band.
         doubling_factor: ``2**(1/gamma)``, the growth in data that doubles U.
         doubling_interval: the doubling factors at gamma ± 2 errors, smaller first.
+        verdict: one of :data:`VERDICTS`, from the calibrated interval and the local exponents
+            (see :mod:`seqcount.analysis.drift`); ``None`` without resampled curves.
+        gamma_ci95: the calibrated 95% interval ``[low, high]`` of the exponent over the fit
+            range, or ``None`` (and then ``verdict`` is ``None`` too).
     """
 
     in_band: bool
     band_overlap: bool
     doubling_factor: float
     doubling_interval: list[float]
+    verdict: str | None = None
+    gamma_ci95: list[float] | None = None
+
+
+#: What ``BandVerdict.verdict`` can say.
+VERDICTS = ("in band", "below band", "above band", "crosses band", "undecided")
 
 
 def against_band(fit: GrowthFit, band: tuple[float, float]) -> BandVerdict:

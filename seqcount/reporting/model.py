@@ -107,11 +107,27 @@ class NotFitted:
 
 
 @dataclass(frozen=True)
+class LocalExponent:
+    """The local exponent of U_n(D) over one stretch of D (a half decade), from resampled
+    curves: ``gamma`` and its 95% interval ``[low, high]``, at ``tokens`` (the geometric
+    middle of ``[d_lo, d_hi]``)."""
+
+    d_lo: float
+    d_hi: float
+    tokens: float
+    gamma: float
+    low: float
+    high: float
+
+
+@dataclass(frozen=True)
 class Slopes:
-    """Local exponents d log U / d log D of one curve, at the geometric middle of each step."""
+    """Local exponents d log U / d log D of one curve, at the geometric middle of each step,
+    and (``intervals``) per half decade with 95% intervals, when the run has block sketches."""
 
     tokens: list[float]
     slope: list[float]
+    intervals: list[LocalExponent] | None = None
 
 
 @dataclass(frozen=True)
