@@ -81,12 +81,14 @@ from .tokens import (
     tokenize_words,
     words_cut,
 )
+from .unions import prefix_union_estimates
 from .windows import split_documents, window_hashes
 
 #: The old name of :func:`hll_rank`, which benchmarks/accuracy.py imports.
 _hll_rank = hll_rank
 
 __all__ = [
+    "prefix_union_estimates",
     "CLASS_OTHER", "CLASS_SPACE", "CLASS_WORD", "EMPTY_HASHVALUE", "JIT", "JIT_PARALLEL",
     "MERSENNE61", "MINHASH_CACHE", "MINHASH_EMPTY", "byte_values", "byte_values_into",
     "doc_minhash", "fmix64", "hip_replay", "hip_state", "hll_log_windows", "hll_rank",

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .bounds import doubling_factor
+from .drift import IN, Assessment
 from .fit import GrowthFit
 
 
@@ -37,16 +38,30 @@ class BandVerdict:
 VERDICTS = ("in band", "below band", "above band", "crosses band", "undecided")
 
 
-def against_band(fit: GrowthFit, band: tuple[float, float]) -> BandVerdict:
-    """Set the exponent of ``fit`` against ``band`` (``(low, high)`` growth exponents)."""
-    err2 = 2 * fit.gamma_err
+def against_band(
+    fit: GrowthFit, band: tuple[float, float], assessment: Assessment | None = None
+) -> BandVerdict:
+    """Set the exponent of ``fit`` against ``band`` (``(low, high)`` growth exponents).
+
+    With an ``assessment`` (resampled curves), ``in_band`` follows its verdict, and
+    ``band_overlap`` and ``doubling_interval`` use its calibrated interval; without one, they
+    use ``gamma ± 2 gamma_err`` as before.
+    """
+    if assessment is None:
+        lo, hi = fit.gamma - 2 * fit.gamma_err, fit.gamma + 2 * fit.gamma_err
+        in_band = band[0] <= fit.gamma <= band[1]
+        label, ci = None, None
+    else:
+        lo, hi = assessment.overall.ci95
+        label, ci = assessment.verdict, [float(lo), float(hi)]
+        in_band = label == IN
     return BandVerdict(
-        in_band=bool(band[0] <= fit.gamma <= band[1]),
-        band_overlap=bool(fit.gamma + err2 >= band[0] and fit.gamma - err2 <= band[1]),
+        in_band=bool(in_band),
+        band_overlap=bool(hi >= band[0] and lo <= band[1]),
         doubling_factor=float(doubling_factor(fit.gamma)),
-        doubling_interval=sorted(
-            float(doubling_factor(x)) for x in (fit.gamma - err2, fit.gamma + err2)
-        ),
+        doubling_interval=sorted(float(doubling_factor(x)) for x in (lo, hi)),
+        verdict=label,
+        gamma_ci95=ci,
     )
 
 

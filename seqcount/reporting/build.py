@@ -7,8 +7,10 @@ import os
 
 from ..analysis import bounds
 from ..analysis.band import against_band, extrapolate
+from ..analysis.drift import Assessment, assess
 from ..analysis.fit import GrowthFit, curve_points, fit_growth, local_slopes, too_few_points
 from ..analysis.overlap import most_similar_pairs, shard_jaccard
+from ..analysis.resample import DEFAULT_ORDERS, ORDER_SEED, resample
 from ..engine.results import CurveRow
 from ..errors import ConfigError, FormatError
 from ..run.curve import read_curve
@@ -39,10 +41,31 @@ def build_report(run: str | os.PathLike | tuple[list[CurveRow], dict], **options
         rows, summary = run
         return analyze(rows, summary, **options)
     rows, summary = load_run(run)
+    sketches = _sketches(run)
+    blocks = getattr(sketches, "blocks", None)
+    if blocks is None and "blocks" not in options:
+        options["blocks"] = None
+        options.setdefault("no_blocks_reason", _no_blocks_reason(sketches))
+    else:
+        options.setdefault("blocks", blocks)
     rep = analyze(rows, summary, **options)
     rep.near_dup, rep.dedup_curve = near_dup_section(run, summary, rows)
-    rep.shard_similarity, rep.sketches = shard_section(run)
+    rep.shard_similarity, rep.sketches = shard_section(sketches)
     return rep
+
+
+def _sketches(out_dir) -> SketchSet | None:
+    """The run's sketches.npz, or ``None`` when it has none that can be read."""
+    try:
+        return load_sketches(os.path.join(os.fspath(out_dir), SKETCH_FILE))
+    except FormatError:
+        return None
+
+
+def _no_blocks_reason(sketches) -> str:
+    if sketches is None:
+        return f"the output has no readable {SKETCH_FILE}"
+    return "the run has no block sketches (counted with --no-blocks, or by an older seqcount)"
 
 
 def analyze(
@@ -57,6 +80,9 @@ def analyze(
     c_lo: float = 1.0,
     c_hi: float = 1.0,
     exact: bool = False,
+    blocks=None,
+    orders: int = DEFAULT_ORDERS,
+    no_blocks_reason: str = "no block sketches were given",
 ) -> Report:
     """Fit every window size's growth curve and set it against the paper's bounds.
 
@@ -72,6 +98,10 @@ def analyze(
         bloom_fpr: a false-positive rate; adds Bloom filter sizes for the extrapolated U_n.
         c_lo, c_hi: the constants of the paper's learning-rate bounds (assumptions, default 1).
         exact: fit ``unique_exact`` instead of the sketch estimates.
+        blocks: the run's block sketches (:class:`~seqcount.sketches.BlockSketches`); with
+            them every fit gets a calibrated interval, its drift and a verdict
+            (:mod:`seqcount.analysis.drift`), from ``orders`` random block orders.
+        no_blocks_reason: what ``resampling`` says when there are no ``blocks``.
 
     Raises:
         OptionError: an invalid ``at``, ``d_range`` or ``bloom_fpr``.
@@ -104,6 +134,10 @@ def analyze(
             fits[-1] = _with_regime(fits[-1], model_params, tokens, fit, c_lo, c_hi)
     if not fits:
         _no_fit(summary, d_range, skipped)
+    if blocks is None:
+        resampling = {"skipped": no_blocks_reason}
+    else:
+        fits, resampling = _assessed(fits, blocks, band, orders, slopes)
     return Report(
         corpus=m.CorpusInfo(
             tokens=tokens,
@@ -125,7 +159,59 @@ def analyze(
         slopes=slopes,
         curve=rows,
         exact=exact,
+        resampling=resampling,
     )
+
+
+#: Blocks a report resamples at most (adjacent blocks of a shard merge down to it).
+MAX_RESAMPLED_BLOCKS = 256
+
+
+def _assessed(fits: list[m.FitResult], blocks, band, orders: int, slopes: dict):
+    """``fits`` with their assessments (and ``slopes`` with their half-decade intervals,
+    updated in place), and the ``resampling`` section; when the blocks cannot be resampled,
+    ``fits`` unchanged and the reason."""
+    blocks = blocks.coarsen(MAX_RESAMPLED_BLOCKS)
+    out, unresolved = [], []
+    for f in fits:
+        try:
+            res = resample(blocks.tokens, blocks.regs[blocks.ns.index(f.n)], f.n, orders)
+        except ValueError as e:
+            return fits, {"skipped": str(e)}
+        a = assess(res, f.growth.d_lo, f.growth.d_hi, band)
+        if a is None:
+            unresolved.append(f.n)
+        else:
+            slopes[f.n] = _with_intervals(slopes[f.n], a)
+        out.append(_with_assessment(f, a, band))
+    info = {
+        "blocks": len(blocks),
+        "orders": int(orders),
+        "seed": ORDER_SEED,
+        "block_precision": blocks.precision,
+        "block_sketch_bytes": int(blocks.regs.nbytes),
+    }
+    if unresolved:
+        info["unresolved"] = {
+            "n": unresolved,
+            "reason": "the blocks do not resolve 3 grid points of the fit range (a range that "
+            "ends below the largest block)",
+        }
+    return out, info
+
+
+def _with_assessment(f: m.FitResult, a: Assessment | None, band) -> m.FitResult:
+    if a is None:
+        return f
+    v = against_band(f.growth, band, a)
+    return m.FitResult(f.growth, v, f.u_corpus, f.extrapolation, f.regime, f.regime_at, a)
+
+
+def _with_intervals(s: m.Slopes, a: Assessment) -> m.Slopes:
+    loc = [
+        m.LocalExponent(e.d_lo, e.d_hi, (e.d_lo * e.d_hi) ** 0.5, e.value, *e.ci95) for e in a.local
+    ]
+    return m.Slopes(s.tokens, s.slope, loc)
 
 
 def _fit_or_reason(d, u, n: int, rel_err: float, d_range) -> GrowthFit | m.NotFitted:
@@ -197,13 +283,10 @@ def _nan_none(x) -> float | None:
     return None if x != x else x
 
 
-def shard_section(out_dir) -> tuple[m.ShardSimilarity | None, SketchSet | None]:
+def shard_section(sketches: SketchSet | None) -> tuple[m.ShardSimilarity | None, SketchSet | None]:
     """The most similar shard pairs and the sketches for the heatmap; ``(None, None)`` without
-    per-shard overlap sketches or with fewer than two shards."""
-    path = os.path.join(os.fspath(out_dir), SKETCH_FILE)
-    try:
-        sketches = load_sketches(path)
-    except FormatError:
+    sketches, per-shard overlap sketches or with fewer than two shards."""
+    if sketches is None:
         return None, None
     no_sketches = sketches.shard_minhash is None and sketches.shard_theta is None
     if no_sketches or len(sketches.shard_paths) < 2:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..analysis.band import BandVerdict, Extrapolation
+from ..analysis.drift import Assessment
 from ..analysis.fit import GrowthFit
 from ..engine.results import CurveRow
 from ..sketches import SketchSet
@@ -74,6 +75,8 @@ class FitResult:
         extrapolation: U at the requested corpus sizes.
         regime, regime_at: with a model size, its regime (see
             :func:`~seqcount.analysis.bounds.regime`) at the corpus and at each extrapolation.
+        assessment: the exponent from resampled curves, with its calibrated interval, drift and
+            sentence (:mod:`seqcount.analysis.drift`), when the run has block sketches.
     """
 
     growth: GrowthFit
@@ -82,6 +85,7 @@ class FitResult:
     extrapolation: list[Extrapolated]
     regime: dict | None = None
     regime_at: list[dict] | None = None
+    assessment: Assessment | None = None
 
     @property
     def n(self) -> int:
@@ -92,6 +96,16 @@ class FitResult:
         """The fit's keys, then the verdict's, ``u_corpus``, ``extrapolation`` and, with a
         model size, ``regime`` and ``regime_at`` (as in report.json)."""
         out = self.growth.to_dict() | dict(self.verdict.__dict__)
+        a = self.assessment
+        if a is not None:
+            o = a.overall
+            out.update(
+                gamma_resampled=o.value,
+                gamma_se=o.se,
+                gamma_se_parts={"order": o.se_order, "count": o.se_count, "sketch": o.se_sketch},
+                gamma_ci95_range=[o.d_lo, o.d_hi],
+                sentence=a.sentence,
+            )
         out.update(u_corpus=self.u_corpus, extrapolation=[e.to_dict() for e in self.extrapolation])
         if self.regime is not None:
             out.update(regime=self.regime, regime_at=self.regime_at)
@@ -192,6 +206,8 @@ class Report:
         near_dup: near-duplicate documents, when the run looked for them.
         shard_similarity: most similar shard pairs, when the run has per-shard overlap
             sketches.
+        resampling: how the calibrated intervals were made (blocks, orders, seconds), or
+            ``{"skipped": reason}`` when they could not be.
         curve, dedup_curve, sketches, exact: what the plots are drawn from (not in to_dict).
         files: paths written by :func:`~seqcount.reporting.write.write_report`, by kind.
     """
@@ -209,6 +225,7 @@ class Report:
     slopes: dict[int, Slopes]
     near_dup: NearDupSection | None = None
     shard_similarity: ShardSimilarity | None = None
+    resampling: dict | None = None
     curve: list[CurveRow] = field(default_factory=list, repr=False)
     dedup_curve: list[CurveRow] | None = field(default=None, repr=False)
     sketches: SketchSet | None = field(default=None, repr=False)
@@ -234,4 +251,6 @@ class Report:
             out["near_dup"] = self.near_dup.to_dict()
         if self.shard_similarity is not None:
             out["shard_similarity"] = self.shard_similarity
+        if self.resampling is not None:
+            out["resampling"] = self.resampling
         return jsonable(out)

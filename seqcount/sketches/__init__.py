@@ -16,7 +16,7 @@ from ..config import MINHASH_SCHEME
 from .base import Mergeable
 from .exact import ExactSet
 from .files import atomic_write, write_npz
-from .hll import HLL, hll_estimate, hll_estimates
+from .hll import HLL, hll_estimate, hll_estimates, prefix_union_estimates
 from .lookup import TABLE_BYTES_PER_KEY, WindowTable, verify_windows
 from .minhash import EMPTY_HASHVALUE, MinHash, bias, minhash_permutations, unbias
 from .sketchset import SKETCH_FORMAT, SKETCH_VERSION, SketchSet, load_sketches
@@ -52,6 +52,7 @@ __all__ = [
     "compute_seed_hash",
     "hll_estimate",
     "hll_estimates",
+    "prefix_union_estimates",
     "load_sketches",
     "minhash_permutations",
     "pack_thetas",

@@ -176,3 +176,41 @@ def hll_estimates(regs: np.ndarray) -> np.ndarray:
             e = e - np.mean(_bias[p - 4][nearest])
         out[j] = e
     return out
+
+
+def prefix_union_estimates(blocks: np.ndarray, orders: np.ndarray) -> np.ndarray:
+    """The growth curve of blocks read in other orders: for each order (a row of ``orders``),
+    :func:`hll_estimate` of the union of its first ``k + 1`` blocks, for every ``k``.
+
+    Args:
+        blocks: int8 ``(nb, 2**p)`` registers, one HyperLogLog per block (datasketch's layout).
+        orders: int ``(P, nb)``, each row a permutation of ``range(nb)``.
+
+    Returns:
+        float64 ``(P, nb)``, the same for any number of threads.
+
+    Raises:
+        ValueError: shapes that do not fit, or a row of ``orders`` that is not a permutation.
+    """
+    blocks = np.ascontiguousarray(blocks, dtype=np.int8)
+    orders = np.ascontiguousarray(orders, dtype=np.int64)
+    if blocks.ndim != 2 or orders.ndim != 2 or orders.shape[1] != blocks.shape[0]:
+        raise ValueError(
+            f"blocks (nb, m) and orders (P, nb) do not fit: {blocks.shape}, {orders.shape}"
+        )
+    m = blocks.shape[1]
+    p = m.bit_length() - 1
+    if (1 << p) != m or not (MIN_PRECISION <= p <= MAX_PRECISION):
+        raise ValueError(f"blocks must have 2**p registers, p in [4, 16]; got {m}")
+    want = np.arange(blocks.shape[0])
+    if orders.shape[0] and not (np.sort(orders, axis=1) == want).all():
+        raise ValueError("every row of orders must be a permutation of the blocks")
+    _bias, _raw_estimate, _thresholds = _hll_tables()
+    return kernels.prefix_union_estimates(
+        blocks,
+        orders,
+        _alpha(m),
+        np.asarray(_raw_estimate[p - 4], dtype=np.float64),
+        np.asarray(_bias[p - 4], dtype=np.float64),
+        float(_thresholds[p - 4]),
+    )
