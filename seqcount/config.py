@@ -45,6 +45,14 @@ OVERLAP_SKETCHES = ("theta", "minhash", "none")
 #: in ~1e7 (docs/overlap.md); 128 KiB per n per shard at most.
 THETA_K = 1 << 14
 MIN_LG_THETA_K, MAX_LG_THETA_K = 4, 26
+#: Block sketches (``blocks``): HyperLogLog registers of precision ``min(BLOCK_PRECISION, p)``
+#: per run of whole documents of one shard, first of at least ``BLOCK_TOKENS`` tokens; a shard
+#: keeps ``BLOCKS_PER_SHARD`` to twice that many (pairs merge, the size doubles), a run at most
+#: ``MAX_BLOCKS`` (see :mod:`seqcount.sketches.blocks`).
+BLOCK_PRECISION = 12
+BLOCK_TOKENS = 1 << 14
+BLOCKS_PER_SHARD = 256
+MAX_BLOCKS = 1024
 
 
 def package_version() -> str:
@@ -104,6 +112,7 @@ _FIELD_TYPES = {
     "chunk_bytes": int, "format": str, "txt_documents": str, "on_error": str, "stride": bool,
     "num_perm": int, "near_dup": float, "near_dup_n": int, "near_dup_max_docs": int,
     "doc_separator": int, "token_dtype": str, "split": str, "overlap": str, "theta_k": int,
+    "blocks": bool,
 }  # fmt: skip
 _TYPE_WORDS = {str: "a string", int: "an integer", bool: "True or False", float: "a number"}
 
@@ -150,6 +159,8 @@ class CountConfig:
             permutations) or ``none``. ``near_dup`` uses per-document MinHash of ``num_perm``
             permutations whatever this is.
         theta_k: the theta sketches' nominal size, a power of two from 2**4 to 2**26.
+        blocks: keep block sketches (HyperLogLog registers per run of documents, see
+            :mod:`seqcount.sketches.blocks`), which the report's resampled curves need.
     """
 
     ns: tuple[int, ...] = DEFAULT_NS
@@ -175,6 +186,7 @@ class CountConfig:
     split: str | None = None
     overlap: str = "minhash"
     theta_k: int = THETA_K
+    blocks: bool = True
 
     def _check_types(self) -> None:
         """Refuse values of the wrong type, naming the field (before any range check)."""
@@ -337,6 +349,11 @@ class CountConfig:
             raise ConfigError(f"split must be a split name, got {self.split!r}", "split")
 
     @property
+    def block_precision(self) -> int:
+        """The block sketches' HyperLogLog precision, ``min(BLOCK_PRECISION, precision)``."""
+        return min(BLOCK_PRECISION, self.precision)
+
+    @property
     def hf_path(self) -> str | None:
         """The tokenizer.json of an ``hf:PATH`` tokenizer, else ``None``."""
         return self.tokenizer[3:] if self.tokenizer.startswith("hf:") else None
@@ -378,6 +395,8 @@ class CountConfig:
             if d[name] is None:
                 del d[name]
         del d["overlap"], d["theta_k"]
+        if d["blocks"]:  # outputs made before block sketches kept them all
+            del d["blocks"]
         return d | self._overlap_options()
 
     def tag(self) -> str:

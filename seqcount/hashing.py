@@ -188,13 +188,31 @@ class Piece:
         return np.int64(d0), np.int64(d1)
 
 
-def _check_hll(win: WindowParams, regs: np.ndarray) -> None:
+def _check_hll(win: WindowParams, regs: np.ndarray, blk=None) -> None:
     _check("regs", regs, np.int8, 2, writable=True)
     _check_shape("regs", regs, (len(win), 1 << win.precision))
+    if blk is not None:
+        _check("blk", blk, np.int8, 2, writable=True)
+        m = blk.shape[1]
+        if blk.shape[0] != len(win) or m & (m - 1) or not 1 <= m <= 1 << win.precision:
+            raise ValueError(
+                f"blk must have shape ({len(win)}, 2**pb) with pb <= {win.precision}, "
+                f"got {blk.shape}"
+            )
+        if not blk.flags.c_contiguous:
+            raise ValueError("blk must be C-contiguous")
 
 
 def hll_update_windows(
-    piece: Piece, d0: int, d1: int, win: WindowParams, regs: np.ndarray, *, keep=None, hip=None
+    piece: Piece,
+    d0: int,
+    d1: int,
+    win: WindowParams,
+    regs: np.ndarray,
+    *,
+    keep=None,
+    hip=None,
+    blk=None,
 ) -> None:
     """Add every window of documents ``d0 .. d1-1`` to the HyperLogLog registers, in place.
 
@@ -206,12 +224,14 @@ def hll_update_windows(
         keep: optional uint8 ``(D,)`` flags; documents flagged 0 are left out.
         hip: optional ``(state, estimates)``: uint64 ``(len(win), 2)`` register summaries
             (``hip_state``) and float64 ``(len(win),)`` running HIP estimates, updated in place.
+        blk: optional int8 ``(len(win), 2**pb)`` block registers (``pb <= precision``), updated
+            in place with the same windows: a precision-``pb`` HyperLogLog++ of them.
 
     Raises:
         TypeError, ValueError: an argument of the wrong type, dtype or shape (named).
     """
     d0, d1 = piece.check(d0, d1)
-    _check_hll(win, regs)
+    _check_hll(win, regs, blk)
     if keep is not None:
         _check("keep", keep, np.uint8, 1)
         _check_shape("keep", keep, (None,))
@@ -226,14 +246,21 @@ def hll_update_windows(
         _check_shape("hip estimates", est, (len(win),))
     kernels.hll_update_windows(
         piece.prefix, piece.doc, d0, d1, win.ns, win.bases, win.salts, np.int64(win.precision),
-        regs, piece.skip, win.stride, piece.before, keep, hipst, est,
+        regs, piece.skip, win.stride, piece.before, keep, hipst, est, blk,
     )  # fmt: skip
 
 
 def hll_log_windows(
-    piece: Piece, d0: int, d1: int, win: WindowParams, regs: np.ndarray, doc_base: int
+    piece: Piece,
+    d0: int,
+    d1: int,
+    win: WindowParams,
+    regs: np.ndarray,
+    doc_base: int,
+    blk=None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """:func:`hll_update_windows`, recording every register that grows.
+    """:func:`hll_update_windows`, recording every register that grows (``blk``: optional
+    block registers, updated but not logged).
 
     Returns:
         ``(log_doc, log_key, counts)``: int64 ``(len(win), room)`` document numbers
@@ -241,7 +268,7 @@ def hll_log_windows(
         ``j`` are filled, in the order of growth.
     """
     d0, d1 = piece.check(d0, d1)
-    _check_hll(win, regs)
+    _check_hll(win, regs, blk)
     nn = len(win)
     room = int(piece.doc[d1] - piece.doc[d0]) + 1  # at most one growth per window
     log_doc = np.empty((nn, room), dtype=np.int64)
@@ -250,6 +277,7 @@ def hll_log_windows(
     kernels.hll_log_windows(
         piece.prefix, piece.doc, d0, d1, win.ns, win.bases, win.salts, np.int64(win.precision),
         regs, piece.skip, win.stride, piece.before, np.int64(doc_base), log_doc, log_key, counts,
+        blk,
     )  # fmt: skip
     return log_doc, log_key, counts
 

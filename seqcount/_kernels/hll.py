@@ -61,10 +61,31 @@ def hip_state(regs, p):
     return out
 
 
+@njit(inline="always", **JIT)
+def _block_mask(blk):
+    """The register-index mask of block registers ``(k, 2**pb)`` (0 without them)."""
+    if blk is None:
+        return np.uint64(0)
+    return np.uint64(blk.shape[1] - 1)
+
+
+@njit(inline="always", **JIT)
+def _block_max(blk, j, bidx, rank):
+    """Raise block register ``blk[j, bidx]`` to ``rank``.
+
+    With ``bidx`` the low ``pb`` bits of a hash ``h`` and ``rank`` its precision-``p`` rank,
+    ``leading_zeros(h) + 1`` whenever ``h >= 2**p`` (all but a ``2**-(64-p)`` share of hashes),
+    which is also its precision-``pb`` rank: the block registers are those of a precision-``pb``
+    HyperLogLog++ of the same windows, in datasketch's layout.
+    """
+    if rank > blk[j, bidx]:
+        blk[j, bidx] = rank
+
+
 @njit(**JIT_PARALLEL)
 def hll_update_windows(
     prefix, doc, d0, d1, ns, bases, salts, p, regs, skip=0, stride=False, before=0, keep=None,
-    hipst=None, hip=None,
+    hipst=None, hip=None, blk=None,
 ):  # fmt: skip
     """Add every window of every size ``ns[j]`` in documents ``d0 .. d1-1`` to ``regs[j]``.
 
@@ -86,9 +107,13 @@ def hll_update_windows(
             estimates per window size, both updated in place (see :func:`_hip_step`). Each
             window size is one sequential stream, so the estimates do not depend on the number
             of threads either.
+        blk: optional int8 ``(len(ns), 2**pb)`` registers of a block (``pb <= p``), updated
+            in place with the same ranks: register ``idx & (2**pb - 1)`` (see
+            :func:`_block_max`).
     """
     m = float(regs.shape[1])
     top = 64 - p
+    bmask = _block_mask(blk)
     for j in prange(ns.shape[0]):
         n = ns[j]
         base_n = bases[j]
@@ -110,6 +135,8 @@ def hll_update_windows(
             first = first_window(doc, d, d0, skip, n, step, before)
             for i in range(first, doc[d + 1] - n + 1, step):
                 idx, rank = hll_rank(window_hash(prefix, i, n, base_n, salt), p)
+                if blk is not None:
+                    _block_max(blk, j, idx & bmask, rank)
                 if rank > reg[idx]:
                     if hip is not None:
                         acc += _hip_step(st, reg[idx], rank, m, top)
@@ -123,7 +150,7 @@ def hll_update_windows(
 @njit(**JIT_PARALLEL)
 def hll_log_windows(
     prefix, doc, d0, d1, ns, bases, salts, p, regs, skip, stride, before, doc_base, log_doc,
-    log_key, counts,
+    log_key, counts, blk=None,
 ):  # fmt: skip
     """:func:`hll_update_windows`, recording every register that grows.
 
@@ -131,8 +158,10 @@ def hll_log_windows(
     ``log_doc[j]`` and ``idx << 8 | rank`` in ``log_key[j]``, from position ``counts[j]`` on
     (advanced in place). Replaying a log in order up to a document gives the registers right
     after it, which is how a checkpoint inside a shard counted elsewhere is rebuilt. The
-    log needs room for one entry per window of the call in the worst case.
+    log needs room for one entry per window of the call in the worst case. ``blk``: as in
+    :func:`hll_update_windows` (block registers are not logged).
     """
+    bmask = _block_mask(blk)
     for j in prange(ns.shape[0]):
         n = ns[j]
         base_n = bases[j]
@@ -144,6 +173,8 @@ def hll_log_windows(
             first = first_window(doc, d, d0, skip, n, step, before)
             for i in range(first, doc[d + 1] - n + 1, step):
                 idx, rank = hll_rank(window_hash(prefix, i, n, base_n, salt), p)
+                if blk is not None:
+                    _block_max(blk, j, idx & bmask, rank)
                 if rank > reg[idx]:
                     reg[idx] = rank
                     log_doc[j, c] = doc_base + d

@@ -16,6 +16,8 @@ from ..hashing import (
     prefix_into,
 )
 from ..sketches import (
+    BlockBuilder,
+    BlockRun,
     ExactSet,
     ThetaSketch,
     ThetaTables,
@@ -80,6 +82,11 @@ class Counter:
         self.shard_thetas: list[list[ThetaSketch]] = []
         self.shard = 0  # index of the shard being read
         self.row = 0  # closed documents of this shard so far
+        # block sketches: the current shard's blocks, and the run's (see sketches.blocks)
+        self.blocks = self.block_run = None
+        if config.blocks:
+            self.blocks = BlockBuilder(config.ns, config.block_precision)
+            self.block_run = BlockRun(config.ns, config.block_precision)
         self.near = None
         if config.near_dup is not None:
             self._init_near_dup()
@@ -102,7 +109,9 @@ class Counter:
         self.dedup_points: list[tuple[int, int, np.ndarray, np.ndarray]] = []
 
     def end_shard(self) -> None:
-        """Close the current shard's overlap sketches and start the next shard's."""
+        """Close the current shard's overlap and block sketches and start the next shard's."""
+        if self.blocks is not None:
+            self.block_run.add(self.blocks.finish(self.shard))
         if self.thetas is not None:
             self.shard_thetas.append(self.thetas.sketches())
             self.thetas.reset()
@@ -163,13 +172,20 @@ class Counter:
         base = self.tokens
         d0 = 0
         while d0 < ndocs:
+            # cut at the next checkpoint and at the next block end
             d = int(np.searchsorted(new_ends[:closed], self.schedule.target - base, side="left"))
+            if self.blocks is not None:
+                d = min(d, self.blocks.cut(new_ends[:closed], d0))
             d1 = max(min(d + 1, ndocs), d0 + 1)
             # the carried tokens and their document position belong to document 0 only
             piece = Piece(prefix, doc, skip, before) if d0 == 0 else Piece(prefix, doc)
             self._update(piece, prior, lengths, d0, d1, keep)
+            start = self.tokens
             self.tokens = base + int(new_ends[d1 - 1])
             self.documents += min(d1, closed) - min(d0, closed)
+            if self.blocks is not None:
+                docs = min(d1, closed) - min(d0, closed)
+                self.blocks.advance(self.tokens - start, docs, d1 <= closed)
             if d1 <= closed and self.tokens >= self.schedule.target:
                 self._checkpoint()
                 self.schedule.advance_past(self.tokens)
@@ -253,7 +269,10 @@ class Counter:
 
     def _update_hll(self, piece: Piece, d0: int, d1: int) -> None:
         """The HyperLogLog update of :meth:`_update`, carrying the HIP estimates along."""
-        hashing.hll_update_windows(piece, d0, d1, self.win, self.regs, hip=(self.hipst, self.hip))
+        blk = None if self.blocks is None else self.blocks.current()
+        hashing.hll_update_windows(
+            piece, d0, d1, self.win, self.regs, hip=(self.hipst, self.hip), blk=blk
+        )
 
     def _checkpoint(self) -> None:
         exact = [len(s) for s in self.exact] if self.exact is not None else None
@@ -307,8 +326,9 @@ class ShardRecorder(Counter):
 
     def _update_hll(self, piece: Piece, d0: int, d1: int) -> None:
         """The HyperLogLog update, logging every register that grows."""
+        blk = None if self.blocks is None else self.blocks.current()
         log_doc, log_key, counts = hashing.hll_log_windows(
-            piece, d0, d1, self.win, self.regs, self.doc_base
+            piece, d0, d1, self.win, self.regs, self.doc_base, blk
         )
         m = np.int64(self.regs.shape[1])
         for j in range(len(self.win)):

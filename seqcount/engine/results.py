@@ -9,7 +9,15 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..config import CountConfig
-from ..sketches import EMPTY_HASHVALUE, HLL, MinHash, SketchSet, union_thetas, unpack_thetas
+from ..sketches import (
+    EMPTY_HASHVALUE,
+    HLL,
+    BlockSketches,
+    MinHash,
+    SketchSet,
+    union_thetas,
+    unpack_thetas,
+)
 
 
 @dataclass(frozen=True)
@@ -155,6 +163,11 @@ class CountResult:
         """The growth curve as a ``pyarrow.Table`` (see :func:`curve_table`)."""
         return curve_table(self.rows)
 
+    @property
+    def blocks(self) -> BlockSketches | None:
+        """The block sketches (``sketches.blocks``), or ``None`` without them."""
+        return self.sketches.blocks
+
 
 def curve_rows(ns, points) -> list[CurveRow]:
     """Curve rows, by ``n`` then tokens, from checkpoints ``(tokens, documents, windows per n,
@@ -174,10 +187,12 @@ def curve_rows(ns, points) -> list[CurveRow]:
     ]
 
 
-def sketch_set(config: CountConfig, regs, shard_sigs, shard_paths, documents, tokens, thetas=None):
+def sketch_set(config: CountConfig, regs, shard_sigs, shard_paths, documents, tokens, thetas=None,
+               blocks=None):  # fmt: skip
     """The :class:`SketchSet` of a count: final registers, with MinHash the per-shard
     signatures (uint64 ``(shards, len(ns), K)``) and their union, with theta sketches the
-    per-shard sketches (``thetas``: per shard, one per window size) and their union."""
+    per-shard sketches (``thetas``: per shard, one per window size) and their union, and the
+    block sketches (``blocks``, or ``None``)."""
     ns = config.ns
     minhash = None
     perm = config.minhash_perm
@@ -198,6 +213,7 @@ def sketch_set(config: CountConfig, regs, shard_sigs, shard_paths, documents, to
         shard_paths=list(shard_paths),
         theta=whole_thetas(config, thetas) if config.theta else None,
         shard_theta=[list(t) for t in thetas] if config.theta else None,
+        blocks=blocks,
     )
 
 
@@ -205,9 +221,6 @@ def whole_thetas(config: CountConfig, thetas) -> list:
     """The whole input's theta sketch per window size: the union of the shards' sketches."""
     k, seed = config.theta_k, config.seed
     return [union_thetas([t[j] for t in thetas], k, seed) for j in range(len(config.ns))]
-
-
-MAX_LISTED_SKIPS = 1000
 
 
 MAX_LISTED_SKIPS = 1000
@@ -259,19 +272,20 @@ def build_result(
     regs=None,
     sigs=None,
     thetas=None,
+    blocks=None,
     sketches: SketchSet | None = None,
     **more,
 ) -> CountResult:
     """The one way a :class:`CountResult` is made (single pass, sharded pass, merge).
 
-    ``regs``/``sigs``/``thetas`` (final registers, per-shard signatures and theta sketches)
-    make the :class:`SketchSet`
+    ``regs``/``sigs``/``thetas``/``blocks`` (final registers, per-shard signatures and theta
+    sketches, block sketches) make the :class:`SketchSet`
     unless ``sketches`` is given; ``windows`` is per window size, in ``config.ns`` order;
     ``more`` sets the remaining fields (``elapsed``, ``started``, ``threads``, ...).
     """
     if sketches is None:
         paths = [s.path for s in stats]
-        sketches = sketch_set(config, regs, sigs, paths, documents, tokens, thetas)
+        sketches = sketch_set(config, regs, sigs, paths, documents, tokens, thetas, blocks)
     return CountResult(
         config=config,
         paths=list(inputs.paths),
@@ -308,6 +322,8 @@ class ShardResult:
         windows: int64 windows per window size.
         empty, null, invalid_utf8: document and byte counts for the totals.
         log_doc, log_reg, log_rank: register growth in document order (``None`` when dropped).
+        block_tokens, block_documents, block_regs: the shard's block sketches (int64 ``(nb,)``
+            twice, int8 ``(len(ns), nb, 2**pb)``), or ``None`` without them.
         hip_after: float64 running HIP estimates per window size after this shard, given the
             shards before it (set when the shards are put together in order).
         prefix: a digest of the state keys of the shards before it, when ``hip_after`` was set.
@@ -336,6 +352,18 @@ class ShardResult:
     theta_entries: np.ndarray | None = None
     theta_offsets: np.ndarray | None = None
     theta64: np.ndarray | None = None
+    block_tokens: np.ndarray | None = None
+    block_documents: np.ndarray | None = None
+    block_regs: np.ndarray | None = None
+
+    def blocks(self, config: CountConfig, shard: int) -> BlockSketches | None:
+        """The shard's block sketches as shard ``shard`` of a run (``None`` without them)."""
+        if self.block_regs is None:
+            return None
+        nb = self.block_tokens.shape[0]
+        shards = np.full(nb, shard, dtype=np.int32)
+        args = (self.block_tokens, self.block_documents, shards, self.block_regs)
+        return BlockSketches(config.ns, config.block_precision, *args)
 
     def thetas(self, config: CountConfig) -> list:
         """The shard's theta sketches, one per window size (``[]`` without them)."""
@@ -365,6 +393,7 @@ class ShardResult:
         self._counts = (self.tokens, self.documents)
         self.drop_log()
         self.regs = self.lengths = None
+        self.block_tokens = self.block_documents = self.block_regs = None
 
 
 def curve_table(rows: list[CurveRow]):

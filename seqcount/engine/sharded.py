@@ -40,7 +40,7 @@ from ..config import CountConfig
 from ..errors import ConfigError
 from ..hashing import hip_replay, hip_state
 from ..io import Inputs, Shard, token_config
-from ..sketches import hll_estimates, pack_thetas
+from ..sketches import BlockRun, hll_estimates, pack_thetas
 from .counter import ShardRecorder
 from .executors import Event, Executor
 from .results import CountResult, ShardResult, ShardStats, Skipped, build_result, curve_rows
@@ -94,6 +94,7 @@ def count_shard(shard: Shard, config: CountConfig, threads: int | None = None) -
     lengths = np.concatenate(counter.lengths) if counter.lengths else np.zeros(0, np.int64)
     st = os.stat(shard.path)
     packed = pack_thetas(counter.shard_thetas[0]) if config.theta else (None, None, None)
+    blocks = counter.block_run.result() if config.blocks else None
     return ShardResult(
         path=shard.path,
         size=st.st_size,
@@ -116,6 +117,9 @@ def count_shard(shard: Shard, config: CountConfig, threads: int | None = None) -
         theta_entries=packed[0],
         theta_offsets=packed[1],
         theta64=packed[2],
+        block_tokens=None if blocks is None else blocks.tokens,
+        block_documents=None if blocks is None else blocks.documents,
+        block_regs=None if blocks is None else blocks.regs,
     )
 
 
@@ -132,6 +136,7 @@ class Assembled:
     documents: int = 0
     windows: np.ndarray | None = None
     empty: int = 0
+    blocks: object | None = None  # BlockSketches, or None without them
 
 
 class Assembler:
@@ -156,6 +161,10 @@ class Assembler:
         self.hip = np.zeros(nn, dtype=np.float64)
         self.schedule = Schedule(config.checkpoints_per_decade)
         self.sigs: list[np.ndarray] = []
+        self.shards = 0  # shards added
+        self.block_run = None
+        if config.blocks:
+            self.block_run = BlockRun(config.ns, config.block_precision)
 
     def holds_checkpoint(self, r: ShardResult) -> bool:
         """Whether a checkpoint falls inside ``r`` (the next shard to be added)."""
@@ -208,6 +217,12 @@ class Assembler:
             self.sigs.append(r.sigs)
         if config.theta:
             out.thetas.append(r.thetas(config))
+        if self.block_run is not None:
+            blocks = r.blocks(config, self.shards)
+            if blocks is None:
+                raise ValueError(f"{r.path}: a result without block sketches")
+            self.block_run.add(blocks)
+        self.shards += 1
 
     def finish(self) -> Assembled:
         """Close the curve with the whole-input row."""
@@ -216,6 +231,8 @@ class Assembler:
             out.points.pop()  # folded into the whole-input row
         est = hll_estimates(out.regs)
         out.points.append((out.tokens, out.documents, out.windows.copy(), est, None, self.hip))
+        if self.block_run is not None:
+            out.blocks = self.block_run.result()
         if config.minhash_perm:
             nn = len(config.ns)
             out.sigs = (
@@ -430,5 +447,5 @@ def _result(results, a: Assembled, inputs: Inputs, config: CountConfig, **run) -
     return build_result(
         config, inputs, stats, skipped, curve_rows(config.ns, a.points), regs=a.regs,
         sigs=a.sigs, thetas=a.thetas, documents=a.documents, tokens=a.tokens, empty=a.empty,
-        windows=a.windows, **run,
+        windows=a.windows, blocks=a.blocks, **run,
     )  # fmt: skip

@@ -73,7 +73,7 @@ def count_corpus(
     return build_result(
         config, inputs, stats, skipped, rows,
         regs=counter.regs, sigs=sigs, thetas=counter.shard_thetas, documents=counter.documents,
-        tokens=counter.tokens,
+        tokens=counter.tokens, blocks=counter.block_run and counter.block_run.result(),
         empty=counter.empty, windows=counter.windows, started=started,
         elapsed=time.perf_counter() - t0, threads=used_threads,
         exact_bytes=sum(s.nbytes for s in counter.exact) if counter.exact else 0,

@@ -35,10 +35,12 @@ STATE_FORMAT = "seqcount-state"
 #: the index of a state directory
 STATE_FILE = "state.json"
 SHARD_FORMAT = "seqcount-shard-state"
-#: 3: shard results carry theta sketches (``theta_entries``, ``theta_offsets``, ``theta64``)
-STATE_VERSION = 3
+#: 3: shard results carry theta sketches (``theta_entries``, ``theta_offsets``, ``theta64``);
+#: 4: and block sketches (``block_tokens``, ``block_documents``, ``block_regs``)
+STATE_VERSION = 4
 _ARRAYS = ("regs", "sigs", "lengths", "windows", "log_doc", "log_reg", "log_rank", "hip_after",
-           "theta_entries", "theta_offsets", "theta64")  # fmt: skip
+           "theta_entries", "theta_offsets", "theta64", "block_tokens", "block_documents",
+           "block_regs")  # fmt: skip
 
 
 def state_options(config: CountConfig) -> dict:
@@ -63,6 +65,7 @@ def state_options(config: CountConfig) -> dict:
         "on_error": config.on_error,
         "tokenizer_sha256": tokenizer_file,
         "state_version": STATE_VERSION,
+        "blocks": config.blocks,
         # a new release may count differently (a fixed tokenizer, say): nothing is reused
         "seqcount": package_version(),
     }
@@ -299,6 +302,9 @@ class StateDir:
         if r.theta64 is not None:
             arrays.update(theta_entries=r.theta_entries, theta_offsets=r.theta_offsets,
                           theta64=r.theta64)  # fmt: skip
+        if r.block_regs is not None:
+            arrays.update(block_tokens=r.block_tokens, block_documents=r.block_documents,
+                          block_regs=r.block_regs)  # fmt: skip
         meta = {
             k: getattr(r, k)
             for k in ("path", "size", "mtime_ns", "format", "stats", "skipped_rows",

@@ -6,6 +6,7 @@ sketch file.
 * :mod:`.exact`: :class:`ExactSet`;
 * :mod:`.lookup`: :class:`WindowTable`, window hashes looked up (exact overlap);
 * :mod:`.theta`: :class:`ThetaSketch` (KMV, DataSketches' compact theta format);
+* :mod:`.blocks`: :class:`BlockSketches`, HyperLogLog registers per block of documents;
 * :mod:`.sketchset`: :class:`SketchSet` and its ``.npz`` file (:func:`load_sketches`);
 * :mod:`.files`: :func:`atomic_write`, :func:`write_npz`.
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 from ..config import MINHASH_SCHEME
 from .base import Mergeable
+from .blocks import BLOCK_ARRAYS, BlockBuilder, BlockRun, BlockSketches
 from .exact import ExactSet
 from .files import atomic_write, write_npz
 from .hll import HLL, hll_estimate, hll_estimates, prefix_union_estimates
@@ -32,6 +34,10 @@ from .theta import (
 )
 
 __all__ = [
+    "BLOCK_ARRAYS",
+    "BlockBuilder",
+    "BlockRun",
+    "BlockSketches",
     "EMPTY_HASHVALUE",
     "HLL",
     "MINHASH_SCHEME",

@@ -11,6 +11,7 @@ import numpy as np
 
 from ..config import MINHASH_SCHEME
 from ..errors import FormatError
+from .blocks import BLOCK_ARRAYS, BlockSketches
 from .files import atomic_write, write_npz
 from .hll import HLL
 from .minhash import MinHash
@@ -32,6 +33,8 @@ class SketchSet:
         hll: one :class:`HLL` per window size, in the order of ``ns``.
         options: the result-changing options (hash, seed, tokenizer, column, precision, ns).
         meta: anything else worth keeping (totals, seqcount version).
+        blocks: the block sketches (:class:`~seqcount.sketches.blocks.BlockSketches`), or
+            ``None`` (``blocks=False``, or a file written before them).
     """
 
     ns: tuple[int, ...]
@@ -43,6 +46,7 @@ class SketchSet:
     shard_paths: list[str] = field(default_factory=list)
     theta: list[ThetaSketch] | None = None
     shard_theta: list[list[ThetaSketch]] | None = None
+    blocks: BlockSketches | None = None
 
     def __getitem__(self, n: int) -> HLL:
         return self.hll[self.ns.index(n)]
@@ -102,6 +106,10 @@ class SketchSet:
         if self.theta is not None:
             self._theta_arrays(header, arrays)
             arrays["header"] = np.array(json.dumps(header, sort_keys=True))
+        if self.blocks is not None:
+            header["blocks"] = {"precision": self.blocks.precision}
+            arrays["header"] = np.array(json.dumps(header, sort_keys=True))
+            arrays.update(self.blocks.arrays())
         atomic_write(path, lambda f: write_npz(f, arrays))
 
 
@@ -132,6 +140,7 @@ def load_sketches(path: str | os.PathLike) -> SketchSet:
             mh = z["minhash"] if "minhash" in z.files else None
             shard_mh = z["shard_minhash"] if "shard_minhash" in z.files else None
             packed = {k: z[k] for k in z.files if "theta_" in k}
+            block_arrays = {k: z[k] for k in BLOCK_ARRAYS if k in z.files}
     except (OSError, ValueError, KeyError, zipfile.BadZipFile, json.JSONDecodeError) as e:
         raise FormatError(f"{path}: not a seqcount sketch file ({e})") from None
     if header.get("format") != SKETCH_FORMAT:
@@ -148,6 +157,13 @@ def load_sketches(path: str | os.PathLike) -> SketchSet:
             raise FormatError(f"{path}: unreadable MinHash signatures ({info})")
         minhash = [MinHash(seed=int(info["seed"]), hashvalues=v.copy()) for v in mh]
     theta, shard_theta = _load_theta(path, header, packed, ns)
+    blocks = None
+    if "blocks" in header:
+        try:
+            precision = int(header["blocks"]["precision"])
+        except (KeyError, TypeError, ValueError) as e:
+            raise FormatError(f"{path}: unreadable block sketches ({e})") from None
+        blocks = BlockSketches.from_arrays(block_arrays, ns, precision, os.fspath(path))
     return SketchSet(
         ns,
         [HLL(reg=r.copy()) for r in regs],
@@ -158,6 +174,7 @@ def load_sketches(path: str | os.PathLike) -> SketchSet:
         shard_paths=list(header.get("shard_paths", [])),
         theta=theta,
         shard_theta=shard_theta,
+        blocks=blocks,
     )
 
 

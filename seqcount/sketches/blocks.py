@@ -1,0 +1,337 @@
+"""Block sketches: HyperLogLog registers per run of whole documents, for resampled curves.
+
+A *block* is a run of consecutive whole documents of one shard. Every window the counter adds to
+the main registers also goes, with the same rank, into the registers of its block at precision
+``pb = min(BLOCK_PRECISION, p)`` (register ``idx & (2**pb - 1)``): a genuine precision-``pb``
+HyperLogLog++ of the block's windows. Unions of blocks in any order are register maxima, so the
+growth curve of a random permutation of the blocks needs no second read of the corpus.
+
+How blocks are cut (a function of one shard's documents alone, so one pass, ``--jobs``,
+``--state`` and Dask give the same blocks, bit for bit):
+
+* a block closes at the first end of a document at which it holds at least ``B`` tokens, ``B``
+  starting at ``BLOCK_TOKENS`` (a document is never split between blocks);
+* when a shard reaches ``2 * C`` blocks (``C = BLOCKS_PER_SHARD``) adjacent pairs merge
+  (registers by maximum, tokens and documents by sum) into ``C`` blocks and ``B`` doubles;
+* at the end of a shard the open block closes; if it holds no tokens its documents (all empty)
+  join the shard's last block, or are in no block if the shard has no tokens at all.
+
+A run's blocks are all shards' blocks in input order, then coarsened (:meth:`coarsen`) to at
+most ``MAX_BLOCKS``: while there are more, every shard with two blocks or more merges its
+adjacent pairs (an odd last block stays). Blocks never straddle shards, so a run of more than
+``MAX_BLOCKS`` shards keeps one block per shard (with tokens).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..config import BLOCK_TOKENS, BLOCKS_PER_SHARD, MAX_BLOCKS, MAX_PRECISION, MIN_PRECISION
+from ..errors import FormatError
+
+#: The ``.npz`` arrays of block sketches (:meth:`BlockSketches.arrays`).
+BLOCK_ARRAYS = ("block_tokens", "block_documents", "block_shard", "block_regs")
+
+
+@dataclass(frozen=True, eq=False)
+class BlockSketches:
+    """The block sketches of a run (or of one shard), in input order.
+
+    Attributes:
+        ns: window sizes.
+        precision: ``pb``, the blocks' HyperLogLog precision.
+        tokens: int64 ``(nb,)`` tokens per block.
+        documents: int64 ``(nb,)`` documents per block (empty ones included).
+        shard: int32 ``(nb,)`` the index of each block's shard in the run's shard list
+            (``summary.json``'s ``inputs.shards``, ``SketchSet.shard_paths``); non-decreasing.
+        regs: int8 ``(len(ns), nb, 2**precision)`` registers, datasketch's layout.
+    """
+
+    ns: tuple[int, ...]
+    precision: int
+    tokens: np.ndarray
+    documents: np.ndarray
+    shard: np.ndarray
+    regs: np.ndarray
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "ns", tuple(int(n) for n in self.ns))
+        if not MIN_PRECISION <= self.precision <= MAX_PRECISION:
+            raise ValueError(f"block precision {self.precision} outside [4, 16]")
+        nb = self.tokens.shape[0] if self.tokens.ndim == 1 else -1
+        want = {
+            "tokens": (self.tokens, np.int64, (nb,)),
+            "documents": (self.documents, np.int64, (nb,)),
+            "shard": (self.shard, np.int32, (nb,)),
+            "regs": (self.regs, np.int8, (len(self.ns), nb, 1 << self.precision)),
+        }
+        for name, (arr, dtype, shape) in want.items():
+            if not isinstance(arr, np.ndarray) or arr.dtype != dtype or arr.shape != shape:
+                got = (getattr(arr, "dtype", type(arr)), getattr(arr, "shape", None))
+                raise ValueError(f"block {name} must be {np.dtype(dtype)} {shape}, got {got}")
+
+    def __len__(self) -> int:
+        return int(self.tokens.shape[0])
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, BlockSketches) and (
+            self.ns == other.ns
+            and self.precision == other.precision
+            and all(
+                np.array_equal(getattr(self, a), getattr(other, a))
+                for a in ("tokens", "documents", "shard", "regs")
+            )  # fmt: skip
+        )
+
+    __hash__ = None  # mutable arrays inside
+
+    def __repr__(self) -> str:
+        return (f"BlockSketches({len(self)} blocks, ns={self.ns}, p={self.precision}, "
+                f"{self.nbytes / 2**20:.1f} MiB)")  # fmt: skip
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held by the arrays."""
+        return sum(a.nbytes for a in (self.tokens, self.documents, self.shard, self.regs))
+
+    @classmethod
+    def empty(cls, ns, precision: int) -> BlockSketches:
+        """No blocks."""
+        m = 1 << precision
+        z = np.zeros(0, dtype=np.int64)
+        regs = np.zeros((len(ns), 0, m), dtype=np.int8)
+        return cls(tuple(ns), precision, z, z.copy(), np.zeros(0, dtype=np.int32), regs)
+
+    @staticmethod
+    def concat(parts: list[BlockSketches], offsets=None) -> BlockSketches:
+        """The blocks of ``parts`` one after another; ``offsets[i]`` (if given) is added to
+        the shard indices of ``parts[i]`` (the number of shards before that part).
+
+        Raises:
+            ValueError: no parts, or parts of other window sizes or precisions.
+        """
+        if not parts:
+            raise ValueError("concat needs at least one part")
+        first = parts[0]
+        for b in parts[1:]:
+            if b.ns != first.ns or b.precision != first.precision:
+                raise ValueError(
+                    f"blocks of ns={b.ns}, p={b.precision} and ns={first.ns}, "
+                    f"p={first.precision} do not concatenate"
+                )
+        offsets = [0] * len(parts) if offsets is None else list(offsets)
+        if len(offsets) != len(parts):
+            raise ValueError(f"{len(offsets)} offsets for {len(parts)} parts")
+        shard = [(b.shard.astype(np.int64) + int(o)).astype(np.int32)
+                 for b, o in zip(parts, offsets)]  # fmt: skip
+        return BlockSketches(
+            first.ns,
+            first.precision,
+            np.concatenate([b.tokens for b in parts]),
+            np.concatenate([b.documents for b in parts]),
+            np.concatenate(shard),
+            np.concatenate([b.regs for b in parts], axis=1),
+        )
+
+    def rounds(self, max_blocks: int = MAX_BLOCKS) -> int:
+        """The rounds of pair merging :meth:`coarsen` makes to come to ``max_blocks``."""
+        return _rounds(_per_shard(self.shard), max_blocks)
+
+    def coarsen(self, max_blocks: int = MAX_BLOCKS) -> BlockSketches:
+        """At most ``max_blocks`` blocks: while there are more, every shard with two blocks or
+        more merges its adjacent pairs (an odd last block stays). Stops at one block per shard.
+        """
+        if max_blocks < 1:
+            raise ValueError(f"max_blocks must be at least 1, got {max_blocks}")
+        return self.merged(self.rounds(max_blocks))
+
+    def merged(self, rounds: int) -> BlockSketches:
+        """``rounds`` rounds of pair merging within every shard: blocks ``k`` of a shard with
+        the same ``k >> rounds`` become one."""
+        if rounds <= 0 or len(self) == 0:
+            return self
+        starts = _group_starts(self.shard, rounds)
+        return BlockSketches(
+            self.ns,
+            self.precision,
+            np.add.reduceat(self.tokens, starts),
+            np.add.reduceat(self.documents, starts),
+            self.shard[starts],
+            np.maximum.reduceat(self.regs, starts, axis=1),
+        )
+
+    def union(self) -> np.ndarray:
+        """int8 ``(len(ns), 2**precision)``: the registers of all blocks together."""
+        if len(self) == 0:
+            return np.zeros((len(self.ns), 1 << self.precision), dtype=np.int8)
+        return self.regs.max(axis=1)
+
+    # ----------------------------------------------------------------- files
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The ``.npz`` arrays (:data:`BLOCK_ARRAYS`)."""
+        return dict(zip(BLOCK_ARRAYS, (self.tokens, self.documents, self.shard, self.regs)))
+
+    @classmethod
+    def from_arrays(cls, arrays: dict, ns, precision: int, where: str = "") -> BlockSketches:
+        """The block sketches of :meth:`arrays`.
+
+        Raises:
+            FormatError: arrays missing or of the wrong type or shape (``where`` names the file).
+        """
+        try:
+            values = [arrays[name] for name in BLOCK_ARRAYS]
+            return cls(tuple(ns), int(precision), *values)
+        except (KeyError, ValueError, TypeError) as e:
+            raise FormatError(f"{where}: unreadable block sketches ({e})") from None
+
+
+def _per_shard(shard: np.ndarray) -> np.ndarray:
+    """Blocks per shard (shards with blocks only), from the non-decreasing shard indices."""
+    if shard.shape[0] == 0:
+        return np.zeros(0, dtype=np.int64)
+    starts = np.flatnonzero(np.diff(shard, prepend=shard[0] - 1))
+    return np.diff(np.append(starts, shard.shape[0]))
+
+
+def _rounds(counts: np.ndarray, max_blocks: int) -> int:
+    """Rounds of pair merging (a shard of ``b`` blocks keeps ``ceil(b / 2)``) until the total
+    is at most ``max_blocks`` or every shard has one block."""
+    counts = np.asarray(counts, dtype=np.int64)
+    r = 0
+    while counts.sum() > max_blocks and (counts > 1).any():
+        counts = (counts + 1) // 2
+        r += 1
+    return r
+
+
+def _group_starts(shard: np.ndarray, rounds: int) -> np.ndarray:
+    """First block of each group of ``2**rounds`` consecutive blocks of a shard."""
+    nb = shard.shape[0]
+    first = np.flatnonzero(np.diff(shard, prepend=shard[0] - 1))  # each shard's first block
+    pos = np.arange(nb) - np.repeat(first, np.diff(np.append(first, nb)))  # position in shard
+    group = pos >> rounds
+    new = np.ones(nb, dtype=bool)
+    new[1:] = (shard[1:] != shard[:-1]) | (group[1:] != group[:-1])
+    return np.flatnonzero(new)
+
+
+class BlockBuilder:
+    """The blocks of the shard being read (see the module docstring for the rules).
+
+    The counter adds every window to :meth:`current` (the open block's registers), cuts its
+    pieces of documents where :meth:`cut` says, and reports each piece to :meth:`advance`.
+    Memory: ``2 * per_shard * len(ns) * 2**precision`` bytes of registers.
+    """
+
+    def __init__(self, ns, precision: int, block_tokens: int = BLOCK_TOKENS,
+                 per_shard: int = BLOCKS_PER_SHARD):  # fmt: skip
+        self.ns = tuple(ns)
+        self.precision = int(precision)
+        self.block_tokens = int(block_tokens)
+        self.per_shard = int(per_shard)
+        cap = 2 * self.per_shard
+        self.regs = np.zeros((cap, len(self.ns), 1 << self.precision), dtype=np.int8)
+        self.tokens = np.zeros(cap, dtype=np.int64)
+        self.documents = np.zeros(cap, dtype=np.int64)
+        self.k = 0  # the open block
+        self.size = self.block_tokens  # B: a block closes at a document end from B tokens on
+
+    def current(self) -> np.ndarray:
+        """The open block's registers, int8 ``(len(ns), 2**precision)`` (updated in place)."""
+        return self.regs[self.k]
+
+    def cut(self, ends: np.ndarray, d0: int) -> int:
+        """The first document ``d >= d0`` at whose end the open block closes, given the open
+        block's tokens at the start of document ``d0`` and ``ends``, the tokens after each
+        closed document counted from the same origin as ``ends[d0 - 1]`` (0 before ``d0 = 0``);
+        ``len(ends)`` if none."""
+        start = int(ends[d0 - 1]) if d0 > 0 else 0
+        need = self.size - int(self.tokens[self.k]) + start
+        return max(d0, int(np.searchsorted(ends, need, side="left")))
+
+    def advance(self, tokens: int, documents: int, at_end: bool) -> None:
+        """Add ``tokens`` and ``documents`` (closed ones) to the open block; ``at_end``: the
+        piece ends at a document's end, where the block closes once it holds ``B`` tokens."""
+        k = self.k
+        self.tokens[k] += tokens
+        self.documents[k] += documents
+        if at_end and self.tokens[k] >= self.size:
+            self._close()
+
+    def _close(self) -> None:
+        self.k += 1
+        if self.k == 2 * self.per_shard:
+            c = self.per_shard
+            np.maximum(self.regs[0::2], self.regs[1::2], out=self.regs[:c])
+            self.regs[c:] = 0
+            for a in (self.tokens, self.documents):
+                a[:c] = a[0::2] + a[1::2]
+                a[c:] = 0
+            self.k = c
+            self.size *= 2
+
+    def finish(self, shard: int) -> BlockSketches:
+        """The shard's blocks (shard index ``shard``), and a fresh start for the next shard."""
+        k = self.k
+        if self.tokens[k] > 0:
+            k += 1
+        elif k > 0:  # empty documents after the last block join it
+            self.documents[k - 1] += self.documents[k]
+        out = BlockSketches(
+            self.ns,
+            self.precision,
+            self.tokens[:k].copy(),
+            self.documents[:k].copy(),
+            np.full(k, shard, dtype=np.int32),
+            np.ascontiguousarray(self.regs[:k].transpose(1, 0, 2)),
+        )
+        self.regs[: self.k + 1] = 0
+        self.tokens[:] = 0
+        self.documents[:] = 0
+        self.k = 0
+        self.size = self.block_tokens
+        return out
+
+
+class BlockRun:
+    """A run's blocks, shard after shard, coarsened as they come so that memory stays near
+    ``max_blocks`` blocks, yet with the result of coarsening them all at the end.
+
+    (Rounds of pair merging within shards commute, and the rounds the whole run needs are at
+    least those any first shards need; each shard is kept merged by the rounds its prefix
+    needs and brought to the final number at the end.)
+    """
+
+    def __init__(self, ns, precision: int, max_blocks: int = MAX_BLOCKS):
+        self.ns = tuple(ns)
+        self.precision = int(precision)
+        self.max_blocks = int(max_blocks)
+        self.parts: list[BlockSketches] = []
+        self.counts: list[int] = []  # each part's blocks before any merging
+        self.done: list[int] = []  # rounds applied to each part
+        self.round = 0
+
+    def add(self, blocks: BlockSketches) -> None:
+        """Add the next shard's blocks (their shard indices as they should stay)."""
+        if len(blocks) == 0:
+            return
+        self.parts.append(blocks)
+        self.counts.append(len(blocks))
+        self.done.append(0)
+        self.round = _rounds(np.array(self.counts), self.max_blocks)
+        for i, part in enumerate(self.parts):
+            if self.done[i] < self.round:
+                self.parts[i] = part.merged(self.round - self.done[i])
+                self.done[i] = self.round
+
+    def result(self) -> BlockSketches:
+        """All blocks so far, coarsened to ``max_blocks`` (:meth:`BlockSketches.coarsen`)."""
+        if not self.parts:
+            return BlockSketches.empty(self.ns, self.precision)
+        return BlockSketches.concat(self.parts)
+
+
+__all__ = ["BLOCK_ARRAYS", "BlockBuilder", "BlockRun", "BlockSketches"]
