@@ -50,7 +50,7 @@ MIN_LG_THETA_K, MAX_LG_THETA_K = 4, 26
 #: keeps ``BLOCKS_PER_SHARD`` to twice that many (pairs merge, the size doubles), a run at most
 #: ``MAX_BLOCKS`` (see :mod:`seqcount.sketches.blocks`).
 BLOCK_PRECISION = 12
-BLOCK_TOKENS = 1 << 14
+BLOCK_TOKENS = 1 << 10
 BLOCKS_PER_SHARD = 256
 MAX_BLOCKS = 1024
 

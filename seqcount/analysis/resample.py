@@ -16,7 +16,7 @@ For ``P`` random block orders (:func:`block_orders`, fixed seed: the same run gi
 bits), ``log U`` is interpolated (linearly in ``log D``) onto a grid of D with 8 points per
 decade (:func:`resample`). A quantity that is linear in ``log U`` on the grid (the least-squares
 slope over a range, the slope over a half decade) is estimated on the mean curve over the
-orders, and its standard error adds three independent parts (:class:`Estimate`):
+orders, and its standard error is made of three parts (:class:`Estimate`):
 
 * **order**: the spread of the quantity across the orders: how much the answer depends on
   which documents come first, and on the differences between blocks (documents of other
@@ -24,7 +24,8 @@ orders, and its standard error adds three independent parts (:class:`Estimate`):
 * **count**: the scatter of a count of distinct items: new items arrive like a Poisson process
   whose mean is the curve, so ``Cov(U_i, U_j) = min(U_i, U_j)``. It dominates when there are
   few distinct items (tens to hundreds at the bottom of the range), where a corpus's curve is
-  the mercy of a handful of early items;
+  at the mercy of a handful of early items. The order spread holds this scatter too, so the
+  larger of the two is taken (a floor, not a sum);
 * **sketch**: the error of the block sketches' estimates (:data:`BLOCK_SKETCH_FACTOR`).
 
 The interval ``estimate ± 1.96 se`` is checked on Pitman-Yor corpora whose exponent is known
@@ -142,7 +143,9 @@ class Estimate:
 
     Attributes:
         value: on the mean curve over the orders.
-        se: standard error, ``sqrt(se_order**2 + se_count**2 + se_sketch**2)``.
+        se: standard error, ``sqrt(max(se_order, se_count)**2 + se_sketch**2)``: the order
+            spread already holds the scatter of arrivals that ``se_count`` models, so the
+            count part is a floor under it, not an addition.
         se_order, se_count, se_sketch: its parts (see the module docstring).
         d_lo, d_hi: the stretch of D it is over.
     """
@@ -191,7 +194,7 @@ def estimate(res: Resampled, weights: np.ndarray, d_lo: float, d_hi: float) -> E
     ends = [_hll_error(float(np.exp(np.interp(math.log(x), np.log(res.grid), mean))),
                        res.registers, res.rel_err) for x in (d_lo, d_hi)]  # fmt: skip
     se_sketch = BLOCK_SKETCH_FACTOR * math.hypot(*ends) / span if span > 0 else 0.0
-    se = math.sqrt(se_order**2 + se_count**2 + se_sketch**2)
+    se = math.sqrt(max(se_order, se_count) ** 2 + se_sketch**2)
     return Estimate(float(weights @ mean), se, se_order, se_count, se_sketch, d_lo, d_hi)
 
 

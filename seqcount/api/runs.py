@@ -48,7 +48,7 @@ def report(run: Run | CountResult | str | os.PathLike, **options) -> Report:
             (then without the near-duplicate and shard-similarity sections, which come from
             an output directory's files).
         options: ``at``, ``fit``, ``model_params``, ``d_range``, ``bloom_fpr``, ``c_lo``,
-            ``c_hi``, ``exact``: see :func:`seqcount.reporting.build.analyze`.
+            ``c_hi``, ``exact``, ``orders``: see :func:`seqcount.reporting.build.analyze`.
 
     Returns:
         The :class:`~seqcount.reporting.model.Report` (``to_dict()`` is ``report.json``).
@@ -62,6 +62,9 @@ def report(run: Run | CountResult | str | os.PathLike, **options) -> Report:
             *unknown,
         )
     if isinstance(run, CountResult):
+        options.setdefault("blocks", run.blocks)
+        if run.blocks is None:
+            options.setdefault("no_blocks_reason", "the result has no block sketches")
         return build_report((run.rows, summary_dict(run)), **options)
     return build_report(run.path if isinstance(run, Run) else run, **options)
 

@@ -286,7 +286,9 @@ class BlockBuilder:
             self.tokens[:k].copy(),
             self.documents[:k].copy(),
             np.full(k, shard, dtype=np.int32),
-            np.ascontiguousarray(self.regs[:k].transpose(1, 0, 2)),
+            # a copy: with one n the transposed view is already contiguous, and would be
+            # zeroed below
+            self.regs[:k].transpose(1, 0, 2).copy(),
         )
         self.regs[: self.k + 1] = 0
         self.tokens[:] = 0
