@@ -90,24 +90,23 @@ def sentence(
     0.64 ± 0.03 at D = 3e7 and enters the band near D = 4e6 (γ = 0.70 ± 0.02 over 3e5-3e7:
     crosses band)"."""
     rng = f"over D = {fmt_d(overall.d_lo)}–{fmt_d(overall.d_hi)}"
-    head = f"n={n}: "
+    head = f"n={n}: γ = {_pm(overall)} {rng}"
+    moved = False
     if len(local) >= 2:
         a, b = local[0], local[-1]
         da, db = math.sqrt(a.d_lo * a.d_hi), math.sqrt(b.d_lo * b.d_hi)
         moved = abs(b.value - a.value) > 1.96 * math.hypot(a.se, b.se)
         if moved:
             way = "falls" if b.value < a.value else "rises"
-            head += f"γ {way} from {_pm(a)} at D = {fmt_d(da)} to {_pm(b)} at D = {fmt_d(db)}"
+            head = f"n={n}: γ {way} from {_pm(a)} at D = {fmt_d(da)} to {_pm(b)} at D = {fmt_d(db)}"
         else:
-            head += f"γ holds at {_pm(overall)} {rng}"
-    else:
-        head += f"γ = {_pm(overall)} {rng}"
+            head = f"n={n}: γ holds at {_pm(overall)} {rng}"
     band_s = f"the paper's band ({band[0]:.2f}–{band[1]:.2f})"
     tail = {
-        IN: f"; inside {band_s}",
-        BELOW: f"; below {band_s}",
-        ABOVE: f"; above {band_s}",
-        UNDECIDED: f"; its interval straddles an edge of {band_s}, so in or out is undecided",
+        IN: f", inside {band_s}",
+        BELOW: f", below {band_s}",
+        ABOVE: f", above {band_s}",
+        UNDECIDED: f"; its interval straddles an edge of {band_s}: in or out is undecided",
     }.get(label, "")
     if label == CROSSES:
         parts = []
@@ -117,10 +116,7 @@ def sentence(
             inside_after = (local[-1].value <= edge) == (edge == band[1])
             parts.append(f"{'enters' if inside_after else 'leaves'} the band at {edge:.2f}{where}")
         tail = " and " + " and ".join(parts)
-    if len(local) >= 2:
-        tail += f" (γ = {_pm(overall)} {rng}: {label})"
-    else:
-        tail += f" ({label})"
+    tail += f" (γ = {_pm(overall)} {rng}: {label})" if moved else f" ({label})"
     return head + tail + "."
 
 

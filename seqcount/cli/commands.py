@@ -302,6 +302,13 @@ def number(value: str | None, name: str) -> float | None:
     help="False-positive rate: adds Bloom filter bits and hash count for the extrapolated U_n.",
 )
 @click.option("--exact", is_flag=True, help="Fit unique_exact (needs a count run with --exact).")
+@click.option(
+    "--orders",
+    type=click.IntRange(2, 100_000),
+    default=200,
+    show_default=True,
+    help="Random block orders behind the exponents' 95% intervals (runs with block sketches).",
+)
 @paper_options
 @click.option("--no-plots", is_flag=True, help="Skip growth.png and slopes.png.")
 @click.option(
@@ -321,13 +328,17 @@ def report(
     c_hi_alias,
     no_plots,
     dest,
+    orders,
 ):
     """Fit U_n(D) of a count run and set it against the paper's bounds.
 
-    Reads OUT/curve.csv and OUT/summary.json (written by 'seqcount count') and writes
-    report.md, report.html, report.json, growth.png and slopes.png: per n the exponent
-    gamma of U = c*D^gamma with its error, whether it lies in the paper's band, the
-    doubling factor 2^(1/gamma), a saturating alternative, and extrapolations.
+    Reads OUT/curve.csv, OUT/summary.json and OUT/sketches.npz (written by 'seqcount
+    count') and writes report.md, report.html, report.json, growth.png and slopes.png:
+    per n the exponent gamma over the fit range with a calibrated 95% interval (from
+    random orders of the run's blocks of documents), its drift per half decade, a
+    verdict against the paper's band (in band, below band, above band, crosses band,
+    undecided) and one sentence that says it; the doubling factor 2^(1/gamma), a
+    saturating alternative, and extrapolations.
 
     \b
     Examples:
@@ -359,19 +370,38 @@ def report(
             c_lo=c_lo,
             c_hi=c_hi,
             exact=exact,
+            orders=orders,
         )
+    _print_report(rep)
+
+
+def _print_report(rep) -> None:
+    """The report's verdicts on stdout (notes on stderr)."""
     lo, hi = rep.gamma_band
     click.echo(f"paper's band: gamma in [{lo:.3f}, {hi:.3f}]; D* = {rep.d_star:.3g} tokens")
-    click.echo(f"{'n':>5} {'gamma':>8} {'± err':>7} {'in band':>8} {'doubling':>9} {'model':>10}")
+    skipped = (rep.resampling or {}).get("skipped")
+    if skipped:
+        click.echo(f"note: no calibrated interval: {skipped}", err=True)
+    click.echo(
+        f"{'n':>5} {'gamma':>8} {'95% interval':>17} {'verdict':>13} {'doubling':>9} {'model':>10}"
+    )
     for f in rep.fits:
         g, v = f.growth, f.verdict
-        band = "yes" if v.in_band else ("overlaps" if v.band_overlap else "no")
+        if v.gamma_ci95 is not None:
+            gam, ci = f.assessment.overall.value, "[{:.3f}, {:.3f}]".format(*v.gamma_ci95)
+            label = v.verdict
+        else:  # one curve's least-squares fit: its error is too small, say so
+            gam, ci = g.gamma, f"(± {g.gamma_err:.3f} LS)"
+            label = "yes" if v.in_band else ("overlaps" if v.band_overlap else "no")
         click.echo(
-            f"{g.n:>5} {g.gamma:>8.4f} {g.gamma_err:>7.4f} {band:>8} "
-            f"{v.doubling_factor:>8.2f}x {g.preferred:>10}"
+            f"{g.n:>5} {gam:>8.4f} {ci:>17} {label:>13} {v.doubling_factor:>8.2f}x "
+            f"{g.preferred:>10}"
         )
     for s in rep.not_fitted:
         click.echo(f"{s.n:>5} not fitted: {s.reason}")
+    for f in rep.fits:
+        if f.assessment is not None:
+            click.echo(f.assessment.sentence)
     click.echo("wrote " + ", ".join(rep.files.values()))
 
 
