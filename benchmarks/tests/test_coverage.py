@@ -1,4 +1,4 @@
-"""The coverage benchmark's block curves (benchmarks/coverage.py) against a direct count."""
+"""The coverage benchmark's target and tallies (benchmarks/coverage.py)."""
 
 from __future__ import annotations
 
@@ -6,35 +6,34 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:  # `benchmarks` is a top-level folder of the project, not installed
     sys.path.insert(0, str(ROOT))
 
-from benchmarks.coverage import BlockCurves  # noqa: E402
-from seqcount.synth import document_offsets, pitman_yor_ids  # noqa: E402
+from benchmarks.coverage import expected_slope, summarize  # noqa: E402
+from seqcount.synth import expected_distinct  # noqa: E402
 
 
-def _direct(ids, offsets, bc, order):
-    """Distinct ids after each block of ``order``, by concatenating the blocks' tokens."""
-    docs = offsets.shape[0] - 1
-    doc_block = (np.arange(docs) * bc.blocks) // docs
-    parts = [
-        ids[offsets[:-1][doc_block == b].min() : offsets[1:][doc_block == b].max()] for b in order
-    ]
-    seen, out = set(), []
-    for p in parts:
-        seen.update(p.tolist())
-        out.append(len(seen))
-    return np.cumsum([len(p) for p in parts]), np.array(out)
+def test_target_is_the_expected_curves_slope_on_the_resampling_grid():
+    top, lo, hi = 2e6, 2e4, 2e6
+    g = top * 10.0 ** (-np.arange(0, 17) / 8)
+    want = np.polyfit(np.log(g), np.log([expected_distinct(x, 0.5, 10.0) for x in g]), 1)[0]
+    assert expected_slope(lo, hi, top, 0.5, 10.0) == pytest.approx(want, rel=1e-12)
+    # theta = 0: the expected curve is a power law but for a vanishing correction
+    assert expected_slope(lo, hi, top, 0.6, 0.0) == pytest.approx(0.6, abs=1e-3)
 
 
-def test_block_curves_match_a_direct_count_in_any_order():
-    ids = pitman_yor_ids(20_000, 0.6, 5.0, seed=2)
-    offsets = document_offsets(20_000, 150.0, seed=2)
-    bc = BlockCurves(ids, offsets, 32)
-    rng = np.random.default_rng(0)
-    for order in (np.arange(32), rng.permutation(32), np.flatnonzero(np.arange(32) % 4 != 1)):
-        tokens, k = bc.curve(order)
-        want_t, want_k = _direct(ids, offsets, bc, order)
-        assert np.array_equal(tokens, want_t) and np.array_equal(k, want_k)
+def test_summary_counts_what_each_interval_holds():
+    def run(value, se, target, gamma, err):
+        parts = dict(se_order=se, se_count=0.0, se_sketch=0.0)
+        return dict(value=value, se=se, target=target, gamma=gamma, gamma_err=err, blocks=100,
+                    local=[[value, se, target]], **parts)  # fmt: skip
+
+    runs = [run(0.50, 0.01, 0.51, 0.50, 0.001), run(0.50, 0.01, 0.53, 0.52, 0.1)]
+    c = summarize(0.5, 0.0, 1000, runs)
+    assert c["coverage"] == 0.5  # |0.50 - 0.53| > 1.96 * 0.01
+    assert c["coverage_d"] == 1.0
+    assert c["old_coverage"] == 1.0  # 0.50 +- 0.002 and 0.52 +- 0.196 both hold 0.5
+    assert c["local_coverage"] == 0.5

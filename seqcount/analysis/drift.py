@@ -116,7 +116,10 @@ def sentence(
             inside_after = (local[-1].value <= edge) == (edge == band[1])
             parts.append(f"{'enters' if inside_after else 'leaves'} the band at {edge:.2f}{where}")
         tail = " and " + " and ".join(parts)
-    tail += f" (γ = {_pm(overall)} {rng}: {label})" if moved else f" ({label})"
+    if moved:
+        tail += f" (γ = {_pm(overall)} {rng}: {label})"
+    elif label == CROSSES:
+        tail += f" ({label})"
     return head + tail + "."
 
 

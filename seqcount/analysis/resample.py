@@ -118,7 +118,7 @@ def resample(
         orders = block_orders(nb, int(orders))
     est = prefix_union_estimates(regs, orders)
     cum = np.cumsum(tokens[orders], axis=1).astype(np.float64)
-    grid = _grid(float(tokens.max()), float(tokens.sum()))
+    grid = log_grid(float(tokens.max()), float(tokens.sum()))
     lg = np.log(grid)
     floor = np.log(0.5)  # an empty union (U = 0) is held at half an item: log stays finite
     log_u = np.empty((orders.shape[0], grid.shape[0]), dtype=np.float64)
@@ -130,7 +130,7 @@ def resample(
     return Resampled(n, grid, log_u, 1.04 / math.sqrt(m), m, nb, int(orders.shape[0]))
 
 
-def _grid(lo: float, hi: float) -> np.ndarray:
+def log_grid(lo: float, hi: float) -> np.ndarray:
     """D at ``hi * 10**(-k / PER_DECADE)`` down to ``lo``, increasing (anchored at the corpus
     size, so that half decades counted from the top are whole)."""
     k = int(math.floor(math.log10(hi / lo) * PER_DECADE + 1e-9)) if hi > lo else 0

@@ -10,7 +10,8 @@ from ..analysis.band import against_band, extrapolate
 from ..analysis.drift import Assessment, assess
 from ..analysis.fit import GrowthFit, curve_points, fit_growth, local_slopes, too_few_points
 from ..analysis.overlap import most_similar_pairs, shard_jaccard
-from ..analysis.resample import DEFAULT_ORDERS, ORDER_SEED, resample
+from ..analysis.resample import DEFAULT_ORDERS, MIN_BLOCKS, ORDER_SEED, resample
+from ..config import BLOCK_TOKENS
 from ..engine.results import CurveRow
 from ..errors import ConfigError, FormatError
 from ..run.curve import read_curve
@@ -172,6 +173,13 @@ def _assessed(fits: list[m.FitResult], blocks, band, orders: int, slopes: dict):
     updated in place), and the ``resampling`` section; when the blocks cannot be resampled,
     ``fits`` unchanged and the reason."""
     blocks = blocks.coarsen(MAX_RESAMPLED_BLOCKS)
+    if len(blocks) < MIN_BLOCKS:
+        why = (
+            f"the run has {len(blocks)} block(s) of documents; a calibrated interval needs "
+            f"at least {MIN_BLOCKS} (a block closes at the first document end after "
+            f"{BLOCK_TOKENS:,} tokens)"
+        )
+        return fits, {"skipped": why}
     out, unresolved = [], []
     for f in fits:
         try:
