@@ -79,12 +79,17 @@ def test_fit_on_exact_power_law_and_errors():
 
 
 def test_cutoff_preferred_for_saturating_curves_only():
+    # the alternative is the monotone saturating curve c * (D / (1 + D/Dc))**g
     d = np.logspace(2, 7, 41)
-    saturating = 50 * d**0.7 * np.exp(-d / 3e6)
+    saturating = 50 * (d / (1 + d / 3e5)) ** 0.7
     f = fit_growth(d, saturating, 1, d_range=(1e4, 1e7))
-    assert f.preferred == "cutoff"
-    assert f.cutoff_gamma == pytest.approx(0.7, abs=1e-6)
-    assert f.cutoff_d == pytest.approx(3e6, rel=1e-6)
+    assert f.preferred == "cutoff" and f.alternative == "saturating"
+    assert f.cutoff_gamma == pytest.approx(0.7, rel=1e-4)
+    assert f.cutoff_d == pytest.approx(3e5, rel=1e-3)
+    # a power law that bends down and then falls (the old exp(-D/Dc) cut-off) is not monotone:
+    # the alternative cannot follow the fall, and the power law is kept
+    falling = 50 * d**0.7 * np.exp(-d / 3e6)
+    assert fit_growth(d, falling, 1, d_range=(1e4, 1e7)).preferred == "power-law"
     rng = np.random.default_rng(0)
     plain = 50 * d**0.7 * (1 + 0.001 * rng.standard_normal(d.shape))
     assert fit_growth(d, plain, 1).preferred == "power-law"

@@ -1,4 +1,9 @@
-"""Power-law fits of growth curves U_n(D), local slopes, and a saturating alternative."""
+"""Power-law fits of growth curves U_n(D), local slopes, and a saturating alternative.
+
+The alternative, ``U = c * (D / (1 + D/Dc)) ** g`` with ``g >= 0``, is monotone by
+construction: it is chosen over the power law only on checkpoints it was not fitted to (the top
+third of the fit range), and only when its gain there exceeds what the sketch's error could fake.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,15 @@ from ..errors import FormatError
 
 #: Fewest checkpoints a power law is fitted to (two parameters, and one degree of freedom left).
 MIN_POINTS = 3
+#: The alternative model's name (``GrowthFit.alternative``).
+ALTERNATIVE = "saturating"
+#: Fewest checkpoints in the fit range for the held-out comparison (four to fit the
+#: alternative's three parameters, two held out).
+MIN_HELDOUT_RANGE = 6
+#: The alternative's held-out gain (RMS log error) must exceed this many sketch errors ...
+SKETCH_ERRORS = 3.0
+#: ... and its held-out error must be at most this fraction of the power law's.
+GAIN_RATIO = 0.5
 
 
 def curve_points(rows: list[CurveRow], n: int, exact: bool = False) -> tuple[np.ndarray, ...]:
@@ -43,7 +57,7 @@ def local_slopes(tokens: np.ndarray, unique: np.ndarray) -> tuple[np.ndarray, np
 
 @dataclass(frozen=True)
 class GrowthFit:
-    """A power law ``U = c * D**gamma`` fitted to one growth curve, and a cut-off alternative.
+    """A power law ``U = c * D**gamma`` fitted to one growth curve, and a saturating alternative.
 
     Attributes:
         n: window size.
@@ -54,13 +68,29 @@ class GrowthFit:
         gamma_err_ols, gamma_err_sketch: the two parts.
         points: checkpoints in the range.
         rss, aic: residual sum of squares (log space) and Akaike criterion of the power law.
-        cutoff_gamma, cutoff_d: the alternative ``U = c * D**gamma * exp(-D / cutoff_d)``
-            (a power law bending into saturation, as small n do on real text), or ``None`` when
-            the data do not bend down (no positive cut-off).
-        cutoff_aic: its Akaike criterion; ``preferred`` is ``"cutoff"`` when it is lower by more
-            than 2 and the bend over the range, ``(d_hi - d_lo) / cutoff_d``, exceeds three
-            sketch errors (checkpoints share one sketch, so its error is not independent noise
-            and AIC alone would take it for a bend); else ``"power-law"``.
+        alternative: ``"saturating"``: the alternative model is
+            ``U = cutoff_c * (D / (1 + D / cutoff_d)) ** cutoff_gamma`` (see
+            :func:`fit_saturating`), which rises monotonically (``cutoff_gamma >= 0``) from the
+            power law ``D**cutoff_gamma`` well below ``cutoff_d`` to the ceiling
+            ``cutoff_ceiling = cutoff_c * cutoff_d ** cutoff_gamma`` well above it. The
+            ``cutoff_*`` keys keep their names from an earlier, non-monotone cut-off model.
+        cutoff_gamma, cutoff_d, cutoff_c, cutoff_ceiling: the alternative fitted over the whole
+            range, or ``None`` when the curve does not bend down within reach (its best
+            ``cutoff_d`` is far above the range: the power law itself).
+        cutoff_aic: its Akaike criterion (three parameters), for information only.
+        heldout_points: checkpoints held out (the top third of the range; ``None`` when the
+            range has fewer than :data:`MIN_HELDOUT_RANGE`); both models are refitted on the
+            rest and scored on them.
+        heldout_err, cutoff_heldout_err: root-mean-square log error of the power law and of the
+            alternative on the held-out checkpoints.
+        preferred: ``"cutoff"`` (the saturating alternative) when it predicts the held-out
+            checkpoints better by more than :data:`SKETCH_ERRORS` sketch errors (``rel_err``:
+            the checkpoints share one sketch, so its error can bend a curve that much), its
+            error is at most :data:`GAIN_RATIO` of the power law's, and its bend lies inside
+            the data (``cutoff_d <= d_hi``: at the range's top its local exponent has fallen to
+            half or less; a ceiling further out is an extrapolation, and a curve whose slope
+            only drifts down, e.g. a Pitman-Yor process converging to its exponent, is not
+            saturating); else ``"power-law"``. A non-monotone model is never chosen.
     """
 
     n: int
@@ -82,6 +112,12 @@ class GrowthFit:
     cutoff_d: float | None = None
     cutoff_aic: float | None = None
     preferred: str = "power-law"
+    alternative: str = ALTERNATIVE
+    cutoff_c: float | None = None
+    cutoff_ceiling: float | None = None
+    heldout_points: int | None = None
+    heldout_err: float | None = None
+    cutoff_heldout_err: float | None = None
 
     def predict(self, tokens) -> np.ndarray:
         """U at ``tokens`` from the power law."""
@@ -202,22 +238,118 @@ def fit_growth(
         resid_var=rss / (k - 2) if k > 2 else 0.0,
         rel_err=float(rel_err),
     )
-    if k >= 4:
-        scale = float(d.max())
-        b = np.column_stack([np.ones(k), x, -d / scale])
-        cc, *_ = np.linalg.lstsq(b, y, rcond=None)
-        if cc[2] > 0:
-            r2 = y - b @ cc
-            rss2 = float(r2 @ r2)
-            aic2 = _aic(rss2, k, 3)
-            cutoff_d = scale / float(cc[2])
-            # the bend must also exceed what the sketch's error could fake: the cut-off's
-            # factor changes by (d_hi - d_lo) / cutoff_d over the range
-            material = (float(d.max()) - float(d.min())) / cutoff_d > 3 * rel_err
-            fit.update(
-                cutoff_gamma=float(cc[1]),
-                cutoff_d=cutoff_d,
-                cutoff_aic=aic2,
-                preferred="cutoff" if aic2 < fit["aic"] - 2 and material else "power-law",
-            )
+    fit.update(_alternative(d, u, rel_err))
     return GrowthFit(**fit)
+
+
+def saturating_curve(tokens, c: float, gamma: float, d_c: float) -> np.ndarray:
+    """``c * (D / (1 + D / d_c)) ** gamma`` at ``tokens``: non-decreasing in D for
+    ``gamma >= 0`` and ``d_c > 0``, rising to the ceiling ``c * d_c ** gamma``."""
+    d = np.asarray(tokens, dtype=np.float64)
+    return c * (d / (1.0 + d / d_c)) ** gamma
+
+
+@dataclass(frozen=True)
+class Saturating:
+    """A fitted :func:`saturating_curve` and its residual sum of squares (log space)."""
+
+    c: float
+    gamma: float
+    d_c: float
+    rss: float
+
+    def predict(self, tokens) -> np.ndarray:
+        """U at ``tokens``."""
+        return saturating_curve(tokens, self.c, self.gamma, self.d_c)
+
+    @property
+    def ceiling(self) -> float:
+        """The limit of U as D grows."""
+        return self.c * self.d_c**self.gamma
+
+
+def _saturating_at(x: np.ndarray, d: np.ndarray, y: np.ndarray, log_dc: float) -> tuple:
+    """``(rss, log c, gamma)`` of the best saturating curve with ``d_c = exp(log_dc)``: linear
+    least squares of ``y`` on ``x - log(1 + d/d_c)``, with ``gamma`` held at 0 or more."""
+    z = x - np.log1p(d / math.exp(log_dc))
+    zc = z - z.mean()
+    szz = float(zc @ zc)
+    g = float(zc @ (y - y.mean())) / szz if szz > 1e-18 else 0.0
+    g = max(g, 0.0)
+    a = float(y.mean()) - g * float(z.mean())
+    r = y - a - g * z
+    return float(r @ r), a, g
+
+
+def fit_saturating(tokens: np.ndarray, unique: np.ndarray, grid: int = 121) -> Saturating | None:
+    """Fit :func:`saturating_curve` to a curve by least squares in log space.
+
+    A search over ``log d_c`` (a grid from a decade below the smallest D to four decades above
+    the largest, then a golden-section refinement around the best grid point), with the linear
+    least squares for ``log c`` and ``gamma`` inside it; ``gamma`` is held at 0 or more, so
+    every fitted curve is non-decreasing.
+
+    Args:
+        tokens, unique: the curve (D > 0, U > 0), at least three points.
+
+    Returns:
+        The fit, or ``None`` when the best ``d_c`` is the top of the search (the curve does not
+        bend down within reach: the power law fits at least as well).
+    """
+    d = np.asarray(tokens, dtype=np.float64)
+    x, y = np.log(d), np.log(np.asarray(unique, dtype=np.float64))
+    if x.shape[0] < 3:
+        return None
+    logs = np.linspace(float(x.min()) - math.log(10.0), float(x.max()) + math.log(1e4), grid)
+    rss = np.array([_saturating_at(x, d, y, t)[0] for t in logs])
+    i = int(np.argmin(rss))
+    if i >= grid - 2:
+        return None
+    lo, hi = logs[max(i - 1, 0)], logs[i + 1]
+    phi = (math.sqrt(5.0) - 1.0) / 2.0
+    for _ in range(40):
+        a, b = hi - phi * (hi - lo), lo + phi * (hi - lo)
+        if _saturating_at(x, d, y, a)[0] <= _saturating_at(x, d, y, b)[0]:
+            hi = b
+        else:
+            lo = a
+    best = min((logs[i], (lo + hi) / 2), key=lambda t: _saturating_at(x, d, y, t)[0])
+    r, a, g = _saturating_at(x, d, y, best)
+    return Saturating(c=math.exp(a), gamma=g, d_c=math.exp(best), rss=r)
+
+
+def _rms_log_err(predicted: np.ndarray, unique: np.ndarray) -> float:
+    e = np.log(predicted) - np.log(unique)
+    return float(np.sqrt(np.mean(e * e)))
+
+
+def _alternative(d: np.ndarray, u: np.ndarray, rel_err: float) -> dict:
+    """The ``cutoff_*``, ``heldout_*`` and ``preferred`` keys of :class:`GrowthFit` for the
+    curve ``(d, u)`` (the fit range's checkpoints, D increasing)."""
+    k = int(d.shape[0])
+    out: dict = {}
+    sat = fit_saturating(d, u) if k >= 4 else None
+    if sat is not None:
+        out.update(
+            cutoff_gamma=sat.gamma,
+            cutoff_d=sat.d_c,
+            cutoff_c=sat.c,
+            cutoff_ceiling=sat.ceiling,
+            cutoff_aic=_aic(sat.rss, k, 3),
+        )
+    if k < MIN_HELDOUT_RANGE:
+        return out
+    order = np.argsort(d, kind="stable")
+    d, u = d[order], u[order]
+    held = k // 3
+    dt, ut, dh, uh = d[:-held], u[:-held], d[-held:], u[-held:]
+    gamma, log_c = np.polyfit(np.log(dt), np.log(ut), 1)
+    pl_err = _rms_log_err(np.exp(log_c) * dh**gamma, uh)
+    train = fit_saturating(dt, ut)
+    alt_err = pl_err if train is None else _rms_log_err(train.predict(dh), uh)
+    out.update(heldout_points=held, heldout_err=pl_err, cutoff_heldout_err=alt_err)
+    gain = pl_err - alt_err
+    inside = sat is not None and sat.d_c <= float(d[-1])  # the bend shows in the data
+    if inside and gain > SKETCH_ERRORS * rel_err and alt_err <= GAIN_RATIO * pl_err:
+        out["preferred"] = "cutoff"
+    return out
