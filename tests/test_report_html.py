@@ -83,7 +83,7 @@ def test_d_star_and_formulas_survive_and_emphasis_still_works():
     text, tags = page_text(page)
     assert "above D* = " in text and "x D*)" in text
     assert "<em>in band</em>" in page  # the table legend's emphasis
-    assert "U_n" in text and "D_hi/D_lo" in text
+    assert "U_n" in text and "(1 + D/D_c)" in text
     # every * of the markdown is either an emphasis mark (two per <em>, four per <strong>) or
     # still in the text
     ems, strongs = tags.count("em"), tags.count("strong")

@@ -107,8 +107,8 @@ def _fits(rep: Report) -> list[str]:
         g, v = f.growth, f.verdict
         inb = "yes" if v.in_band else ("overlaps" if v.band_overlap else "no")
         model = g.preferred
-        if g.cutoff_d:
-            model += f" (cut-off D={_g(g.cutoff_d)}, γ={g.cutoff_gamma:.3f})"
+        if g.cutoff_d and g.cutoff_ceiling:
+            model += f" (saturating: D_c = {_g(g.cutoff_d)}, ceiling {_g(g.cutoff_ceiling)})"
         lines.append(
             f"| {g.n} | {_ci(f)} | {v.verdict or ''} | {g.gamma:.4f} ± {g.gamma_err:.4f} "
             f"| {inb} | {v.doubling_factor:.2f}x | {_g(f.u_corpus)} "
@@ -130,8 +130,11 @@ def _fits(rep: Report) -> list[str]:
         "*doubling factor*: 2^(1/γ), the growth in data that doubles U_n. "
         "*U at corpus*: the curve's estimate at the whole corpus (the HIP estimate where the "
         "curve has one; the table of `count` shows the standard estimate of the final sketch). "
-        "*preferred model*: power law, or the saturating alternative (see docs/accuracy.md) "
-        "when it predicts held-out checkpoints better by more than the sketch error.",
+        "*preferred model*: power law, or (*cutoff*) the saturating alternative "
+        "U = c·(D/(1 + D/D_c))^g, which only rises, towards its ceiling c·D_c^g; it is "
+        "preferred only when, refitted without the top third of the fit range, it predicts "
+        "those checkpoints better than the power law by more than three sketch errors and by "
+        "half, and bends inside the data (docs/paper.md).",
     ]
 
 

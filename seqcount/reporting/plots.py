@@ -319,7 +319,11 @@ def slopes_figure(rep: Report):
         )
     if rep.fits:
         ci = any(f.verdict.gamma_ci95 is not None for f in rep.fits)
-        label = "power-law fit γ over its range" + (",\ngrey: its 95% interval" if ci else "")
+        label = (
+            "γ over the fit range (resampled),\ngrey: its 95% interval"
+            if ci
+            else "power-law fit γ over its range"
+        )
         handles.append(Line2D([], [], color="k", lw=2.2, alpha=0.6, label=label))
     if clipped:
         handles.append(
@@ -350,7 +354,8 @@ def _fit_words(fit) -> str:
         return ""
     g, ci = fit.growth, fit.verdict.gamma_ci95
     if ci is not None:
-        return f": fit γ = {g.gamma:.3f}, 95% [{ci[0]:.3f}, {ci[1]:.3f}]"
+        v = fit.assessment.overall.value if fit.assessment is not None else g.gamma
+        return f": γ = {v:.3f}, 95% [{ci[0]:.3f}, {ci[1]:.3f}]\n{fit.verdict.verdict}"
     return f": fit γ = {g.gamma:.3f} ± {g.gamma_err:.3f}"
 
 
@@ -392,9 +397,13 @@ def _draw_slopes(ax, s, fit, color: str, ylim: tuple[float, float]) -> bool:
         edge += [(x, y, False) for x, y in zip(np.r_[t, t], ends) if not y0 <= y <= y1]
     if fit is not None:
         gf, ci = fit.growth, fit.verdict.gamma_ci95
+        d_lo, d_hi, gam = gf.d_lo, gf.d_hi, gf.gamma
+        if ci is not None and fit.assessment is not None:  # the resampled exponent, its range
+            o = fit.assessment.overall
+            d_lo, d_hi, gam = o.d_lo, o.d_hi, o.value
         if ci is not None:
             ax.fill_between(
-                [gf.d_lo, gf.d_hi],
+                [d_lo, d_hi],
                 [max(ci[0], y0)] * 2,
                 [min(ci[1], y1)] * 2,
                 color="k",
@@ -402,14 +411,14 @@ def _draw_slopes(ax, s, fit, color: str, ylim: tuple[float, float]) -> bool:
                 lw=0,
             )
         ax.plot(
-            [gf.d_lo, gf.d_hi],
-            [min(max(gf.gamma, y0), y1)] * 2,
+            [d_lo, d_hi],
+            [min(max(gam, y0), y1)] * 2,
             color="k",
             lw=2.2,
             alpha=0.6,
             solid_capstyle="butt",
         )
-        edge += [(math.sqrt(gf.d_lo * gf.d_hi), gf.gamma, True)] * (not y0 <= gf.gamma <= y1)
+        edge += [(math.sqrt(d_lo * d_hi), gam, True)] * (not y0 <= gam <= y1)
     _edge_marks(ax, edge, ylim)
     return bool(edge)
 
