@@ -221,9 +221,10 @@ def _group_starts(shard: np.ndarray, rounds: int) -> np.ndarray:
 class BlockBuilder:
     """The blocks of the shard being read (see the module docstring for the rules).
 
-    The counter adds every window to :meth:`current` (the open block's registers), cuts its
-    pieces of documents where :meth:`cut` says, and reports each piece to :meth:`advance`.
-    Memory: ``2 * per_shard * len(ns) * 2**precision`` bytes of registers.
+    For each run of documents the counter asks :meth:`assign` which block each document goes
+    into (a slot of :attr:`regs`), has the kernels add every window to the registers of its
+    document's block, then calls :meth:`settle`. Memory: ``regs``, ``2 * per_shard * len(ns) *
+    2**precision`` bytes.
     """
 
     def __init__(self, ns, precision: int, block_tokens: int = BLOCK_TOKENS,
@@ -239,10 +240,6 @@ class BlockBuilder:
         self.k = 0  # the open block
         self.size = self.block_tokens  # B: a block closes at a document end from B tokens on
 
-    def current(self) -> np.ndarray:
-        """The open block's registers, int8 ``(len(ns), 2**precision)`` (updated in place)."""
-        return self.regs[self.k]
-
     def cut(self, ends: np.ndarray, d0: int) -> int:
         """The first document ``d >= d0`` at whose end the open block closes, given the open
         block's tokens at the start of document ``d0`` and ``ends``, the tokens after each
@@ -252,26 +249,46 @@ class BlockBuilder:
         need = self.size - int(self.tokens[self.k]) + start
         return max(d0, int(np.searchsorted(ends, need, side="left")))
 
-    def advance(self, tokens: int, documents: int, at_end: bool) -> None:
-        """Add ``tokens`` and ``documents`` (closed ones) to the open block; ``at_end``: the
-        piece ends at a document's end, where the block closes once it holds ``B`` tokens."""
-        k = self.k
-        self.tokens[k] += tokens
-        self.documents[k] += documents
-        if at_end and self.tokens[k] >= self.size:
-            self._close()
+    def assign(self, ends: np.ndarray, closed: int, d0: int, d1: int, bdoc: np.ndarray) -> int:
+        """Put documents ``d0, d0 + 1, ...`` into blocks: ``bdoc[d]`` gets document ``d``'s
+        slot of :attr:`regs`, and the blocks its tokens and (if closed) the document.
 
-    def _close(self) -> None:
-        self.k += 1
-        if self.k == 2 * self.per_shard:
-            c = self.per_shard
-            np.maximum(self.regs[0::2], self.regs[1::2], out=self.regs[:c])
-            self.regs[c:] = 0
-            for a in (self.tokens, self.documents):
-                a[:c] = a[0::2] + a[1::2]
-                a[c:] = 0
-            self.k = c
-            self.size *= 2
+        Args:
+            ends: int64 tokens after each document counted from one origin (the new tokens
+                of a chunk; the first ``closed`` documents end in it, the next one goes on).
+            d1: the end of the run of documents.
+
+        Returns:
+            Where it stopped: ``d1``, or earlier right after a block that takes the last slot
+            (:meth:`settle` then merges pairs, once the registers are written).
+        """
+        a = d0
+        while a < d1:
+            b = min(self.cut(ends[:closed], a) + 1, d1)
+            k = self.k
+            bdoc[a:b] = k
+            self.tokens[k] += int(ends[b - 1]) - (int(ends[a - 1]) if a > 0 else 0)
+            self.documents[k] += min(b, closed) - min(a, closed)
+            a = b
+            if b <= closed and self.tokens[k] >= self.size:
+                self.k += 1
+                if self.k == 2 * self.per_shard:
+                    break
+        return a
+
+    def settle(self) -> None:
+        """Once every slot holds a closed block, merge adjacent pairs into the first half and
+        double the block size."""
+        if self.k < 2 * self.per_shard:
+            return
+        c = self.per_shard
+        np.maximum(self.regs[0::2], self.regs[1::2], out=self.regs[:c])
+        self.regs[c:] = 0
+        for a in (self.tokens, self.documents):
+            a[:c] = a[0::2] + a[1::2]
+            a[c:] = 0
+        self.k = c
+        self.size *= 2
 
     def finish(self, shard: int) -> BlockSketches:
         """The shard's blocks (shard index ``shard``), and a fresh start for the next shard."""
