@@ -135,14 +135,16 @@ class BlockSketches:
             np.concatenate([b.regs for b in parts], axis=1),
         )
 
-    def rounds(self, max_blocks: int = MAX_BLOCKS) -> int:
+    def rounds(self, max_blocks: int | None = None) -> int:
         """The rounds of pair merging :meth:`coarsen` makes to come to ``max_blocks``."""
-        return _rounds(_per_shard(self.shard), max_blocks)
+        return _rounds(_per_shard(self.shard), _max_blocks(max_blocks))
 
-    def coarsen(self, max_blocks: int = MAX_BLOCKS) -> BlockSketches:
-        """At most ``max_blocks`` blocks: while there are more, every shard with two blocks or
-        more merges its adjacent pairs (an odd last block stays). Stops at one block per shard.
+    def coarsen(self, max_blocks: int | None = None) -> BlockSketches:
+        """At most ``max_blocks`` blocks (default ``MAX_BLOCKS``): while there are more, every
+        shard with two blocks or more merges its adjacent pairs (an odd last block stays).
+        Stops at one block per shard.
         """
+        max_blocks = _max_blocks(max_blocks)
         if max_blocks < 1:
             raise ValueError(f"max_blocks must be at least 1, got {max_blocks}")
         return self.merged(self.rounds(max_blocks))
@@ -188,6 +190,11 @@ class BlockSketches:
             raise FormatError(f"{where}: unreadable block sketches ({e})") from None
 
 
+def _max_blocks(max_blocks: int | None) -> int:
+    """``max_blocks``, or the module's ``MAX_BLOCKS`` (read at each call: tests lower it)."""
+    return MAX_BLOCKS if max_blocks is None else int(max_blocks)
+
+
 def _per_shard(shard: np.ndarray) -> np.ndarray:
     """Blocks per shard (shards with blocks only), from the non-decreasing shard indices."""
     if shard.shape[0] == 0:
@@ -227,12 +234,13 @@ class BlockBuilder:
     2**precision`` bytes.
     """
 
-    def __init__(self, ns, precision: int, block_tokens: int = BLOCK_TOKENS,
-                 per_shard: int = BLOCKS_PER_SHARD):  # fmt: skip
+    def __init__(self, ns, precision: int, block_tokens: int | None = None,
+                 per_shard: int | None = None):  # fmt: skip
         self.ns = tuple(ns)
         self.precision = int(precision)
-        self.block_tokens = int(block_tokens)
-        self.per_shard = int(per_shard)
+        # the module's constants, read here (not as default values): tests lower them
+        self.block_tokens = int(BLOCK_TOKENS if block_tokens is None else block_tokens)
+        self.per_shard = int(BLOCKS_PER_SHARD if per_shard is None else per_shard)
         cap = 2 * self.per_shard
         self.regs = np.zeros((cap, len(self.ns), 1 << self.precision), dtype=np.int8)
         self.tokens = np.zeros(cap, dtype=np.int64)
@@ -303,7 +311,7 @@ class BlockBuilder:
             self.tokens[:k].copy(),
             self.documents[:k].copy(),
             np.full(k, shard, dtype=np.int32),
-            np.ascontiguousarray(self.regs[:k].transpose(1, 0, 2)),
+            self.regs[:k].transpose(1, 0, 2).copy(),  # a copy even for one block
         )
         self.regs[: self.k + 1] = 0
         self.tokens[:] = 0
@@ -322,10 +330,10 @@ class BlockRun:
     needs and brought to the final number at the end.)
     """
 
-    def __init__(self, ns, precision: int, max_blocks: int = MAX_BLOCKS):
+    def __init__(self, ns, precision: int, max_blocks: int | None = None):
         self.ns = tuple(ns)
         self.precision = int(precision)
-        self.max_blocks = int(max_blocks)
+        self.max_blocks = _max_blocks(max_blocks)
         self.parts: list[BlockSketches] = []
         self.counts: list[int] = []  # each part's blocks before any merging
         self.done: list[int] = []  # rounds applied to each part
