@@ -170,8 +170,9 @@ def test_blocks_follow_the_rules_on_known_documents(tmp_path, small_blocks):
     assert count_batch(corpus, cfg, state=tmp_path / "st").blocks == b
 
 
-def test_union_of_blocks_is_the_main_registers_folded():
-    r = count_corpus(AUSTEN[:2], CountConfig())
+@pytest.mark.parametrize("ns", [(1, 2, 4, 8, 16, 32, 64), (1,)])
+def test_union_of_blocks_is_the_main_registers_folded(ns):
+    r = count_corpus(AUSTEN[:2], CountConfig(ns=ns))
     b = r.blocks
     pb = b.precision
     assert pb == 12 and len(b) > 4
