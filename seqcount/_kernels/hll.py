@@ -110,6 +110,62 @@ def _block_max(brow, idx, rank):
 
 
 @njit(**JIT_PARALLEL)
+def _hll_windows(
+    prefix, doc, d0, d1, ns, bases, salts, p, regs, skip, stride, before, keep, hipst, hip, blk,
+    bdoc, log_doc, log_key, counts, doc_base,
+):  # fmt: skip
+    """The body of :func:`hll_update_windows` and :func:`hll_log_windows` (which see), every
+    optional part ``None`` unless used; numba compiles one version per combination."""
+    m = float(regs.shape[1])
+    top = 64 - p
+    for j in prange(ns.shape[0]):
+        n = ns[j]
+        base_n = bases[j]
+        salt = salts[j]
+        reg = regs[j]
+        bidx = np.empty(BATCH, dtype=np.uint64)
+        brank = np.empty(BATCH, dtype=np.int64)
+        # the HIP state of row j in thread-local copies, written back once: rows j share cache
+        # lines, and a write per register growth from two threads took away the second
+        # thread's gain
+        st = np.zeros(2, dtype=np.uint64)
+        acc = 0.0
+        if hip is not None:
+            st[0] = hipst[j, 0]
+            st[1] = hipst[j, 1]
+            acc = hip[j]
+        c = counts[j] if counts is not None else 0  # log entries so far
+        step = n if stride else 1
+        for d in range(d0, d1):
+            if keep is not None and keep[d] == 0:
+                continue
+            end = doc[d + 1] - n + 1
+            brow = _block_row(blk, bdoc, d, j, reg)
+            for lo in range(first_window(doc, d, d0, skip, n, step, before), end, step * BATCH):
+                hi = min(lo + step * BATCH, end)
+                got = _hash_batch(prefix, lo, hi, step, n, base_n, salt, p, bidx, brank)
+                for k in range(got):
+                    idx = bidx[k]
+                    rank = brank[k]
+                    if blk is not None:
+                        _block_max(brow, idx, rank)
+                    if rank > reg[idx]:
+                        if hip is not None:
+                            acc += _hip_step(st, reg[idx], rank, m, top)
+                        reg[idx] = rank
+                        if log_doc is not None:
+                            log_doc[j, c] = doc_base + d
+                            log_key[j, c] = (np.int64(idx) << 8) | rank
+                            c += 1
+        if hip is not None:
+            hipst[j, 0] = st[0]
+            hipst[j, 1] = st[1]
+            hip[j] = acc
+        if counts is not None:
+            counts[j] = c
+
+
+@njit(**JIT)
 def hll_update_windows(
     prefix, doc, d0, d1, ns, bases, salts, p, regs, skip=0, stride=False, before=0, keep=None,
     hipst=None, hip=None, blk=None, bdoc=None,
@@ -139,49 +195,13 @@ def hll_update_windows(
             windows of document ``d`` go into ``blk[bdoc[d]]`` too, with the same ranks (see
             :func:`_block_max`).
     """
-    m = float(regs.shape[1])
-    top = 64 - p
-    for j in prange(ns.shape[0]):
-        n = ns[j]
-        base_n = bases[j]
-        salt = salts[j]
-        reg = regs[j]
-        bidx = np.empty(BATCH, dtype=np.uint64)
-        brank = np.empty(BATCH, dtype=np.int64)
-        # the HIP state of row j in thread-local copies, written back once: rows j share cache
-        # lines, and a write per register growth from two threads took away the second
-        # thread's gain
-        st = np.zeros(2, dtype=np.uint64)
-        acc = 0.0
-        if hip is not None:
-            st[0] = hipst[j, 0]
-            st[1] = hipst[j, 1]
-            acc = hip[j]
-        step = n if stride else 1
-        for d in range(d0, d1):
-            if keep is not None and keep[d] == 0:
-                continue
-            end = doc[d + 1] - n + 1
-            brow = _block_row(blk, bdoc, d, j, reg)
-            for lo in range(first_window(doc, d, d0, skip, n, step, before), end, step * BATCH):
-                hi = min(lo + step * BATCH, end)
-                c = _hash_batch(prefix, lo, hi, step, n, base_n, salt, p, bidx, brank)
-                for k in range(c):
-                    idx = bidx[k]
-                    rank = brank[k]
-                    if blk is not None:
-                        _block_max(brow, idx, rank)
-                    if rank > reg[idx]:
-                        if hip is not None:
-                            acc += _hip_step(st, reg[idx], rank, m, top)
-                        reg[idx] = rank
-        if hip is not None:
-            hipst[j, 0] = st[0]
-            hipst[j, 1] = st[1]
-            hip[j] = acc
+    _hll_windows(
+        prefix, doc, d0, d1, ns, bases, salts, p, regs, skip, stride, before, keep, hipst, hip,
+        blk, bdoc, None, None, None, 0,
+    )  # fmt: skip
 
 
-@njit(**JIT_PARALLEL)
+@njit(**JIT)
 def hll_log_windows(
     prefix, doc, d0, d1, ns, bases, salts, p, regs, skip, stride, before, doc_base, log_doc,
     log_key, counts, blk=None, bdoc=None,
@@ -195,32 +215,10 @@ def hll_log_windows(
     log needs room for one entry per window of the call in the worst case. ``blk``, ``bdoc``:
     as in :func:`hll_update_windows` (block registers are not logged).
     """
-    for j in prange(ns.shape[0]):
-        n = ns[j]
-        base_n = bases[j]
-        salt = salts[j]
-        reg = regs[j]
-        bidx = np.empty(BATCH, dtype=np.uint64)
-        brank = np.empty(BATCH, dtype=np.int64)
-        c = counts[j]
-        step = n if stride else 1
-        for d in range(d0, d1):
-            end = doc[d + 1] - n + 1
-            brow = _block_row(blk, bdoc, d, j, reg)
-            for lo in range(first_window(doc, d, d0, skip, n, step, before), end, step * BATCH):
-                hi = min(lo + step * BATCH, end)
-                got = _hash_batch(prefix, lo, hi, step, n, base_n, salt, p, bidx, brank)
-                for k in range(got):
-                    idx = bidx[k]
-                    rank = brank[k]
-                    if blk is not None:
-                        _block_max(brow, idx, rank)
-                    if rank > reg[idx]:
-                        reg[idx] = rank
-                        log_doc[j, c] = doc_base + d
-                        log_key[j, c] = (np.int64(idx) << 8) | rank
-                        c += 1
-        counts[j] = c
+    _hll_windows(
+        prefix, doc, d0, d1, ns, bases, salts, p, regs, skip, stride, before, None, None, None,
+        blk, bdoc, log_doc, log_key, counts, doc_base,
+    )  # fmt: skip
 
 
 @njit(**JIT)
