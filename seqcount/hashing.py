@@ -188,19 +188,37 @@ class Piece:
         return np.int64(d0), np.int64(d1)
 
 
-def _check_hll(win: WindowParams, regs: np.ndarray, blk=None) -> None:
+def _check_hll(win: WindowParams, regs: np.ndarray) -> None:
     _check("regs", regs, np.int8, 2, writable=True)
     _check_shape("regs", regs, (len(win), 1 << win.precision))
-    if blk is not None:
-        _check("blk", blk, np.int8, 2, writable=True)
-        m = blk.shape[1]
-        if blk.shape[0] != len(win) or m & (m - 1) or not 1 <= m <= 1 << win.precision:
-            raise ValueError(
-                f"blk must have shape ({len(win)}, 2**pb) with pb <= {win.precision}, "
-                f"got {blk.shape}"
-            )
-        if not blk.flags.c_contiguous:
-            raise ValueError("blk must be C-contiguous")
+
+
+def _check_blocks(win: WindowParams, d0, d1, blk, bdoc) -> tuple:
+    """``blk`` as the kernels take it, ``(blocks, len(win), 2**pb)``, with the block of every
+    document (``bdoc``; all in block 0 for 2-d ``blk``)."""
+    if blk is None:
+        if bdoc is not None:
+            raise ValueError("bdoc needs blk")
+        return None, None
+    _check("blk", blk, np.int8, 3 if getattr(blk, "ndim", 0) == 3 else 2, writable=True)
+    m = blk.shape[-1]
+    if blk.shape[-2] != len(win) or m & (m - 1) or not 1 <= m <= 1 << win.precision:
+        raise ValueError(
+            f"blk must have shape ([blocks,] {len(win)}, 2**pb) with pb <= {win.precision}, "
+            f"got {blk.shape}"
+        )
+    if blk.ndim == 2:
+        if bdoc is not None:
+            raise ValueError("bdoc goes with 3-d blk (blocks, len(win), 2**pb)")
+        return blk[None], np.zeros(int(d1), dtype=np.int64)
+    if bdoc is None:
+        raise ValueError("3-d blk needs bdoc, the block of each document")
+    _check("bdoc", bdoc, np.int64, 1)
+    if bdoc.shape[0] < d1:
+        raise ValueError(f"bdoc has {bdoc.shape[0]} blocks, documents go to {d1}")
+    if d1 > d0 and not (0 <= bdoc[d0:d1].min() and bdoc[d0:d1].max() < blk.shape[0]):
+        raise ValueError(f"bdoc names blocks outside [0, {blk.shape[0]})")
+    return blk, bdoc
 
 
 def hll_update_windows(
@@ -213,6 +231,7 @@ def hll_update_windows(
     keep=None,
     hip=None,
     blk=None,
+    bdoc=None,
 ) -> None:
     """Add every window of documents ``d0 .. d1-1`` to the HyperLogLog registers, in place.
 
@@ -225,13 +244,16 @@ def hll_update_windows(
         hip: optional ``(state, estimates)``: uint64 ``(len(win), 2)`` register summaries
             (``hip_state``) and float64 ``(len(win),)`` running HIP estimates, updated in place.
         blk: optional int8 ``(len(win), 2**pb)`` block registers (``pb <= precision``), updated
-            in place with the same windows: a precision-``pb`` HyperLogLog++ of them.
+            in place with the same windows: a precision-``pb`` HyperLogLog++ of them; or
+            ``(blocks, len(win), 2**pb)`` with ``bdoc``, int64 ``(D,)``: the block of each
+            document.
 
     Raises:
         TypeError, ValueError: an argument of the wrong type, dtype or shape (named).
     """
     d0, d1 = piece.check(d0, d1)
-    _check_hll(win, regs, blk)
+    _check_hll(win, regs)
+    blk, bdoc = _check_blocks(win, d0, d1, blk, bdoc)
     if keep is not None:
         _check("keep", keep, np.uint8, 1)
         _check_shape("keep", keep, (None,))
@@ -246,7 +268,7 @@ def hll_update_windows(
         _check_shape("hip estimates", est, (len(win),))
     kernels.hll_update_windows(
         piece.prefix, piece.doc, d0, d1, win.ns, win.bases, win.salts, np.int64(win.precision),
-        regs, piece.skip, win.stride, piece.before, keep, hipst, est, blk,
+        regs, piece.skip, win.stride, piece.before, keep, hipst, est, blk, bdoc,
     )  # fmt: skip
 
 
@@ -258,9 +280,10 @@ def hll_log_windows(
     regs: np.ndarray,
     doc_base: int,
     blk=None,
+    bdoc=None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """:func:`hll_update_windows`, recording every register that grows (``blk``: optional
-    block registers, updated but not logged).
+    """:func:`hll_update_windows`, recording every register that grows (``blk``, ``bdoc``:
+    optional block registers as there, updated but not logged).
 
     Returns:
         ``(log_doc, log_key, counts)``: int64 ``(len(win), room)`` document numbers
@@ -268,7 +291,8 @@ def hll_log_windows(
         ``j`` are filled, in the order of growth.
     """
     d0, d1 = piece.check(d0, d1)
-    _check_hll(win, regs, blk)
+    _check_hll(win, regs)
+    blk, bdoc = _check_blocks(win, d0, d1, blk, bdoc)
     nn = len(win)
     room = int(piece.doc[d1] - piece.doc[d0]) + 1  # at most one growth per window
     log_doc = np.empty((nn, room), dtype=np.int64)
@@ -277,7 +301,7 @@ def hll_log_windows(
     kernels.hll_log_windows(
         piece.prefix, piece.doc, d0, d1, win.ns, win.bases, win.salts, np.int64(win.precision),
         regs, piece.skip, win.stride, piece.before, np.int64(doc_base), log_doc, log_key, counts,
-        blk,
+        blk, bdoc,
     )  # fmt: skip
     return log_doc, log_key, counts
 

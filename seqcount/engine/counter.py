@@ -170,22 +170,18 @@ class Counter:
         if self.near is not None:
             keep = self._near_dup(chunk, Piece(prefix, doc, skip, before), lengths)
         base = self.tokens
+        if self.blocks is not None:  # for the block ends (see _update_hll)
+            self._ends = new_ends, closed
+            self._bdoc = np.zeros(ndocs, dtype=np.int64)
         d0 = 0
         while d0 < ndocs:
-            # cut at the next checkpoint and at the next block end
             d = int(np.searchsorted(new_ends[:closed], self.schedule.target - base, side="left"))
-            if self.blocks is not None:
-                d = min(d, self.blocks.cut(new_ends[:closed], d0))
             d1 = max(min(d + 1, ndocs), d0 + 1)
             # the carried tokens and their document position belong to document 0 only
             piece = Piece(prefix, doc, skip, before) if d0 == 0 else Piece(prefix, doc)
             self._update(piece, prior, lengths, d0, d1, keep)
-            start = self.tokens
             self.tokens = base + int(new_ends[d1 - 1])
             self.documents += min(d1, closed) - min(d0, closed)
-            if self.blocks is not None:
-                docs = min(d1, closed) - min(d0, closed)
-                self.blocks.advance(self.tokens - start, docs, d1 <= closed)
             if d1 <= closed and self.tokens >= self.schedule.target:
                 self._checkpoint()
                 self.schedule.advance_past(self.tokens)
@@ -268,10 +264,26 @@ class Counter:
                 self.exact[j].update_batch(hashing.window_hashes(piece, d0, d1, self.wins[j]))
 
     def _update_hll(self, piece: Piece, d0: int, d1: int) -> None:
-        """The HyperLogLog update of :meth:`_update`, carrying the HIP estimates along."""
-        blk = None if self.blocks is None else self.blocks.current()
+        """The HyperLogLog update of :meth:`_update`, with the block sketches."""
+        blocks = self.blocks
+        if blocks is None:
+            self._hll_call(piece, d0, d1)
+            return
+        ends, closed = self._ends  # new tokens of the chunk after each document
+        a = d0
+        while a < d1:  # one call unless a shard's blocks take their last slot in between
+            b = blocks.assign(ends, closed, a, d1, self._bdoc)
+            piece_a = piece if a == d0 else Piece(piece.prefix, piece.doc)
+            self._hll_call(piece_a, a, b, (blocks.regs, self._bdoc))
+            blocks.settle()
+            a = b
+
+    def _hll_call(self, piece: Piece, d0: int, d1: int, blocks=None) -> None:
+        """One HyperLogLog kernel call, carrying the HIP estimates along (``blocks``: the
+        block registers and the block of each document, or ``None``)."""
+        blk, bdoc = blocks or (None, None)
         hashing.hll_update_windows(
-            piece, d0, d1, self.win, self.regs, hip=(self.hipst, self.hip), blk=blk
+            piece, d0, d1, self.win, self.regs, hip=(self.hipst, self.hip), blk=blk, bdoc=bdoc
         )
 
     def _checkpoint(self) -> None:
@@ -324,11 +336,11 @@ class ShardRecorder(Counter):
         self.lengths.append(lengths.copy())
         self.doc_base = self.documents
 
-    def _update_hll(self, piece: Piece, d0: int, d1: int) -> None:
-        """The HyperLogLog update, logging every register that grows."""
-        blk = None if self.blocks is None else self.blocks.current()
+    def _hll_call(self, piece: Piece, d0: int, d1: int, blocks=None) -> None:
+        """One HyperLogLog kernel call, logging every register that grows."""
+        blk, bdoc = blocks or (None, None)
         log_doc, log_key, counts = hashing.hll_log_windows(
-            piece, d0, d1, self.win, self.regs, self.doc_base, blk
+            piece, d0, d1, self.win, self.regs, self.doc_base, blk, bdoc
         )
         m = np.int64(self.regs.shape[1])
         for j in range(len(self.win)):

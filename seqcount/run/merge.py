@@ -6,6 +6,14 @@ the union are exact functions of the parts, whatever their order or grouping. Th
 is not: a checkpoint inside the union needs the documents in order, which separate outputs do
 not keep. A merged output's ``curve.csv`` therefore holds one row per n, at the whole union
 (count the union with ``--state`` and one state directory to get its full curve).
+
+Block sketches (``sketches.npz``'s ``block_*`` arrays) are the inputs' blocks, each input's as
+it was saved (already coarsened to at most ``MAX_BLOCKS``), put in the merged shard order
+(path order) with their shard indices renumbered, then coarsened again to at most
+``MAX_BLOCKS`` (:meth:`~seqcount.sketches.BlockSketches.coarsen`). They are the blocks of one
+count of the union only where no input had to be coarsened; otherwise an input counted alone
+may have merged its blocks into larger ones than the union's count would have. A merge of
+inputs of which one has no block sketches has none.
 """
 
 from __future__ import annotations
@@ -20,7 +28,7 @@ from ..config import CountConfig
 from ..engine.results import CurveRow, ShardStats, Skipped, build_result
 from ..errors import FormatError, SketchMismatchError
 from ..io import Inputs
-from ..sketches import HLL, MinHash, SketchSet, load_sketches, union_thetas
+from ..sketches import HLL, BlockSketches, MinHash, SketchSet, load_sketches, union_thetas
 from .files import SKETCH_FILE, SUMMARY_FILE, read_summary
 
 
@@ -73,6 +81,7 @@ def merge_outputs(out_dirs: list[str]):
             row = sk.shard_minhash[i] if sk.shard_minhash is not None else None
             theta = sk.shard_theta[i] if sk.shard_theta is not None else None
             shards.append((st["path"], st, row, theta))
+    blocks = _merged_blocks(parts, shards)
     shards.sort(key=lambda t: t[0])
     ns = first.ns
     hll = [HLL.union(*(sk.hll[j] for _, sk in parts)) for j in range(len(ns))]
@@ -117,6 +126,7 @@ def merge_outputs(out_dirs: list[str]):
         shard_paths=[p for p, _, _, _ in shards],
         theta=theta,
         shard_theta=[t for _, _, _, t in shards] if theta is not None else None,
+        blocks=blocks,
     )
     inputs = Inputs(
         paths=sorted({p for s, _ in parts for p in s["inputs"]["paths"]}),
@@ -129,3 +139,27 @@ def merge_outputs(out_dirs: list[str]):
         empty=total("empty_documents"), windows=[windows[n] for n in ns], started=started,
         elapsed=time.perf_counter() - t0, merged_from=[os.fspath(d) for d in out_dirs],
     )  # fmt: skip
+
+
+def _merged_blocks(parts: list, shards: list) -> BlockSketches | None:
+    """The inputs' block sketches in the merged (path) order of ``shards`` (in input order
+    here, as gathered), renumbered and coarsened (see the module docstring)."""
+    if any(sk.blocks is None for _, sk in parts):
+        return None
+    order = sorted(range(len(shards)), key=lambda i: shards[i][0])
+    new_index = np.empty(len(shards), dtype=np.int64)
+    new_index[order] = np.arange(len(shards))
+    renumbered, base = [], 0
+    for summary, sk in parts:
+        b = sk.blocks
+        count = len(summary["inputs"]["shards"])
+        shard = new_index[base + b.shard.astype(np.int64)].astype(np.int32)
+        renumbered.append(BlockSketches(b.ns, b.precision, b.tokens, b.documents, shard, b.regs))
+        base += count
+    whole = BlockSketches.concat(renumbered)
+    at = np.argsort(whole.shard, kind="stable")
+    whole = BlockSketches(
+        whole.ns, whole.precision, whole.tokens[at], whole.documents[at], whole.shard[at],
+        whole.regs[:, at],
+    )  # fmt: skip
+    return whole.coarsen()

@@ -135,14 +135,16 @@ class BlockSketches:
             np.concatenate([b.regs for b in parts], axis=1),
         )
 
-    def rounds(self, max_blocks: int = MAX_BLOCKS) -> int:
+    def rounds(self, max_blocks: int | None = None) -> int:
         """The rounds of pair merging :meth:`coarsen` makes to come to ``max_blocks``."""
-        return _rounds(_per_shard(self.shard), max_blocks)
+        return _rounds(_per_shard(self.shard), _max_blocks(max_blocks))
 
-    def coarsen(self, max_blocks: int = MAX_BLOCKS) -> BlockSketches:
-        """At most ``max_blocks`` blocks: while there are more, every shard with two blocks or
-        more merges its adjacent pairs (an odd last block stays). Stops at one block per shard.
+    def coarsen(self, max_blocks: int | None = None) -> BlockSketches:
+        """At most ``max_blocks`` blocks (default ``MAX_BLOCKS``): while there are more, every
+        shard with two blocks or more merges its adjacent pairs (an odd last block stays).
+        Stops at one block per shard.
         """
+        max_blocks = _max_blocks(max_blocks)
         if max_blocks < 1:
             raise ValueError(f"max_blocks must be at least 1, got {max_blocks}")
         return self.merged(self.rounds(max_blocks))
@@ -188,6 +190,11 @@ class BlockSketches:
             raise FormatError(f"{where}: unreadable block sketches ({e})") from None
 
 
+def _max_blocks(max_blocks: int | None) -> int:
+    """``max_blocks``, or the module's ``MAX_BLOCKS`` (read at each call: tests lower it)."""
+    return MAX_BLOCKS if max_blocks is None else int(max_blocks)
+
+
 def _per_shard(shard: np.ndarray) -> np.ndarray:
     """Blocks per shard (shards with blocks only), from the non-decreasing shard indices."""
     if shard.shape[0] == 0:
@@ -221,27 +228,25 @@ def _group_starts(shard: np.ndarray, rounds: int) -> np.ndarray:
 class BlockBuilder:
     """The blocks of the shard being read (see the module docstring for the rules).
 
-    The counter adds every window to :meth:`current` (the open block's registers), cuts its
-    pieces of documents where :meth:`cut` says, and reports each piece to :meth:`advance`.
-    Memory: ``2 * per_shard * len(ns) * 2**precision`` bytes of registers.
+    For each run of documents the counter asks :meth:`assign` which block each document goes
+    into (a slot of :attr:`regs`), has the kernels add every window to the registers of its
+    document's block, then calls :meth:`settle`. Memory: ``regs``, ``2 * per_shard * len(ns) *
+    2**precision`` bytes.
     """
 
-    def __init__(self, ns, precision: int, block_tokens: int = BLOCK_TOKENS,
-                 per_shard: int = BLOCKS_PER_SHARD):  # fmt: skip
+    def __init__(self, ns, precision: int, block_tokens: int | None = None,
+                 per_shard: int | None = None):  # fmt: skip
         self.ns = tuple(ns)
         self.precision = int(precision)
-        self.block_tokens = int(block_tokens)
-        self.per_shard = int(per_shard)
+        # the module's constants, read here (not as default values): tests lower them
+        self.block_tokens = int(BLOCK_TOKENS if block_tokens is None else block_tokens)
+        self.per_shard = int(BLOCKS_PER_SHARD if per_shard is None else per_shard)
         cap = 2 * self.per_shard
         self.regs = np.zeros((cap, len(self.ns), 1 << self.precision), dtype=np.int8)
         self.tokens = np.zeros(cap, dtype=np.int64)
         self.documents = np.zeros(cap, dtype=np.int64)
         self.k = 0  # the open block
         self.size = self.block_tokens  # B: a block closes at a document end from B tokens on
-
-    def current(self) -> np.ndarray:
-        """The open block's registers, int8 ``(len(ns), 2**precision)`` (updated in place)."""
-        return self.regs[self.k]
 
     def cut(self, ends: np.ndarray, d0: int) -> int:
         """The first document ``d >= d0`` at whose end the open block closes, given the open
@@ -252,26 +257,46 @@ class BlockBuilder:
         need = self.size - int(self.tokens[self.k]) + start
         return max(d0, int(np.searchsorted(ends, need, side="left")))
 
-    def advance(self, tokens: int, documents: int, at_end: bool) -> None:
-        """Add ``tokens`` and ``documents`` (closed ones) to the open block; ``at_end``: the
-        piece ends at a document's end, where the block closes once it holds ``B`` tokens."""
-        k = self.k
-        self.tokens[k] += tokens
-        self.documents[k] += documents
-        if at_end and self.tokens[k] >= self.size:
-            self._close()
+    def assign(self, ends: np.ndarray, closed: int, d0: int, d1: int, bdoc: np.ndarray) -> int:
+        """Put documents ``d0, d0 + 1, ...`` into blocks: ``bdoc[d]`` gets document ``d``'s
+        slot of :attr:`regs`, and the blocks its tokens and (if closed) the document.
 
-    def _close(self) -> None:
-        self.k += 1
-        if self.k == 2 * self.per_shard:
-            c = self.per_shard
-            np.maximum(self.regs[0::2], self.regs[1::2], out=self.regs[:c])
-            self.regs[c:] = 0
-            for a in (self.tokens, self.documents):
-                a[:c] = a[0::2] + a[1::2]
-                a[c:] = 0
-            self.k = c
-            self.size *= 2
+        Args:
+            ends: int64 tokens after each document counted from one origin (the new tokens
+                of a chunk; the first ``closed`` documents end in it, the next one goes on).
+            d1: the end of the run of documents.
+
+        Returns:
+            Where it stopped: ``d1``, or earlier right after a block that takes the last slot
+            (:meth:`settle` then merges pairs, once the registers are written).
+        """
+        a = d0
+        while a < d1:
+            b = min(self.cut(ends[:closed], a) + 1, d1)
+            k = self.k
+            bdoc[a:b] = k
+            self.tokens[k] += int(ends[b - 1]) - (int(ends[a - 1]) if a > 0 else 0)
+            self.documents[k] += min(b, closed) - min(a, closed)
+            a = b
+            if b <= closed and self.tokens[k] >= self.size:
+                self.k += 1
+                if self.k == 2 * self.per_shard:
+                    break
+        return a
+
+    def settle(self) -> None:
+        """Once every slot holds a closed block, merge adjacent pairs into the first half and
+        double the block size."""
+        if self.k < 2 * self.per_shard:
+            return
+        c = self.per_shard
+        np.maximum(self.regs[0::2], self.regs[1::2], out=self.regs[:c])
+        self.regs[c:] = 0
+        for a in (self.tokens, self.documents):
+            a[:c] = a[0::2] + a[1::2]
+            a[c:] = 0
+        self.k = c
+        self.size *= 2
 
     def finish(self, shard: int) -> BlockSketches:
         """The shard's blocks (shard index ``shard``), and a fresh start for the next shard."""
@@ -286,9 +311,7 @@ class BlockBuilder:
             self.tokens[:k].copy(),
             self.documents[:k].copy(),
             np.full(k, shard, dtype=np.int32),
-            # a copy: with one n the transposed view is already contiguous, and would be
-            # zeroed below
-            self.regs[:k].transpose(1, 0, 2).copy(),
+            self.regs[:k].transpose(1, 0, 2).copy(),  # a copy even for one block
         )
         self.regs[: self.k + 1] = 0
         self.tokens[:] = 0
@@ -307,10 +330,10 @@ class BlockRun:
     needs and brought to the final number at the end.)
     """
 
-    def __init__(self, ns, precision: int, max_blocks: int = MAX_BLOCKS):
+    def __init__(self, ns, precision: int, max_blocks: int | None = None):
         self.ns = tuple(ns)
         self.precision = int(precision)
-        self.max_blocks = int(max_blocks)
+        self.max_blocks = _max_blocks(max_blocks)
         self.parts: list[BlockSketches] = []
         self.counts: list[int] = []  # each part's blocks before any merging
         self.done: list[int] = []  # rounds applied to each part

@@ -110,7 +110,7 @@ class SketchSet:
             header["blocks"] = {"precision": self.blocks.precision}
             arrays["header"] = np.array(json.dumps(header, sort_keys=True))
             arrays.update(self.blocks.arrays())
-        atomic_write(path, lambda f: write_npz(f, arrays))
+        atomic_write(path, lambda f: write_npz(f, arrays, fast=("block_regs",)))
 
 
 def load_sketches(path: str | os.PathLike) -> SketchSet:
