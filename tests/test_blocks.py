@@ -17,7 +17,7 @@ import seqcount
 from seqcount import hashing
 from seqcount.api import count_batch, count_corpus
 from seqcount.cli import cli
-from seqcount.config import CountConfig
+from seqcount.config import BLOCK_TOKENS, CountConfig
 from seqcount.hashing import Piece, WindowParams, hash_params, prefix_into
 from seqcount.run.files import write_outputs
 from seqcount.sketches import HLL, BlockBuilder, BlockRun, BlockSketches, load_sketches
@@ -182,7 +182,7 @@ def test_union_of_blocks_is_the_main_registers_folded(ns):
         assert folded.max() > 0
     assert b.tokens.sum() == r.tokens and b.documents.sum() == r.documents
     last = np.append(b.shard[1:] != b.shard[:-1], True)  # each shard's last block
-    assert b.tokens[~last].min() >= 1 << 14 and last.sum() == 2
+    assert b.tokens[~last].min() >= BLOCK_TOKENS and last.sum() == 2
     assert b.shard.tolist() == sorted(b.shard.tolist()) and set(b.shard.tolist()) == {0, 1}
 
 
@@ -382,3 +382,16 @@ def test_no_blocks(tmp_path, corpus):
     assert len(run.sketches.blocks) > 0 and "blocks" not in run.summary["options"]
     # a merge with an input without blocks has none
     assert seqcount.merge([tmp_path / "o"]).blocks is None
+
+
+def test_pairwise_group_maxima_equal_reduceat():
+    """The coarsening's round-by-round maxima equal one reduceat over the groups (the slow way)."""
+    from seqcount.sketches.blocks import _group_starts, _max_groups
+
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        shard = np.sort(rng.integers(0, 6, size=int(rng.integers(1, 60)))).astype(np.int32)
+        regs = rng.integers(0, 30, size=(2, shard.shape[0], 16)).astype(np.int8)
+        for r in range(1, 5):
+            want = np.maximum.reduceat(regs, _group_starts(shard, r), axis=1)
+            assert np.array_equal(_max_groups(regs, shard, r), want)

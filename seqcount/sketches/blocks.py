@@ -161,7 +161,7 @@ class BlockSketches:
             np.add.reduceat(self.tokens, starts),
             np.add.reduceat(self.documents, starts),
             self.shard[starts],
-            np.maximum.reduceat(self.regs, starts, axis=1),
+            _max_groups(self.regs, self.shard, rounds),
         )
 
     def union(self) -> np.ndarray:
@@ -212,6 +212,22 @@ def _rounds(counts: np.ndarray, max_blocks: int) -> int:
         counts = (counts + 1) // 2
         r += 1
     return r
+
+
+def _max_groups(regs: np.ndarray, shard: np.ndarray, rounds: int) -> np.ndarray:
+    """``np.maximum.reduceat(regs, _group_starts(shard, rounds), axis=1)``, a round of pairs at a
+    time: gathering both halves of each pair and taking their maximum runs at memory speed,
+    where ``reduceat`` on int8 along an axis is 20-50x slower."""
+    for _ in range(rounds):
+        starts = _group_starts(shard, 1)
+        nb = shard.shape[0]
+        ends = np.append(starts[1:], nb)
+        partner = np.where(ends - starts > 1, starts + 1, starts)
+        regs = np.maximum(regs[:, starts], regs[:, partner])
+        shard = shard[starts]
+        if starts.shape[0] == nb:  # nothing left to pair
+            break
+    return regs
 
 
 def _group_starts(shard: np.ndarray, rounds: int) -> np.ndarray:
