@@ -102,10 +102,11 @@ def sentence(
         else:
             head = f"n={n}: γ holds at {_pm(overall)} {rng}"
     band_s = f"the paper's band ({band[0]:.2f}–{band[1]:.2f})"
+    whole = "; over the whole range" if moved else ","
     tail = {
-        IN: f", inside {band_s}",
-        BELOW: f", below {band_s}",
-        ABOVE: f", above {band_s}",
+        IN: f"{whole} inside {band_s}",
+        BELOW: f"{whole} below {band_s}",
+        ABOVE: f"{whole} above {band_s}",
         UNDECIDED: f"; its interval straddles an edge of {band_s}: in or out is undecided",
     }.get(label, "")
     if label == CROSSES:
