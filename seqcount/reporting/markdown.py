@@ -107,7 +107,7 @@ def _fits(rep: Report) -> list[str]:
         g, v = f.growth, f.verdict
         inb = "yes" if v.in_band else ("overlaps" if v.band_overlap else "no")
         model = g.preferred
-        if g.cutoff_d and g.cutoff_ceiling:
+        if g.preferred == "cutoff" and g.cutoff_d and g.cutoff_ceiling:
             model += f" (saturating: D_c = {_g(g.cutoff_d)}, ceiling {_g(g.cutoff_ceiling)})"
         lines.append(
             f"| {g.n} | {_ci(f)} | {v.verdict or ''} | {g.gamma:.4f} ± {g.gamma_err:.4f} "
