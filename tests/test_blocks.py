@@ -344,7 +344,7 @@ def test_sketch_file_round_trip_and_old_files(tmp_path):
     assert load_sketches(tmp_path / "old.npz").blocks is None
     with np.load(path) as z, np.load(tmp_path / "old.npz") as zo:
         assert set(z.files) - set(zo.files) == {
-            "block_tokens", "block_documents", "block_shard", "block_regs"}  # fmt: skip
+            "block_tokens", "block_documents", "block_shard", "block_regs", "block_raw"}  # fmt: skip
         for name in zo.files:  # every other array as before (the header gains 'blocks')
             if name != "header":
                 assert np.array_equal(z[name], zo[name])
@@ -359,9 +359,9 @@ def test_merge_concatenates_and_coarsens(tmp_path, small_blocks, monkeypatch):
     ra, rb = count_corpus(corpus_a, cfg), count_corpus(corpus_b, cfg)
     write_outputs(ra, tmp_path / "oa")
     write_outputs(rb, tmp_path / "ob")
+    want = count_corpus([corpus_a, corpus_b], cfg).blocks  # a count of the union
     for order in (("ob", "oa"), ("oa", "ob")):
         m = seqcount.merge([tmp_path / o for o in order])
-        want = BlockSketches.concat([ra.blocks, rb.blocks], offsets=[0, 3]).coarsen()
         assert m.blocks == want and len(want) <= 12
     assert m.sketches.shard_paths == sorted(m.sketches.shard_paths)
 
@@ -395,3 +395,28 @@ def test_pairwise_group_maxima_equal_reduceat():
         for r in range(1, 5):
             want = np.maximum.reduceat(regs, _group_starts(shard, r), axis=1)
             assert np.array_equal(_max_groups(regs, shard, r), want)
+
+
+def test_merge_gives_the_blocks_of_a_count_of_the_union(tmp_path, small_blocks):
+    """An input coarsened on its own (8 shards, more than MAX_BLOCKS raw blocks) and one that
+    was not (2 shards): the merge coarsens each by the rounds the union needs beyond its own,
+    so its blocks are bit for bit those of counting both corpora at once."""
+    corpus_a = _ids_corpus(tmp_path / "a", [_lengths(s, 30) for s in range(8)])
+    corpus_b = _ids_corpus(tmp_path / "b", [_lengths(s, 30) for s in range(8, 10)])
+    cfg = CountConfig(**IDS)
+    ra, rb = count_corpus(corpus_a, cfg), count_corpus(corpus_b, cfg)
+    from seqcount.sketches.blocks import applied_rounds
+
+    assert applied_rounds(ra.blocks) >= 1 and applied_rounds(rb.blocks) == 0
+    write_outputs(ra, tmp_path / "oa")
+    write_outputs(rb, tmp_path / "ob")
+    union = count_corpus([corpus_a, corpus_b], cfg)
+    m = seqcount.merge([tmp_path / "ob", tmp_path / "oa"])
+    assert m.blocks == union.blocks
+    assert np.array_equal(m.blocks.raw, union.blocks.raw)
+    # the old way (inputs without raw counts) would differ here
+    old = BlockSketches.concat(
+        [dataclasses.replace(ra.blocks, raw=None), dataclasses.replace(rb.blocks, raw=None)],
+        offsets=[0, 8],
+    ).coarsen()
+    assert not old == union.blocks

@@ -7,17 +7,19 @@ is not: a checkpoint inside the union needs the documents in order, which separa
 not keep. A merged output's ``curve.csv`` therefore holds one row per n, at the whole union
 (count the union with ``--state`` and one state directory to get its full curve).
 
-Block sketches (``sketches.npz``'s ``block_*`` arrays) are the inputs' blocks, each input's as
-it was saved (already coarsened to at most ``MAX_BLOCKS``), put in the merged shard order
-(path order) with their shard indices renumbered, then coarsened again to at most
-``MAX_BLOCKS`` (:meth:`~seqcount.sketches.BlockSketches.coarsen`). They are the blocks of one
-count of the union only where no input had to be coarsened; otherwise an input counted alone
-may have merged its blocks into larger ones than the union's count would have. A merge of
-inputs of which one has no block sketches has none.
+Block sketches (``sketches.npz``'s ``block_*`` arrays) are the inputs' blocks, put in the merged
+shard order (path order) with their shard indices renumbered. Each input knows how many blocks
+each of its shards had before it was coarsened (``block_raw``), so each is merged further by
+exactly the rounds that coarsening the union's raw blocks needs beyond its own
+(:func:`~seqcount.sketches.merge_coarsened`): the blocks are those of one count of the union,
+bit for bit. Inputs written before ``block_raw`` existed are coarsened together again instead,
+which matches a count of the union only where no input had to be coarsened. A merge of inputs
+of which one has no block sketches has none.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import os
 import time
@@ -28,7 +30,15 @@ from ..config import CountConfig
 from ..engine.results import CurveRow, ShardStats, Skipped, build_result
 from ..errors import FormatError, SketchMismatchError
 from ..io import Inputs
-from ..sketches import HLL, BlockSketches, MinHash, SketchSet, load_sketches, union_thetas
+from ..sketches import (
+    HLL,
+    BlockSketches,
+    MinHash,
+    SketchSet,
+    load_sketches,
+    merge_coarsened,
+    union_thetas,
+)
 from .files import SKETCH_FILE, SUMMARY_FILE, read_summary
 
 
@@ -146,20 +156,23 @@ def _merged_blocks(parts: list, shards: list) -> BlockSketches | None:
     here, as gathered), renumbered and coarsened (see the module docstring)."""
     if any(sk.blocks is None for _, sk in parts):
         return None
+    blocks = [sk.blocks for _, sk in parts]
+    exact = merge_coarsened(blocks)  # as a count of the union would coarsen them
+    if exact is not None:
+        blocks = exact
     order = sorted(range(len(shards)), key=lambda i: shards[i][0])
     new_index = np.empty(len(shards), dtype=np.int64)
     new_index[order] = np.arange(len(shards))
     renumbered, base = [], 0
-    for summary, sk in parts:
-        b = sk.blocks
+    for (summary, _), b in zip(parts, blocks):
         count = len(summary["inputs"]["shards"])
         shard = new_index[base + b.shard.astype(np.int64)].astype(np.int32)
-        renumbered.append(BlockSketches(b.ns, b.precision, b.tokens, b.documents, shard, b.regs))
+        renumbered.append(dataclasses.replace(b, shard=shard))
         base += count
     whole = BlockSketches.concat(renumbered)
     at = np.argsort(whole.shard, kind="stable")
     whole = BlockSketches(
         whole.ns, whole.precision, whole.tokens[at], whole.documents[at], whole.shard[at],
-        whole.regs[:, at],
+        whole.regs[:, at], None if whole.raw is None else whole.raw[at],
     )  # fmt: skip
-    return whole.coarsen()
+    return whole if exact is not None else whole.coarsen()

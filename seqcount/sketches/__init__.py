@@ -15,7 +15,13 @@ from __future__ import annotations
 
 from ..config import MINHASH_SCHEME
 from .base import Mergeable
-from .blocks import BLOCK_ARRAYS, BlockBuilder, BlockRun, BlockSketches
+from .blocks import (
+    BLOCK_ARRAYS,
+    BlockBuilder,
+    BlockRun,
+    BlockSketches,
+    merge_coarsened,
+)
 from .exact import ExactSet
 from .files import atomic_write, write_npz
 from .hll import HLL, hll_estimate, hll_estimates, prefix_union_estimates
@@ -35,6 +41,7 @@ from .theta import (
 
 __all__ = [
     "BLOCK_ARRAYS",
+    "merge_coarsened",
     "BlockBuilder",
     "BlockRun",
     "BlockSketches",

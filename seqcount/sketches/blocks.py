@@ -24,6 +24,7 @@ adjacent pairs (an odd last block stays). Blocks never straddle shards, so a run
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,6 +34,8 @@ from ..errors import FormatError
 
 #: The ``.npz`` arrays of block sketches (:meth:`BlockSketches.arrays`).
 BLOCK_ARRAYS = ("block_tokens", "block_documents", "block_shard", "block_regs")
+#: The optional ``.npz`` array of each block's shard's block count before coarsening.
+RAW_ARRAY = "block_raw"
 
 
 @dataclass(frozen=True, eq=False)
@@ -47,6 +50,9 @@ class BlockSketches:
         shard: int32 ``(nb,)`` the index of each block's shard in the run's shard list
             (``summary.json``'s ``inputs.shards``, ``SketchSet.shard_paths``); non-decreasing.
         regs: int8 ``(len(ns), nb, 2**precision)`` registers, datasketch's layout.
+        raw: int64 ``(nb,)``, for each block the blocks its shard had before any coarsening,
+            or ``None`` (older files). With it, ``merge`` coarsens the union exactly as a count
+            of the union would (:func:`merge_coarsened`).
     """
 
     ns: tuple[int, ...]
@@ -55,6 +61,7 @@ class BlockSketches:
     documents: np.ndarray
     shard: np.ndarray
     regs: np.ndarray
+    raw: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "ns", tuple(int(n) for n in self.ns))
@@ -67,6 +74,8 @@ class BlockSketches:
             "shard": (self.shard, np.int32, (nb,)),
             "regs": (self.regs, np.int8, (len(self.ns), nb, 1 << self.precision)),
         }
+        if self.raw is not None:
+            want["raw"] = (self.raw, np.int64, (nb,))
         for name, (arr, dtype, shape) in want.items():
             if not isinstance(arr, np.ndarray) or arr.dtype != dtype or arr.shape != shape:
                 got = (getattr(arr, "dtype", type(arr)), getattr(arr, "shape", None))
@@ -133,6 +142,7 @@ class BlockSketches:
             np.concatenate([b.documents for b in parts]),
             np.concatenate(shard),
             np.concatenate([b.regs for b in parts], axis=1),
+            None if any(b.raw is None for b in parts) else np.concatenate([b.raw for b in parts]),
         )
 
     def rounds(self, max_blocks: int | None = None) -> int:
@@ -162,6 +172,7 @@ class BlockSketches:
             np.add.reduceat(self.documents, starts),
             self.shard[starts],
             _max_groups(self.regs, self.shard, rounds),
+            None if self.raw is None else self.raw[starts],
         )
 
     def union(self) -> np.ndarray:
@@ -173,8 +184,11 @@ class BlockSketches:
     # ----------------------------------------------------------------- files
 
     def arrays(self) -> dict[str, np.ndarray]:
-        """The ``.npz`` arrays (:data:`BLOCK_ARRAYS`)."""
-        return dict(zip(BLOCK_ARRAYS, (self.tokens, self.documents, self.shard, self.regs)))
+        """The ``.npz`` arrays (:data:`BLOCK_ARRAYS`, and ``block_raw`` when known)."""
+        out = dict(zip(BLOCK_ARRAYS, (self.tokens, self.documents, self.shard, self.regs)))
+        if self.raw is not None:
+            out[RAW_ARRAY] = self.raw
+        return out
 
     @classmethod
     def from_arrays(cls, arrays: dict, ns, precision: int, where: str = "") -> BlockSketches:
@@ -185,9 +199,40 @@ class BlockSketches:
         """
         try:
             values = [arrays[name] for name in BLOCK_ARRAYS]
-            return cls(tuple(ns), int(precision), *values)
+            return cls(tuple(ns), int(precision), *values, arrays.get(RAW_ARRAY))
         except (KeyError, ValueError, TypeError) as e:
             raise FormatError(f"{where}: unreadable block sketches ({e})") from None
+
+
+def applied_rounds(blocks: BlockSketches) -> int | None:
+    """The rounds of pair merging that made ``blocks`` from its shards' raw blocks (``raw``), or
+    ``None`` when that is not known or no number of rounds fits."""
+    if blocks.raw is None or len(blocks) == 0:
+        return None if blocks.raw is None else 0
+    now = _per_shard(blocks.shard)
+    starts = np.flatnonzero(np.diff(blocks.shard, prepend=blocks.shard[0] - 1))
+    raw = blocks.raw[starts]
+    for r in range(64):
+        if np.array_equal(raw, now):
+            return r
+        if (raw < now).any():
+            break
+        raw = (raw + 1) // 2
+    return None
+
+
+def merge_coarsened(parts: list[BlockSketches], max_blocks: int | None = None):
+    """Each part (the blocks of one saved output) merged further so that together they are what
+    coarsening all their shards' raw blocks at once gives (:meth:`BlockSketches.coarsen` of a
+    count of the union): the union needs ``R`` rounds, a part has had ``r``, it gets ``R - r``
+    more. ``None`` when a part's raw counts are not known."""
+    done = [applied_rounds(p) for p in parts]
+    if any(r is None for r in done):
+        return None
+    raw = [p.raw[np.flatnonzero(np.diff(p.shard, prepend=p.shard[0] - 1))]
+           for p in parts if len(p)]  # fmt: skip
+    total = _rounds(np.concatenate(raw) if raw else np.zeros(0), _max_blocks(max_blocks))
+    return [p.merged(total - r) for p, r in zip(parts, done)]
 
 
 def _max_blocks(max_blocks: int | None) -> int:
@@ -372,7 +417,17 @@ class BlockRun:
         """All blocks so far, coarsened to ``max_blocks`` (:meth:`BlockSketches.coarsen`)."""
         if not self.parts:
             return BlockSketches.empty(self.ns, self.precision)
-        return BlockSketches.concat(self.parts)
+        whole = BlockSketches.concat(self.parts)
+        raw = np.repeat(np.array(self.counts, dtype=np.int64), [len(p) for p in self.parts])
+        return dataclasses.replace(whole, raw=raw)
 
 
-__all__ = ["BLOCK_ARRAYS", "BlockBuilder", "BlockRun", "BlockSketches"]
+__all__ = [
+    "BLOCK_ARRAYS",
+    "RAW_ARRAY",
+    "BlockBuilder",
+    "BlockRun",
+    "BlockSketches",
+    "applied_rounds",
+    "merge_coarsened",
+]

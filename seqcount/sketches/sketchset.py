@@ -11,7 +11,7 @@ import numpy as np
 
 from ..config import MINHASH_SCHEME
 from ..errors import FormatError
-from .blocks import BLOCK_ARRAYS, BlockSketches
+from .blocks import BLOCK_ARRAYS, RAW_ARRAY, BlockSketches
 from .files import atomic_write, write_npz
 from .hll import HLL
 from .minhash import MinHash
@@ -140,7 +140,7 @@ def load_sketches(path: str | os.PathLike) -> SketchSet:
             mh = z["minhash"] if "minhash" in z.files else None
             shard_mh = z["shard_minhash"] if "shard_minhash" in z.files else None
             packed = {k: z[k] for k in z.files if "theta_" in k}
-            block_arrays = {k: z[k] for k in BLOCK_ARRAYS if k in z.files}
+            block_arrays = {k: z[k] for k in (*BLOCK_ARRAYS, RAW_ARRAY) if k in z.files}
     except (OSError, ValueError, KeyError, zipfile.BadZipFile, json.JSONDecodeError) as e:
         raise FormatError(f"{path}: not a seqcount sketch file ({e})") from None
     if header.get("format") != SKETCH_FORMAT:
