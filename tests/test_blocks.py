@@ -343,8 +343,8 @@ def test_sketch_file_round_trip_and_old_files(tmp_path):
     old.save(tmp_path / "old.npz")
     assert load_sketches(tmp_path / "old.npz").blocks is None
     with np.load(path) as z, np.load(tmp_path / "old.npz") as zo:
-        assert set(z.files) - set(zo.files) == {
-            "block_tokens", "block_documents", "block_shard", "block_regs", "block_raw"}  # fmt: skip
+        added = {"block_tokens", "block_documents", "block_shard", "block_regs", "block_raw"}
+        assert set(z.files) - set(zo.files) == added
         for name in zo.files:  # every other array as before (the header gains 'blocks')
             if name != "header":
                 assert np.array_equal(z[name], zo[name])
