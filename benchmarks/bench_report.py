@@ -132,7 +132,8 @@ def render(doc: dict) -> str:
         "(count / count --no-blocks); the whole report takes "
         f"{fmt(by[('report', 'report / count')]['value'])}x the count.",
         "",
-        f"Machine: {meta.get('cpu', '?')}, {meta.get('cores', '?')} cores.",
+        f"Machine: {meta['hardware']['cpu_model']}, {meta['hardware']['cpus_usable']} CPUs usable, "
+        "shared with other work: the seconds are noisy, the ratios less so.",
         "",
     ]
     return "\n".join(lines)
