@@ -16,6 +16,7 @@ from seqcount.cli import cli
 from seqcount.reporting import FitResult, OptionError, build_report, parse_floats, write_report
 from seqcount.run.curve import read_curve
 from seqcount.run.files import load_run
+from seqcount.sketches import load_sketches
 
 pytest.importorskip("matplotlib")
 
@@ -60,11 +61,15 @@ def test_report_writes_files_with_the_curve_numbers(counted):
         sel = (d >= g.d_lo) & (d <= g.d_hi)
         slope = np.polyfit(np.log(d[sel]), np.log(u[sel]), 1)[0]  # an independent fit
         assert f["gamma"] == pytest.approx(slope, abs=1e-9)
-        assert f["in_band"] == (0.44 - 1e-9 <= g.gamma <= 0.72 + 1e-9)
+        # in_band follows the verdict of the calibrated interval (tests/test_drift.py)
+        lo, hi = f["gamma_ci95"]
+        assert f["in_band"] == (f["verdict"] == "in band")
+        assert (f["verdict"] == "in band") <= (0.44 <= lo and hi <= 0.72)
         assert f["doubling_factor"] == pytest.approx(2 ** (1 / g.gamma))
         assert f["u_corpus"] == u[-1]
-        line = next(ln for ln in md.splitlines() if ln.startswith(f"| {f['n']} | {g.gamma:.4f}"))
-        assert f"{g.gamma_err:.4f}" in line
+        line = next(ln for ln in md.splitlines() if ln.startswith(f"| {f['n']} | "))
+        assert f"| {g.gamma:.4f} ± {g.gamma_err:.4f} |" in line  # the one-curve fit
+        assert "[{:.3f}, {:.3f}]".format(*f["gamma_ci95"]) in line and f["verdict"] in line
         assert f"{round(u[-1]):,}" in line
         assert f"{2 ** (1 / g.gamma):.2f}x" in line
         assert [e["tokens"] for e in f["extrapolation"]] == [1e9, 1e12]
@@ -174,7 +179,8 @@ def test_report_is_typed_and_its_dict_is_report_json(counted, tmp_path):
     assert f.verdict.doubling_factor == pytest.approx(2 ** (1 / f.growth.gamma))
     assert rep.shard_similarity is not None and len(rep.shard_similarity.top_pairs) == 10
     # from (rows, summary): the same fits, without the sections that need the directory
-    bare = build_report(load_run(counted), at=[1e9], model_params=7e10).to_dict()
+    blocks = load_sketches(counted / "sketches.npz").blocks
+    bare = build_report(load_run(counted), at=[1e9], model_params=7e10, blocks=blocks).to_dict()
     assert "shard_similarity" not in bare
     assert bare["fits"] == rep.to_dict()["fits"]
 
