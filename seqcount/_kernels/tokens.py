@@ -10,8 +10,13 @@ Every token becomes a *token value* ``t`` in ``[0, P)`` with ``P = 2**61 - 1``:
 
 from __future__ import annotations
 
+import numba
 import numpy as np
+from llvmlite import ir
 from numba import njit
+from numba.core import types
+from numba.cpython.unsafe.numbers import trailing_zeros
+from numba.extending import intrinsic
 
 from .jit import JIT
 from .mix import U0, U1, addmod61, fmix64, mod61, mulmod61, pow61
@@ -78,12 +83,224 @@ def _decode_utf8(data, i, end):
     return cp, need + 1, True
 
 
+#: Bytes of a document classified at a time by :func:`tokenize_words` (its scratch size).
+WORDS_BLOCK = 16384
+# Byte classes inside tokenize_words: a word character's bytes are all _W, another character
+# (or an invalid sequence) is _O then _OC for its further bytes, a space's bytes are 0.
+_W, _O, _OC = np.uint8(CLASS_WORD), np.uint8(CLASS_OTHER), np.uint8(4)
+_HIGH = np.uint8(8)  # a byte >= 0x80 before its character is decoded
+_U2 = np.uint64(2)
+_U56 = np.uint64(56)
+_LANES1 = np.uint64(0x0101010101010101)  # bit 0 of every byte
+_HIGH_BITS = np.uint64(0x8080808080808080)
+_PACK = np.uint64(0x0102040810204080)  # (x * _PACK) >> 56: bit 0 of byte j to bit j
+
+
+if numba.config.DISABLE_JIT:  # the no-JIT test lane runs kernel bodies as plain Python
+
+    def _load8(data, p):
+        """``data[p:p+8]`` as a little-endian uint64."""
+        return np.uint64(int.from_bytes(data[p : p + 8].tobytes(), "little"))
+
+    def trailing_zeros(x):
+        """Trailing zero bits of a non-zero 64-bit word."""
+        x = int(x)
+        return (x & -x).bit_length() - 1
+
+else:
+
+    @intrinsic
+    def _load8(typingctx, data, p):
+        """``data[p:p+8]`` of a C-contiguous uint8 array as a little-endian uint64: one
+        unaligned load, no bounds check (the caller keeps ``p + 8 <= len(data)``)."""
+        if not (
+            isinstance(data, types.Array)
+            and data.dtype == types.uint8
+            and data.ndim == 1
+            and data.layout == "C"
+            and isinstance(p, types.Integer)
+        ):
+            return None
+
+        def codegen(context, builder, signature, args):
+            arr = context.make_array(signature.args[0])(context, builder, args[0])
+            ptr = builder.gep(arr.data, [args[1]])
+            return builder.load(builder.bitcast(ptr, ir.IntType(64).as_pointer()), align=1)
+
+        return types.uint64(data, p), codegen
+
+
+@njit(inline="always", **JIT)
+def _classify_ascii(data, lo, n, atab, cls):
+    """``cls[k] = atab[data[lo + k]]`` for ``k < n``; whether a byte was >= 0x80."""
+    high = 0
+    for k in range(n):
+        c = data[np.uint64(lo + k)]
+        cls[np.uint64(k)] = atab[c]
+        high |= c
+    return high >= 0x80
+
+
+@njit(**JIT)
+def _classify_utf8(data, lo, hi, end, classes, cls, bad, nbad):
+    """Give the bytes of each non-ASCII character starting in ``[lo, hi)`` their class in
+    ``cls`` (an invalid sequence: other, its start added to ``bad``). A character may run
+    past ``hi`` (never past ``end``). Returns the block's new end, ``nbad`` and the number
+    of invalid sequences.
+
+    The next byte >= 0x80 is found eight bytes at a time; valid two- and three-byte
+    characters are decoded inline, anything else by :func:`_decode_utf8`. A character's
+    first byte gets its class ``c`` (0, 1 or 2), its further bytes ``c + (c & 2)`` (so an
+    other's further bytes are ``_OC``).
+    """
+    ninvalid = 0
+    top = hi  # the end of the last character decoded
+    n = data.shape[0]
+    k = lo
+    while k < hi:
+        if k + 8 <= n:
+            w = _load8(data, k) & _HIGH_BITS
+        else:
+            w = U0
+            for j in range(min(8, n - k)):
+                w |= np.uint64(data[k + j] & 0x80) << (_U8 * np.uint64(j))
+        if hi - k < 8:
+            w &= (U1 << (_U8 * np.uint64(hi - k))) - U1
+        if w == U0:
+            k += 8
+            continue
+        k += np.int64(trailing_zeros(w)) >> 3
+        b0 = np.int64(data[k])
+        if 0xC2 <= b0 < 0xE0 and k + 1 < end:
+            b1 = np.int64(data[k + 1])
+            if (b1 & 0xC0) == 0x80:
+                c = classes[((b0 & 0x1F) << 6) | (b1 & 0x3F)]
+                cls[k - lo] = c
+                cls[k - lo + 1] = c + (c & 2)
+                k += 2
+                top = max(top, k)
+                continue
+        elif 0xE0 <= b0 < 0xF0 and k + 2 < end:
+            b1 = np.int64(data[k + 1])
+            b2 = np.int64(data[k + 2])
+            lo1 = 0xA0 if b0 == 0xE0 else 0x80
+            hi1 = 0x9F if b0 == 0xED else 0xBF
+            if lo1 <= b1 <= hi1 and (b2 & 0xC0) == 0x80:
+                c = classes[((b0 & 0x0F) << 12) | ((b1 & 0x3F) << 6) | (b2 & 0x3F)]
+                cls[k - lo] = c
+                cls[k - lo + 1] = c + (c & 2)
+                cls[k - lo + 2] = c + (c & 2)
+                k += 3
+                top = max(top, k)
+                continue
+        cp, length, valid = _decode_utf8(data, k, end)
+        c = classes[cp] if valid else _O
+        if not valid:
+            bad[nbad] = k
+            nbad += 1
+            ninvalid += 1
+        cls[k - lo] = c
+        for j in range(1, length):
+            cls[k - lo + j] = c + (c & 2)
+        k += length
+        top = max(top, k)
+    bad[nbad] = -1  # a sentinel: no token starts there
+    return top, nbad, ninvalid
+
+
+@njit(inline="always", **JIT)
+def _lane_bits(x):
+    """Bit 0 of each byte of ``x`` gathered into bits 0..7."""
+    return ((x & _LANES1) * _PACK) >> _U56
+
+
+@njit(**JIT)
+def _boundaries(cls, lo, n, prev, st, ns, en):
+    """Token starts (appended to ``st[ns:]``) and ends (to ``en``) of the block of ``n``
+    classes ``cls[:n]`` at ``data[lo:]``; ``prev``: the class of the byte before it.
+
+    Eight classes at a time: a start is an other's first byte or a word byte after a
+    non-word byte; an end (the position after a token) a non-word byte after a word byte, or
+    a byte after an other's last byte. The 64 flags of eight words become a bit mask whose
+    set bits are listed. ``cls`` must be readable to the next multiple of 64 past ``n``.
+    Returns ``(ns, ne)``.
+    """
+    ne = 0
+    p_last = np.uint64(prev)
+    for g in range(0, n, 64):
+        sm = U0
+        em = U0
+        for j in range(8):
+            c = _load8(cls, g + 8 * j)
+            p = (c << _U8) | p_last
+            p_last = c >> _U56
+            s = (c >> U1) | (c & ~p)
+            e = (p & ~c) | (((p | (p >> U1)) >> U1) & ~(c >> _U2))
+            sm |= _lane_bits(s) << np.uint64(8 * j)
+            em |= _lane_bits(e) << np.uint64(8 * j)
+        if n - g < 64:
+            keep = (U1 << np.uint64(n - g)) - U1
+            sm &= keep
+            em &= keep
+        base = lo + g
+        while sm != U0:
+            st[ns] = base + np.int64(trailing_zeros(sm))
+            ns += 1
+            sm &= sm - U1
+        while em != U0:
+            en[ne] = base + np.int64(trailing_zeros(em))
+            ne += 1
+            em &= em - U1
+    return ns, ne
+
+
+@njit(**JIT)
+def _long_value(data, start, end, bt, h):
+    """:func:`_bytes_value` of ``data[start:end]``, its first 7-byte chunk folded into ``h``
+    already; 8-byte loads (``end + 7 <= len(data)``)."""
+    p = start + 7
+    while p < end:
+        m = min(end - p, 7)
+        c = _load8(data, p) & ((U1 << (_U8 * np.uint64(m))) - U1)
+        h = addmod61(mulmod61(h, bt), c)
+        p += m
+    return h
+
+
+@njit(**JIT)
+def _values(data, st, en, ne, bad, fffd_value, len_bt, bt, out, ntok, out_starts, out_ends):
+    """Token values of the spans ``data[st[t]:en[t]]``, ``t < ne``, into ``out[ntok:]`` (and
+    the spans into ``out_starts``/``out_ends`` unless empty); a span starting at the next
+    ``bad`` position is an invalid sequence: U+FFFD. Returns how many ``bad`` it used."""
+    n = data.shape[0]
+    b = 0
+    for t in range(ne):
+        start, stop = st[t], en[t]
+        length = stop - start
+        if start == bad[b]:
+            h = fffd_value
+            b += 1
+        elif stop + 7 <= n:
+            m = np.uint64(min(length, 7))
+            h0 = len_bt[length] if length < 64 else mulmod61(np.uint64(length), bt)
+            h = addmod61(h0, _load8(data, start) & ((U1 << (_U8 * m)) - U1))
+            if length > 7:
+                h = _long_value(data, start, stop, bt, h)
+        else:
+            h = _bytes_value(data, start, stop, bt)
+        out[ntok + t] = h
+    if out_starts.shape[0] > 0:
+        out_starts[ntok : ntok + ne] = st[:ne]
+        out_ends[ntok : ntok + ne] = en[:ne]
+    return b
+
+
 @njit(**JIT)
 def tokenize_words(data, offsets, classes, bt, out_tokens, out_doc, out_starts, out_ends):
-    """Split UTF-8 documents into ``re.findall(r"\\w+|[^\\w\\s]", text)`` tokens.
+    """Split UTF-8 documents into ``re.findall(r"\\\\w+|[^\\\\w\\\\s]", text)`` tokens.
 
     Args:
-        data: uint8 bytes of all documents.
+        data: uint8 bytes of all documents (C-contiguous).
         offsets: int64, document ``d`` is ``data[offsets[d]:offsets[d+1]]``.
         classes: uint8 per code point: CLASS_SPACE, CLASS_WORD or CLASS_OTHER.
         bt: token-hash base.
@@ -94,53 +311,66 @@ def tokenize_words(data, offsets, classes, bt, out_tokens, out_doc, out_starts, 
     Returns:
         (number of tokens, number of invalid UTF-8 sequences replaced by U+FFFD).
     """
-    spans = out_starts.shape[0] > 0
+    return tokenize_words_blocks(
+        data, offsets, classes, bt, out_tokens, out_doc, out_starts, out_ends, WORDS_BLOCK
+    )
+
+
+@njit(**JIT)
+def tokenize_words_blocks(
+    data, offsets, classes, bt, out_tokens, out_doc, out_starts, out_ends, block
+):
+    """:func:`tokenize_words`, each document taken ``block`` bytes at a time.
+
+    Per block, four passes: the class of every byte from a 256-entry table (ASCII only);
+    if the block has a byte >= 0x80, the class of each non-ASCII character (decoded as in
+    :func:`_decode_utf8`; the block then ends at the end of a character); token starts and
+    ends from the classes, eight bytes at a time (:func:`_boundaries`); the token values
+    from 8-byte loads (:func:`_values`). A token still open at the end of a block is
+    finished in the next. The values are those of :func:`_bytes_value` of each token.
+    """
     fffd = np.zeros(3, dtype=np.uint8)
     fffd[0], fffd[1], fffd[2] = 0xEF, 0xBF, 0xBD
     fffd_value = _bytes_value(fffd, 0, 3, bt)
+    len_bt = np.empty(64, dtype=np.uint64)
+    for length in range(64):
+        len_bt[length] = mulmod61(np.uint64(length), bt)
+    atab = np.full(256, _HIGH, dtype=np.uint8)
+    for c in range(128):
+        atab[c] = classes[c]
+    cls = np.zeros(block + 80, dtype=np.uint8)  # a block may grow by 3; reads run to +64
+    st = np.empty(block + 8, dtype=np.int64)
+    en = np.empty(block + 8, dtype=np.int64)
+    bad = np.empty(block + 8, dtype=np.int64)
     ntok = 0
     ninvalid = 0
     out_doc[0] = 0
     for d in range(offsets.shape[0] - 1):
-        i = offsets[d]
+        lo = offsets[d]
         end = offsets[d + 1]
-        run = -1
-        while i < end:
-            b0 = data[i]
-            if b0 < 0x80:  # ASCII fast path
-                cp, length, valid = np.int64(b0), 1, True
-                c = classes[b0]
-            else:
-                cp, length, valid = _decode_utf8(data, i, end)
-                c = classes[cp] if valid else CLASS_OTHER
-            if c == CLASS_WORD:
-                if run < 0:
-                    run = i
-            else:
-                if run >= 0:
-                    out_tokens[ntok] = _bytes_value(data, run, i, bt)
-                    if spans:
-                        out_starts[ntok] = run
-                        out_ends[ntok] = i
-                    ntok += 1
-                    run = -1
-                if c == CLASS_OTHER:
-                    if valid:
-                        out_tokens[ntok] = _bytes_value(data, i, i + length, bt)
-                    else:
-                        out_tokens[ntok] = fffd_value
-                        ninvalid += 1
-                    if spans:
-                        out_starts[ntok] = i
-                        out_ends[ntok] = i + length
-                    ntok += 1
-            i += length
-        if run >= 0:
-            out_tokens[ntok] = _bytes_value(data, run, end, bt)
-            if spans:
-                out_starts[ntok] = run
-                out_ends[ntok] = end
-            ntok += 1
+        prev = np.uint8(0)
+        ns = 0  # 1 while a token is open across blocks: its start is st[0]
+        nbad = 0
+        bad[0] = -1
+        while lo < end:
+            hi = min(lo + block, end)
+            if _classify_ascii(data, lo, hi - lo, atab, cls):
+                hi, nbad, k = _classify_utf8(data, lo, hi, end, classes, cls, bad, nbad)
+                ninvalid += k
+            ns, ne = _boundaries(cls, lo, hi - lo, prev, st, ns, en)
+            prev = cls[hi - lo - 1]
+            if hi == end and prev != 0:
+                en[ne] = end
+                ne += 1
+            b = _values(data, st, en, ne, bad, fffd_value, len_bt, bt, out_tokens, ntok,
+                        out_starts, out_ends)  # fmt: skip
+            ntok += ne
+            # the open token (if any) starts the next block's list, with its bad mark
+            st[0] = st[ne]
+            ns -= ne
+            bad[: nbad - b + 1] = bad[b : nbad + 1]
+            nbad -= b
+            lo = hi
         out_doc[d + 1] = ntok
     return ntok, ninvalid
 

@@ -1,0 +1,278 @@
+"""Stage speed of the ``words`` and ``bytes`` tokenizers on one core, in ns per text byte.
+
+    python -m benchmarks.bench_tokenizers                    # 15 interleaved repeats
+    python -m benchmarks.bench_tokenizers --quick            # 5 repeats
+    python -m benchmarks.bench_tokenizers --against ffee714  # also that commit's kernels
+
+Inputs: the bundled ``data/austen`` (English) and a mixed-script sample made here with a fixed
+seed (:func:`mixed_script_texts`: the austen paragraphs interleaved with paragraphs of seeded
+Cyrillic, Greek, Arabic, Devanagari, accented Latin and CJK words, digits, punctuation and
+emoji; about two thirds of its bytes are not ASCII).
+
+Each input is cut into chunks of ``chunk_bytes`` (the default of ``count``) at document
+boundaries, as the pipeline does, and every stage runs on all chunks once per repeat; repeats
+are interleaved across stages and the median is reported:
+
+- ``words``: the kernel :func:`seqcount._kernels.tokenize_words` (what
+  :func:`seqcount.tokenize.words_chunk` runs), writing into one reused array;
+- ``bytes``: :func:`seqcount._kernels.byte_values_into` (what ``TokenChunk.values`` runs in
+  ``Counter.add``), into one reused array.
+
+With ``--against REV`` the same kernels of commit ``REV`` (its ``seqcount/_kernels/`` files
+``jit.py``, ``mix.py`` and ``tokens.py``, loaded as a separate package) run interleaved with
+this checkout's, their outputs are checked equal, and each repeat's ratio is recorded.
+
+Writes ``DIR/tokenizers.json`` and ``DIR/tokenizers.md`` (default DIR: benchmarks/results).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks.common import (
+    DEFAULT_OUT,
+    ROOT,
+    Recorder,
+    corpus_texts,
+    finish_run,
+    hardware_and_versions,
+    log,
+    median,
+    source_digest,
+    utf8_docs,
+)
+
+#: Stage limits of issue 21, ns per byte on one core.
+LIMITS = {"words": 2.5, "bytes": 0.5}
+MODES = {"full": dict(repeats=15), "quick": dict(repeats=5)}
+CHUNK_BYTES = 4 << 20  # seqcount.config.CountConfig.chunk_bytes
+
+#: Letters of each script of the mixed sample: (code point ranges, word lengths).
+SCRIPTS = {
+    "cyrillic": (((0x430, 0x44F), (0x410, 0x42F)), (2, 11)),
+    "greek": (((0x3B1, 0x3C9), (0x3AC, 0x3AF)), (2, 10)),
+    "arabic": (((0x627, 0x64A),), (2, 8)),
+    "devanagari": (((0x915, 0x939), (0x93E, 0x94C)), (2, 8)),  # vowel signs are not \w
+    "latin": (((0x61, 0x7A), (0xE0, 0xFC)), (2, 10)),
+    "cjk": (((0x4E00, 0x9FFF),), (1, 4)),  # a space after few words
+}
+PUNCT = [".", ",", "!", "?", ";", ":", "-", "\u2014", "\u00ab", "\u00bb", "\u3002", "\u060c"]
+EMOJI = ["\U0001f600", "\U0001f44d\U0001f3fd", "\u2764\ufe0f", "\U0001f1eb\U0001f1f7"]
+
+
+def _vocabulary(rng: np.random.Generator, ranges, lengths, size: int = 4000) -> list[str]:
+    cps = np.concatenate([np.arange(lo, hi + 1) for lo, hi in ranges])
+    words = []
+    for _ in range(size):
+        k = int(rng.integers(lengths[0], lengths[1] + 1))
+        words.append("".join(map(chr, rng.choice(cps, k))))
+    return words
+
+
+def _paragraph(rng: np.random.Generator, vocab: list[str], cjk: bool, words: int) -> str:
+    ranks = np.minimum(rng.zipf(1.3, words) - 1, len(vocab) - 1)
+    out = []
+    for r in ranks:
+        out.append(vocab[r])
+        u = rng.random()
+        if u < 0.08:
+            out.append(PUNCT[int(rng.integers(len(PUNCT)))])
+        elif u < 0.10:
+            out.append(str(int(rng.integers(10000))))
+        elif u < 0.11:
+            out.append(EMOJI[int(rng.integers(len(EMOJI)))])
+        if not cjk or u < 0.3:
+            out.append(" ")
+    return "".join(out)
+
+
+def mixed_script_texts(seed: int = 21) -> list[str]:
+    """Documents of the mixed-script sample: each austen chapter with its paragraphs
+    alternating with paragraphs of seeded words in the scripts of :data:`SCRIPTS`."""
+    rng = np.random.default_rng(seed)
+    vocabs = {name: _vocabulary(rng, *spec) for name, spec in SCRIPTS.items()}
+    names = list(vocabs)
+    docs = []
+    for chapter in corpus_texts():
+        parts = []
+        for para in chapter.split("\n\n"):
+            parts.append(para)
+            name = names[int(rng.integers(len(names)))]
+            words = max(4, len(para) // 14)
+            parts.append(_paragraph(rng, vocabs[name], name == "cjk", words))
+        docs.append("\n\n".join(parts))
+    return docs
+
+
+def _chunks(offsets: np.ndarray) -> list[np.ndarray]:
+    """Document offsets of each chunk of about :data:`CHUNK_BYTES`."""
+    out, a, rows = [], 0, offsets.shape[0] - 1
+    while a < rows:
+        b = int(np.searchsorted(offsets, offsets[a] + CHUNK_BYTES, side="right")) - 1
+        b = min(max(b, a + 1), rows)
+        out.append(offsets[a : b + 1])
+        a = b
+    return out
+
+
+def load_kernels(rev: str) -> object:
+    """The token kernels of commit ``rev`` (``seqcount/_kernels/{jit,mix,tokens}.py``) as the
+    package ``_base_kernels_<rev>`` in a temporary directory."""
+    name = f"_base_kernels_{rev}".replace("-", "_").replace("~", "_").replace("^", "_")
+    tmp = Path(tempfile.mkdtemp(prefix="bench_tokenizers_"))
+    pkg = tmp / name
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    for f in ("jit.py", "mix.py", "tokens.py"):
+        src = subprocess.run(["git", "show", f"{rev}:seqcount/_kernels/{f}"], cwd=ROOT,
+                             check=True, capture_output=True, text=True).stdout  # fmt: skip
+        (pkg / f).write_text(src)
+    sys.path.insert(0, str(tmp))
+    return importlib.import_module(f"{name}.tokens")
+
+
+class Input:
+    """One input: bytes, document offsets, chunks and reused output arrays."""
+
+    def __init__(self, name: str, texts: list[str]):
+        self.name = name
+        self.data, self.offsets = utf8_docs(texts)
+        self.chunks = _chunks(self.offsets)
+        self.nbytes = int(self.offsets[-1])
+        longest = max(int(c[-1] - c[0]) for c in self.chunks)
+        self.out = np.empty(longest, dtype=np.uint64)
+        self.doc = np.empty(max(c.shape[0] for c in self.chunks), dtype=np.int64)
+        self.ascii = float(np.mean(self.data < 0x80))
+
+    def words(self, mod, classes, bt) -> tuple[int, int]:
+        """Tokens and a checksum of every chunk's ``words`` values under kernel module ``mod``."""
+        ntok, check, none = 0, 0, np.empty(0, dtype=np.int64)
+        for offs in self.chunks:
+            doc = self.doc[: offs.shape[0]]
+            n, _ = mod.tokenize_words(self.data, offs, classes, bt, self.out, doc, none, none)
+            ntok += n
+            check ^= int(np.bitwise_xor.reduce(self.out[:n] * np.uint64(ntok | 1)))
+        return ntok, check
+
+    def bytes(self, mod) -> tuple[int, int]:
+        """Bytes and a checksum of every chunk's ``bytes`` values under ``mod``."""
+        check = 0
+        for offs in self.chunks:
+            v = mod.byte_values_into(self.data[offs[0] : offs[-1]], self.out)
+            check ^= int(v[-1]) + v.shape[0]
+        return self.nbytes, check
+
+
+def _stages(inp: Input, kernels: dict, classes, bt):
+    """(stage, kernels label, function) for every stage and kernel module."""
+    for label, mod in kernels.items():
+        yield "words", label, lambda mod=mod: inp.words(mod, classes, bt)
+        yield "bytes", label, lambda mod=mod: inp.bytes(mod)
+
+
+def measure(inputs: list[Input], kernels: dict, repeats: int) -> dict:
+    """Seconds per repeat of every (input, stage, kernels), repeats interleaved; the outputs
+    of every kernels module are checked equal."""
+    from seqcount.hashing import hash_params
+    from seqcount.tokenize import word_classes
+
+    classes, bt = word_classes(), np.uint64(hash_params(0).token_base)
+    times: dict = {}
+    for inp in inputs:  # warm-up (compile or load), and the outputs of each module compared
+        for stage, label, fn in _stages(inp, kernels, classes, bt):
+            res = fn()
+            first = times.setdefault((inp.name, stage, "result"), res)
+            if res != first:
+                raise RuntimeError(f"{label} {stage} on {inp.name} differs: {res} != {first}")
+            times[(inp.name, stage, label)] = []
+    for r in range(repeats):
+        for inp in inputs:
+            for stage, label, fn in _stages(inp, kernels, classes, bt):
+                t0 = time.perf_counter()
+                fn()
+                times[(inp.name, stage, label)].append(time.perf_counter() - t0)
+        log(f"repeat {r + 1}/{repeats}")
+    return times
+
+
+def run(mode: str, out: Path, against: str | None) -> int:
+    import seqcount._kernels as current
+
+    t_start = time.perf_counter()
+    digest = source_digest()
+    kernels = {"this checkout": current}
+    if against:
+        kernels[against] = load_kernels(against)
+    inputs = [Input("austen", corpus_texts()), Input("mixed-script", mixed_script_texts())]
+    cfg = MODES[mode]
+    times = measure(inputs, kernels, cfg["repeats"])
+    rec = Recorder()
+    for inp in inputs:
+        for stage in ("words", "bytes"):
+            ntok = times[(inp.name, stage, "result")][0]
+            work = f"{inp.name}: {inp.nbytes:,} bytes ({inp.ascii:.0%} ASCII), {ntok:,} tokens"
+            mine = times[(inp.name, stage, "this checkout")]
+            for label in kernels:
+                ts = times[(inp.name, stage, label)]
+                ratios = [t / m for t, m in zip(ts, mine)]
+                rec.add(label, work, stage, 1e9 * median(ts) / inp.nbytes, "ns/byte", stage,
+                        ns_per_token=1e9 * median(ts) / ntok, samples=ts,
+                        over_this=median(ratios) if label != "this checkout" else None,
+                        limit=LIMITS[stage])  # fmt: skip
+    meta = hardware_and_versions(mode, sys.argv[1:])
+    meta |= {"benchmark": "benchmarks/bench_tokenizers.py", "repeats": cfg["repeats"],
+             "chunk_bytes": CHUNK_BYTES, "against": against}  # fmt: skip
+    meta["command"] = "python -m benchmarks.bench_tokenizers " + " ".join(sys.argv[1:])
+    return finish_run(rec, meta, digest, t_start, out, "tokenizers", render)
+
+
+def render(doc: dict) -> str:
+    """The results page: one table of ns per byte per stage, input and kernels."""
+    meta = doc["meta"]
+    hw = meta["hardware"]
+    lines = [
+        "# Tokenizer stages, one core",
+        "",
+        f"Generated by `{meta['command']}` on {meta['date_utc']} "
+        f"(seqcount {meta['seqcount_commit']}{' dirty' if meta['seqcount_source_dirty'] else ''})",
+        f"- CPU: {hw['cpu_model']}, {hw['cpus_usable']} usable",
+        f"- Versions: numba {meta['versions']['numba']}, numpy {meta['versions']['numpy']}",
+        "",
+        "## Summary",
+        "",
+        f"Median of {meta['repeats']} interleaved repeats, each over every chunk of "
+        f"{meta['chunk_bytes'] >> 20} MiB of the input; `x this`: the median of the per-repeat "
+        "ratios of a row's time to this checkout's. Source: `benchmarks/bench_tokenizers.py`.",
+        "",
+        "| Stage | Input | Kernels | ns/byte | ns/token | x this | Limit (ns/byte) |",
+        "|---|---|---|---:|---:|---:|---:|",
+    ]
+    for r in doc["results"]:
+        ratio = f"{r['over_this']:.2f}" if "over_this" in r else ""
+        met = "met" if r["value"] <= r["limit"] else "**not met**"
+        lines.append(
+            f"| {r['metric']} | {r['workload']} | {r['system']} | {r['value']:.2f} | "
+            f"{r['ns_per_token']:.2f} | {ratio} | {r['limit']} ({met}) |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--quick", action="store_true")
+    p.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    p.add_argument("--against", metavar="REV", help="also time the kernels of this commit")
+    a = p.parse_args(argv)
+    return run("quick" if a.quick else "full", a.out, a.against)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
