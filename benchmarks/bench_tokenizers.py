@@ -55,30 +55,35 @@ LIMITS = {"words": 2.5, "bytes": 0.5}
 MODES = {"full": dict(repeats=15), "quick": dict(repeats=5)}
 CHUNK_BYTES = 4 << 20  # seqcount.config.CountConfig.chunk_bytes
 
-#: Letters of each script of the mixed sample: (code point ranges, word lengths).
+#: Letters of each script of the mixed sample: code point ranges, each range's share of the
+#: letters, word lengths.
 SCRIPTS = {
-    "cyrillic": (((0x430, 0x44F), (0x410, 0x42F)), (2, 11)),
-    "greek": (((0x3B1, 0x3C9), (0x3AC, 0x3AF)), (2, 10)),
-    "arabic": (((0x627, 0x64A),), (2, 8)),
-    "devanagari": (((0x915, 0x939), (0x93E, 0x94C)), (2, 8)),  # vowel signs are not \w
-    "latin": (((0x61, 0x7A), (0xE0, 0xFC)), (2, 10)),
-    "cjk": (((0x4E00, 0x9FFF),), (1, 4)),  # a space after few words
+    "cyrillic": (((0x430, 0x44F), (0x410, 0x42F)), (0.95, 0.05), (2, 11)),
+    "greek": (((0x3B1, 0x3C9), (0x3AC, 0x3AF)), (0.9, 0.1), (2, 10)),
+    "arabic": (((0x627, 0x64A),), (1.0,), (2, 8)),
+    "devanagari": (((0x915, 0x939), (0x93E, 0x94C)), (0.7, 0.3), (2, 8)),  # signs are not \w
+    "latin": (((0x61, 0x7A), (0xE0, 0xF6), (0xF8, 0xFC)), (0.93, 0.06, 0.01), (2, 10)),
+    "cjk": (((0x4E00, 0x9FFF),), (1.0,), (1, 4)),  # a space after few words
 }
 PUNCT = [".", ",", "!", "?", ";", ":", "-", "\u2014", "\u00ab", "\u00bb", "\u3002", "\u060c"]
 EMOJI = ["\U0001f600", "\U0001f44d\U0001f3fd", "\u2764\ufe0f", "\U0001f1eb\U0001f1f7"]
 
 
-def _vocabulary(rng: np.random.Generator, ranges, lengths, size: int = 4000) -> list[str]:
-    cps = np.concatenate([np.arange(lo, hi + 1) for lo, hi in ranges])
+def _vocabulary(rng: np.random.Generator, ranges, shares, lengths, size=4000) -> list[str]:
+    """``size`` random words: each letter from a range drawn by ``shares``."""
     words = []
     for _ in range(size):
         k = int(rng.integers(lengths[0], lengths[1] + 1))
-        words.append("".join(map(chr, rng.choice(cps, k))))
+        picks = rng.choice(len(ranges), size=k, p=shares)
+        lo = np.array([ranges[r][0] for r in picks])
+        hi = np.array([ranges[r][1] for r in picks])
+        words.append("".join(map(chr, rng.integers(lo, hi + 1))))
     return words
 
 
 def _paragraph(rng: np.random.Generator, vocab: list[str], cjk: bool, words: int) -> str:
-    ranks = np.minimum(rng.zipf(1.3, words) - 1, len(vocab) - 1)
+    weights = 1.0 / (np.arange(len(vocab)) + 2.7)  # Zipf-Mandelbrot word frequencies
+    ranks = rng.choice(len(vocab), size=words, p=weights / weights.sum())
     out = []
     for r in ranks:
         out.append(vocab[r])

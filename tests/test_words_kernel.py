@@ -117,3 +117,29 @@ def test_words_block_is_the_default():
     assert outs[0] == outs[1]
     texts, values, doc, invalid = _expected(docs, bt)
     assert outs[0] == (values, doc, invalid)
+
+
+#: Valid two- and three-byte text, so that its 64-byte groups take the branch-free path.
+DENSE = ("\u0436\u0438\u4e2d\u6587 ab\u00e9, \u0915\u093f " * 12).encode()
+
+
+@pytest.mark.parametrize("bad", [*INVALID_UTF8, b"\xbf\xbf", b"\xe4\xb8", b"\xf0\x9f\x98\x80"])
+def test_invalid_sequences_inside_dense_groups(bad):
+    """A stray, cut or invalid sequence (or a 4-byte character) at every place of a group of
+    otherwise valid multi-byte text."""
+    bt = hash_params(6).token_base
+    for at in range(60, 140):
+        docs = [DENSE[:at] + bad + DENSE[at:]]
+        exp = _expected(docs, bt)
+        for block in (64, kernels.WORDS_BLOCK):
+            assert _run(docs, b"", b"", block, bt) == exp, (at, block)
+
+
+def test_documents_end_inside_dense_groups():
+    """A document boundary at every place of dense text, inside characters too."""
+    bt = hash_params(7).token_base
+    for cut in range(60, 140):
+        docs = [DENSE[:cut], DENSE[cut:]]
+        exp = _expected(docs, bt)
+        for block in (64, kernels.WORDS_BLOCK):
+            assert _run(docs, b"", b"", block, bt) == exp, (cut, block)

@@ -103,9 +103,9 @@ if numba.config.DISABLE_JIT:  # the no-JIT test lane runs kernel bodies as plain
         return np.uint64(int.from_bytes(data[p : p + 8].tobytes(), "little"))
 
     def trailing_zeros(x):
-        """Trailing zero bits of a non-zero 64-bit word."""
+        """Trailing zero bits of a 64-bit word (64 for 0)."""
         x = int(x)
-        return (x & -x).bit_length() - 1
+        return (x & -x).bit_length() - 1 if x else 64
 
 else:
 
@@ -131,22 +131,58 @@ else:
 
 
 @njit(inline="always", **JIT)
-def _classify_ascii(data, lo, n, atab, cls):
-    """``cls[k] = atab[data[lo + k]]`` for ``k < n``; whether a byte was >= 0x80."""
-    high = 0
-    for k in range(n):
-        c = data[np.uint64(lo + k)]
-        cls[np.uint64(k)] = atab[c]
-        high |= c
-    return high >= 0x80
+def _ascii_class(c):
+    """Python's ``re`` class of the ASCII byte ``c`` (``\\w``: letters, digits, ``_``;
+    ``\\s``: ``\\t\\n\\v\\f\\r``, 0x1C-0x1F and the space), or ``_HIGH`` if ``c >= 0x80``;
+    compares only, so a loop of it vectorises."""
+    w = ((c >= 97) & (c <= 122)) | ((c >= 65) & (c <= 90)) | ((c >= 48) & (c <= 57)) | (c == 95)
+    s = ((c >= 9) & (c <= 13)) | ((c >= 28) & (c <= 32))
+    h = c >= 128
+    return np.uint8(w) | (np.uint8(not (w | s | h)) << np.uint8(1)) | (np.uint8(h) << np.uint8(3))
 
 
 @njit(**JIT)
-def _classify_utf8(data, lo, hi, end, classes, cls, bad, nbad):
-    """Give the bytes of each non-ASCII character starting in ``[lo, hi)`` their class in
-    ``cls`` (an invalid sequence: other, its start added to ``bad``). A character may run
-    past ``hi`` (never past ``end``). Returns the block's new end, ``nbad`` and the number
-    of invalid sequences.
+def _ascii_classes_agree(classes):
+    """Whether ``classes[:128]`` are those of :func:`_ascii_class` (always, for a table made
+    by Python's ``re``)."""
+    for c in range(128):
+        if classes[c] != _ascii_class(np.uint8(c)):
+            return False
+    return True
+
+
+@njit(inline="always", **JIT)
+def _classify_ascii(data, lo, n, atab, cls, fixed):
+    """``cls[k]`` = the class of the byte ``data[lo + k]`` for ``k < n``: ``atab[byte]``, or
+    (``fixed``: ``atab`` is :func:`_ascii_class`) the vectorised :func:`_ascii_class`.
+    Returns whether a byte was >= 0x80."""
+    if fixed:
+        for k in range(n):
+            cls[np.uint64(k)] = _ascii_class(data[np.uint64(lo + k)])
+    else:
+        for k in range(n):
+            cls[np.uint64(k)] = atab[data[np.uint64(lo + k)]]
+    acc = U0
+    for k in range(0, n - 7, 8):
+        acc |= _load8(data, lo + k)
+    for k in range(n - n % 8, n):
+        acc |= np.uint64(data[lo + k])
+    return (acc & _HIGH_BITS) != U0
+
+
+@njit(inline="always", **JIT)
+def _lane_bits(x):
+    """Bit 0 of each byte of ``x`` gathered into bits 0..7."""
+    return ((x & _LANES1) * _PACK) >> _U56
+
+
+@njit(**JIT)
+def _decode_run(data, lo, a, hi, end, classes, cls, bad, nbad):
+    """Give the bytes of each non-ASCII character starting in ``[a, hi)`` their class in
+    ``cls`` (``cls[0]`` is the byte ``lo``; an invalid sequence: other, its start added to
+    ``bad``), one character at a time. A character may run past ``hi`` (never past ``end``).
+    Returns the end of the last character (at least ``hi``), ``nbad`` and the number of
+    invalid sequences.
 
     The next byte >= 0x80 is found eight bytes at a time; valid two- and three-byte
     characters are decoded inline, anything else by :func:`_decode_utf8`. A character's
@@ -156,21 +192,20 @@ def _classify_utf8(data, lo, hi, end, classes, cls, bad, nbad):
     ninvalid = 0
     top = hi  # the end of the last character decoded
     n = data.shape[0]
-    k = lo
+    k = a
     while k < hi:
-        if k + 8 <= n:
-            w = _load8(data, k) & _HIGH_BITS
-        else:
-            w = U0
-            for j in range(min(8, n - k)):
-                w |= np.uint64(data[k + j] & 0x80) << (_U8 * np.uint64(j))
-        if hi - k < 8:
-            w &= (U1 << (_U8 * np.uint64(hi - k))) - U1
-        if w == U0:
-            k += 8
-            continue
-        k += np.int64(trailing_zeros(w)) >> 3
         b0 = np.int64(data[k])
+        if b0 < 0x80:  # to the next byte >= 0x80 before hi, eight bytes at a time
+            if k + 8 <= n:
+                w = _load8(data, k) & _HIGH_BITS
+            else:
+                w = U0
+                for j in range(min(8, n - k)):
+                    w |= np.uint64(data[k + j] & 0x80) << (_U8 * np.uint64(j))
+            if hi - k < 8:
+                w &= (U1 << (_U8 * np.uint64(hi - k))) - U1
+            k += 8 if w == U0 else np.int64(trailing_zeros(w)) >> 3
+            continue
         if 0xC2 <= b0 < 0xE0 and k + 1 < end:
             b1 = np.int64(data[k + 1])
             if (b1 & 0xC0) == 0x80:
@@ -204,14 +239,112 @@ def _classify_utf8(data, lo, hi, end, classes, cls, bad, nbad):
             cls[k - lo + j] = c + (c & 2)
         k += length
         top = max(top, k)
-    bad[nbad] = -1  # a sentinel: no token starts there
     return top, nbad, ninvalid
 
 
+@njit(**JIT)
+def _pair_classes(classes):
+    """The class of each valid two-byte character ``b0 b1`` at ``b0 << 8 | b1`` (0, 1 or 2);
+    4 where ``b0 b1`` starts a valid three-byte character (E0: no overlong forms, ED: no
+    surrogates); else 8."""
+    pairs = np.full(1 << 16, 8, dtype=np.uint8)
+    for b0 in range(0xC2, 0xF0):
+        lo1 = 0xA0 if b0 == 0xE0 else 0x80
+        hi1 = 0x9F if b0 == 0xED else 0xBF
+        for b1 in range(lo1, hi1 + 1):
+            if b0 < 0xE0:
+                pairs[(b0 << 8) | b1] = classes[((b0 & 0x1F) << 6) | (b1 & 0x3F)]
+            else:
+                pairs[(b0 << 8) | b1] = 4
+    return pairs
+
+
 @njit(inline="always", **JIT)
-def _lane_bits(x):
-    """Bit 0 of each byte of ``x`` gathered into bits 0..7."""
-    return ((x & _LANES1) * _PACK) >> _U56
+def _group_utf8(data, lo, g, k, end, classes, cls, pairs):
+    """Classify the non-ASCII characters starting in the 64 bytes ``[g, g + 64)`` at or
+    after ``k`` without branches on the data, if they are all valid two- or three-byte
+    characters (else return -1, having written ``cls[g - lo:]`` at most 66 bytes on).
+
+    The bit masks of first bytes (>= 0xC0) and further bytes (0x80-0xBF) are made eight
+    bytes at a time; each first byte is decoded and checked (``pairs``:
+    :func:`_pair_classes`), and every further byte of the group must belong to one of
+    them. Returns the end of the last character (or ``k``). Needs ``g + 72 <= len(data)``.
+    """
+    lead = U0
+    cont = U0
+    for j in range(8):
+        w = _load8(data, g + 8 * j)
+        b7 = w >> np.uint64(7)
+        b6 = w >> np.uint64(6)
+        lead |= _lane_bits(b7 & b6) << np.uint64(8 * j)
+        cont |= _lane_bits(b7 & ~b6) << np.uint64(8 * j)
+    if k > g:  # the further bytes of the previous group's last character
+        done = (U1 << np.uint64(k - g)) - U1
+        lead &= ~done
+        cont &= ~done
+    expect = U0
+    err = np.uint8(0)
+    ug = np.uint64(g)
+    ulo = np.uint64(lo)
+    while lead != U0:
+        pos = np.uint64(trailing_zeros(lead))
+        lead &= lead - U1
+        q = ug + pos
+        x = _load8(data, q)
+        c = pairs[((x << _U8) & np.uint64(0xFF00)) | ((x >> _U8) & np.uint64(0xFF))]
+        three = c == 4
+        if three:
+            b2 = (x >> np.uint64(16)) & np.uint64(0xFF)
+            err |= np.uint8((b2 & np.uint64(0xC0)) != np.uint64(0x80)) << np.uint8(3)
+            cp = ((x & np.uint64(0x0F)) << np.uint64(12)) | (b2 & np.uint64(0x3F))
+            c = classes[cp | ((x & np.uint64(0x3F00)) >> np.uint64(2))]
+        err |= c
+        rest = c + (c & 2)
+        r = q - ulo
+        cls[r] = c
+        cls[r + U1] = rest
+        if three:
+            cls[r + np.uint64(2)] = rest
+        length = np.uint64(2 + three)
+        expect |= ((U1 << (length - U1)) - U1) << pos << U1
+        k = np.int64(q + length)
+    if (err & 8) == 0 and k <= end and (cont & ~expect) == U0:
+        return k
+    return -1
+
+
+@njit(**JIT)
+def _classify_utf8(data, lo, hi, end, classes, cls, bad, nbad, pairs):
+    """Give the bytes of each non-ASCII character starting in ``[lo, hi)`` their class in
+    ``cls`` (an invalid sequence: other, its start added to ``bad``). A character may run
+    past ``hi`` (never past ``end``). Returns the block's new end, ``nbad`` and the number
+    of invalid sequences.
+
+    64 bytes at a time by :func:`_group_utf8`; a group it declines (an invalid sequence, a
+    four-byte character, the end of the block or of ``data``) has its ASCII classes put
+    back and goes to :func:`_decode_run`.
+    """
+    n = data.shape[0]
+    ninvalid = 0
+    k = lo  # the first byte not classified yet
+    g = lo
+    while g < hi:
+        b = min(g + 64, hi)
+        if b == g + 64 and g + 72 <= n:
+            r = _group_utf8(data, lo, g, k, end, classes, cls, pairs)
+            if r >= 0:
+                k = max(k, r)
+                g = b
+                continue
+            for p in range(max(g, k), min(g + 67, n)):
+                c = data[p]
+                cls[p - lo] = classes[c] if c < 0x80 else _HIGH
+        r, nbad, inv = _decode_run(data, lo, max(g, k), b, end, classes, cls, bad, nbad)
+        ninvalid += inv
+        k = max(k, r)
+        g = b
+    bad[nbad] = -1  # a sentinel: no token starts there
+    return max(k, hi), nbad, ninvalid
 
 
 @njit(**JIT)
@@ -243,52 +376,63 @@ def _boundaries(cls, lo, n, prev, st, ns, en):
             sm &= keep
             em &= keep
         base = lo + g
-        while sm != U0:
+        while (sm | em) != U0:  # a start and an end a turn (trailing_zeros(0) is 64)
             st[ns] = base + np.int64(trailing_zeros(sm))
-            ns += 1
+            ns += sm != U0
             sm &= sm - U1
-        while em != U0:
             en[ne] = base + np.int64(trailing_zeros(em))
-            ne += 1
+            ne += em != U0
             em &= em - U1
     return ns, ne
 
 
 @njit(**JIT)
-def _long_value(data, start, end, bt, h):
-    """:func:`_bytes_value` of ``data[start:end]``, its first 7-byte chunk folded into ``h``
-    already; 8-byte loads (``end + 7 <= len(data)``)."""
-    p = start + 7
+def _long_value(data, start, end, bt):
+    """:func:`_bytes_value` of ``data[start:end]`` with 8-byte loads (``end + 7 <=
+    len(data)``)."""
+    h = mulmod61(np.uint64(end - start), bt)
+    p = start
     while p < end:
-        m = min(end - p, 7)
-        c = _load8(data, p) & ((U1 << (_U8 * np.uint64(m))) - U1)
-        h = addmod61(mulmod61(h, bt), c)
-        p += m
+        m = np.uint64(min(end - p, 7))
+        c = _load8(data, p) & ((U1 << (_U8 * m)) - U1)
+        h = addmod61(mulmod61(h, bt) if p > start else h, c)
+        p += 7
     return h
 
 
 @njit(**JIT)
 def _values(data, st, en, ne, bad, fffd_value, len_bt, bt, out, ntok, out_starts, out_ends):
     """Token values of the spans ``data[st[t]:en[t]]``, ``t < ne``, into ``out[ntok:]`` (and
-    the spans into ``out_starts``/``out_ends`` unless empty); a span starting at the next
-    ``bad`` position is an invalid sequence: U+FFFD. Returns how many ``bad`` it used."""
+    the spans into ``out_starts``/``out_ends`` unless empty); ``len_bt[L] = L * bt mod P``
+    for ``L <= 7``. The spans starting at the positions ``bad`` (up to a -1) that are in
+    ``st`` are invalid sequences: U+FFFD. Returns how many ``bad`` it used.
+
+    A token of up to 7 bytes (most) is one 8-byte load; the last tokens of ``data``, where
+    8 bytes cannot be loaded, go byte by byte.
+    """
     n = data.shape[0]
-    b = 0
-    for t in range(ne):
-        start, stop = st[t], en[t]
-        length = stop - start
-        if start == bad[b]:
-            h = fffd_value
-            b += 1
-        elif stop + 7 <= n:
-            m = np.uint64(min(length, 7))
-            h0 = len_bt[length] if length < 64 else mulmod61(np.uint64(length), bt)
-            h = addmod61(h0, _load8(data, start) & ((U1 << (_U8 * m)) - U1))
-            if length > 7:
-                h = _long_value(data, start, stop, bt, h)
+    fast = ne
+    while fast > 0 and en[fast - 1] + 7 > n:
+        fast -= 1
+    for t in range(fast):
+        u = np.uint64(t)
+        start = st[u]
+        length = np.uint64(en[u] - start)
+        if length <= 7:
+            c = _load8(data, start) & ((U1 << (_U8 * length)) - U1)
+            h = addmod61(len_bt[length], c)
         else:
-            h = _bytes_value(data, start, stop, bt)
-        out[ntok + t] = h
+            h = _long_value(data, start, en[u], bt)
+        out[np.uint64(ntok) + u] = h
+    for t in range(fast, ne):
+        out[ntok + t] = _bytes_value(data, st[t], en[t], bt)
+    b = 0
+    while bad[b] >= 0:  # invalid sequences are rare: find their tokens
+        t = np.searchsorted(st[:ne], bad[b])
+        if t == ne or st[t] != bad[b]:
+            break  # the open token, finished in the next block
+        out[ntok + t] = fffd_value
+        b += 1
     if out_starts.shape[0] > 0:
         out_starts[ntok : ntok + ne] = st[:ne]
         out_ends[ntok : ntok + ne] = en[:ne]
@@ -332,12 +476,14 @@ def tokenize_words_blocks(
     fffd = np.zeros(3, dtype=np.uint8)
     fffd[0], fffd[1], fffd[2] = 0xEF, 0xBF, 0xBD
     fffd_value = _bytes_value(fffd, 0, 3, bt)
-    len_bt = np.empty(64, dtype=np.uint64)
-    for length in range(64):
+    len_bt = np.empty(8, dtype=np.uint64)
+    for length in range(8):
         len_bt[length] = mulmod61(np.uint64(length), bt)
     atab = np.full(256, _HIGH, dtype=np.uint8)
     for c in range(128):
         atab[c] = classes[c]
+    fixed = _ascii_classes_agree(classes)
+    pairs = _pair_classes(classes)
     cls = np.zeros(block + 80, dtype=np.uint8)  # a block may grow by 3; reads run to +64
     st = np.empty(block + 8, dtype=np.int64)
     en = np.empty(block + 8, dtype=np.int64)
@@ -354,8 +500,8 @@ def tokenize_words_blocks(
         bad[0] = -1
         while lo < end:
             hi = min(lo + block, end)
-            if _classify_ascii(data, lo, hi - lo, atab, cls):
-                hi, nbad, k = _classify_utf8(data, lo, hi, end, classes, cls, bad, nbad)
+            if _classify_ascii(data, lo, hi - lo, atab, cls, fixed):
+                hi, nbad, k = _classify_utf8(data, lo, hi, end, classes, cls, bad, nbad, pairs)
                 ninvalid += k
             ns, ne = _boundaries(cls, lo, hi - lo, prev, st, ns, en)
             prev = cls[hi - lo - 1]
