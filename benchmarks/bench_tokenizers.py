@@ -19,8 +19,8 @@ are interleaved across stages and the median is reported:
   ``Counter.add``), into one reused array.
 
 With ``--against REV`` the same kernels of commit ``REV`` (its ``seqcount/_kernels/`` files
-``jit.py``, ``mix.py`` and ``tokens.py``, loaded as a separate package) run interleaved with
-this checkout's, their outputs are checked equal, and each repeat's ratio is recorded.
+of :data:`KERNEL_FILES`, loaded as a separate package) run interleaved with this checkout's,
+their outputs are checked equal, and each repeat's ratio is recorded.
 
 Writes ``DIR/tokenizers.json`` and ``DIR/tokenizers.md`` (default DIR: benchmarks/results).
 """
@@ -34,6 +34,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -54,6 +55,8 @@ from benchmarks.common import (
 LIMITS = {"words": 2.5, "bytes": 0.5}
 MODES = {"full": dict(repeats=15), "quick": dict(repeats=5)}
 CHUNK_BYTES = 4 << 20  # seqcount.config.CountConfig.chunk_bytes
+#: The kernel files ``--against`` loads from the other commit.
+KERNEL_FILES = ("jit.py", "mix.py", "tokens.py", "words.py")
 
 #: Letters of each script of the mixed sample: code point ranges, each range's share of the
 #: letters, word lengths.
@@ -128,20 +131,26 @@ def _chunks(offsets: np.ndarray) -> list[np.ndarray]:
     return out
 
 
-def load_kernels(rev: str) -> object:
-    """The token kernels of commit ``rev`` (``seqcount/_kernels/{jit,mix,tokens}.py``) as the
-    package ``_base_kernels_<rev>`` in a temporary directory."""
-    name = f"_base_kernels_{rev}".replace("-", "_").replace("~", "_").replace("^", "_")
+def load_kernels(rev: str) -> SimpleNamespace:
+    """``tokenize_words`` and ``byte_values_into`` of commit ``rev``, from its
+    ``seqcount/_kernels/`` files :data:`KERNEL_FILES` (those it has), loaded as the package
+    ``_base_kernels_<rev>`` from a temporary directory."""
+    name = "_base_kernels_" + "".join(c if c.isalnum() else "_" for c in rev)
     tmp = Path(tempfile.mkdtemp(prefix="bench_tokenizers_"))
     pkg = tmp / name
     pkg.mkdir()
     (pkg / "__init__.py").write_text("")
-    for f in ("jit.py", "mix.py", "tokens.py"):
+    for f in KERNEL_FILES:
         src = subprocess.run(["git", "show", f"{rev}:seqcount/_kernels/{f}"], cwd=ROOT,
-                             check=True, capture_output=True, text=True).stdout  # fmt: skip
-        (pkg / f).write_text(src)
+                             capture_output=True, text=True)  # fmt: skip
+        if src.returncode == 0:
+            (pkg / f).write_text(src.stdout)
     sys.path.insert(0, str(tmp))
-    return importlib.import_module(f"{name}.tokens")
+    tokens = importlib.import_module(f"{name}.tokens")
+    words = importlib.import_module(f"{name}.words") if (pkg / "words.py").exists() else tokens
+    return SimpleNamespace(
+        tokenize_words=words.tokenize_words, byte_values_into=tokens.byte_values_into
+    )
 
 
 class Input:

@@ -19,7 +19,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from test_tokenize import FFFD_BYTES, INVALID_UTF8, docs_strategy
 
-from seqcount._kernels import tokens as kernels
+from seqcount._kernels import words as kernels
 from seqcount.hashing import hash_params
 from seqcount.tokenize import word_classes
 
