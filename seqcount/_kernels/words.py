@@ -89,8 +89,9 @@ WORDS_BLOCK = 16384
 # (or an invalid sequence) is _O then _OC for its further bytes, a space's bytes are 0.
 _W, _O, _OC = np.uint8(CLASS_WORD), np.uint8(CLASS_OTHER), np.uint8(4)
 _HIGH = np.uint8(8)  # a byte >= 0x80 before its character is decoded
-_U2 = np.uint64(2)
+_U7 = np.uint64(7)
 _U56 = np.uint64(56)
+_M56 = np.uint64((1 << 56) - 1)
 _LANES1 = np.uint64(0x0101010101010101)  # bit 0 of every byte
 _HIGH_BITS = np.uint64(0x8080808080808080)
 _PACK = np.uint64(0x0102040810204080)  # (x * _PACK) >> 56: bit 0 of byte j to bit j
@@ -347,30 +348,37 @@ def _classify_utf8(data, lo, hi, end, classes, cls, bad, nbad, pairs):
     return max(k, hi), nbad, ninvalid
 
 
+@njit(inline="always", **JIT)
+def _flags(prev, cur):
+    """For a byte of class ``cur`` after one of class ``prev``: bit 0 if a token starts at
+    it (an other's first byte, or a word byte after a non-word byte), bit 1 if one ends just
+    before it (a non-word byte after a word byte, or any byte after an other's last byte)."""
+    u1 = np.uint8(1)
+    s = ((cur >> u1) | (cur & ~prev)) & u1
+    e = ((prev & ~cur) | (((prev | (prev >> u1)) >> u1) & ~(cur >> np.uint8(2)))) & u1
+    return s | (e << u1)
+
+
 @njit(**JIT)
-def _boundaries(cls, lo, n, prev, st, ns, en):
+def _boundaries(cls, lo, n, prev, st, ns, en, fl):
     """Token starts (appended to ``st[ns:]``) and ends (to ``en``) of the block of ``n``
     classes ``cls[:n]`` at ``data[lo:]``; ``prev``: the class of the byte before it.
 
-    Eight classes at a time: a start is an other's first byte or a word byte after a
-    non-word byte; an end (the position after a token) a non-word byte after a word byte, or
-    a byte after an other's last byte. The 64 flags of eight words become a bit mask whose
-    set bits are listed. ``cls`` must be readable to the next multiple of 64 past ``n``.
-    Returns ``(ns, ne)``.
+    The :func:`_flags` of every byte (a loop that vectorises) go to ``fl``; those of 64
+    bytes become two bit masks, whose set bits are listed. ``fl`` must be writable to the
+    next multiple of 64 past ``n``. Returns ``(ns, ne)``.
     """
     ne = 0
-    p_last = np.uint64(prev)
+    fl[0] = _flags(prev, cls[0])
+    for k in range(1, n):
+        fl[np.uint64(k)] = _flags(cls[np.uint64(k - 1)], cls[np.uint64(k)])
     for g in range(0, n, 64):
         sm = U0
         em = U0
         for j in range(8):
-            c = _load8(cls, g + 8 * j)
-            p = (c << _U8) | p_last
-            p_last = c >> _U56
-            s = (c >> U1) | (c & ~p)
-            e = (p & ~c) | (((p | (p >> U1)) >> U1) & ~(c >> _U2))
-            sm |= _lane_bits(s) << np.uint64(8 * j)
-            em |= _lane_bits(e) << np.uint64(8 * j)
+            w = _load8(fl, g + 8 * j)
+            sm |= _lane_bits(w) << np.uint64(8 * j)
+            em |= _lane_bits(w >> U1) << np.uint64(8 * j)
         if n - g < 64:
             keep = (U1 << np.uint64(n - g)) - U1
             sm &= keep
@@ -407,8 +415,8 @@ def _values(data, st, en, ne, bad, fffd_value, len_bt, bt, out, ntok, out_starts
     for ``L <= 7``. The spans starting at the positions ``bad`` (up to a -1) that are in
     ``st`` are invalid sequences: U+FFFD. Returns how many ``bad`` it used.
 
-    A token of up to 7 bytes (most) is one 8-byte load; the last tokens of ``data``, where
-    8 bytes cannot be loaded, go byte by byte.
+    A token of up to 7 bytes (most) is one 8-byte load, one of up to 14 two; the last tokens
+    of ``data``, where 8 bytes cannot be loaded, go byte by byte.
     """
     n = data.shape[0]
     fast = ne
@@ -421,6 +429,10 @@ def _values(data, st, en, ne, bad, fffd_value, len_bt, bt, out, ntok, out_starts
         if length <= 7:
             c = _load8(data, start) & ((U1 << (_U8 * length)) - U1)
             h = addmod61(len_bt[length], c)
+        elif length <= 14:
+            h = addmod61(mulmod61(length, bt), _load8(data, start) & _M56)
+            c = _load8(data, start + 7) & ((U1 << (_U8 * (length - _U7))) - U1)
+            h = addmod61(mulmod61(h, bt), c)
         else:
             h = _long_value(data, start, en[u], bt)
         out[np.uint64(ntok) + u] = h
@@ -485,6 +497,7 @@ def tokenize_words_blocks(
     fixed = _ascii_classes_agree(classes)
     pairs = _pair_classes(classes)
     cls = np.zeros(block + 80, dtype=np.uint8)  # a block may grow by 3; reads run to +64
+    fl = np.zeros(block + 80, dtype=np.uint8)
     st = np.empty(block + 8, dtype=np.int64)
     en = np.empty(block + 8, dtype=np.int64)
     bad = np.empty(block + 8, dtype=np.int64)
@@ -503,7 +516,7 @@ def tokenize_words_blocks(
             if _classify_ascii(data, lo, hi - lo, atab, cls, fixed):
                 hi, nbad, k = _classify_utf8(data, lo, hi, end, classes, cls, bad, nbad, pairs)
                 ninvalid += k
-            ns, ne = _boundaries(cls, lo, hi - lo, prev, st, ns, en)
+            ns, ne = _boundaries(cls, lo, hi - lo, prev, st, ns, en, fl)
             prev = cls[hi - lo - 1]
             if hi == end and prev != 0:
                 en[ne] = end
