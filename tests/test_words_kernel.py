@@ -1,4 +1,4 @@
-"""The ``words`` kernel's blocks, 8-byte loads and buffer ends against ``re`` and ``reference``.
+"""The ``words`` kernel's blocks, 8-byte loads, buffer ends and class tables against oracles.
 
 :func:`seqcount._kernels.tokenize_words` takes each document ``WORDS_BLOCK`` bytes at a time
 and loads eight bytes at a time; here the block is as small as one byte, so every place where a
@@ -143,3 +143,42 @@ def test_documents_end_inside_dense_groups():
         exp = _expected(docs, bt)
         for block in (64, kernels.WORDS_BLOCK):
             assert _run(docs, b"", b"", block, bt) == exp, (cut, block)
+
+
+def _tokens_by_classes(text: str, classes: np.ndarray) -> list[str]:
+    """The tokens of ``text`` under any class table: runs of word characters, single other
+    characters; spaces separate (a slow oracle, independent of ``re``)."""
+    out, run = [], ""
+    for ch in text:
+        c = classes[ord(ch)]
+        if c == kernels.CLASS_WORD:
+            run += ch
+            continue
+        if run:
+            out.append(run)
+            run = ""
+        if c == kernels.CLASS_OTHER:
+            out.append(ch)
+    return out + ([run] if run else [])
+
+
+@HYP
+@given(
+    text=st.text(st.characters(max_codepoint=0x3000, exclude_categories=("Cs",)), max_size=300),
+    ascii_classes=st.lists(st.sampled_from([0, 1, 2]), min_size=128, max_size=128),
+)
+def test_other_ascii_classes_use_the_table(text, ascii_classes):
+    """A class table whose ASCII part is not Python's (the kernel's vectorised ASCII classes
+    would be wrong) is read as given."""
+    classes = word_classes().copy()
+    classes[:128] = ascii_classes
+    raw = text.encode()
+    data = np.frombuffer(raw + b"pad....!", dtype=np.uint8)
+    n = max(len(raw), 1)
+    out, starts, ends = (np.empty(n, dtype=t) for t in (np.uint64, np.int64, np.int64))
+    doc = np.empty(2, dtype=np.int64)
+    offsets = np.array([0, len(raw)], dtype=np.int64)
+    ntok, _ = kernels.tokenize_words(data, offsets, classes, np.uint64(3), out, doc, starts, ends)
+    got = [raw[s:e].decode() for s, e in zip(starts[:ntok], ends[:ntok])]
+    assert got == _tokens_by_classes(text, classes)
+    assert out[:ntok].tolist() == [ref.bytes_value(t.encode(), 3) for t in got]
