@@ -65,7 +65,7 @@ def _run(docs: list[bytes], before: bytes, after: bytes, block: int, bt: int):
     out = np.full(n, 7, dtype=np.uint64)
     starts, ends = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
     doc = np.empty(len(offsets), dtype=np.int64)
-    ntok, invalid = kernels.tokenize_words_blocks(
+    ntok, invalid = kernels.tokenize_words(
         data, offsets, word_classes(), np.uint64(bt), out, doc, starts, ends, block
     )
     texts = [buf[s:e].decode("utf-8", "replace") for s, e in zip(starts[:ntok], ends[:ntok])]
@@ -101,18 +101,18 @@ def test_long_tokens_at_every_block_size(block):
 
 
 def test_words_block_is_the_default():
-    """tokenize_words is tokenize_words_blocks with WORDS_BLOCK."""
+    """tokenize_words without a block takes WORDS_BLOCK bytes at a time."""
     docs = ["caf\u00e9 \u4e2d\u6587, ok".encode() * 3000, b"\xff tail"]
     bt = hash_params(1).token_base
     data = np.frombuffer(b"".join(docs), dtype=np.uint8)
     offsets = np.cumsum([0] + [len(d) for d in docs]).astype(np.int64)
     outs = []
-    for call in (kernels.tokenize_words, kernels.tokenize_words_blocks):
+    for extra in ((), (kernels.WORDS_BLOCK,)):
         out, doc = np.empty(len(data), dtype=np.uint64), np.empty(3, dtype=np.int64)
         none = np.empty(0, dtype=np.int64)
-        extra = (kernels.WORDS_BLOCK,) if call is kernels.tokenize_words_blocks else ()
-        ntok, invalid = call(data, offsets, word_classes(), np.uint64(bt), out, doc, none, none,
-                             *extra)  # fmt: skip
+        ntok, invalid = kernels.tokenize_words(
+            data, offsets, word_classes(), np.uint64(bt), out, doc, none, none, *extra
+        )
         outs.append((out[:ntok].tolist(), doc.tolist(), invalid))
     assert outs[0] == outs[1]
     texts, values, doc, invalid = _expected(docs, bt)

@@ -27,20 +27,18 @@ _U8 = np.uint64(8)
 CLASS_SPACE, CLASS_WORD, CLASS_OTHER = 0, 1, 2
 
 
-@njit(inline="always", **JIT)
+@njit(**JIT)
 def _bytes_value(data, start, end, bt):
     """Token value of ``data[start:end]``: length-prefixed polynomial over 7-byte chunks."""
     h = np.uint64(end - start)
     i = start
     while i < end:
         c = U0
-        shift = U0
-        stop = min(i + 7, end)
-        while i < stop:
-            c |= np.uint64(data[i]) << shift
-            shift += _U8
-            i += 1
+        for j in range(7):  # a fixed count: unrolled, not made into vector code
+            if i + j < end:
+                c |= np.uint64(data[i + j]) << (_U8 * np.uint64(j))
         h = addmod61(mulmod61(h, bt), c)
+        i += 7
     return h
 
 
@@ -131,7 +129,7 @@ else:
         return types.uint64(data, p), codegen
 
 
-@njit(inline="always", **JIT)
+@njit(**JIT)
 def _ascii_class(c):
     """Python's ``re`` class of the ASCII byte ``c`` (``\\w``: letters, digits, ``_``;
     ``\\s``: ``\\t\\n\\v\\f\\r``, 0x1C-0x1F and the space), or ``_HIGH`` if ``c >= 0x80``;
@@ -152,7 +150,7 @@ def _ascii_classes_agree(classes):
     return True
 
 
-@njit(inline="always", **JIT)
+@njit(**JIT)
 def _classify_ascii(data, lo, n, atab, cls, fixed):
     """``cls[k]`` = the class of the byte ``data[lo + k]`` for ``k < n``: ``atab[byte]``, or
     (``fixed``: ``atab`` is :func:`_ascii_class`) the vectorised :func:`_ascii_class`.
@@ -171,7 +169,7 @@ def _classify_ascii(data, lo, n, atab, cls, fixed):
     return (acc & _HIGH_BITS) != U0
 
 
-@njit(inline="always", **JIT)
+@njit(**JIT)
 def _lane_bits(x):
     """Bit 0 of each byte of ``x`` gathered into bits 0..7."""
     return ((x & _LANES1) * _PACK) >> _U56
@@ -181,54 +179,21 @@ def _lane_bits(x):
 def _decode_run(data, lo, a, hi, end, classes, cls, bad, nbad):
     """Give the bytes of each non-ASCII character starting in ``[a, hi)`` their class in
     ``cls`` (``cls[0]`` is the byte ``lo``; an invalid sequence: other, its start added to
-    ``bad``), one character at a time. A character may run past ``hi`` (never past ``end``).
+    ``bad``), one character at a time by :func:`_decode_utf8` (the groups that
+    :func:`_group_utf8` declines). A character may run past ``hi`` (never past ``end``).
     Returns the end of the last character (at least ``hi``), ``nbad`` and the number of
     invalid sequences.
 
-    The next byte >= 0x80 is found eight bytes at a time; valid two- and three-byte
-    characters are decoded inline, anything else by :func:`_decode_utf8`. A character's
-    first byte gets its class ``c`` (0, 1 or 2), its further bytes ``c + (c & 2)`` (so an
-    other's further bytes are ``_OC``).
+    A character's first byte gets its class ``c`` (0, 1 or 2), its further bytes
+    ``c + (c & 2)`` (so an other's further bytes are ``_OC``).
     """
     ninvalid = 0
     top = hi  # the end of the last character decoded
-    n = data.shape[0]
     k = a
     while k < hi:
-        b0 = np.int64(data[k])
-        if b0 < 0x80:  # to the next byte >= 0x80 before hi, eight bytes at a time
-            if k + 8 <= n:
-                w = _load8(data, k) & _HIGH_BITS
-            else:
-                w = U0
-                for j in range(min(8, n - k)):
-                    w |= np.uint64(data[k + j] & 0x80) << (_U8 * np.uint64(j))
-            if hi - k < 8:
-                w &= (U1 << (_U8 * np.uint64(hi - k))) - U1
-            k += 8 if w == U0 else np.int64(trailing_zeros(w)) >> 3
+        if data[k] < 0x80:
+            k += 1
             continue
-        if 0xC2 <= b0 < 0xE0 and k + 1 < end:
-            b1 = np.int64(data[k + 1])
-            if (b1 & 0xC0) == 0x80:
-                c = classes[((b0 & 0x1F) << 6) | (b1 & 0x3F)]
-                cls[k - lo] = c
-                cls[k - lo + 1] = c + (c & 2)
-                k += 2
-                top = max(top, k)
-                continue
-        elif 0xE0 <= b0 < 0xF0 and k + 2 < end:
-            b1 = np.int64(data[k + 1])
-            b2 = np.int64(data[k + 2])
-            lo1 = 0xA0 if b0 == 0xE0 else 0x80
-            hi1 = 0x9F if b0 == 0xED else 0xBF
-            if lo1 <= b1 <= hi1 and (b2 & 0xC0) == 0x80:
-                c = classes[((b0 & 0x0F) << 12) | ((b1 & 0x3F) << 6) | (b2 & 0x3F)]
-                cls[k - lo] = c
-                cls[k - lo + 1] = c + (c & 2)
-                cls[k - lo + 2] = c + (c & 2)
-                k += 3
-                top = max(top, k)
-                continue
         cp, length, valid = _decode_utf8(data, k, end)
         c = classes[cp] if valid else _O
         if not valid:
@@ -248,7 +213,8 @@ def _pair_classes(classes):
     """The class of each valid two-byte character ``b0 b1`` at ``b0 << 8 | b1`` (0, 1 or 2);
     4 where ``b0 b1`` starts a valid three-byte character (E0: no overlong forms, ED: no
     surrogates); else 8."""
-    pairs = np.full(1 << 16, 8, dtype=np.uint8)
+    pairs = np.empty(1 << 16, dtype=np.uint8)
+    pairs[:] = 8
     for b0 in range(0xC2, 0xF0):
         lo1 = 0xA0 if b0 == 0xE0 else 0x80
         hi1 = 0x9F if b0 == 0xED else 0xBF
@@ -260,7 +226,7 @@ def _pair_classes(classes):
     return pairs
 
 
-@njit(inline="always", **JIT)
+@njit(**JIT)
 def _group_utf8(data, lo, g, k, end, classes, cls, pairs):
     """Classify the non-ASCII characters starting in the 64 bytes ``[g, g + 64)`` at or
     after ``k`` without branches on the data, if they are all valid two- or three-byte
@@ -348,7 +314,7 @@ def _classify_utf8(data, lo, hi, end, classes, cls, bad, nbad, pairs):
     return max(k, hi), nbad, ninvalid
 
 
-@njit(inline="always", **JIT)
+@njit(**JIT)
 def _flags(prev, cur):
     """For a byte of class ``cur`` after one of class ``prev``: bit 0 if a token starts at
     it (an other's first byte, or a word byte after a non-word byte), bit 1 if one ends just
@@ -439,21 +405,26 @@ def _values(data, st, en, ne, bad, fffd_value, len_bt, bt, out, ntok, out_starts
     for t in range(fast, ne):
         out[ntok + t] = _bytes_value(data, st[t], en[t], bt)
     b = 0
+    t = 0
     while bad[b] >= 0:  # invalid sequences are rare: find their tokens
-        t = np.searchsorted(st[:ne], bad[b])
+        while t < ne and st[t] < bad[b]:
+            t += 1
         if t == ne or st[t] != bad[b]:
             break  # the open token, finished in the next block
         out[ntok + t] = fffd_value
         b += 1
     if out_starts.shape[0] > 0:
-        out_starts[ntok : ntok + ne] = st[:ne]
-        out_ends[ntok : ntok + ne] = en[:ne]
+        for t in range(ne):
+            out_starts[ntok + t] = st[t]
+            out_ends[ntok + t] = en[t]
     return b
 
 
 @njit(**JIT)
-def tokenize_words(data, offsets, classes, bt, out_tokens, out_doc, out_starts, out_ends):
-    """Split UTF-8 documents into ``re.findall(r"\\\\w+|[^\\\\w\\\\s]", text)`` tokens.
+def tokenize_words(
+    data, offsets, classes, bt, out_tokens, out_doc, out_starts, out_ends, block=WORDS_BLOCK
+):
+    """Split UTF-8 documents into ``re.findall(r"\\w+|[^\\w\\s]", text)`` tokens.
 
     Args:
         data: uint8 bytes of all documents (C-contiguous).
@@ -463,27 +434,17 @@ def tokenize_words(data, offsets, classes, bt, out_tokens, out_doc, out_starts, 
         out_tokens: uint64 output, at least ``offsets[-1] - offsets[0]`` long.
         out_doc: int64 output of ``len(offsets)``: token offsets per document.
         out_starts, out_ends: int64 byte spans of each token, or empty arrays to skip them.
+        block: bytes of a document taken at a time (the tests make it small).
 
     Returns:
         (number of tokens, number of invalid UTF-8 sequences replaced by U+FFFD).
-    """
-    return tokenize_words_blocks(
-        data, offsets, classes, bt, out_tokens, out_doc, out_starts, out_ends, WORDS_BLOCK
-    )
 
-
-@njit(**JIT)
-def tokenize_words_blocks(
-    data, offsets, classes, bt, out_tokens, out_doc, out_starts, out_ends, block
-):
-    """:func:`tokenize_words`, each document taken ``block`` bytes at a time.
-
-    Per block, four passes: the class of every byte from a 256-entry table (ASCII only);
-    if the block has a byte >= 0x80, the class of each non-ASCII character (decoded as in
-    :func:`_decode_utf8`; the block then ends at the end of a character); token starts and
-    ends from the classes, eight bytes at a time (:func:`_boundaries`); the token values
-    from 8-byte loads (:func:`_values`). A token still open at the end of a block is
-    finished in the next. The values are those of :func:`_bytes_value` of each token.
+    Per block, four passes: the ASCII class of every byte (:func:`_classify_ascii`); if the
+    block has a byte >= 0x80, the class of each non-ASCII character (:func:`_classify_utf8`;
+    the block then ends at the end of a character); token starts and ends from the classes
+    (:func:`_boundaries`); the token values from 8-byte loads (:func:`_values`). A token
+    still open at the end of a block is finished in the next. The values are those of
+    :func:`_bytes_value` of each token.
     """
     fffd = np.zeros(3, dtype=np.uint8)
     fffd[0], fffd[1], fffd[2] = 0xEF, 0xBF, 0xBD
@@ -491,7 +452,8 @@ def tokenize_words_blocks(
     len_bt = np.empty(8, dtype=np.uint64)
     for length in range(8):
         len_bt[length] = mulmod61(np.uint64(length), bt)
-    atab = np.full(256, _HIGH, dtype=np.uint8)
+    atab = np.empty(256, dtype=np.uint8)
+    atab[:] = _HIGH
     for c in range(128):
         atab[c] = classes[c]
     fixed = _ascii_classes_agree(classes)
@@ -501,15 +463,16 @@ def tokenize_words_blocks(
     st = np.empty(block + 8, dtype=np.int64)
     en = np.empty(block + 8, dtype=np.int64)
     bad = np.empty(block + 8, dtype=np.int64)
-    ntok = 0
+    # np.int64(0), not 0: a literal 0 passed on would make numba compile each callee twice
+    ntok = np.int64(0)
     ninvalid = 0
     out_doc[0] = 0
     for d in range(offsets.shape[0] - 1):
         lo = offsets[d]
         end = offsets[d + 1]
         prev = np.uint8(0)
-        ns = 0  # 1 while a token is open across blocks: its start is st[0]
-        nbad = 0
+        ns = np.int64(0)  # 1 while a token is open across blocks: its start is st[0]
+        nbad = np.int64(0)
         bad[0] = -1
         while lo < end:
             hi = min(lo + block, end)
@@ -527,7 +490,8 @@ def tokenize_words_blocks(
             # the open token (if any) starts the next block's list, with its bad mark
             st[0] = st[ne]
             ns -= ne
-            bad[: nbad - b + 1] = bad[b : nbad + 1]
+            for j in range(nbad - b + 1):
+                bad[j] = bad[b + j]
             nbad -= b
             lo = hi
         out_doc[d + 1] = ntok
