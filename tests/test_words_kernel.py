@@ -182,3 +182,21 @@ def test_other_ascii_classes_use_the_table(text, ascii_classes):
     got = [raw[s:e].decode() for s, e in zip(starts[:ntok], ends[:ntok])]
     assert got == _tokens_by_classes(text, classes)
     assert out[:ntok].tolist() == [ref.bytes_value(t.encode(), 3) for t in got]
+
+
+def test_bytes_that_are_not_contiguous():
+    """A strided byte array (the 8-byte loads need contiguous bytes) gives the same tokens."""
+    raw = "h\u00e9llo w\u00f6rld, ok \u4e2d\u6587 \xff".encode("utf-8", "surrogateescape") * 9
+    strided = np.repeat(np.frombuffer(raw, dtype=np.uint8), 2)[::2]
+    assert not strided.flags.c_contiguous
+    bt = hash_params(8).token_base
+    offsets = np.array([0, 40, len(raw)], dtype=np.int64)
+    outs = []
+    for data in (strided, np.frombuffer(raw, dtype=np.uint8)):
+        out, doc = np.empty(len(raw), dtype=np.uint64), np.empty(3, dtype=np.int64)
+        none = np.empty(0, dtype=np.int64)
+        ntok, invalid = kernels.tokenize_words(
+            data, offsets, word_classes(), np.uint64(bt), out, doc, none, none
+        )
+        outs.append((out[:ntok].tolist(), doc.tolist(), invalid))
+    assert outs[0] == outs[1] == _expected([raw[:40], raw[40:]], bt)[1:]

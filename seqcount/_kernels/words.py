@@ -427,7 +427,7 @@ def tokenize_words(
     """Split UTF-8 documents into ``re.findall(r"\\w+|[^\\w\\s]", text)`` tokens.
 
     Args:
-        data: uint8 bytes of all documents (C-contiguous).
+        data: uint8 bytes of all documents.
         offsets: int64, document ``d`` is ``data[offsets[d]:offsets[d+1]]``.
         classes: uint8 per code point: CLASS_SPACE, CLASS_WORD or CLASS_OTHER.
         bt: token-hash base.
@@ -446,6 +446,7 @@ def tokenize_words(
     still open at the end of a block is finished in the next. The values are those of
     :func:`_bytes_value` of each token.
     """
+    text = np.ascontiguousarray(data)  # the 8-byte loads need contiguous bytes (no copy if so)
     fffd = np.zeros(3, dtype=np.uint8)
     fffd[0], fffd[1], fffd[2] = 0xEF, 0xBF, 0xBD
     fffd_value = _bytes_value(fffd, 0, 3, bt)
@@ -476,15 +477,15 @@ def tokenize_words(
         bad[0] = -1
         while lo < end:
             hi = min(lo + block, end)
-            if _classify_ascii(data, lo, hi - lo, atab, cls, fixed):
-                hi, nbad, k = _classify_utf8(data, lo, hi, end, classes, cls, bad, nbad, pairs)
+            if _classify_ascii(text, lo, hi - lo, atab, cls, fixed):
+                hi, nbad, k = _classify_utf8(text, lo, hi, end, classes, cls, bad, nbad, pairs)
                 ninvalid += k
             ns, ne = _boundaries(cls, lo, hi - lo, prev, st, ns, en, fl)
             prev = cls[hi - lo - 1]
             if hi == end and prev != 0:
                 en[ne] = end
                 ne += 1
-            b = _values(data, st, en, ne, bad, fffd_value, len_bt, bt, out_tokens, ntok,
+            b = _values(text, st, en, ne, bad, fffd_value, len_bt, bt, out_tokens, ntok,
                         out_starts, out_ends)  # fmt: skip
             ntok += ne
             # the open token (if any) starts the next block's list, with its bad mark
