@@ -43,6 +43,11 @@ FOCUSED = {
         "Worker processes and incremental `--state` runs (`python -m benchmarks.bench_batch`, "
         "`benchmarks/results/batch.md`; wall times of whole CLI processes):",
     ),
+    "tokenizers.md": (
+        ("Summary",),
+        "The tokenizer stages on one core against their limits "
+        "(`python -m benchmarks.bench_tokenizers`, `benchmarks/results/tokenizers.md`):",
+    ),
 }  # fmt: skip
 
 INTRO = """# Performance

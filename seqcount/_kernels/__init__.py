@@ -6,7 +6,8 @@ through the checked wrappers of :mod:`seqcount.hashing`; the modules here are
 
 * :mod:`.jit`: the compile options and numba's threading layer;
 * :mod:`.mix`: ``fmix64`` and arithmetic modulo ``P = 2**61 - 1``;
-* :mod:`.tokens`: token values and their prefix values;
+* :mod:`.words`: the ``words`` tokenizer (token values of text);
+* :mod:`.tokens`: token values of bytes and ids, and prefix values;
 * :mod:`.windows`: window hashes;
 * :mod:`.hll`, :mod:`.minhash`, :mod:`.exactset`, :mod:`.theta`: sketch updates;
 * :mod:`.lookup`: a static hash table and window lookups in it (exact overlap).
@@ -69,20 +70,16 @@ from .theta import (
     theta_windows_one,
 )
 from .tokens import (
-    CLASS_OTHER,
-    CLASS_SPACE,
-    CLASS_WORD,
     byte_values,
     byte_values_into,
     id_values,
     id_values_into,
     prefix_into,
     prefix_values,
-    tokenize_words,
-    words_cut,
 )
 from .unions import prefix_union_estimates
 from .windows import split_documents, window_hashes
+from .words import CLASS_OTHER, CLASS_SPACE, CLASS_WORD, tokenize_words, words_cut
 
 #: The old name of :func:`hll_rank`, which benchmarks/accuracy.py imports.
 _hll_rank = hll_rank
