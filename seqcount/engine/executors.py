@@ -15,6 +15,56 @@ from .process import init_worker
 Event = Callable[[dict], None]
 
 
+#: Input below this many bytes is counted in this process: a worker's start-up (fork, loading
+#: its kernels) costs more than it saves (benchmarks/bench_startup.py).
+POOL_MIN_BYTES = 32 << 20
+#: Cores one streaming pass keeps busy (numba threads, and the reader thread beside them).
+ONE_PASS_CORES = 1.5
+#: CPU time of counting shard by shard in worker processes over one streaming pass: each worker
+#: logs register growth in smaller chunks and starts up (measured 1.34 on 30 M tokens, 4 shards,
+#: benchmarks/bench_startup.py).
+POOL_CPU_COST = 1.35
+
+
+def worth_a_pool(shards: list[Shard], jobs: int, cores: int | None = None) -> bool:
+    """Whether ``jobs`` worker processes count ``shards`` sooner than one process.
+
+    They need two shards or more, :data:`POOL_MIN_BYTES` of input, and enough cores: ``jobs``
+    processes can use ``min(jobs, cores)`` cores where one pass uses :data:`ONE_PASS_CORES`,
+    at :data:`POOL_CPU_COST` times its CPU time. On 2 cores that is a loss (2 / 1.5 = 1.33);
+    from 3 cores on a gain.
+    """
+    cores = cores or os.cpu_count() or 1
+    usable = min(jobs, cores) / ONE_PASS_CORES
+    return (
+        len(shards) >= 2
+        and sum(s.size for s in shards) >= POOL_MIN_BYTES
+        and usable > POOL_CPU_COST
+    )
+
+
+def _context():
+    """The multiprocessing context of the worker pool.
+
+    ``fork`` on Linux while numba has not started its worker threads in this process: a
+    forked worker starts with the modules imported and numba's compiler set up (a spawned one
+    pays about a second of imports and numba start-up first). Otherwise ``spawn`` (a forked
+    child would inherit numba's thread pool in an unknown state).
+    """
+    import multiprocessing
+    import sys
+
+    try:
+        from numba.np.ufunc import parallel
+
+        started = bool(getattr(parallel, "_is_initialized", True))
+    except ImportError:
+        started = True
+    if sys.platform == "linux" and not started:
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("spawn")
+
+
 class _Done:
     """A finished 'future' (for in-process counting)."""
 
@@ -29,7 +79,7 @@ class Executor:
     """Where shards are counted: in this process, in worker processes, or on Dask."""
 
     def __init__(self, jobs: int = 1, scheduler: str | None = None, engine: str = "local",
-                 threads: int | None = None):  # fmt: skip
+                 threads: int | None = None, shards: list[Shard] | None = None):  # fmt: skip
         if jobs < 1:
             raise ConfigError(f"jobs must be at least 1, got {jobs}", "jobs")
         if threads is not None and threads < 1:
@@ -38,16 +88,19 @@ class Executor:
         self.kind = "dask" if (engine == "dask" or scheduler) else ("pool" if jobs > 1 else "here")
         self.pool = self.client = self.cluster = self.scratch = None
         cores = os.cpu_count() or 1
+        if self.kind == "pool" and shards is not None and not worth_a_pool(shards, jobs):
+            self.kind = "here"  # workers would cost more than they save
+            self.jobs = jobs = 1
         self.threads = threads if threads is not None else max(1, cores // jobs)
         if self.kind == "pool":
-            import multiprocessing
             from concurrent.futures import ProcessPoolExecutor
 
-            # spawn: a forked child would inherit numba's thread pool in an unknown state
-            ctx = multiprocessing.get_context("spawn")
             self.pool = ProcessPoolExecutor(
-                max_workers=jobs, mp_context=ctx, initializer=init_worker
+                max_workers=jobs, mp_context=_context(), initializer=init_worker
             )
+            # start every worker now, while this process prepares the first shards
+            for _ in range(jobs):
+                self.pool.submit(init_worker)
         elif self.kind == "dask":
             try:
                 from distributed import Client, LocalCluster
