@@ -61,6 +61,12 @@ def _context():
     except ImportError:
         started = True
     if sys.platform == "linux" and not started:
+        try:  # numba's lowering registries, set up once here rather than in every worker
+            from numba.core.registry import cpu_target
+
+            cpu_target.target_context.refresh()
+        except Exception:  # another numba release: the workers set it up themselves
+            pass
         return multiprocessing.get_context("fork")
     return multiprocessing.get_context("spawn")
 
