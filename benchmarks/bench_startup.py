@@ -10,7 +10,12 @@ machine hits all alike; the medians and their ratios are reported:
   outputs), the start-up a user pays on every call;
 - ``--jobs 1`` against ``--jobs 2`` on a synthetic corpus of 4 shards (30 M words tokens; 8 M
   with ``--quick``), and on one of its shards (the start-up of the workers);
-- peak RSS of the default run on the corpus and on half of it (flat in corpus size?).
+- peak RSS of the default run on the corpus and on half of it (flat in corpus size?);
+- the start-up of a pool of 2 workers, ``fork`` against ``spawn`` (CPU time per worker).
+
+With ``BENCH_BASELINE=DIR`` (another checkout's root) every CLI variant also runs with that
+checkout's seqcount, interleaved, and the ratios this / baseline are reported (the baseline's
+peak RSS beside them).
 """
 
 from __future__ import annotations
@@ -100,6 +105,14 @@ def run(mode: str, out: Path, work: Path) -> int:
         "one shard, --jobs 2": cli + [str(first), "--out", str(work / "o_s2"), "--jobs", "2"],
         "half corpus, --jobs 1": cli + [str(corpus) + "_half", "--out", str(work / "o_h1")],
     }
+    baseline = os.environ.get("BENCH_BASELINE")  # another checkout, run interleaved
+    if baseline:
+        start = (f"import sys, runpy; sys.path.insert(0, {baseline!r}); "
+                 "runpy.run_module('seqcount', run_name='__main__', alter_sys=True)")  # fmt: skip
+        for name, cmd in list(variants.items()):
+            args = [a.replace(str(work / "o_"), str(work / "b_")) for a in cmd[len(cli) :]]
+            variants[name + " (baseline)"] = [sys.executable, "-c", start, "count", *args]
+        meta["baseline"] = baseline
     repeats = 3 if mode == "quick" else 5
     samples: dict[str, list[dict]] = {k: [] for k in variants}
     err = work / "startup_err.txt"
@@ -144,6 +157,10 @@ def run(mode: str, out: Path, work: Path) -> int:
             target="<= 250 MB", target_met=peak <= 250)  # fmt: skip
     rec.add("seqcount count (CLI)", "peak RSS corpus / half corpus", "ratio",
             peak / rss["half corpus, --jobs 1"], "x", SECTION)  # fmt: skip
+    for name in [k for k in variants if k.endswith(" (baseline)")]:
+        now = name[: -len(" (baseline)")]
+        rec.add("seqcount count (CLI)", f"{now}: this checkout / baseline", "wall time ratio",
+                wall[now] / wall[name], "x", SECTION, peak_rss_mb=rss[name])  # fmt: skip
     meta["settings"] = {"repeats": repeats, "corpus": str(corpus)}
     return finish_run(rec, meta, digest, t_start, out, "startup", render)
 

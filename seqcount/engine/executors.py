@@ -20,10 +20,10 @@ Event = Callable[[dict], None]
 POOL_MIN_BYTES = 32 << 20
 #: Cores one streaming pass keeps busy (numba threads, and the reader thread beside them).
 ONE_PASS_CORES = 1.5
-#: CPU time of counting shard by shard in worker processes over one streaming pass: each worker
-#: logs register growth in smaller chunks and starts up (measured 1.34 on 30 M tokens, 4 shards,
-#: benchmarks/bench_startup.py).
-POOL_CPU_COST = 1.35
+#: CPU time of counting shard by shard in forked worker processes over one streaming pass: each
+#: worker logs register growth in smaller chunks (measured 1.20 on 30 M words tokens in 4
+#: shards; spawned workers, which import everything again, 1.34).
+POOL_CPU_COST = 1.2
 
 
 def worth_a_pool(shards: list[Shard], jobs: int, cores: int | None = None) -> bool:
@@ -31,8 +31,8 @@ def worth_a_pool(shards: list[Shard], jobs: int, cores: int | None = None) -> bo
 
     They need two shards or more, :data:`POOL_MIN_BYTES` of input, and enough cores: ``jobs``
     processes can use ``min(jobs, cores)`` cores where one pass uses :data:`ONE_PASS_CORES`,
-    at :data:`POOL_CPU_COST` times its CPU time. On 2 cores that is a loss (2 / 1.5 = 1.33);
-    from 3 cores on a gain.
+    at :data:`POOL_CPU_COST` times its CPU time: a small gain on 2 cores (2 / 1.5 = 1.33 over
+    1.2), none on one core.
     """
     cores = cores or os.cpu_count() or 1
     usable = min(jobs, cores) / ONE_PASS_CORES
