@@ -4,12 +4,13 @@
 ``DIR/startup.json`` and ``startup.md``. Every figure is a whole CLI process launched by
 :func:`benchmarks.common.peak_rss` (wall time and peak RSS, workers included), warm numba cache
 (a warm-up run of every variant first), variants run round-robin so a slow spell of the shared
-machine hits all alike; the medians and their ratios are reported:
+machine hits all alike (5 repeats; 2 with ``--quick``); the medians and their ratios are
+reported:
 
 - *one document*: ``seqcount count one.txt --out X`` (interpreter, imports, cached kernels,
   outputs), the start-up a user pays on every call;
-- ``--jobs 1`` against ``--jobs 2`` on a synthetic corpus of 4 shards (30 M words tokens; 8 M
-  with ``--quick``), and on one of its shards (the start-up of the workers);
+- ``--jobs 1`` against ``--jobs 2`` on a synthetic corpus of 4 shards (30 M words tokens, 78 MB
+  of text), and on one of its shards (the start-up of the workers);
 - peak RSS of the default run on the corpus and on half of it (flat in corpus size?);
 - the start-up of a pool of 2 workers, ``fork`` against ``spawn`` (CPU time per worker).
 
@@ -92,7 +93,7 @@ def run(mode: str, out: Path, work: Path) -> int:
     work.mkdir(parents=True, exist_ok=True)
     # as an installed package: compiled bytecode written once and used, not compiled every run
     os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
-    corpus = _corpus(work, 8e6 if mode == "quick" else 3e7)
+    corpus = _corpus(work, 3e7)
     one = work / "startup_one.txt"
     one.write_text("The quick brown fox jumps over the lazy dog.\n")
     first = sorted(corpus.glob("part-*.parquet"))[0]
@@ -113,7 +114,7 @@ def run(mode: str, out: Path, work: Path) -> int:
             args = [a.replace(str(work / "o_"), str(work / "b_")) for a in cmd[len(cli) :]]
             variants[name + " (baseline)"] = [sys.executable, "-c", start, "count", *args]
         meta["baseline"] = baseline
-    repeats = 3 if mode == "quick" else 5
+    repeats = 2 if mode == "quick" else 5
     samples: dict[str, list[dict]] = {k: [] for k in variants}
     err = work / "startup_err.txt"
     for r in range(repeats + 1):  # the first round warms the cache and is dropped
