@@ -28,9 +28,10 @@ if "NUMBA_THREADING_LAYER" not in os.environ:
 def _skip_scipy_blas_probe() -> None:
     """Load numba's ``arraymath`` (which the first cached kernel loads anyway) without its
     probe for scipy's BLAS: the probe imports all of ``scipy.linalg``, 0.15-0.25 s of every
-    run's start-up, for ``np.dot`` on floats, which no kernel here uses. The probe's only effect
-    is numba's ``np.dot``/``np.vdot`` of floats falling back to a loop in this process. Left as
-    numba has it if scipy.linalg is imported already or ``arraymath`` is loaded."""
+    run's start-up. Its only use is the inner product of numba's ``np.cov``/``np.corrcoef`` on
+    floats, which then runs as a loop in this process (no kernel here uses them); ``np.dot`` and
+    ``np.linalg`` look for BLAS themselves when compiled. Left as numba has it if
+    ``scipy.linalg`` is imported already or ``arraymath`` is loaded."""
     blas = "scipy.linalg.cython_blas"
     if "numba.np.arraymath" in sys.modules or "scipy.linalg" in sys.modules:
         return
