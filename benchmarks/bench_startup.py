@@ -173,8 +173,8 @@ def render(doc: dict) -> str:
         f"Run {doc['meta'].get('run', '')}, commit {doc['meta'].get('seqcount_commit')}; "
         "whole CLI processes, medians of round-robin repeats.",
         "",
-        "| Workload | Metric | Value | Peak RSS (MB) | Target |",
-        "|---|---|---:|---:|---|",
+        "| System | Workload | Metric | Value | Peak RSS (MB) | Target |",
+        "|---|---|---|---:|---:|---|",
     ]
     for r in doc["results"]:
         target = r.get("target", "")
@@ -182,7 +182,8 @@ def render(doc: dict) -> str:
             target += ": met" if r.get("target_met") else ": **not met**"
         rss = fmt(r["peak_rss_mb"]) if "peak_rss_mb" in r else ""
         value = fmt(r["value"]) + " " + r["unit"]
-        lines.append(f"| {r['workload']} | {r['metric']} | {value} | {rss} | {target} |")
+        cells = [r["system"], r["workload"], r["metric"], value, rss, target]
+        lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 

@@ -24,14 +24,15 @@ def shards(n: int, size: int) -> list[Shard]:
     return [Shard(f"s{i}.parquet", size, "parquet", None) for i in range(n)]
 
 
-def test_a_pool_needs_two_shards_enough_bytes_and_two_cores():
+def test_a_pool_needs_two_shards_enough_bytes_and_three_cores():
     big = POOL_MIN_BYTES
     assert worth_a_pool(shards(4, big), jobs=4, cores=4)
     assert worth_a_pool(shards(2, big // 2), jobs=3, cores=8)
     assert not worth_a_pool(shards(1, 10 * big), jobs=4, cores=4)  # one shard: one process
     assert not worth_a_pool(shards(4, big // 8), jobs=4, cores=4)  # too little input
-    assert worth_a_pool(shards(4, big), jobs=2, cores=2)
-    assert not worth_a_pool(shards(4, big), jobs=8, cores=1)  # one core: one pass is faster
+    assert not worth_a_pool(shards(4, big), jobs=2, cores=2)  # 2 cores: too little to gain
+    assert not worth_a_pool(shards(4, big), jobs=8, cores=2)
+    assert not worth_a_pool(shards(4, big), jobs=2, cores=16)  # 2 processes: 2 cores
     assert not worth_a_pool(shards(4, big), jobs=1, cores=16)
 
 
