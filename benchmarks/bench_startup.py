@@ -170,8 +170,9 @@ def render(doc: dict) -> str:
     lines = [
         "# Start-up, worker processes, peak memory (`benchmarks/bench_startup.py`)",
         "",
-        f"Run {doc['meta'].get('run', '')}, commit {doc['meta'].get('seqcount_commit')}; "
-        "whole CLI processes, medians of round-robin repeats.",
+        f"Run {doc['meta'].get('date_utc', '')}, commit {doc['meta'].get('seqcount_commit')}; "
+        "whole CLI processes, medians of round-robin repeats; baseline: "
+        f"{doc['meta'].get('baseline') or 'none'}.",
         "",
         "| System | Workload | Metric | Value | Peak RSS (MB) | Target |",
         "|---|---|---|---:|---:|---|",
