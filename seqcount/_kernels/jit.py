@@ -6,7 +6,9 @@ layer first.
 
 from __future__ import annotations
 
+import importlib
 import os
+import sys
 
 import numba
 
@@ -21,6 +23,26 @@ JIT_PARALLEL = dict(JIT, parallel=True)
 # not. A user's NUMBA_THREADING_LAYER still wins.
 if "NUMBA_THREADING_LAYER" not in os.environ:
     numba.config.THREADING_LAYER = "workqueue"
+
+
+def _skip_scipy_blas_probe() -> None:
+    """Load numba's ``arraymath`` (which the first cached kernel loads anyway) without its
+    probe for scipy's BLAS: the probe imports all of ``scipy.linalg``, 0.15-0.25 s of every
+    run's start-up. Its only use is the inner product of numba's ``np.cov``/``np.corrcoef`` on
+    floats, which then runs as a loop in this process (no kernel here uses them); ``np.dot`` and
+    ``np.linalg`` look for BLAS themselves when compiled. Left as numba has it if
+    ``scipy.linalg`` is imported already or ``arraymath`` is loaded."""
+    blas = "scipy.linalg.cython_blas"
+    if "numba.np.arraymath" in sys.modules or "scipy.linalg" in sys.modules:
+        return
+    sys.modules[blas] = None  # makes ``import scipy.linalg.cython_blas`` fail at once
+    try:
+        importlib.import_module("numba.np.arraymath")
+    finally:
+        del sys.modules[blas]
+
+
+_skip_scipy_blas_probe()
 
 
 def cache_is_warm(dispatchers) -> bool:

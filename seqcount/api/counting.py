@@ -11,6 +11,7 @@ import numpy as np
 
 from .. import io
 from ..config import DEFAULT_NS, CountConfig, parse_ns
+from ..engine.executors import worth_a_pool
 from ..engine.results import CountResult, Progress
 from ..engine.sharded import check_batch_config, count_sharded
 from ..engine.single import count_corpus as count_pass
@@ -140,6 +141,8 @@ def count(
                    shard_similarity, force, sharded)  # fmt: skip
     exclude = [p for p in (out, state) if p is not None]
     inputs = find_inputs(source, config.format, exclude, config.column, config.split)
+    if sharded and state is None and engine == "local" and not worth_a_pool(inputs.shards, jobs):
+        sharded = False  # workers would cost more than they save: one pass here, same results
     if sharded:
         result = count_sharded(inputs, config, state=state, jobs=jobs, engine=engine,
                                scheduler=scheduler, threads=threads, content_hash=content_hash,

@@ -297,7 +297,7 @@ def count_sharded(
     try:
         if store is not None:
             store.open()
-        engine_ = Executor(jobs, scheduler, engine, threads)
+        engine_ = Executor(jobs, scheduler, engine, threads, shards)
         emit({"event": "start", "shards": len(shards), "jobs": engine_.jobs,
               "engine": "dask" if engine_.kind == "dask" else "local"})  # fmt: skip
         results, keys, whole = _count_in_order(shards, config, store, engine_, emit)
