@@ -86,22 +86,30 @@ def _hash_batch(prefix, lo, hi, step, n, base_n, salt, p, bidx, brank):
 
 
 @njit(inline="always", **JIT)
-def _hash_batch_theta(prefix, lo, hi, step, n, base_n, salt, p, bidx, brank, tb, tc, theta):
-    """:func:`_hash_batch`, also appending each window's 63-bit value ``h >> 1`` that lies in
-    ``(0, theta)`` to the theta candidates ``tb`` from ``tc`` on (room for a batch is left by
-    the caller): no branch, the compare is the whole theta update of most windows. Returns
-    (windows, candidates now in ``tb``)."""
+def _hash_batch_keep(prefix, lo, hi, step, n, base_n, salt, p, bidx, brank, bh):
+    """:func:`_hash_batch`, keeping the hashes in ``bh`` too (for the theta sketches)."""
     c = 0
     for i in range(lo, hi, step):
         h = window_hash(prefix, i, n, base_n, salt)
         idx, rank = hll_rank(h, p)
         bidx[c] = idx
         brank[c] = rank
-        v = h >> U1
+        bh[c] = h
+        c += 1
+    return c
+
+
+@njit(inline="always", **JIT)
+def _theta_append(bh, got, tb, tc, theta):
+    """Append the 63-bit values ``h >> 1`` in ``(0, theta)`` of the batch's ``got`` hashes to
+    the theta candidates ``tb`` from ``tc`` on (room for a batch is left by the caller);
+    returns the new count. No branch: the compare is the whole theta update of most
+    windows."""
+    for c in range(got):
+        v = bh[c] >> U1
         tb[tc] = v
         tc += np.int64((v < theta) & (v != U0))
-        c += 1
-    return c, tc
+    return tc
 
 
 @njit(inline="always", **JIT)
@@ -160,6 +168,7 @@ def _hll_windows(
         step = n if stride else 1
         # theta candidates of row j: buffer, how many, threshold (unused without tbuf)
         tb = tbuf[j] if tbuf is not None else bidx[:0]
+        bh = np.empty(BATCH if tbuf is not None else 0, dtype=np.uint64)
         tc = tcnt[j] if tcnt is not None else 0
         th = tth[j] if tth is not None else U0
         for d in range(d0, d1):
@@ -174,9 +183,10 @@ def _hll_windows(
                 else:
                     if tc + BATCH > tb.shape[0]:
                         tc, th = theta_compact(tb, tc, tk, th, ttmp[j])
-                    got, tc = _hash_batch_theta(
-                        prefix, lo, hi, step, n, base_n, salt, p, bidx, brank, tb, tc, th
+                    got = _hash_batch_keep(
+                        prefix, lo, hi, step, n, base_n, salt, p, bidx, brank, bh
                     )
+                    tc = _theta_append(bh, got, tb, tc, th)
                 for k in range(got):
                     idx = bidx[k]
                     rank = brank[k]
