@@ -249,9 +249,10 @@ def hll_update_windows(
             ``(blocks, len(win), 2**pb)`` with ``bdoc``, int64 ``(D,)``: the block of each
             document.
         theta: optional theta sketches of the same windows, ``(buffers, counts, thetas, k,
-            scratch)`` (``ThetaTables.kernel_args``): uint64 ``(len(win), C)`` candidate
+            scratch, seen)`` (``ThetaTables.kernel_args``): uint64 ``(len(win), C)`` candidate
             buffers with ``C >= k + 256``, int64 and uint64 ``(len(win),)`` counts and
-            thresholds (updated in place), ``k`` and uint64 ``(len(win), C)`` scratch.
+            thresholds (updated in place), ``k``, uint64 ``(len(win), C)`` scratch and uint64
+            ``(len(win), 2**s)`` recent values, zeroed with the sketches.
 
     Raises:
         TypeError, ValueError: an argument of the wrong type, dtype or shape (named).
@@ -281,13 +282,17 @@ def hll_update_windows(
 def _check_theta(win: WindowParams, theta) -> tuple:
     """The theta arguments of the HyperLogLog kernels (all ``None`` without ``theta``)."""
     if theta is None:
-        return None, None, None, np.int64(0), None
-    bufs, counts, thetas, k, scratch = theta
+        return None, None, None, np.int64(0), None, None
+    bufs, counts, thetas, k, scratch, seen = theta
     nn = len(win)
     _check("theta buffers", bufs, np.uint64, 2, writable=True)
     _check_shape("theta buffers", bufs, (nn, None))
     _check("theta scratch", scratch, np.uint64, 2, writable=True)
     _check_shape("theta scratch", scratch, bufs.shape)
+    _check("theta seen", seen, np.uint64, 2, writable=True)
+    _check_shape("theta seen", seen, (nn, None))
+    if seen.shape[1] & (seen.shape[1] - 1) or not seen.shape[1]:
+        raise ValueError(f"theta seen of {seen.shape[1]} slots: not a power of two")
     _check("theta counts", counts, np.int64, 1, writable=True)
     _check_shape("theta counts", counts, (nn,))
     _check("thetas", thetas, np.uint64, 1, writable=True)
@@ -296,7 +301,7 @@ def _check_theta(win: WindowParams, theta) -> tuple:
         raise ValueError(f"theta buffers of {bufs.shape[1]} values for k {k}: too short")
     if np.any(counts < 0) or np.any(counts > bufs.shape[1]):
         raise ValueError("theta counts outside the buffers")
-    return bufs, counts, thetas, np.int64(k), scratch
+    return bufs, counts, thetas, np.int64(k), scratch, seen
 
 
 def hll_log_windows(

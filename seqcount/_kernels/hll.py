@@ -7,7 +7,7 @@ from numba import njit, prange
 
 from .jit import JIT, JIT_PARALLEL
 from .mix import U0, U1, leading_zeros
-from .theta import theta_compact
+from .theta import THETA_MAX, theta_compact
 from .windows import first_window, window_hash
 
 
@@ -62,6 +62,9 @@ def hip_state(regs, p):
     return out
 
 
+#: ``theta`` of an exact theta sketch (``seqcount._kernels.theta.THETA_MAX``).
+THETA_TOP = THETA_MAX
+
 #: Windows hashed at a time before their registers are updated (see :func:`_hash_batch`).
 BATCH = 256
 
@@ -100,15 +103,38 @@ def _hash_batch_keep(prefix, lo, hi, step, n, base_n, salt, p, bidx, brank, bh):
 
 
 @njit(inline="always", **JIT)
-def _theta_append(bh, got, tb, tc, theta):
+def _theta_append(bh, got, tb, tc, theta, seen):
     """Append the 63-bit values ``h >> 1`` in ``(0, theta)`` of the batch's ``got`` hashes to
     the theta candidates ``tb`` from ``tc`` on (room for a batch is left by the caller);
-    returns the new count. No branch: the compare is the whole theta update of most
-    windows."""
-    for c in range(got):
-        v = bh[c] >> U1
-        tb[tc] = v
-        tc += np.int64((v < theta) & (v != U0))
+    returns the new count.
+
+    While the sketch is exact (``theta`` = 1.0) every window is a candidate and the frequent
+    windows of small ``n`` repeat: ``seen`` (uint64, a power of two long, zeroed with the
+    sketch) holds the last value of each of its slots (the low bits), and a value found there
+    is left out as a repeat. While a quarter or more of the windows are candidates the append
+    has no branch; below that, a branch (rarely taken, so rarely guessed wrong) skips the
+    store of most windows.
+    """
+    if theta == THETA_TOP:
+        smask = np.uint64(seen.shape[0] - 1)
+        for c in range(got):
+            v = bh[c] >> U1
+            slot = v & smask
+            fresh = seen[slot] != v
+            seen[slot] = v
+            tb[tc] = v
+            tc += np.int64((v != U0) & fresh)
+    elif theta > THETA_TOP >> np.uint64(2):
+        for c in range(got):
+            v = bh[c] >> U1
+            tb[tc] = v
+            tc += np.int64((v < theta) & (v != U0))
+    else:
+        for c in range(got):
+            v = bh[c] >> U1
+            if v < theta and v != U0:
+                tb[tc] = v
+                tc += 1
     return tc
 
 
@@ -140,7 +166,7 @@ def _block_max(brow, idx, rank):
 @njit(**JIT_PARALLEL)
 def _hll_windows(
     prefix, doc, d0, d1, ns, bases, salts, p, regs, skip, stride, before, keep, hipst, hip, blk,
-    bdoc, log_doc, log_key, counts, doc_base, tbuf, tcnt, tth, tk, ttmp,
+    bdoc, log_doc, log_key, counts, doc_base, tbuf, tcnt, tth, tk, ttmp, tseen,
 ):  # fmt: skip
     """The body of :func:`hll_update_windows` and :func:`hll_log_windows` (which see), every
     optional part ``None`` unless used; numba compiles one version per combination.
@@ -186,7 +212,7 @@ def _hll_windows(
                     got = _hash_batch_keep(
                         prefix, lo, hi, step, n, base_n, salt, p, bidx, brank, bh
                     )
-                    tc = _theta_append(bh, got, tb, tc, th)
+                    tc = _theta_append(bh, got, tb, tc, th, tseen[j])
                 for k in range(got):
                     idx = bidx[k]
                     rank = brank[k]
@@ -214,7 +240,7 @@ def _hll_windows(
 @njit(**JIT)
 def hll_update_windows(
     prefix, doc, d0, d1, ns, bases, salts, p, regs, skip=0, stride=False, before=0, keep=None,
-    hipst=None, hip=None, blk=None, bdoc=None, tbuf=None, tcnt=None, tth=None, tk=0, ttmp=None,
+    hipst=None, hip=None, blk=None, bdoc=None, tbuf=None, tcnt=None, tth=None, tk=0, ttmp=None, tseen=None,
 ):  # fmt: skip
     """Add every window of every size ``ns[j]`` in documents ``d0 .. d1-1`` to ``regs[j]``.
 
@@ -240,24 +266,25 @@ def hll_update_windows(
             (``pb <= p``) and the int64 block of each document (indexed like ``doc``): the
             windows of document ``d`` go into ``blk[bdoc[d]]`` too, with the same ranks (see
             :func:`_block_max`).
-        tbuf, tcnt, tth, tk, ttmp: optional theta sketches of the same windows, one per window
-            size: uint64 ``(len(ns), C)`` candidate buffers (``C >= tk + BATCH``), int64 counts
-            and uint64 thresholds per row (updated in place), the sketches' ``k`` and uint64
-            ``(len(ns), C)`` scratch. A window's value ``h >> 1`` in ``(0, tth[j])`` is
+        tbuf, tcnt, tth, tk, ttmp, tseen: optional theta sketches of the same windows, one per
+            window size: uint64 ``(len(ns), C)`` candidate buffers (``C >= tk + BATCH``), int64
+            counts and uint64 thresholds per row (updated in place), the sketches' ``k``,
+            uint64 ``(len(ns), C)`` scratch and uint64 ``(len(ns), 2**s)`` recent values
+            (zeroed with the sketches; see :func:`_theta_append`). A window's value ``h >> 1`` in ``(0, tth[j])`` is
             appended to row ``j``; a full row is trimmed by
             :func:`~seqcount._kernels.theta.theta_compact`, which leaves the sketch of every
             value appended so far; so does a last call of it after the shard.
     """
     _hll_windows(
         prefix, doc, d0, d1, ns, bases, salts, p, regs, skip, stride, before, keep, hipst, hip,
-        blk, bdoc, None, None, None, 0, tbuf, tcnt, tth, tk, ttmp,
+        blk, bdoc, None, None, None, 0, tbuf, tcnt, tth, tk, ttmp, tseen,
     )  # fmt: skip
 
 
 @njit(**JIT)
 def hll_log_windows(
     prefix, doc, d0, d1, ns, bases, salts, p, regs, skip, stride, before, doc_base, log_doc,
-    log_key, counts, blk=None, bdoc=None, tbuf=None, tcnt=None, tth=None, tk=0, ttmp=None,
+    log_key, counts, blk=None, bdoc=None, tbuf=None, tcnt=None, tth=None, tk=0, ttmp=None, tseen=None,
 ):  # fmt: skip
     """:func:`hll_update_windows`, recording every register that grows.
 
@@ -267,11 +294,11 @@ def hll_log_windows(
     after it, which is how a checkpoint inside a shard counted elsewhere is rebuilt. The
     log needs room for one entry per window of the call in the worst case. ``blk``, ``bdoc``:
     as in :func:`hll_update_windows` (block registers are not logged), and so are the theta
-    sketches ``tbuf`` .. ``ttmp``.
+    sketches ``tbuf`` .. ``tseen``.
     """
     _hll_windows(
         prefix, doc, d0, d1, ns, bases, salts, p, regs, skip, stride, before, None, None, None,
-        blk, bdoc, log_doc, log_key, counts, doc_base, tbuf, tcnt, tth, tk, ttmp,
+        blk, bdoc, log_doc, log_key, counts, doc_base, tbuf, tcnt, tth, tk, ttmp, tseen,
     )  # fmt: skip
 
 
