@@ -13,7 +13,8 @@ Run from the project root::
    row: the mean estimate, the observed standard error over the trials, the mean ``err`` the
    estimator reports, their ratio (1 = honest, above 1 = it claims too little error) and the
    coverage of its 95% bounds (the share of trials with the truth inside ``[lower, upper]``).
-   With ``--big 100000000`` the large set is 10^8 (hashed in pieces of 10^7).
+   With ``--big 100000000`` the large set is 10^8 (hashed in pieces of 10^7), written to
+   ``containment_1e+08.json`` and ``.md``.
 2. ``equal memory``: theta at ``k = 2**10`` (8 KiB of values) against a MinHash of ``K =
    1024`` permutations (8 KiB), large set 10^6, ``c = 0.5``: MinHash estimates the Jaccard
    similarity ``J`` and, given the exact sizes (more than a MinHash run knows), the
@@ -168,7 +169,8 @@ def render(doc: dict) -> str:
     for (sec, system, work), m in by.items():
         if sec == "equal memory":
             lines.append(f"| {work} | {system} | {f(m['bias'])} | {f(m['observed SE'])} |")
-    lines += ["", f"Machine: {meta.get('cpu', '?')}, {meta.get('cores', '?')} cores.", ""]
+    hw = meta.get("hardware", {})
+    lines += ["", f"Machine: {hw.get('cpu_model', '?')}, {hw.get('cpu_count', '?')} cores.", ""]
     return "\n".join(lines)
 
 
@@ -191,7 +193,10 @@ def main(argv=None) -> int:
     equal_memory(cfg, rec)
     meta = hardware_and_versions(mode, [])
     meta |= {k: cfg[k] for k in ("big", "trials", "mh_trials")}
-    return finish_run(rec, meta, digest, t_start, a.out, "containment", render)
+    meta["benchmark"] = "benchmarks/bench_containment.py"
+    meta["command"] = " ".join(["python -m benchmarks.bench_containment", *(argv or [])])
+    name = "containment" if cfg["big"] == MODES[mode]["big"] else f"containment_{cfg['big']:.0e}"
+    return finish_run(rec, meta, digest, t_start, a.out, name, render)
 
 
 if __name__ == "__main__":

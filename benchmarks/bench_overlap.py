@@ -78,6 +78,8 @@ def run(mode: str, out: Path, work: Path) -> int:
                 samples=ratios, goal=goal)  # fmt: skip
     meta = hardware_and_versions(mode, [])
     meta |= {"tokens": tokens, "scale": cfg["scale"], "repeats": cfg["repeats"]}
+    meta["benchmark"] = "benchmarks/bench_overlap.py"
+    meta["command"] = f"python -m benchmarks.bench_overlap{' --quick' if mode == 'quick' else ''}"
     return finish_run(rec, meta, digest, t_start, out, "overlap", render)
 
 
@@ -116,7 +118,8 @@ def render(doc: dict) -> str:
             f"| {lay} | {name} | {fmt(m['seconds']['value'])} | "
             f"{fmt(m['throughput']['value'], 'tokens/s')} | {fmt(m['ratio to none']['value'])}x |"
         )
-    lines += ["", f"Machine: {meta.get('cpu', '?')}, {meta.get('cores', '?')} cores.", ""]
+    hw = meta.get("hardware", {})
+    lines += ["", f"Machine: {hw.get('cpu_model', '?')}, {hw.get('cpu_count', '?')} cores.", ""]
     return "\n".join(lines)
 
 

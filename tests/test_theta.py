@@ -254,7 +254,7 @@ def test_theta_fed_by_the_hll_kernel_matches_the_oracle(k, vocab):
         params, piece = _piece(rng, 60, vocab)
         win = WindowParams.of(params, (1, 2, 5), 12, stride)
         tables = ThetaTables(3, k, 3)
-        for shard in range(2):
+        for _shard in range(2):
             regs = np.zeros((3, 1 << 12), np.int8)
             plain = np.zeros((3, 1 << 12), np.int8)
             cuts = [0, *sorted(rng.integers(0, 61, 3).tolist()), 60]

@@ -240,7 +240,8 @@ def _hll_windows(
 @njit(**JIT)
 def hll_update_windows(
     prefix, doc, d0, d1, ns, bases, salts, p, regs, skip=0, stride=False, before=0, keep=None,
-    hipst=None, hip=None, blk=None, bdoc=None, tbuf=None, tcnt=None, tth=None, tk=0, ttmp=None, tseen=None,
+    hipst=None, hip=None, blk=None, bdoc=None, tbuf=None, tcnt=None, tth=None, tk=0, ttmp=None,
+    tseen=None,
 ):  # fmt: skip
     """Add every window of every size ``ns[j]`` in documents ``d0 .. d1-1`` to ``regs[j]``.
 
@@ -270,8 +271,8 @@ def hll_update_windows(
             window size: uint64 ``(len(ns), C)`` candidate buffers (``C >= tk + BATCH``), int64
             counts and uint64 thresholds per row (updated in place), the sketches' ``k``,
             uint64 ``(len(ns), C)`` scratch and uint64 ``(len(ns), 2**s)`` recent values
-            (zeroed with the sketches; see :func:`_theta_append`). A window's value ``h >> 1`` in ``(0, tth[j])`` is
-            appended to row ``j``; a full row is trimmed by
+            (zeroed with the sketches; see :func:`_theta_append`). A window's value ``h >> 1``
+            in ``(0, tth[j])`` is appended to row ``j``; a full row is trimmed by
             :func:`~seqcount._kernels.theta.theta_compact`, which leaves the sketch of every
             value appended so far; so does a last call of it after the shard.
     """
@@ -284,7 +285,8 @@ def hll_update_windows(
 @njit(**JIT)
 def hll_log_windows(
     prefix, doc, d0, d1, ns, bases, salts, p, regs, skip, stride, before, doc_base, log_doc,
-    log_key, counts, blk=None, bdoc=None, tbuf=None, tcnt=None, tth=None, tk=0, ttmp=None, tseen=None,
+    log_key, counts, blk=None, bdoc=None, tbuf=None, tcnt=None, tth=None, tk=0, ttmp=None,
+    tseen=None,
 ):  # fmt: skip
     """:func:`hll_update_windows`, recording every register that grows.
 

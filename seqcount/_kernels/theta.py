@@ -2,18 +2,21 @@
 (``seqcount.sketches.ThetaSketch``).
 
 A 64-bit window hash ``h`` becomes the 63-bit value ``v = h >> 1`` (DataSketches keeps 63-bit
-hashes so that they compare as signed Java longs). The sketch keeps every ``v`` with
-``0 < v < theta`` in an open-addressing table (linear probing, 0 marks an empty slot, the slot
-is the low bits of ``v``); ``theta`` starts at :data:`THETA_MAX` ``= 2**63 - 1`` (the fraction
-1.0). The common case of an update is one compare with ``theta``. When the table reaches its
-limit, :func:`theta_rebuild` keeps the ``k`` smallest values and lowers ``theta`` to the
-``(k+1)``-th smallest (``np.partition``, no full sort).
+hashes so that they compare as signed Java longs). Two ways to keep every ``v`` with
+``0 < v < theta``; ``theta`` starts at :data:`THETA_MAX` ``= 2**63 - 1`` (the fraction 1.0):
 
-Whatever the order of the hashes and wherever a stream is cut into batches, a rebuild to
-exactly ``k`` values after the last update leaves the ``k`` smallest distinct values seen and
-``theta`` = the ``(k+1)``-th smallest (or all values and ``THETA_MAX`` while at most ``k`` are
-distinct): every value below ``theta`` is always in the table, and a rebuild's ``theta`` is
-the ``(k+1)``-th smallest value seen so far.
+* :func:`theta_insert` / :func:`theta_rebuild`: an open-addressing table (linear probing, 0
+  marks an empty slot, the slot is the low bits of ``v``); at its limit the table keeps the
+  ``k`` smallest values and ``theta`` drops to the ``(k+1)``-th smallest (``np.partition``).
+  ``ThetaSketch.update_batch`` uses it: the slow, independent oracle of the other way.
+* :func:`theta_compact`: a buffer that candidates are appended to, repeats allowed (by the
+  HyperLogLog kernel, from the hashes it computes anyway: ``_kernels.hll``), trimmed when full
+  to the ``k`` smallest distinct values, sorted.
+
+Whatever the order of the hashes and wherever a stream is cut into batches, a last rebuild or
+compaction leaves the ``k`` smallest distinct values seen and ``theta`` = the ``(k+1)``-th
+smallest (or all values and ``THETA_MAX`` while at most ``k`` are distinct): every value below
+``theta`` is always kept, and a trim's ``theta`` is the ``(k+1)``-th smallest value so far.
 """
 
 from __future__ import annotations

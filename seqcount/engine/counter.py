@@ -280,9 +280,10 @@ class Counter:
         """One HyperLogLog kernel call, carrying the HIP estimates along (``blocks``: the
         block registers and the block of each document, or ``None``)."""
         blk, bdoc = blocks or (None, None)
+        hip = (self.hipst, self.hip)
+        theta = self._theta_args()
         hashing.hll_update_windows(
-            piece, d0, d1, self.win, self.regs, hip=(self.hipst, self.hip), blk=blk, bdoc=bdoc,
-            theta=self._theta_args(),
+            piece, d0, d1, self.win, self.regs, hip=hip, blk=blk, bdoc=bdoc, theta=theta
         )
 
     def _theta_args(self):

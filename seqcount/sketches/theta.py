@@ -16,6 +16,8 @@ was cut into batches, or of the order in which sketches are merged. Every observ
 Memory: 8 bytes per retained value; at most ``8 k`` bytes (128 KiB at the default
 ``k = 2**14``) plus a 24-byte preamble in the compact (serialized) form, and a ``2 k``-slot
 update table (256 KiB at ``k = 2**14``) while updating, grown from 32 slots as values arrive.
+A compact sketch (:meth:`ThetaSketch.compacted`, every finished shard's sketch in ``count``)
+holds its sorted values only, ``8`` bytes each, and gets a table again on its next update.
 
 Hash and seed: the values are seqcount's ``poly61-v1`` window hashes (see :mod:`seqcount.hashing`),
 not DataSketches' MurmurHash3 of items. The compact form stores the 16-bit DataSketches *seed
@@ -429,18 +431,18 @@ class ThetaTables:
     hll_update_windows`); :meth:`sketches` gives them as compact :class:`ThetaSketch` objects,
     equal to sketches fed the same window hashes.
 
-    Per window size a buffer of ``C = 4 k`` values: a window whose value ``h >> 1`` is below
+    Per window size a buffer of ``C = 3 k`` values: a window whose value ``h >> 1`` is below
     θ is appended (one compare and a store, no hash table); a full buffer is trimmed to the
     ``k`` smallest distinct values and θ lowered (:func:`seqcount._kernels.theta_compact`, a
-    counting pass and small sorts). Memory: the buffers and as much scratch, ``64 k`` bytes
-    per window size (1 MiB at the default ``k = 2**14``); each finished sketch keeps at most
+    counting pass and small sorts). Memory: the buffers and as much scratch, ``48 k`` bytes
+    per window size (768 KiB at the default ``k = 2**14``); each finished sketch keeps at most
     ``8 k`` bytes.
     """
 
     def __init__(self, sizes: int, k: int = DEFAULT_K, seed: int = 0):
         self.k = _check_k(k)
         self.seed = int(seed)
-        cap = max(4 * self.k, self.k + 2 * kernels.HLL_BATCH)
+        cap = max(3 * self.k, self.k + 2 * kernels.HLL_BATCH)
         self.bufs = np.zeros((sizes, cap), dtype=np.uint64)
         self.scratch = np.zeros((sizes, cap), dtype=np.uint64)
         self.seen = np.zeros((sizes, SEEN_SLOTS), dtype=np.uint64)
