@@ -108,14 +108,14 @@ def _theta_append(bh, got, tb, tc, theta, seen):
     the theta candidates ``tb`` from ``tc`` on (room for a batch is left by the caller);
     returns the new count.
 
-    While the sketch is exact (``theta`` = 1.0) every window is a candidate and the frequent
-    windows of small ``n`` repeat: ``seen`` (uint64, a power of two long, zeroed with the
-    sketch) holds the last value of each of its slots (the low bits), and a value found there
-    is left out as a repeat. While a quarter or more of the windows are candidates the append
-    has no branch; below that, a branch (rarely taken, so rarely guessed wrong) skips the
-    store of most windows.
+    While a quarter or more of the windows are candidates (``theta`` above 1/4: a young
+    sketch, or one of a small ``n`` whose frequent windows repeat), the append has no branch,
+    and ``seen`` (uint64, a power of two long, zeroed with the sketch) holds the last value of
+    each of its slots (the low bits): a value found there was seen since the sketch was
+    emptied and is left out, as a repeat. Below that, a branch (rarely taken, so rarely
+    guessed wrong) skips the store of most windows.
     """
-    if theta == THETA_TOP:
+    if theta > THETA_TOP >> np.uint64(2):
         smask = np.uint64(seen.shape[0] - 1)
         for c in range(got):
             v = bh[c] >> U1
@@ -123,12 +123,7 @@ def _theta_append(bh, got, tb, tc, theta, seen):
             fresh = seen[slot] != v
             seen[slot] = v
             tb[tc] = v
-            tc += np.int64((v != U0) & fresh)
-    elif theta > THETA_TOP >> np.uint64(2):
-        for c in range(got):
-            v = bh[c] >> U1
-            tb[tc] = v
-            tc += np.int64((v < theta) & (v != U0))
+            tc += np.int64((v < theta) & (v != U0) & fresh)
     else:
         for c in range(got):
             v = bh[c] >> U1
