@@ -232,6 +232,7 @@ def hll_update_windows(
     hip=None,
     blk=None,
     bdoc=None,
+    theta=None,
 ) -> None:
     """Add every window of documents ``d0 .. d1-1`` to the HyperLogLog registers, in place.
 
@@ -247,6 +248,11 @@ def hll_update_windows(
             in place with the same windows: a precision-``pb`` HyperLogLog++ of them; or
             ``(blocks, len(win), 2**pb)`` with ``bdoc``, int64 ``(D,)``: the block of each
             document.
+        theta: optional theta sketches of the same windows, ``(buffers, counts, thetas, k,
+            scratch, seen)`` (``ThetaTables.kernel_args``): uint64 ``(len(win), C)`` candidate
+            buffers with ``C >= k + 256``, int64 and uint64 ``(len(win),)`` counts and
+            thresholds (updated in place), ``k``, uint64 ``(len(win), C)`` scratch and uint64
+            ``(len(win), 2**s)`` recent values, zeroed with the sketches.
 
     Raises:
         TypeError, ValueError: an argument of the wrong type, dtype or shape (named).
@@ -269,7 +275,33 @@ def hll_update_windows(
     kernels.hll_update_windows(
         piece.prefix, piece.doc, d0, d1, win.ns, win.bases, win.salts, np.int64(win.precision),
         regs, piece.skip, win.stride, piece.before, keep, hipst, est, blk, bdoc,
+        *_check_theta(win, theta),
     )  # fmt: skip
+
+
+def _check_theta(win: WindowParams, theta) -> tuple:
+    """The theta arguments of the HyperLogLog kernels (all ``None`` without ``theta``)."""
+    if theta is None:
+        return None, None, None, np.int64(0), None, None
+    bufs, counts, thetas, k, scratch, seen = theta
+    nn = len(win)
+    _check("theta buffers", bufs, np.uint64, 2, writable=True)
+    _check_shape("theta buffers", bufs, (nn, None))
+    _check("theta scratch", scratch, np.uint64, 2, writable=True)
+    _check_shape("theta scratch", scratch, bufs.shape)
+    _check("theta seen", seen, np.uint64, 2, writable=True)
+    _check_shape("theta seen", seen, (nn, None))
+    if seen.shape[1] & (seen.shape[1] - 1) or not seen.shape[1]:
+        raise ValueError(f"theta seen of {seen.shape[1]} slots: not a power of two")
+    _check("theta counts", counts, np.int64, 1, writable=True)
+    _check_shape("theta counts", counts, (nn,))
+    _check("thetas", thetas, np.uint64, 1, writable=True)
+    _check_shape("thetas", thetas, (nn,))
+    if not (0 < k and bufs.shape[1] >= k + kernels.HLL_BATCH):
+        raise ValueError(f"theta buffers of {bufs.shape[1]} values for k {k}: too short")
+    if np.any(counts < 0) or np.any(counts > bufs.shape[1]):
+        raise ValueError("theta counts outside the buffers")
+    return bufs, counts, thetas, np.int64(k), scratch, seen
 
 
 def hll_log_windows(
@@ -281,9 +313,10 @@ def hll_log_windows(
     doc_base: int,
     blk=None,
     bdoc=None,
+    theta=None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """:func:`hll_update_windows`, recording every register that grows (``blk``, ``bdoc``:
-    optional block registers as there, updated but not logged).
+    """:func:`hll_update_windows`, recording every register that grows (``blk``, ``bdoc``,
+    ``theta``: optional block registers and theta sketches as there, updated but not logged).
 
     Returns:
         ``(log_doc, log_key, counts)``: int64 ``(len(win), room)`` document numbers
@@ -301,7 +334,7 @@ def hll_log_windows(
     kernels.hll_log_windows(
         piece.prefix, piece.doc, d0, d1, win.ns, win.bases, win.salts, np.int64(win.precision),
         regs, piece.skip, win.stride, piece.before, np.int64(doc_base), log_doc, log_key, counts,
-        blk, bdoc,
+        blk, bdoc, *_check_theta(win, theta),
     )  # fmt: skip
     return log_doc, log_key, counts
 
@@ -358,44 +391,6 @@ def window_hashes(piece: Piece, d0: int, d1: int, win: WindowParams) -> np.ndarr
     return kernels.window_hashes(
         piece.prefix, piece.doc, d0, d1, n, win.bases[0], win.salts[0], piece.skip, step,
         piece.before,
-    )  # fmt: skip
-
-
-def theta_update_windows(
-    piece: Piece,
-    d0: int,
-    d1: int,
-    win: WindowParams,
-    tables,
-    counts,
-    thetas,
-    k: int,
-    limit: int,
-) -> None:
-    """Add every window of documents ``d0 .. d1-1`` to one theta table per window size, in
-    place (hashes computed once and never stored; one window size per thread).
-
-    Args:
-        tables: uint64 ``(len(win), slots)`` open-addressing tables (0 = empty), ``slots`` a
-            power of two above ``limit``.
-        counts: int64 ``(len(win),)`` values in each table.
-        thetas: uint64 ``(len(win),)`` thresholds (``THETA_MAX`` = 1.0).
-        k: the sketches' nominal size (a power of two).
-        limit: a table holding this many values (more than ``k``) is trimmed to ``k``.
-    """
-    d0, d1 = piece.check(d0, d1)
-    _check("tables", tables, np.uint64, 2, writable=True)
-    _check_shape("tables", tables, (len(win), None))
-    slots = tables.shape[1]
-    if slots & (slots - 1) or not k < limit < slots:
-        raise ValueError(f"theta tables of {slots} slots, k {k}, limit {limit}")
-    _check("counts", counts, np.int64, 1, writable=True)
-    _check_shape("counts", counts, (len(win),))
-    _check("thetas", thetas, np.uint64, 1, writable=True)
-    _check_shape("thetas", thetas, (len(win),))
-    kernels.theta_update_windows(
-        piece.prefix, piece.doc, d0, d1, win.ns, win.bases, win.salts, piece.skip, win.stride,
-        piece.before, tables, counts, thetas, np.int64(k), np.int64(limit),
     )  # fmt: skip
 
 

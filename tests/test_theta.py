@@ -224,3 +224,61 @@ def test_bad_bytes():
     zero_theta = good[:16] + bytes(8) + good[24:]
     with pytest.raises(FormatError, match="theta"):
         ThetaSketch.from_bytes(zero_theta)
+
+
+# --------------------------------------------------------------------------- fused with the HLL
+
+
+def _piece(rng, docs: int, vocab: int):
+    from seqcount.hashing import Piece, hash_params, prefix_into
+
+    lengths = rng.integers(0, 400, docs)
+    doc = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    tokens = rng.zipf(1.3, int(doc[-1])).astype(np.uint64) % np.uint64(vocab) + np.uint64(1)
+    params = hash_params(3)
+    prefix = prefix_into(tokens, np.uint64(params.base), np.empty(len(tokens) + 1, np.uint64))
+    return params, Piece(prefix, doc)
+
+
+@pytest.mark.parametrize("k,vocab", [(16, 50), (64, 30), (64, 5000), (256, 40000)])
+def test_theta_fed_by_the_hll_kernel_matches_the_oracle(k, vocab):
+    """ThetaTables filled by the HyperLogLog kernel (in several calls, so buffers fill and are
+    trimmed mid-way) equal ThetaSketch fed every window hash (its own hash-table kernels),
+    and the registers are bit for bit those of a call without theta; reset starts anew."""
+    from seqcount import hashing
+    from seqcount.hashing import WindowParams
+    from seqcount.sketches import ThetaTables
+
+    rng = np.random.default_rng(k + vocab)
+    for stride in (False, True):
+        params, piece = _piece(rng, 60, vocab)
+        win = WindowParams.of(params, (1, 2, 5), 12, stride)
+        tables = ThetaTables(3, k, 3)
+        for _shard in range(2):
+            regs = np.zeros((3, 1 << 12), np.int8)
+            plain = np.zeros((3, 1 << 12), np.int8)
+            cuts = [0, *sorted(rng.integers(0, 61, 3).tolist()), 60]
+            for a, b in zip(cuts, cuts[1:]):
+                hashing.hll_update_windows(piece, a, b, win, regs, theta=tables.kernel_args())
+                hashing.hll_update_windows(piece, a, b, win, plain)
+            assert np.array_equal(regs, plain)
+            got = tables.sketches()
+            for j in range(3):
+                want = ThetaSketch(k, 3)
+                want.update_batch(hashing.window_hashes(piece, 0, 60, win.one(j)))
+                assert got[j] == want and got[j].num_retained <= k
+                assert got[j].nbytes == 8 * got[j].num_retained  # compact: values only
+            tables.reset()
+
+
+def test_compact_trims_repeats_to_the_smallest_distinct():
+    rng = np.random.default_rng(2)
+    for count, pool, k in [(0, 5, 16), (1, 5, 16), (5000, 30, 16), (5000, 4000, 64),
+                           (3000, 10**9, 1024), (70000, 20000, 16384)]:  # fmt: skip
+        vals = rng.integers(1, pool + 1, count).astype(np.uint64) * np.uint64(0x9E3779B97F4A7C1)
+        vals = vals % np.uint64(2**62) + np.uint64(1)
+        buf, tmp = vals.copy(), np.empty(count, np.uint64)
+        r, theta = kernels.theta_compact(buf, count, k, THETA_MAX, tmp)
+        u = np.unique(vals)
+        assert r == min(k, len(u)) and np.array_equal(buf[:r], u[:r])
+        assert theta == (u[k] if len(u) > k else THETA_MAX)

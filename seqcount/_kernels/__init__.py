@@ -41,6 +41,9 @@ from __future__ import annotations
 
 from .exactset import set_insert, set_rehash
 from .hll import (
+    BATCH as HLL_BATCH,
+)
+from .hll import (
     hip_replay,
     hip_state,
     hll_log_windows,
@@ -63,11 +66,10 @@ from .minhash import (
 from .mix import MERSENNE61, fmix64, mulmod61
 from .theta import (
     THETA_MAX,
+    theta_compact,
     theta_insert,
     theta_rebuild,
-    theta_update_windows,
     theta_values,
-    theta_windows_one,
 )
 from .tokens import (
     byte_values,
@@ -92,8 +94,8 @@ __all__ = [
     "hll_update_hashes", "hll_update_windows", "id_values", "id_values_into", "minhash_cache",
     "minhash_update_hashes", "minhash_update_windows", "mulmod61", "prefix_into",
     "prefix_values", "reg_histograms", "set_insert", "set_rehash", "split_documents",
-    "THETA_MAX", "theta_insert", "theta_rebuild", "theta_update_windows", "theta_values",
-    "theta_windows_one", "tokenize_words",
+    "THETA_MAX", "theta_compact", "theta_insert", "theta_rebuild", "theta_values",
+    "HLL_BATCH", "tokenize_words",
     "window_hashes", "words_cut",
     "filter_build", "probe_windows", "table_build", "table_lookup", "verify_windows",
 ]  # fmt: skip

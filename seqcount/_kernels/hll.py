@@ -6,7 +6,8 @@ import numpy as np
 from numba import njit, prange
 
 from .jit import JIT, JIT_PARALLEL
-from .mix import U1, leading_zeros
+from .mix import U0, U1, leading_zeros
+from .theta import THETA_MAX, theta_compact
 from .windows import first_window, window_hash
 
 
@@ -61,6 +62,9 @@ def hip_state(regs, p):
     return out
 
 
+#: ``theta`` of an exact theta sketch (``seqcount._kernels.theta.THETA_MAX``).
+THETA_TOP = THETA_MAX
+
 #: Windows hashed at a time before their registers are updated (see :func:`_hash_batch`).
 BATCH = 256
 
@@ -82,6 +86,51 @@ def _hash_batch(prefix, lo, hi, step, n, base_n, salt, p, bidx, brank):
         brank[c] = rank
         c += 1
     return c
+
+
+@njit(inline="always", **JIT)
+def _hash_batch_keep(prefix, lo, hi, step, n, base_n, salt, p, bidx, brank, bh):
+    """:func:`_hash_batch`, keeping the hashes in ``bh`` too (for the theta sketches)."""
+    c = 0
+    for i in range(lo, hi, step):
+        h = window_hash(prefix, i, n, base_n, salt)
+        idx, rank = hll_rank(h, p)
+        bidx[c] = idx
+        brank[c] = rank
+        bh[c] = h
+        c += 1
+    return c
+
+
+@njit(inline="always", **JIT)
+def _theta_append(bh, got, tb, tc, theta, seen):
+    """Append the 63-bit values ``h >> 1`` in ``(0, theta)`` of the batch's ``got`` hashes to
+    the theta candidates ``tb`` from ``tc`` on (room for a batch is left by the caller);
+    returns the new count.
+
+    While a quarter or more of the windows are candidates (``theta`` above 1/4: a young
+    sketch, or one of a small ``n`` whose frequent windows repeat), the append has no branch,
+    and ``seen`` (uint64, a power of two long, zeroed with the sketch) holds the last value of
+    each of its slots (the low bits): a value found there was seen since the sketch was
+    emptied and is left out, as a repeat. Below that, a branch (rarely taken, so rarely
+    guessed wrong) skips the store of most windows.
+    """
+    if theta > THETA_TOP >> np.uint64(2):
+        smask = np.uint64(seen.shape[0] - 1)
+        for c in range(got):
+            v = bh[c] >> U1
+            slot = v & smask
+            fresh = seen[slot] != v
+            seen[slot] = v
+            tb[tc] = v
+            tc += np.int64((v < theta) & (v != U0) & fresh)
+    else:
+        for c in range(got):
+            v = bh[c] >> U1
+            if v < theta and v != U0:
+                tb[tc] = v
+                tc += 1
+    return tc
 
 
 @njit(inline="always", **JIT)
@@ -112,10 +161,12 @@ def _block_max(brow, idx, rank):
 @njit(**JIT_PARALLEL)
 def _hll_windows(
     prefix, doc, d0, d1, ns, bases, salts, p, regs, skip, stride, before, keep, hipst, hip, blk,
-    bdoc, log_doc, log_key, counts, doc_base,
+    bdoc, log_doc, log_key, counts, doc_base, tbuf, tcnt, tth, tk, ttmp, tseen,
 ):  # fmt: skip
     """The body of :func:`hll_update_windows` and :func:`hll_log_windows` (which see), every
-    optional part ``None`` unless used; numba compiles one version per combination."""
+    optional part ``None`` unless used; numba compiles one version per combination.
+
+    ``tbuf`` etc.: the theta sketches fed the same hashes (see :func:`hll_update_windows`)."""
     m = float(regs.shape[1])
     top = 64 - p
     for j in prange(ns.shape[0]):
@@ -136,6 +187,11 @@ def _hll_windows(
             acc = hip[j]
         c = counts[j] if counts is not None else 0  # log entries so far
         step = n if stride else 1
+        # theta candidates of row j: buffer, how many, threshold (unused without tbuf)
+        tb = tbuf[j] if tbuf is not None else bidx[:0]
+        bh = np.empty(BATCH if tbuf is not None else 0, dtype=np.uint64)
+        tc = tcnt[j] if tcnt is not None else 0
+        th = tth[j] if tth is not None else U0
         for d in range(d0, d1):
             if keep is not None and keep[d] == 0:
                 continue
@@ -143,7 +199,15 @@ def _hll_windows(
             brow = _block_row(blk, bdoc, d, j, reg)
             for lo in range(first_window(doc, d, d0, skip, n, step, before), end, step * BATCH):
                 hi = min(lo + step * BATCH, end)
-                got = _hash_batch(prefix, lo, hi, step, n, base_n, salt, p, bidx, brank)
+                if tbuf is None:
+                    got = _hash_batch(prefix, lo, hi, step, n, base_n, salt, p, bidx, brank)
+                else:
+                    if tc + BATCH > tb.shape[0]:
+                        tc, th = theta_compact(tb, tc, tk, th, ttmp[j])
+                    got = _hash_batch_keep(
+                        prefix, lo, hi, step, n, base_n, salt, p, bidx, brank, bh
+                    )
+                    tc = _theta_append(bh, got, tb, tc, th, tseen[j])
                 for k in range(got):
                     idx = bidx[k]
                     rank = brank[k]
@@ -163,12 +227,16 @@ def _hll_windows(
             hip[j] = acc
         if counts is not None:
             counts[j] = c
+        if tbuf is not None:
+            tcnt[j] = tc
+            tth[j] = th
 
 
 @njit(**JIT)
 def hll_update_windows(
     prefix, doc, d0, d1, ns, bases, salts, p, regs, skip=0, stride=False, before=0, keep=None,
-    hipst=None, hip=None, blk=None, bdoc=None,
+    hipst=None, hip=None, blk=None, bdoc=None, tbuf=None, tcnt=None, tth=None, tk=0, ttmp=None,
+    tseen=None,
 ):  # fmt: skip
     """Add every window of every size ``ns[j]`` in documents ``d0 .. d1-1`` to ``regs[j]``.
 
@@ -194,17 +262,26 @@ def hll_update_windows(
             (``pb <= p``) and the int64 block of each document (indexed like ``doc``): the
             windows of document ``d`` go into ``blk[bdoc[d]]`` too, with the same ranks (see
             :func:`_block_max`).
+        tbuf, tcnt, tth, tk, ttmp, tseen: optional theta sketches of the same windows, one per
+            window size: uint64 ``(len(ns), C)`` candidate buffers (``C >= tk + BATCH``), int64
+            counts and uint64 thresholds per row (updated in place), the sketches' ``k``,
+            uint64 ``(len(ns), C)`` scratch and uint64 ``(len(ns), 2**s)`` recent values
+            (zeroed with the sketches; see :func:`_theta_append`). A window's value ``h >> 1``
+            in ``(0, tth[j])`` is appended to row ``j``; a full row is trimmed by
+            :func:`~seqcount._kernels.theta.theta_compact`, which leaves the sketch of every
+            value appended so far; so does a last call of it after the shard.
     """
     _hll_windows(
         prefix, doc, d0, d1, ns, bases, salts, p, regs, skip, stride, before, keep, hipst, hip,
-        blk, bdoc, None, None, None, 0,
+        blk, bdoc, None, None, None, 0, tbuf, tcnt, tth, tk, ttmp, tseen,
     )  # fmt: skip
 
 
 @njit(**JIT)
 def hll_log_windows(
     prefix, doc, d0, d1, ns, bases, salts, p, regs, skip, stride, before, doc_base, log_doc,
-    log_key, counts, blk=None, bdoc=None,
+    log_key, counts, blk=None, bdoc=None, tbuf=None, tcnt=None, tth=None, tk=0, ttmp=None,
+    tseen=None,
 ):  # fmt: skip
     """:func:`hll_update_windows`, recording every register that grows.
 
@@ -213,11 +290,12 @@ def hll_log_windows(
     (advanced in place). Replaying a log in order up to a document gives the registers right
     after it, which is how a checkpoint inside a shard counted elsewhere is rebuilt. The
     log needs room for one entry per window of the call in the worst case. ``blk``, ``bdoc``:
-    as in :func:`hll_update_windows` (block registers are not logged).
+    as in :func:`hll_update_windows` (block registers are not logged), and so are the theta
+    sketches ``tbuf`` .. ``tseen``.
     """
     _hll_windows(
         prefix, doc, d0, d1, ns, bases, salts, p, regs, skip, stride, before, None, None, None,
-        blk, bdoc, log_doc, log_key, counts, doc_base,
+        blk, bdoc, log_doc, log_key, counts, doc_base, tbuf, tcnt, tth, tk, ttmp, tseen,
     )  # fmt: skip
 
 

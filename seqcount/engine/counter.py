@@ -241,8 +241,6 @@ class Counter:
             hashing.minhash_update_windows(
                 piece, d0, d1, self.win, self.perm, self.sigs, self.cache
             )
-        if self.thetas is not None:
-            self.thetas.update_windows(piece, d0, d1, self.win)
         if keep is not None:
             hashing.hll_update_windows(piece, d0, d1, self.win, self.dedup_regs, keep=keep)
             kept = keep[d0:d1].astype(bool)
@@ -264,7 +262,7 @@ class Counter:
                 self.exact[j].update_batch(hashing.window_hashes(piece, d0, d1, self.wins[j]))
 
     def _update_hll(self, piece: Piece, d0: int, d1: int) -> None:
-        """The HyperLogLog update of :meth:`_update`, with the block sketches."""
+        """The HyperLogLog update of :meth:`_update`, with the block and theta sketches."""
         blocks = self.blocks
         if blocks is None:
             self._hll_call(piece, d0, d1)
@@ -282,9 +280,15 @@ class Counter:
         """One HyperLogLog kernel call, carrying the HIP estimates along (``blocks``: the
         block registers and the block of each document, or ``None``)."""
         blk, bdoc = blocks or (None, None)
+        hip = (self.hipst, self.hip)
+        theta = self._theta_args()
         hashing.hll_update_windows(
-            piece, d0, d1, self.win, self.regs, hip=(self.hipst, self.hip), blk=blk, bdoc=bdoc
+            piece, d0, d1, self.win, self.regs, hip=hip, blk=blk, bdoc=bdoc, theta=theta
         )
+
+    def _theta_args(self):
+        """The theta sketches the HyperLogLog kernel feeds from the same hashes, or ``None``."""
+        return None if self.thetas is None else self.thetas.kernel_args()
 
     def _checkpoint(self) -> None:
         exact = [len(s) for s in self.exact] if self.exact is not None else None
@@ -340,7 +344,7 @@ class ShardRecorder(Counter):
         """One HyperLogLog kernel call, logging every register that grows."""
         blk, bdoc = blocks or (None, None)
         log_doc, log_key, counts = hashing.hll_log_windows(
-            piece, d0, d1, self.win, self.regs, self.doc_base, blk, bdoc
+            piece, d0, d1, self.win, self.regs, self.doc_base, blk, bdoc, self._theta_args()
         )
         m = np.int64(self.regs.shape[1])
         for j in range(len(self.win)):

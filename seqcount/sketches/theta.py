@@ -16,6 +16,8 @@ was cut into batches, or of the order in which sketches are merged. Every observ
 Memory: 8 bytes per retained value; at most ``8 k`` bytes (128 KiB at the default
 ``k = 2**14``) plus a 24-byte preamble in the compact (serialized) form, and a ``2 k``-slot
 update table (256 KiB at ``k = 2**14``) while updating, grown from 32 slots as values arrive.
+A compact sketch (:meth:`ThetaSketch.compacted`, every finished shard's sketch in ``count``)
+holds its sorted values only, ``8`` bytes each, and gets a table again on its next update.
 
 Hash and seed: the values are seqcount's ``poly61-v1`` window hashes (see :mod:`seqcount.hashing`),
 not DataSketches' MurmurHash3 of items. The compact form stores the 16-bit DataSketches *seed
@@ -32,7 +34,6 @@ import struct
 import numpy as np
 
 from .. import _kernels as kernels
-from .. import hashing
 from .._kernels import THETA_MAX
 from ..config import MAX_LG_THETA_K, MIN_LG_THETA_K, THETA_K
 from ..errors import ConfigError, FormatError, SketchMismatchError
@@ -115,6 +116,18 @@ class ThetaSketch(Mergeable):
 
     # ------------------------------------------------------------------ updates
 
+    def _ensure_table(self) -> None:
+        """Give a compact sketch (values in ``_sorted`` only, see :meth:`compacted`) its
+        update table again."""
+        if self._table is not None:
+            return
+        vals = self._sorted
+        slots = _MIN_SLOTS if 2 * self.k > _MIN_SLOTS else 2 * self.k
+        while slots < 2 * self.k and vals.shape[0] >= slots * 3 // 4:
+            slots *= 2
+        self._table = np.zeros(slots, dtype=np.uint64)
+        kernels.set_rehash(vals, self._table)
+
     def _limit(self) -> int:
         slots = self._table.shape[0]
         return slots * 3 // 4 if slots < 2 * self.k else self.k + self.k // 2
@@ -131,6 +144,7 @@ class ThetaSketch(Mergeable):
     def update_batch(self, hashes: np.ndarray) -> None:
         """Add 64-bit window hashes (any integer array, taken as uint64)."""
         h = np.ascontiguousarray(hashes).astype(np.uint64, copy=False)
+        self._ensure_table()
         self._sorted = None
         start = 0
         while start < h.shape[0]:
@@ -180,8 +194,25 @@ class ThetaSketch(Mergeable):
 
     @property
     def nbytes(self) -> int:
-        """Bytes of the update table."""
-        return self._table.nbytes
+        """Bytes held: the update table, or the sorted values of a compact sketch."""
+        return self._sorted.nbytes if self._table is None else self._table.nbytes
+
+    def compacted(self) -> ThetaSketch:
+        """This sketch without its update table: its sorted values only, ``8`` bytes per
+        retained value (at most ``8 k``), given a table again on the next update. Returns
+        ``self``."""
+        self._settle()
+        if self._sorted is None:
+            self._sorted = np.sort(kernels.theta_values(self._table, self._count))
+        self._table = None
+        return self
+
+    def _values(self) -> np.ndarray:
+        """The retained values in any order (no copy when compact)."""
+        self._settle()
+        if self._table is None:
+            return self._sorted
+        return kernels.theta_values(self._table, self._count)
 
     def is_empty(self) -> bool:
         """No value retained and nothing dropped (θ = 1)."""
@@ -215,15 +246,7 @@ class ThetaSketch(Mergeable):
         if vals.shape[0] > out.k:
             theta = vals[out.k]
             vals = vals[: out.k]
-        slots = out._table.shape[0]
-        while slots < 2 * out.k and vals.shape[0] >= slots * 3 // 4:
-            slots *= 2
-        out._table = np.zeros(slots, dtype=np.uint64)
-        kernels.set_rehash(vals, out._table)
-        out._count = int(vals.shape[0])
-        out._theta = np.uint64(theta)
-        out._sorted = vals.copy()
-        return out
+        return _compact(vals.copy(), theta, out.k, out.seed)
 
     def _check(self, other: ThetaSketch) -> None:
         if not isinstance(other, ThetaSketch):
@@ -245,7 +268,7 @@ class ThetaSketch(Mergeable):
 
     def copy(self) -> ThetaSketch:
         out = ThetaSketch(self.k, self.seed)
-        out._table = self._table.copy()
+        out._table = None if self._table is None else self._table.copy()
         out._count = self._count
         out._theta = self._theta
         out._sorted = self._sorted
@@ -381,57 +404,69 @@ def union_thetas(sketches: list[ThetaSketch], k: int, seed: int) -> ThetaSketch:
     out = ThetaSketch(k, seed)
     out._theta = np.uint64(min(t.theta64 for t in sketches))
     for t in sketches:
-        t._settle()
-        out.update_batch(kernels.theta_values(t._table, t._count) << np.uint64(1))
+        out.update_batch(t._values() << np.uint64(1))
     out._settle()
     return out
 
 
-class ThetaTables:
-    """The running theta sketches of every window size of a pass, updated together from the
-    windows of the documents (:func:`seqcount.hashing.theta_update_windows`); :meth:`sketches`
-    gives them as :class:`ThetaSketch` objects, equal to sketches fed the same window hashes.
+#: Slots per window size of the recent values that keep repeats out of the theta buffers
+#: (16 KiB: stays in the first-level cache beside the hashing).
+SEEN_SLOTS = 2048
 
-    Memory: one ``4 k``-slot table per window size, allocated whole (512 KiB per n at the
-    default ``k = 2**14``): trimmed to ``k`` values when it holds ``3 k``, half as often as a
-    ``2 k`` table, for fewer of the rebuilds that dominate a young sketch's updates.
+
+def _compact(vals: np.ndarray, theta, k: int, seed: int) -> ThetaSketch:
+    """A compact sketch (no update table) of at most ``k`` sorted distinct values below
+    ``theta`` (taken as they are, not copied)."""
+    out = ThetaSketch(k, seed)
+    out._table = None
+    out._sorted = vals
+    out._count = int(vals.shape[0])
+    out._theta = np.uint64(theta)
+    return out
+
+
+class ThetaTables:
+    """The running theta sketches of every window size of a pass, fed by the HyperLogLog
+    kernel from the same window hashes (``theta=`` of :func:`seqcount.hashing.
+    hll_update_windows`); :meth:`sketches` gives them as compact :class:`ThetaSketch` objects,
+    equal to sketches fed the same window hashes.
+
+    Per window size a buffer of ``C = 3 k`` values: a window whose value ``h >> 1`` is below
+    θ is appended (one compare and a store, no hash table); a full buffer is trimmed to the
+    ``k`` smallest distinct values and θ lowered (:func:`seqcount._kernels.theta_compact`, a
+    counting pass and small sorts). Memory: the buffers and as much scratch, ``48 k`` bytes
+    per window size (768 KiB at the default ``k = 2**14``); each finished sketch keeps at most
+    ``8 k`` bytes.
     """
 
     def __init__(self, sizes: int, k: int = DEFAULT_K, seed: int = 0):
         self.k = _check_k(k)
         self.seed = int(seed)
-        self.tables = np.zeros((sizes, 4 * self.k), dtype=np.uint64)
+        cap = max(3 * self.k, self.k + 2 * kernels.HLL_BATCH)
+        self.bufs = np.zeros((sizes, cap), dtype=np.uint64)
+        self.scratch = np.zeros((sizes, cap), dtype=np.uint64)
+        self.seen = np.zeros((sizes, SEEN_SLOTS), dtype=np.uint64)
         self.counts = np.zeros(sizes, dtype=np.int64)
         self.thetas = np.full(sizes, THETA_MAX, dtype=np.uint64)
 
-    def update_windows(self, piece: hashing.Piece, d0: int, d1: int, win) -> None:
-        """Add the windows of documents ``d0 .. d1-1`` of ``piece`` (``win``: every size)."""
-        hashing.theta_update_windows(
-            piece, d0, d1, win, self.tables, self.counts, self.thetas, self.k, 3 * self.k
-        )
+    def kernel_args(self) -> tuple:
+        """``(buffers, counts, thetas, k, scratch, seen)``, the ``theta=`` of
+        :func:`seqcount.hashing.hll_update_windows` and ``hll_log_windows``."""
+        return self.bufs, self.counts, self.thetas, self.k, self.scratch, self.seen
 
     def sketches(self) -> list[ThetaSketch]:
-        """The sketch of every window size (in tables of their own)."""
+        """The sketch of every window size, compact (sorted values of their own)."""
         out = []
         for j in range(self.counts.shape[0]):
-            vals = kernels.theta_values(self.tables[j], int(self.counts[j]))
-            theta = np.uint64(self.thetas[j])
-            if vals.shape[0] > self.k:
-                vals = np.partition(vals, self.k)
-                theta = vals[self.k]
-                vals = vals[: self.k]
-            t = ThetaSketch(self.k, self.seed)
-            slots = t._table.shape[0]
-            while slots < 2 * self.k and vals.shape[0] >= slots * 3 // 4:
-                slots *= 2
-            t._table = np.zeros(slots, dtype=np.uint64)
-            kernels.set_rehash(vals, t._table)
-            t._count, t._theta = int(vals.shape[0]), theta
-            out.append(t)
+            r, theta = kernels.theta_compact(
+                self.bufs[j], self.counts[j], np.int64(self.k), self.thetas[j], self.scratch[j]
+            )
+            self.counts[j], self.thetas[j] = r, theta
+            out.append(_compact(self.bufs[j, :r].copy(), theta, self.k, self.seed))
         return out
 
     def reset(self) -> None:
-        """Empty every table (the next shard's sketches)."""
-        self.tables.fill(0)
+        """Empty every sketch (the next shard's)."""
         self.counts.fill(0)
         self.thetas.fill(THETA_MAX)
+        self.seen.fill(0)
