@@ -143,18 +143,18 @@ def count(
     inputs = find_inputs(source, config.format, exclude, config.column, config.split)
     if sharded and state is None and engine == "local" and not worth_a_pool(inputs.shards, jobs):
         sharded = False  # workers would cost more than they save: one pass here, same results
-        if on_event is not None and jobs is not None and jobs > 1:
-            on_event({"event": "message", "message": (
-                f"jobs={jobs}: counting in this process; on {os.cpu_count()} core(s) and "
-                f"{len(inputs.shards)} shard(s) worker processes would cost more than they "
-                "save (the results are the same)"
-            )})  # fmt: skip
     if sharded:
         result = count_sharded(inputs, config, state=state, jobs=jobs, engine=engine,
                                scheduler=scheduler, threads=threads, content_hash=content_hash,
                                repair=repair, on_event=on_event)  # fmt: skip
     else:
         result = count_pass(inputs, config, progress=progress, threads=threads, on_event=on_event)
+        if on_event is not None and jobs is not None and jobs > 1:
+            on_event({"event": "message", "message": (
+                f"jobs={jobs}: counted in this process; on {os.cpu_count()} core(s) and "
+                f"{len(inputs.shards)} shard(s) worker processes would cost more than they "
+                "save (the results are the same)"
+            )})  # fmt: skip
     check_counted(result)
     if out is not None:
         extras = ()
