@@ -387,7 +387,7 @@ def _print_report(rep) -> None:
     )
     for f in rep.fits:
         g, v = f.growth, f.verdict
-        if v.gamma_ci95 is not None:
+        if v.gamma_ci95 is not None and f.assessment is not None:
             gam, ci = f.assessment.overall.value, "[{:.3f}, {:.3f}]".format(*v.gamma_ci95)
             label = v.verdict
         else:  # one curve's least-squares fit: its error is too small, say so

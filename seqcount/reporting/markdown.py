@@ -91,7 +91,8 @@ def _ci(f) -> str:
     v = f.verdict
     if v.gamma_ci95 is None:
         return ""
-    return f"{f.assessment.overall.value:.3f} [{v.gamma_ci95[0]:.3f}, {v.gamma_ci95[1]:.3f}]"
+    mid = f.assessment.overall.value if f.assessment is not None else f.growth.gamma
+    return f"{mid:.3f} [{v.gamma_ci95[0]:.3f}, {v.gamma_ci95[1]:.3f}]"
 
 
 def _fits(rep: Report) -> list[str]:
