@@ -387,8 +387,8 @@ def _print_report(rep) -> None:
     )
     for f in rep.fits:
         g, v = f.growth, f.verdict
-        if v.gamma_ci95 is not None and f.assessment is not None:
-            gam, ci = f.assessment.overall.value, "[{:.3f}, {:.3f}]".format(*v.gamma_ci95)
+        if v.gamma_ci95 is not None:
+            gam, ci = f.gamma, "[{:.3f}, {:.3f}]".format(*v.gamma_ci95)
             label = v.verdict
         else:  # one curve's least-squares fit: its error is too small, say so
             gam, ci = g.gamma, f"(± {g.gamma_err:.3f} LS)"

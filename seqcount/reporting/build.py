@@ -170,8 +170,8 @@ MAX_RESAMPLED_BLOCKS = 256
 
 def _assessed(fits: list[m.FitResult], blocks, band, orders: int, slopes: dict):
     """``fits`` with their assessments (and ``slopes`` with their half-decade intervals,
-    updated in place), and the ``resampling`` section; when the blocks cannot be resampled,
-    ``fits`` unchanged and the reason."""
+    updated in place), and the ``resampling`` section; with fewer than ``MIN_BLOCKS`` blocks
+    (blocks always hold tokens), ``fits`` unchanged and the reason."""
     blocks = blocks.coarsen(MAX_RESAMPLED_BLOCKS)
     if len(blocks) < MIN_BLOCKS:
         why = (
@@ -182,10 +182,7 @@ def _assessed(fits: list[m.FitResult], blocks, band, orders: int, slopes: dict):
         return fits, {"skipped": why}
     out, unresolved = [], []
     for f in fits:
-        try:
-            res = resample(blocks.tokens, blocks.regs[blocks.ns.index(f.n)], f.n, orders)
-        except ValueError as e:
-            return fits, {"skipped": str(e)}
+        res = resample(blocks.tokens, blocks.regs[blocks.ns.index(f.n)], f.n, orders)
         a = assess(res, f.growth.d_lo, f.growth.d_hi, band)
         if a is None:
             unresolved.append(f.n)

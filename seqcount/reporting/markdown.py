@@ -91,8 +91,7 @@ def _ci(f) -> str:
     v = f.verdict
     if v.gamma_ci95 is None:
         return ""
-    mid = f.assessment.overall.value if f.assessment is not None else f.growth.gamma
-    return f"{mid:.3f} [{v.gamma_ci95[0]:.3f}, {v.gamma_ci95[1]:.3f}]"
+    return f"{f.gamma:.3f} [{v.gamma_ci95[0]:.3f}, {v.gamma_ci95[1]:.3f}]"
 
 
 def _fits(rep: Report) -> list[str]:
@@ -187,7 +186,7 @@ def _extrapolations(rep: Report) -> list[str]:
         "",
         "Extrapolation assumes the power law holds beyond the corpus (capped at U = D: there "
         "are never more distinct windows than tokens); for curves whose preferred model is "
-        "the cut-off, it is an upper estimate.",
+        "the saturating alternative (`cutoff`), it is an upper estimate.",
     ]
 
 

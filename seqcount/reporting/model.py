@@ -92,6 +92,12 @@ class FitResult:
         """The window size."""
         return self.growth.n
 
+    @property
+    def gamma(self) -> float:
+        """The exponent the report quotes: the resampled one where there is an assessment,
+        else the one-curve least-squares fit."""
+        return self.assessment.overall.value if self.assessment is not None else self.growth.gamma
+
     def to_dict(self) -> dict:
         """The fit's keys, then the verdict's, ``u_corpus``, ``extrapolation`` and, with a
         model size, ``regime`` and ``regime_at`` (as in report.json)."""

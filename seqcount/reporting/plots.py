@@ -354,8 +354,7 @@ def _fit_words(fit) -> str:
         return ""
     g, ci = fit.growth, fit.verdict.gamma_ci95
     if ci is not None:
-        v = fit.assessment.overall.value if fit.assessment is not None else g.gamma
-        return f": γ = {v:.3f}, 95% [{ci[0]:.3f}, {ci[1]:.3f}]\n{fit.verdict.verdict}"
+        return f": γ = {fit.gamma:.3f}, 95% [{ci[0]:.3f}, {ci[1]:.3f}]\n{fit.verdict.verdict}"
     return f": fit γ = {g.gamma:.3f} ± {g.gamma_err:.3f}"
 
 
