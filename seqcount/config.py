@@ -42,8 +42,14 @@ MINHASH_SCHEME = "affine64"
 #: Overlap sketches kept per n, per shard and whole (``overlap``).
 OVERLAP_SKETCHES = ("theta", "minhash", "none")
 #: Theta sketch nominal size: containment standard error below 0.03 for ~3e5 distinct windows
-#: in ~1e7 (docs/overlap.md); 128 KiB per n per shard at most.
+#: in ~1e7 (docs/overlap.md); 128 KiB per n at most.
 THETA_K = 1 << 14
+#: The default nominal size of every shard's own theta sketch (``shard_theta_k``): enough to
+#: compare shards with each other (Jaccard standard error about 0.03 at J = 0.5, below the 0.044
+#: of 128-permutation MinHash), 2 KiB per n per shard.
+#: A sketch starts exact and takes most windows until it is full, so its cost has a part per
+#: shard that grows with ``k`` (docs/overlap.md).
+SHARD_THETA_K = 1 << 8
 MIN_LG_THETA_K, MAX_LG_THETA_K = 4, 26
 #: Block sketches (``blocks``): HyperLogLog registers of precision ``min(BLOCK_PRECISION, p)``
 #: per run of whole documents of one shard, first of at least ``BLOCK_TOKENS`` tokens; a shard
@@ -112,7 +118,7 @@ _FIELD_TYPES = {
     "chunk_bytes": int, "format": str, "txt_documents": str, "on_error": str, "stride": bool,
     "num_perm": int, "near_dup": float, "near_dup_n": int, "near_dup_max_docs": int,
     "doc_separator": int, "token_dtype": str, "split": str, "overlap": str, "theta_k": int,
-    "blocks": bool,
+    "shard_theta_k": int, "blocks": bool,
 }  # fmt: skip
 _TYPE_WORDS = {str: "a string", int: "an integer", bool: "True or False", float: "a number"}
 
@@ -155,10 +161,15 @@ class CountConfig:
         split: the split of a Hugging Face ``DatasetDict`` folder to read (``None``: the only
             one; more than one is refused).
         overlap: the overlap sketch kept per window size, per shard and for the whole input:
-            ``theta`` (a theta sketch of ``theta_k`` values), ``minhash`` (``num_perm``
-            permutations) or ``none``. ``near_dup`` uses per-document MinHash of ``num_perm``
+            ``theta`` (theta sketches: of ``theta_k`` values for the whole input, of
+            ``shard_theta_k`` for each shard), ``minhash`` (``num_perm`` permutations) or
+            ``none``. ``near_dup`` uses per-document MinHash of ``num_perm``
             permutations whatever this is.
-        theta_k: the theta sketches' nominal size, a power of two from 2**4 to 2**26.
+        theta_k: the whole input's theta sketches' nominal size, a power of two from 2**4 to
+            2**26.
+        shard_theta_k: each shard's theta sketches' nominal size, a power of two from 2**4 to
+            ``theta_k``; ``None``: :data:`SHARD_THETA_K` or ``theta_k`` if smaller (see
+            :attr:`shard_k`).
         blocks: keep block sketches (HyperLogLog registers per run of documents, see
             :mod:`seqcount.sketches.blocks`), which the report's resampled curves need.
     """
@@ -184,8 +195,9 @@ class CountConfig:
     doc_separator: int | None = None
     token_dtype: str | None = None
     split: str | None = None
-    overlap: str = "minhash"
+    overlap: str = "theta"
     theta_k: int = THETA_K
+    shard_theta_k: int | None = None
     blocks: bool = True
 
     def _check_types(self) -> None:
@@ -315,13 +327,25 @@ class CountConfig:
                 f"overlap must be one of {', '.join(OVERLAP_SKETCHES)}, got {self.overlap!r}",
                 "overlap",
             )
-        k = self.theta_k
-        if k < (1 << MIN_LG_THETA_K) or k > (1 << MAX_LG_THETA_K) or k & (k - 1):
-            raise ConfigError(
-                f"theta_k must be a power of two from 2**{MIN_LG_THETA_K} to "
-                f"2**{MAX_LG_THETA_K}, got {k}",
-                "theta_k",
-            )
+        for name, top in (("theta_k", MAX_LG_THETA_K), ("shard_theta_k", None)):
+            k = getattr(self, name)
+            if k is None:
+                continue
+            hi = self.theta_k if top is None else 1 << top
+            if k < (1 << MIN_LG_THETA_K) or k > hi or k & (k - 1):
+                top_text = f"2**{top}" if top is not None else f"theta_k ({self.theta_k})"
+                raise ConfigError(
+                    f"{name} must be a power of two from 2**{MIN_LG_THETA_K} to {top_text}, "
+                    f"got {k}",
+                    name,
+                )
+
+    @property
+    def shard_k(self) -> int:
+        """Each shard's theta sketches' nominal size (``shard_theta_k`` resolved)."""
+        if self.shard_theta_k is not None:
+            return self.shard_theta_k
+        return min(SHARD_THETA_K, self.theta_k)
 
     @property
     def minhash_perm(self) -> int:
@@ -383,10 +407,11 @@ class CountConfig:
         } | self._overlap_options()
 
     def _overlap_options(self) -> dict:
-        """``overlap`` and ``theta_k`` unless MinHash (results made before they existed)."""
+        """``overlap`` and the theta sizes unless MinHash (results made before they existed)."""
         if self.overlap == "minhash":
             return {}
-        return {"overlap": self.overlap} | ({"theta_k": self.theta_k} if self.theta else {})
+        sizes = {"theta_k": self.theta_k, "shard_theta_k": self.shard_k}
+        return {"overlap": self.overlap} | (sizes if self.theta else {})
 
     def to_dict(self) -> dict:
         d = dataclasses.asdict(self)
@@ -394,7 +419,7 @@ class CountConfig:
         for name in ("doc_separator", "token_dtype", "split"):  # only when set
             if d[name] is None:
                 del d[name]
-        del d["overlap"], d["theta_k"]
+        del d["overlap"], d["theta_k"], d["shard_theta_k"]
         if d["blocks"]:  # outputs made before block sketches kept them all
             del d["blocks"]
         return d | self._overlap_options()

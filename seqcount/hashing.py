@@ -282,26 +282,30 @@ def hll_update_windows(
 def _check_theta(win: WindowParams, theta) -> tuple:
     """The theta arguments of the HyperLogLog kernels (all ``None`` without ``theta``)."""
     if theta is None:
-        return None, None, None, np.int64(0), None, None
-    bufs, counts, thetas, k, scratch, seen = theta
+        return None, None, None, np.int64(0), None, None  # tk unused: any int64
+    bufs, counts, thetas, ks, scratch, seen = theta
     nn = len(win)
-    _check("theta buffers", bufs, np.uint64, 2, writable=True)
-    _check_shape("theta buffers", bufs, (nn, None))
+    _check("theta buffers", bufs, np.uint64, 3, writable=True)
+    _check_shape("theta buffers", bufs, (None, nn, None))
+    sets = bufs.shape[0]
     _check("theta scratch", scratch, np.uint64, 2, writable=True)
-    _check_shape("theta scratch", scratch, bufs.shape)
-    _check("theta seen", seen, np.uint64, 2, writable=True)
-    _check_shape("theta seen", seen, (nn, None))
-    if seen.shape[1] & (seen.shape[1] - 1) or not seen.shape[1]:
-        raise ValueError(f"theta seen of {seen.shape[1]} slots: not a power of two")
-    _check("theta counts", counts, np.int64, 1, writable=True)
-    _check_shape("theta counts", counts, (nn,))
-    _check("thetas", thetas, np.uint64, 1, writable=True)
-    _check_shape("thetas", thetas, (nn,))
-    if not (0 < k and bufs.shape[1] >= k + kernels.HLL_BATCH):
-        raise ValueError(f"theta buffers of {bufs.shape[1]} values for k {k}: too short")
-    if np.any(counts < 0) or np.any(counts > bufs.shape[1]):
+    _check_shape("theta scratch", scratch, bufs.shape[1:])
+    _check("theta seen", seen, np.uint64, 3, writable=True)
+    _check_shape("theta seen", seen, (sets, nn, None))
+    if seen.shape[2] & (seen.shape[2] - 1) or not seen.shape[2]:
+        raise ValueError(f"theta seen of {seen.shape[2]} slots: not a power of two")
+    _check("theta counts", counts, np.int64, 2, writable=True)
+    _check_shape("theta counts", counts, (sets, nn))
+    _check("thetas", thetas, np.uint64, 2, writable=True)
+    _check_shape("thetas", thetas, (sets, nn))
+    _check("theta ks", ks, np.int64, 1)
+    _check_shape("theta ks", ks, (sets,))
+    room = np.maximum(3 * ks, ks + 2 * kernels.HLL_BATCH)
+    if np.any(ks <= 0) or np.any(room > bufs.shape[2]):
+        raise ValueError(f"theta buffers of {bufs.shape[2]} values for k {ks.tolist()}: too short")
+    if np.any(counts < 0) or np.any(counts > room[:, None]):
         raise ValueError("theta counts outside the buffers")
-    return bufs, counts, thetas, np.int64(k), scratch, seen
+    return bufs, counts, thetas, ks, scratch, seen
 
 
 def hll_log_windows(

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pyarrow.parquet as pq
 import pytest
 import reference as ref
 from click.testing import CliRunner
@@ -39,6 +40,13 @@ def grams(docs: list[str], n: int) -> set[tuple[str, ...]]:
     return out
 
 
+def window_values(docs: list[str], n: int, seed: int) -> set[int]:
+    """The distinct theta values ``h >> 1`` (0 left out) of the oracle's window hashes."""
+    params = hash_params(seed)
+    values = ref.token_values("words", [d.encode("utf-8") for d in docs], params)
+    return {h >> 1 for h in ref.all_window_hashes(values, params, n)} - {0}
+
+
 def oracle_theta(docs: list[str], n: int, k: int, seed: int) -> ThetaSketch:
     """A theta sketch fed the pure-Python oracle's window hashes."""
     params = hash_params(seed)
@@ -54,7 +62,7 @@ def random_docs(rng, count: int, vocab: int = 60, lo: int = 0, hi: int = 80) -> 
 
 
 def theta_config(**kw) -> CountConfig:
-    """A configuration that keeps theta sketches (the default overlap sketch is MinHash)."""
+    """A configuration that keeps theta sketches (the default overlap sketch)."""
     return CountConfig(**{"overlap": "theta", **kw})
 
 
@@ -64,8 +72,15 @@ def test_config_checks_overlap_and_theta_k():
         with pytest.raises(ConfigError) as e:
             CountConfig(**kw)
         assert e.value.params == (field,)
-    assert CountConfig().overlap == "minhash" and CountConfig().minhash_perm == 128
-    assert CountConfig(overlap="theta").minhash_perm == 0
+    for kw in ({"shard_theta_k": 1000}, {"shard_theta_k": 8}, {"theta_k": 64, "shard_theta_k": 128}):
+        with pytest.raises(ConfigError) as e:
+            CountConfig(**kw)
+        assert e.value.params == ("shard_theta_k",)
+    assert CountConfig().overlap == "theta" and CountConfig().minhash_perm == 0
+    assert CountConfig(overlap="minhash").minhash_perm == 128
+    # each shard's sketches: 2**8 values, or theta_k when that is smaller
+    assert CountConfig().shard_k == 256 and CountConfig(theta_k=64).shard_k == 64
+    assert CountConfig(shard_theta_k=1024).result_options()["shard_theta_k"] == 1024
     assert "overlap" not in CountConfig(overlap="minhash").result_options()
     assert CountConfig(overlap="theta", theta_k=64).result_options()["theta_k"] == 64
 
@@ -212,12 +227,35 @@ def test_shard_similarity_uses_theta_jaccard(tmp_path):
     shards = [base[:30], base[10:40], random_docs(rng, 30, vocab=30)]
     for i, docs in enumerate(shards):
         write_parquet(tmp_path / f"{i}.parquet", docs)
-    r = count_corpus(tmp_path, theta_config(ns=(3,)))
+    r = count_corpus(tmp_path, theta_config(ns=(3,), shard_theta_k=1 << 14))
     m = shard_jaccard(r.sketches, 3)
     for i in range(3):
         for j in range(3):
             gi, gj = grams(shards[i], 3), grams(shards[j], 3)
             assert m[i, j] == pytest.approx(len(gi & gj) / len(gi | gj))  # exact below k
+
+
+def test_shard_sketches_are_the_smallest_values_of_each_shard(tmp_path):
+    """Each shard keeps its own sketch of shard_theta_k values, the whole input one of theta_k:
+    in one pass both are fed at once, shard by shard (--state) the whole is the union of
+    sketches of theta_k per shard, trimmed afterwards; both are the sets' bottom-k."""
+    rng = np.random.default_rng(4)
+    for i in range(4):
+        write_parquet(tmp_path / f"{i}.parquet", random_docs(rng, 30, vocab=400, lo=20, hi=90))
+    cfg = theta_config(ns=(1, 4), theta_k=512, shard_theta_k=32, seed=3)
+    one = count_corpus(tmp_path, cfg).sketches
+    by_shard = count_batch(tmp_path, cfg, state=tmp_path / "st").sketches
+    assert one.theta == by_shard.theta and one.shard_theta == by_shard.shard_theta
+    shards = sorted(tmp_path.glob("*.parquet"))
+    for j, n in enumerate(cfg.ns):
+        whole = set()
+        for i, path in enumerate(shards):
+            values = window_values(pq.read_table(path).column("text").to_pylist(), n, cfg.seed)
+            whole |= values
+            t = one.shard_theta[i][j]
+            assert t.k == 32 and list(t.entries) == sorted(values)[:32]
+            assert t.theta64 == sorted(values)[32]
+        assert list(one.theta[j].entries) == sorted(whole)[:512]
 
 
 def test_datasketches_reads_a_saved_runs_theta(tmp_path):

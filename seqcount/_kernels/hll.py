@@ -89,48 +89,75 @@ def _hash_batch(prefix, lo, hi, step, n, base_n, salt, p, bidx, brank):
 
 
 @njit(inline="always", **JIT)
-def _hash_batch_keep(prefix, lo, hi, step, n, base_n, salt, p, bidx, brank, bh):
-    """:func:`_hash_batch`, keeping the hashes in ``bh`` too (for the theta sketches)."""
+def _hash_batch_select(prefix, lo, hi, step, n, base_n, salt, p, bidx, brank, cand, tmax):
+    """:func:`_hash_batch`, keeping in ``cand`` the 63-bit values ``h >> 1`` below ``tmax``
+    (the largest threshold of the theta sketches fed); returns (windows, values kept).
+
+    Past a sketch's first few ``k`` values (``tmax`` at most 1/4) few windows are kept: a
+    branch skips the rest, rarely guessed wrong. Above that, a store without a branch (a
+    value at or above ``tmax`` is overwritten by the next) costs less than the branch guessed
+    wrong a good part of the time.
+    """
     c = 0
-    for i in range(lo, hi, step):
-        h = window_hash(prefix, i, n, base_n, salt)
-        idx, rank = hll_rank(h, p)
-        bidx[c] = idx
-        brank[c] = rank
-        bh[c] = h
-        c += 1
-    return c
+    nc = 0
+    if tmax > THETA_TOP >> np.uint64(2):
+        for i in range(lo, hi, step):
+            h = window_hash(prefix, i, n, base_n, salt)
+            idx, rank = hll_rank(h, p)
+            bidx[c] = idx
+            brank[c] = rank
+            v = h >> U1
+            cand[nc] = v
+            nc += np.int64(v < tmax)
+            c += 1
+    else:
+        for i in range(lo, hi, step):
+            h = window_hash(prefix, i, n, base_n, salt)
+            idx, rank = hll_rank(h, p)
+            bidx[c] = idx
+            brank[c] = rank
+            v = h >> U1
+            if v < tmax:
+                cand[nc] = v
+                nc += 1
+            c += 1
+    return c, nc
 
 
 @njit(inline="always", **JIT)
-def _theta_append(bh, got, tb, tc, theta, seen):
-    """Append the 63-bit values ``h >> 1`` in ``(0, theta)`` of the batch's ``got`` hashes to
-    the theta candidates ``tb`` from ``tc`` on (room for a batch is left by the caller);
-    returns the new count.
+def _theta_append(cand, nc, tb, tc, theta, seen):
+    """Append the values of ``cand[:nc]`` in ``(0, theta)`` to the theta candidates ``tb`` from
+    ``tc`` on (room for a batch is left by the caller); returns the new count.
 
     While a quarter or more of the windows are candidates (``theta`` above 1/4: a young
     sketch, or one of a small ``n`` whose frequent windows repeat), the append has no branch,
     and ``seen`` (uint64, a power of two long, zeroed with the sketch) holds the last value of
     each of its slots (the low bits): a value found there was seen since the sketch was
     emptied and is left out, as a repeat. Below that, a branch (rarely taken, so rarely
-    guessed wrong) skips the store of most windows.
+    guessed wrong) skips the store of most values.
     """
     if theta > THETA_TOP >> np.uint64(2):
         smask = np.uint64(seen.shape[0] - 1)
-        for c in range(got):
-            v = bh[c] >> U1
+        for c in range(nc):
+            v = cand[c]
             slot = v & smask
             fresh = seen[slot] != v
             seen[slot] = v
             tb[tc] = v
             tc += np.int64((v < theta) & (v != U0) & fresh)
     else:
-        for c in range(got):
-            v = bh[c] >> U1
+        for c in range(nc):
+            v = cand[c]
             if v < theta and v != U0:
                 tb[tc] = v
                 tc += 1
     return tc
+
+
+@njit(inline="always", **JIT)
+def theta_room(k):
+    """Values a theta candidate buffer of nominal size ``k`` holds before it is trimmed."""
+    return max(3 * k, k + 2 * BATCH)
 
 
 @njit(inline="always", **JIT)
@@ -187,11 +214,15 @@ def _hll_windows(
             acc = hip[j]
         c = counts[j] if counts is not None else 0  # log entries so far
         step = n if stride else 1
-        # theta candidates of row j: buffer, how many, threshold (unused without tbuf)
-        tb = tbuf[j] if tbuf is not None else bidx[:0]
-        bh = np.empty(BATCH if tbuf is not None else 0, dtype=np.uint64)
-        tc = tcnt[j] if tcnt is not None else 0
-        th = tth[j] if tth is not None else U0
+        # the theta sketches of row j: candidates so far and threshold of each
+        ns_t = tbuf.shape[0] if tbuf is not None else 0
+        tcs = np.zeros(ns_t, dtype=np.int64)
+        ths = np.zeros(ns_t, dtype=np.uint64)
+        if tbuf is not None:
+            for s in range(ns_t):
+                tcs[s] = tcnt[s, j]
+                ths[s] = tth[s, j]
+        cand = np.empty(BATCH if tbuf is not None else 0, dtype=np.uint64)
         for d in range(d0, d1):
             if keep is not None and keep[d] == 0:
                 continue
@@ -202,12 +233,18 @@ def _hll_windows(
                 if tbuf is None:
                     got = _hash_batch(prefix, lo, hi, step, n, base_n, salt, p, bidx, brank)
                 else:
-                    if tc + BATCH > tb.shape[0]:
-                        tc, th = theta_compact(tb, tc, tk, th, ttmp[j])
-                    got = _hash_batch_keep(
-                        prefix, lo, hi, step, n, base_n, salt, p, bidx, brank, bh
+                    tmax = U0
+                    for s in range(ns_t):
+                        if tcs[s] + BATCH > theta_room(tk[s]):
+                            tcs[s], ths[s] = theta_compact(
+                                tbuf[s, j], tcs[s], tk[s], ths[s], ttmp[j]
+                            )
+                        tmax = max(tmax, ths[s])
+                    got, nc = _hash_batch_select(
+                        prefix, lo, hi, step, n, base_n, salt, p, bidx, brank, cand, tmax
                     )
-                    tc = _theta_append(bh, got, tb, tc, th, tseen[j])
+                    for s in range(ns_t):
+                        tcs[s] = _theta_append(cand, nc, tbuf[s, j], tcs[s], ths[s], tseen[s, j])
                 for k in range(got):
                     idx = bidx[k]
                     rank = brank[k]
@@ -228,8 +265,9 @@ def _hll_windows(
         if counts is not None:
             counts[j] = c
         if tbuf is not None:
-            tcnt[j] = tc
-            tth[j] = th
+            for s in range(ns_t):
+                tcnt[s, j] = tcs[s]
+                tth[s, j] = ths[s]
 
 
 @njit(**JIT)

@@ -78,8 +78,9 @@ def count(paths, out, shard_similarity, log_format, quiet, **options):
     .zst) and text. One row (JSON line, text file or, with --txt-documents lines, text
     line) is one document. Writes OUT/curve.csv (columns n, tokens,
     documents, windows, unique[, unique_exact], unique_hip), OUT/summary.json and OUT/sketches.npz
-    (HyperLogLog and, unless --num-perm 0, MinHash per n, per shard and whole), and
-    prints a table of U_n at the whole input.
+    (per n: HyperLogLog, block sketches for the report's intervals and, unless --overlap
+    none, the overlap sketch whole and per shard), and prints a table of U_n at the whole
+    input.
 
     \b
     Examples:
@@ -171,11 +172,13 @@ def compare(a, b, threads, as_json, **options):
     a saved output takes its --precision, --seed, --stride, --num-perm and window sizes
     unless given here). Per n it prints the
     estimated Jaccard similarity |A∩B|/|A∪B|, the containments |A∩B|/|A| and
-    |A∩B|/|B|, and |A∩B| and |A∪B|, each with one standard error: MinHash for J,
-    HyperLogLog for the counts. With --json the object has a list 'results' with keys
-    n, unique_a, unique_b, jaccard, jaccard_err, containment_a_in_b,
-    containment_b_in_a, intersection, union and their _err; undefined values (J of
-    two empty sets, the containment of an empty set) are null. With --on-error skip,
+    |A∩B|/|B|, and |A∩B| and |A∪B|, each with one standard error: from the theta
+    sketches (the default; exact while a set has fewer distinct windows than --theta-k),
+    or with --overlap minhash from MinHash for J and HyperLogLog for the counts. With
+    --json the object has a list 'results' with keys n, unique_a, unique_b, jaccard,
+    containment_a_in_b, containment_b_in_a, intersection, union, each with its _err
+    (theta: also _lower and _upper, 95% bounds, and a_not_b, b_not_a); undefined values
+    (J of two empty sets, the containment of an empty set) are null. With --on-error skip,
     a side that had input skipped lists it under 'skipped' and the exit status is 3.
 
     \b
@@ -199,14 +202,15 @@ def compare(a, b, threads, as_json, **options):
     else:
         click.echo(f"A = {a}\nB = {b}\n{_sketch_line(result['options'])}")
         click.echo(
-            f"{'n':>4} {'jaccard':>15} {'A in B':>15} {'B in A':>15} {'|A∩B|':>20} {'|A∪B|':>14}"
+            f"{'n':>4} {'jaccard':>15} {'A in B':>15} {'B in A':>15} {'|A∩B|':>20} {'|A∪B|':>20}"
         )
         for r in result["results"]:
             click.echo(
                 f"{r['n']:>4} {estimate_cell(r, 'jaccard')} "
                 f"{estimate_cell(r, 'containment_a_in_b')} "
                 f"{estimate_cell(r, 'containment_b_in_a')} "
-                f"{r['intersection']:>11.4g} ±{r['intersection_err']:<7.2g} {r['union']:>14.4g}"
+                f"{r['intersection']:>11.4g} ±{r['intersection_err']:<7.2g} "
+                f"{r['union']:>11.4g} ±{r['union_err']:<7.2g}".rstrip()
             )
     for name, s in skipped:
         click.echo(

@@ -11,7 +11,7 @@ from .common import EXIT_OK, EXIT_SKIPPED, ProgressBar, UsageFailure, errors, te
 from .options import config_option, input_options, make_config
 
 #: options of ``input_options`` that do not apply: one window size, sliding windows, no sketches
-_NOT_HERE = ("ns", "precision", "num_perm", "stride", "overlap", "theta_k")
+_NOT_HERE = ("ns", "precision", "num_perm", "stride", "overlap", "theta_k", "shard_theta_k")
 
 
 def reading_options(command):

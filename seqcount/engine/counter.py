@@ -34,6 +34,14 @@ from .schedule import Schedule
 class Counter:
     """Running state of one pass: registers, exact sets, totals, checkpoints."""
 
+    #: Keep the whole pass's theta sketches beside each shard's (:meth:`whole_thetas`). Each
+    #: shard's are then of ``shard_k`` values: a sketch starts exact and takes most windows
+    #: until it is full, so small ones per shard and one large one per pass cost far less than
+    #: large ones per shard. A pass whose shards' results are kept to be combined later
+    #: (``ShardRecorder``) keeps each shard's at ``theta_k`` instead, which the whole input's
+    #: and the small ones are then made from: the same sketches either way.
+    WHOLE_THETA = True
+
     def __init__(self, config: CountConfig):
         self.config = config
         self.params = hash_params(config.seed)
@@ -75,10 +83,13 @@ class Counter:
             self.sigs = np.full(shape, MINHASH_EMPTY, dtype=np.int64)
             self.cache = minhash_cache(self.parts, len(config.ns))
             self.shard_sigs: list[np.ndarray] = []
-        # theta sketches per window size: the current shard's, then every finished shard's
+        # theta sketches per window size: set 0 the current shard's (of shard_k values; of
+        # theta_k without a whole set, see WHOLE_THETA), set 1 the whole pass's (theta_k);
+        # then every finished shard's
         self.thetas = None
         if config.theta:
-            self.thetas = ThetaTables(len(config.ns), config.theta_k, config.seed)
+            ks = (config.shard_k, config.theta_k) if self.WHOLE_THETA else config.theta_k
+            self.thetas = ThetaTables(len(config.ns), ks, config.seed)
         self.shard_thetas: list[list[ThetaSketch]] = []
         self.shard = 0  # index of the shard being read
         self.row = 0  # closed documents of this shard so far
@@ -121,6 +132,12 @@ class Counter:
             self.cache = minhash_cache(self.parts, len(self.config.ns))
         self.shard += 1
         self.row = 0
+
+    def whole_thetas(self) -> list[ThetaSketch] | None:
+        """The whole pass's theta sketch per window size (``None`` without them)."""
+        if self.thetas is None or not self.WHOLE_THETA:
+            return None
+        return self.thetas.sketches(1)
 
     def _buffer(self, name: str, size: int) -> np.ndarray:
         """The first ``size`` elements of the reused uint64 buffer ``name`` (grown if short)."""
@@ -324,8 +341,11 @@ class ShardRecorder(Counter):
 
     It takes no checkpoints and keeps no HIP estimates (a shard counted on its own gets them
     when the shards are put together in order); it keeps each closed document's length and a
-    log of every register growth, by document.
+    log of every register growth, by document. Its theta sketches are the shard's at
+    ``theta_k`` (see :attr:`Counter.WHOLE_THETA`).
     """
+
+    WHOLE_THETA = False
 
     def __init__(self, config: CountConfig):
         super().__init__(config)

@@ -15,6 +15,7 @@ from ..sketches import (
     BlockSketches,
     MinHash,
     SketchSet,
+    trimmed,
     union_thetas,
     unpack_thetas,
 )
@@ -188,11 +189,18 @@ def curve_rows(ns, points) -> list[CurveRow]:
 
 
 def sketch_set(config: CountConfig, regs, shard_sigs, shard_paths, documents, tokens, thetas=None,
-               blocks=None):  # fmt: skip
+               blocks=None, whole_theta=None):  # fmt: skip
     """The :class:`SketchSet` of a count: final registers, with MinHash the per-shard
-    signatures (uint64 ``(shards, len(ns), K)``) and their union, with theta sketches the
-    per-shard sketches (``thetas``: per shard, one per window size) and their union, and the
-    block sketches (``blocks``, or ``None``)."""
+    signatures (uint64 ``(shards, len(ns), K)``) and their union, with theta sketches each
+    shard's and the whole input's, and the block sketches (``blocks``, or ``None``).
+
+    Theta sketches come either as each shard's at ``shard_k`` (``thetas``: per shard, one per
+    window size) with the whole input's (``whole_theta``: one per window size), from a single
+    pass; or as each shard's at ``theta_k`` alone (``whole_theta`` ``None``), from shards
+    counted on their own: the whole input's is then their union, and each shard's is trimmed
+    to ``shard_k`` (the ``shard_k`` smallest values of the larger sketch). Both give the same
+    sketches.
+    """
     ns = config.ns
     minhash = None
     perm = config.minhash_perm
@@ -203,6 +211,12 @@ def sketch_set(config: CountConfig, regs, shard_sigs, shard_paths, documents, to
             else np.full((len(ns), perm), EMPTY_HASHVALUE, dtype=np.uint64)
         )
         minhash = [MinHash(seed=config.seed, hashvalues=whole[j].copy()) for j in range(len(ns))]
+    shard_theta = None
+    if config.theta:
+        if whole_theta is None:
+            whole_theta = whole_thetas(config, thetas)
+            thetas = [[trimmed(t, config.shard_k) for t in shard] for shard in thetas]
+        shard_theta = [list(t) for t in thetas]
     return SketchSet(
         ns=ns,
         hll=[HLL(reg=regs[j].copy()) for j in range(len(ns))],
@@ -211,8 +225,8 @@ def sketch_set(config: CountConfig, regs, shard_sigs, shard_paths, documents, to
         minhash=minhash,
         shard_minhash=shard_sigs if perm else None,
         shard_paths=list(shard_paths),
-        theta=whole_thetas(config, thetas) if config.theta else None,
-        shard_theta=[list(t) for t in thetas] if config.theta else None,
+        theta=whole_theta if config.theta else None,
+        shard_theta=shard_theta,
         blocks=blocks,
     )
 
@@ -273,19 +287,23 @@ def build_result(
     sigs=None,
     thetas=None,
     blocks=None,
+    whole_theta=None,
     sketches: SketchSet | None = None,
     **more,
 ) -> CountResult:
     """The one way a :class:`CountResult` is made (single pass, sharded pass, merge).
 
-    ``regs``/``sigs``/``thetas``/``blocks`` (final registers, per-shard signatures and theta
-    sketches, block sketches) make the :class:`SketchSet`
+    ``regs``/``sigs``/``thetas``/``blocks``/``whole_theta`` (final registers, per-shard
+    signatures and theta sketches, block sketches, the whole input's theta sketches: see
+    :func:`sketch_set`) make the :class:`SketchSet`
     unless ``sketches`` is given; ``windows`` is per window size, in ``config.ns`` order;
     ``more`` sets the remaining fields (``elapsed``, ``started``, ``threads``, ...).
     """
     if sketches is None:
         paths = [s.path for s in stats]
-        sketches = sketch_set(config, regs, sigs, paths, documents, tokens, thetas, blocks)
+        sketches = sketch_set(
+            config, regs, sigs, paths, documents, tokens, thetas, blocks, whole_theta
+        )
     return CountResult(
         config=config,
         paths=list(inputs.paths),

@@ -72,7 +72,8 @@ def count_corpus(
         sigs = np.stack(counter.shard_sigs) if counter.shard_sigs else np.zeros(shape, np.uint64)
     return build_result(
         config, inputs, stats, skipped, rows,
-        regs=counter.regs, sigs=sigs, thetas=counter.shard_thetas, documents=counter.documents,
+        regs=counter.regs, sigs=sigs, thetas=counter.shard_thetas,
+        whole_theta=counter.whole_thetas(), documents=counter.documents,
         tokens=counter.tokens, blocks=counter.block_run and counter.block_run.result(),
         empty=counter.empty, windows=counter.windows, started=started,
         elapsed=time.perf_counter() - t0, threads=used_threads,

@@ -35,6 +35,7 @@ from .theta import (
     ThetaTables,
     compute_seed_hash,
     pack_thetas,
+    trimmed,
     union_thetas,
     unpack_thetas,
 )
@@ -60,6 +61,7 @@ __all__ = [
     "THETA_MAX",
     "ThetaSketch",
     "ThetaTables",
+    "trimmed",
     "atomic_write",
     "bias",
     "compute_seed_hash",

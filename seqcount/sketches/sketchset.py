@@ -66,6 +66,9 @@ class SketchSet:
         seed = first.seed if first else int(self.options.get("seed", 0))
         header["version"] = 2
         header["theta"] = {"k": k, "seed": seed, "hash": self.options.get("hash")}
+        shards = [t for shard in self.shard_theta or () for t in shard]
+        if shards and shards[0].k != k:  # without shard_k (older files), each shard's are of k
+            header["theta"]["shard_k"] = shards[0].k
         for prefix, sketches in (("theta", self.theta), ("shard_theta", self.shard_theta)):
             if sketches is None:
                 continue
@@ -126,8 +129,9 @@ def load_sketches(path: str | os.PathLike) -> SketchSet:
     Version 2 adds, with theta sketches, ``theta`` = ``{k, seed, hash}`` to the header and
     ``theta_entries``, ``theta_offsets``, ``theta_theta64`` (the whole input's sketch per window
     size, packed by :func:`~seqcount.sketches.theta.pack_thetas`) and the same three with
-    ``shard_theta_`` for every shard's sketches, shard by shard, each in ``ns`` order. Files
-    without theta sketches are version 1.
+    ``shard_theta_`` for every shard's sketches, shard by shard, each in ``ns`` order; the
+    header's ``theta.shard_k`` is the shards' sketches' nominal size where it is not ``k``.
+    Files without theta sketches are version 1.
 
     Raises:
         FormatError: not such a file, or a version this release does not read.
@@ -185,12 +189,13 @@ def _load_theta(path, header: dict, packed: dict, ns: tuple) -> tuple:
         return None, None
     try:
         k, seed = int(info["k"]), int(info["seed"])
+        sizes = {"theta": k, "shard_theta": int(info.get("shard_k", k))}
         parts = {}
         for prefix in ("theta", "shard_theta"):
             if prefix + "_entries" in packed:
                 parts[prefix] = unpack_thetas(
                     packed[prefix + "_entries"], packed[prefix + "_offsets"],
-                    packed[prefix + "_theta64"], k, seed,
+                    packed[prefix + "_theta64"], sizes[prefix], seed,
                 )  # fmt: skip
     except (KeyError, TypeError, ValueError, FormatError) as e:
         raise FormatError(f"{path}: unreadable theta sketches ({e})") from None

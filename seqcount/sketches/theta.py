@@ -409,9 +409,17 @@ def union_thetas(sketches: list[ThetaSketch], k: int, seed: int) -> ThetaSketch:
     return out
 
 
+def trimmed(sketch: ThetaSketch, k: int) -> ThetaSketch:
+    """The sketch of the same set of nominal size ``k <= sketch.k``: its ``k`` smallest values
+    and θ the next one, as a sketch of size ``k`` fed the same hashes would hold."""
+    if k > sketch.k:
+        raise ConfigError(f"k must be at most the sketch's k ({sketch.k}), got {k}", "k")
+    return ThetaSketch.from_entries(sketch._values(), sketch.theta64, k, sketch.seed)
+
+
 #: Slots per window size of the recent values that keep repeats out of the theta buffers
 #: (16 KiB: stays in the first-level cache beside the hashing).
-SEEN_SLOTS = 2048
+SEEN_SLOTS = 16384
 
 
 def _compact(vals: np.ndarray, theta, k: int, seed: int) -> ThetaSketch:
@@ -426,47 +434,57 @@ def _compact(vals: np.ndarray, theta, k: int, seed: int) -> ThetaSketch:
 
 
 class ThetaTables:
-    """The running theta sketches of every window size of a pass, fed by the HyperLogLog
-    kernel from the same window hashes (``theta=`` of :func:`seqcount.hashing.
-    hll_update_windows`); :meth:`sketches` gives them as compact :class:`ThetaSketch` objects,
-    equal to sketches fed the same window hashes.
+    """Running theta sketches of every window size of a pass, fed by the HyperLogLog kernel
+    from the same window hashes (``theta=`` of :func:`seqcount.hashing.hll_update_windows`);
+    :meth:`sketches` gives them as compact :class:`ThetaSketch` objects, equal to sketches fed
+    the same window hashes.
 
-    Per window size a buffer of ``C = 3 k`` values: a window whose value ``h >> 1`` is below
-    θ is appended (one compare and a store, no hash table); a full buffer is trimmed to the
-    ``k`` smallest distinct values and θ lowered (:func:`seqcount._kernels.theta_compact`, a
-    counting pass and small sorts). Memory: the buffers and as much scratch, ``48 k`` bytes
-    per window size (768 KiB at the default ``k = 2**14``); each finished sketch keeps at most
-    ``8 k`` bytes.
+    ``ks`` holds one nominal size per *set* of sketches (one sketch per window size in each):
+    ``count`` keeps a set for the current shard (small ``k``, emptied by :meth:`reset` at each
+    shard's end) and one for the whole pass. Each window's value ``h >> 1`` is compared once
+    with the largest θ of the sets; the few below it go on to each set's buffer of ``3 k``
+    values (a compare and a store, no hash table); a full buffer is trimmed to the ``k``
+    smallest distinct values and θ lowered (:func:`seqcount._kernels.theta_compact`, a counting
+    pass and small sorts). Memory: per window size, ``24 k`` bytes of buffer per set, scratch
+    as long as the longest buffer and 16 KiB of recent values per set (at ``k = 2**14`` and
+    ``2**10``: about 0.8 MiB); each finished sketch keeps at most ``8 k`` bytes.
     """
 
-    def __init__(self, sizes: int, k: int = DEFAULT_K, seed: int = 0):
-        self.k = _check_k(k)
+    def __init__(self, sizes: int, ks=DEFAULT_K, seed: int = 0):
+        ks = (ks,) if isinstance(ks, (int, np.integer)) else tuple(ks)
+        self.ks = np.array([_check_k(k) for k in ks], dtype=np.int64)
+        self.k = int(self.ks[0])
         self.seed = int(seed)
-        cap = max(3 * self.k, self.k + 2 * kernels.HLL_BATCH)
-        self.bufs = np.zeros((sizes, cap), dtype=np.uint64)
+        cap = max(3 * int(self.ks.max()), int(self.ks.max()) + 2 * kernels.HLL_BATCH)
+        # np.zeros: pages a smaller set's rows never reach are never touched
+        self.bufs = np.zeros((len(ks), sizes, cap), dtype=np.uint64)
         self.scratch = np.zeros((sizes, cap), dtype=np.uint64)
-        self.seen = np.zeros((sizes, SEEN_SLOTS), dtype=np.uint64)
-        self.counts = np.zeros(sizes, dtype=np.int64)
-        self.thetas = np.full(sizes, THETA_MAX, dtype=np.uint64)
+        self.seen = np.zeros((len(ks), sizes, SEEN_SLOTS), dtype=np.uint64)
+        self.counts = np.zeros((len(ks), sizes), dtype=np.int64)
+        self.thetas = np.full((len(ks), sizes), THETA_MAX, dtype=np.uint64)
 
     def kernel_args(self) -> tuple:
-        """``(buffers, counts, thetas, k, scratch, seen)``, the ``theta=`` of
+        """``(buffers, counts, thetas, ks, scratch, seen)``, the ``theta=`` of
         :func:`seqcount.hashing.hll_update_windows` and ``hll_log_windows``."""
-        return self.bufs, self.counts, self.thetas, self.k, self.scratch, self.seen
+        return self.bufs, self.counts, self.thetas, self.ks, self.scratch, self.seen
 
-    def sketches(self) -> list[ThetaSketch]:
-        """The sketch of every window size, compact (sorted values of their own)."""
+    def sketches(self, which: int = 0) -> list[ThetaSketch]:
+        """The sketch of every window size of set ``which``, compact (sorted values of their
+        own)."""
         out = []
-        for j in range(self.counts.shape[0]):
+        k = self.ks[which]
+        for j in range(self.counts.shape[1]):
             r, theta = kernels.theta_compact(
-                self.bufs[j], self.counts[j], np.int64(self.k), self.thetas[j], self.scratch[j]
-            )
-            self.counts[j], self.thetas[j] = r, theta
-            out.append(_compact(self.bufs[j, :r].copy(), theta, self.k, self.seed))
+                self.bufs[which, j], self.counts[which, j], k, self.thetas[which, j],
+                self.scratch[j],
+            )  # fmt: skip
+            self.counts[which, j], self.thetas[which, j] = r, theta
+            vals = self.bufs[which, j, :r].copy()
+            out.append(_compact(vals, theta, int(k), self.seed))
         return out
 
-    def reset(self) -> None:
-        """Empty every sketch (the next shard's)."""
-        self.counts.fill(0)
-        self.thetas.fill(THETA_MAX)
-        self.seen.fill(0)
+    def reset(self, which: int = 0) -> None:
+        """Empty the sketches of set ``which`` (the next shard's)."""
+        self.counts[which].fill(0)
+        self.thetas[which].fill(THETA_MAX)
+        self.seen[which].fill(0)
