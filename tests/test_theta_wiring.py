@@ -72,7 +72,8 @@ def test_config_checks_overlap_and_theta_k():
         with pytest.raises(ConfigError) as e:
             CountConfig(**kw)
         assert e.value.params == (field,)
-    for kw in ({"shard_theta_k": 1000}, {"shard_theta_k": 8}, {"theta_k": 64, "shard_theta_k": 128}):
+    bad = ({"shard_theta_k": 1000}, {"shard_theta_k": 8}, {"theta_k": 64, "shard_theta_k": 128})
+    for kw in bad:
         with pytest.raises(ConfigError) as e:
             CountConfig(**kw)
         assert e.value.params == ("shard_theta_k",)
