@@ -153,11 +153,14 @@ def test_duplicated_shard_shows_in_the_similarity_files(tmp_path):
     r = run("count", corpus, "--n", "4,8", "--shard-similarity", "--out", tmp_path / "o", "-q")
     assert r.exit_code == 0, r.output
     lines = (tmp_path / "o" / "shard_similarity.csv").read_text().splitlines()
-    assert lines[0] == "n,shard_a,shard_b,path_a,path_b,jaccard"
+    assert lines[0] == "n,shard_a,shard_b,path_a,path_b,jaccard,jaccard_err"
     rows = [line.split(",") for line in lines[1:]]
     assert len(rows) == 2 * 3
     dup = {(x[0], x[1], x[2]): float(x[5]) for x in rows}
+    err = {(x[0], x[1], x[2]): float(x[6]) for x in rows}
     assert dup[("8", "1", "2")] == 1.0 and dup[("8", "0", "1")] < 0.05
+    assert err[("8", "1", "2")] == 0.0  # the same sketch
+    assert 0 < err[("8", "0", "1")] < 0.05  # two different sketches of 2**8 values
     assert (tmp_path / "o" / "shard_similarity.png").stat().st_size > 10_000
 
 

@@ -183,7 +183,19 @@ def compare_sketches(a: SketchSet, b: SketchSet, ns=None) -> list:
 
 def shard_jaccard(sketches: SketchSet, n: int) -> np.ndarray:
     """The ``(shards, shards)`` matrix of estimated Jaccard similarities of the shards'
-    ``n``-token window sets (1 on the diagonal).
+    ``n``-token window sets (1 on the diagonal); :func:`shard_jaccard_errors` gives both
+    the estimates and their standard errors.
+
+    Raises:
+        SketchMismatchError: no per-shard signatures, or ``n`` not counted.
+    """
+    return shard_jaccard_errors(sketches, n)[0]
+
+
+def shard_jaccard_errors(sketches: SketchSet, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The Jaccard matrix of :func:`shard_jaccard` and the standard error of each entry
+    (theta: the DataSketches bounds' half-width over 2; MinHash: ``sqrt(J (1 - J) / K)``);
+    NaN for a shard without windows, 0 on the diagonal.
 
     Raises:
         SketchMismatchError: no per-shard signatures, or ``n`` not counted.
@@ -204,22 +216,28 @@ def shard_jaccard(sketches: SketchSet, n: int) -> np.ndarray:
     empty = np.all(sig == EMPTY_HASHVALUE, axis=1)
     out[empty, :] = np.nan  # a shard without windows has no similarity
     out[:, empty] = np.nan
-    return out
+    err = np.sqrt(out * (1.0 - out) / k)
+    np.fill_diagonal(err, 0.0)
+    return out, err
 
 
-def _theta_shard_jaccard(sketches: SketchSet, n: int) -> np.ndarray:
-    """:func:`shard_jaccard` from the shards' theta sketches."""
+def _theta_shard_jaccard(sketches: SketchSet, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`shard_jaccard_errors` from the shards' theta sketches."""
     j = sketches.ns.index(n)
     ts = [shard[j] for shard in sketches.shard_theta]
     s = len(ts)
     out = np.ones((s, s), dtype=np.float64)
+    err = np.zeros((s, s), dtype=np.float64)
     for a in range(s):
         for b in range(a + 1, s):
-            out[a, b] = out[b, a] = theta_jaccard(ts[a], ts[b]).estimate
+            est = theta_jaccard(ts[a], ts[b])
+            out[a, b] = out[b, a] = est.estimate
+            err[a, b] = err[b, a] = est.err
     empty = np.array([t.is_empty() for t in ts], dtype=bool)
-    out[empty, :] = np.nan  # a shard without windows has no similarity
-    out[:, empty] = np.nan
-    return out
+    for m in (out, err):
+        m[empty, :] = np.nan  # a shard without windows has no similarity
+        m[:, empty] = np.nan
+    return out, err
 
 
 def most_similar_pairs(mats: dict[int, np.ndarray], limit: int) -> list[tuple[int, int]]:

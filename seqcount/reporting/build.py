@@ -9,7 +9,7 @@ from ..analysis import bounds
 from ..analysis.band import against_band, extrapolate
 from ..analysis.drift import Assessment, assess
 from ..analysis.fit import GrowthFit, curve_points, fit_growth, local_slopes, too_few_points
-from ..analysis.overlap import most_similar_pairs, shard_jaccard
+from ..analysis.overlap import most_similar_pairs, shard_jaccard_errors
 from ..analysis.resample import DEFAULT_ORDERS, MIN_BLOCKS, ORDER_SEED, resample
 from ..config import BLOCK_TOKENS
 from ..engine.results import CurveRow
@@ -296,14 +296,20 @@ def shard_section(sketches: SketchSet | None) -> tuple[m.ShardSimilarity | None,
     no_sketches = sketches.shard_minhash is None and sketches.shard_theta is None
     if no_sketches or len(sketches.shard_paths) < 2:
         return None, None
-    mats = {n: shard_jaccard(sketches, n) for n in sketches.ns}
+    both = {n: shard_jaccard_errors(sketches, n) for n in sketches.ns}
+    mats = {n: est for n, (est, _) in both.items()}
     paths = sketches.shard_paths
     pairs = [
-        m.ShardPair(paths[a], paths[b], {n: _nan_none(mats[n][a, b]) for n in sketches.ns})
+        m.ShardPair(
+            paths[a],
+            paths[b],
+            {n: _nan_none(est[a, b]) for n, (est, _) in both.items()},
+            {n: _nan_none(err[a, b]) for n, (_, err) in both.items()},
+        )  # fmt: skip
         for a, b in most_similar_pairs(mats, MAX_LISTED_PAIRS)
     ]
     rank_n = max(sketches.ns)  # the order of most_similar_pairs
     if sketches.shard_theta is not None:
-        k = sketches.theta[0].k
+        k = sketches.shard_theta[0][0].k
         return m.ShardSimilarity(None, rank_n, pairs, "theta", k), sketches
     return m.ShardSimilarity(sketches.minhash[0].num_perm, rank_n, pairs), sketches

@@ -250,21 +250,30 @@ def _sketch_words(sim) -> str:
     return f"MinHash, {sim.num_perm} permutations, resolution {1 / sim.num_perm:.4f}"
 
 
+def _jaccard_cell(pair, n: int) -> str:
+    """A shard pair's Jaccard similarity at ``n`` with its standard error (``-``: no windows)."""
+    j = pair.jaccard[n]
+    if j is None:
+        return "-"
+    err = (pair.jaccard_err or {}).get(n)
+    return f"{j:.3f}" if err is None else f"{j:.3f} ± {err:.3f}"
+
+
 def _shards(rep: Report) -> list[str]:
     sim = rep.shard_similarity
     lines = [
         "",
         "## Most similar shards",
         "",
-        f"Estimated Jaccard similarity of the shards' n-token window sets ({_sketch_words(sim)}), "
-        f"most similar at n = {sim.ranked_by_n} first (ties: at the next smaller n): "
-        "shards sharing many long windows share text.",
+        f"Estimated Jaccard similarity of the shards' n-token window sets ({_sketch_words(sim)}; "
+        f"± is one standard error), most similar at n = {sim.ranked_by_n} first (ties: at the "
+        "next smaller n): shards sharing many long windows share text.",
         "",
     ]
     ns = list(sim.top_pairs[0].jaccard) if sim.top_pairs else []
     lines.append("| shard A | shard B | " + " | ".join(f"n={n}" for n in ns) + " |")
     lines.append("|---|---|" + "---:|" * len(ns))
     for p in sim.top_pairs:
-        js = " | ".join("-" if p.jaccard[n] is None else f"{p.jaccard[n]:.3f}" for n in ns)
+        js = " | ".join(_jaccard_cell(p, n) for n in ns)
         lines.append(f"| `{p.a}` | `{p.b}` | {js} |")
     return lines

@@ -181,6 +181,7 @@ class ShardPair:
     a: str
     b: str
     jaccard: dict[int, float | None]
+    jaccard_err: dict[int, float | None] | None = None  # one standard error, by n
 
 
 @dataclass(frozen=True)
@@ -190,7 +191,7 @@ class ShardSimilarity:
     num_perm: int | None
     ranked_by_n: int
     top_pairs: list[ShardPair]
-    sketch: str = "minhash"  # or "theta", with theta_k values per sketch
+    sketch: str = "minhash"  # or "theta", with theta_k values per shard's sketch
     theta_k: int | None = None
 
 

@@ -7,7 +7,9 @@ import io
 import json
 import os
 
-from ..analysis.overlap import shard_jaccard
+import numpy as np
+
+from ..analysis.overlap import shard_jaccard_errors
 from ..errors import OutputError
 from ..run.files import (
     GROWTH_PNG,
@@ -30,27 +32,35 @@ from .plots import growth_png, shard_similarity_png, slopes_png
 def write_shard_similarity(
     sketches: SketchSet, out: str | os.PathLike, plot: bool = True
 ) -> dict[str, str]:
-    """Write ``shard_similarity.csv`` (``n, shard_a, shard_b, path_a, path_b, jaccard`` for
-    every pair of shards ``a < b`` and every ``n``) and the heatmaps ``shard_similarity.png``.
+    """Write ``shard_similarity.csv`` (``n, shard_a, shard_b, path_a, path_b, jaccard,
+    jaccard_err`` (one standard error) for every pair of shards ``a < b`` and every ``n``)
+    and the heatmaps ``shard_similarity.png``.
 
     Returns:
         The paths written, by kind (``csv``, ``png``).
     """
     paths = list(sketches.shard_paths)
-    mats = {n: shard_jaccard(sketches, n) for n in sketches.ns}
+    both = {n: shard_jaccard_errors(sketches, n) for n in sketches.ns}
+    mats = {n: est for n, (est, _) in both.items()}
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["n", "shard_a", "shard_b", "path_a", "path_b", "jaccard"])
-    for n, m in mats.items():
+    w.writerow(["n", "shard_a", "shard_b", "path_a", "path_b", "jaccard", "jaccard_err"])
+    for n, (m, e) in both.items():
         for a in range(len(paths)):
             for b in range(a + 1, len(paths)):
-                j = m[a, b]
-                w.writerow([n, a, b, paths[a], paths[b], "" if j != j else f"{j:.6g}"])
+                j, err = m[a, b], e[a, b]
+                cells = ["" if x != x else f"{x:.6g}" for x in (j, err)]
+                w.writerow([n, a, b, paths[a], paths[b], *cells])
     written = {"csv": os.path.join(out, SIMILARITY_CSV)}
     _write_bytes(written["csv"], buf.getvalue().encode("utf-8"))
     if plot:
         written["png"] = os.path.join(out, SIMILARITY_PNG)
-        kind = "theta sketches" if sketches.shard_theta is not None else "MinHash"
+        if sketches.shard_theta is not None:
+            kind = f"theta sketches, k = {sketches.shard_theta[0][0].k}"
+        else:
+            kind = f"MinHash, K = {sketches.shard_minhash.shape[2]}"
+        errs = [e[np.isfinite(e)].max() for _, e in both.values() if np.isfinite(e).any()]
+        kind += f"; standard error at most {max(errs, default=0.0):.3f}"
         _write_bytes(written["png"], shard_similarity_png(mats, paths, kind))
     return written
 
