@@ -89,39 +89,41 @@ def _hash_batch(prefix, lo, hi, step, n, base_n, salt, p, bidx, brank):
 
 
 @njit(inline="always", **JIT)
-def _hash_batch_select(prefix, lo, hi, step, n, base_n, salt, p, bidx, brank, cand, tmax):
-    """:func:`_hash_batch`, keeping in ``cand`` the 63-bit values ``h >> 1`` below ``tmax``
-    (the largest threshold of the theta sketches fed); returns (windows, values kept).
-
-    Past a sketch's first few ``k`` values (``tmax`` at most 1/4) few windows are kept: a
-    branch skips the rest, rarely guessed wrong. Above that, a store without a branch (a
-    value at or above ``tmax`` is overwritten by the next) costs less than the branch guessed
-    wrong a good part of the time.
-    """
+def _hash_batch_keep(prefix, lo, hi, step, n, base_n, salt, p, bidx, brank, bh):
+    """:func:`_hash_batch`, keeping the hashes in ``bh`` too (for the theta sketches)."""
     c = 0
+    for i in range(lo, hi, step):
+        h = window_hash(prefix, i, n, base_n, salt)
+        idx, rank = hll_rank(h, p)
+        bidx[c] = idx
+        brank[c] = rank
+        bh[c] = h
+        c += 1
+    return c
+
+
+@njit(inline="always", **JIT)
+def _theta_select(bh, got, cand, tmax):
+    """The 63-bit values ``h >> 1`` of the batch's ``got`` hashes that lie below ``tmax`` (the
+    largest threshold of the theta sketches fed), into ``cand``; returns how many.
+
+    A count first, in a loop without a branch (vectorised): past a sketch's first few ``k``
+    values most batches have no value below ``tmax`` and stop there. Otherwise a store without
+    a branch (a value at or above ``tmax`` is overwritten by the next one). A compare and a
+    branch per window inside the hashing loop cost more: they keep that loop from being
+    vectorised.
+    """
+    m = 0
+    for c in range(got):
+        m += np.int64((bh[c] >> U1) < tmax)
+    if m == 0:
+        return 0
     nc = 0
-    if tmax > THETA_TOP >> np.uint64(2):
-        for i in range(lo, hi, step):
-            h = window_hash(prefix, i, n, base_n, salt)
-            idx, rank = hll_rank(h, p)
-            bidx[c] = idx
-            brank[c] = rank
-            v = h >> U1
-            cand[nc] = v
-            nc += np.int64(v < tmax)
-            c += 1
-    else:
-        for i in range(lo, hi, step):
-            h = window_hash(prefix, i, n, base_n, salt)
-            idx, rank = hll_rank(h, p)
-            bidx[c] = idx
-            brank[c] = rank
-            v = h >> U1
-            if v < tmax:
-                cand[nc] = v
-                nc += 1
-            c += 1
-    return c, nc
+    for c in range(got):
+        v = bh[c] >> U1
+        cand[nc] = v
+        nc += np.int64(v < tmax)
+    return nc
 
 
 @njit(inline="always", **JIT)
@@ -223,6 +225,7 @@ def _hll_windows(
                 tcs[s] = tcnt[s, j]
                 ths[s] = tth[s, j]
         cand = np.empty(BATCH if tbuf is not None else 0, dtype=np.uint64)
+        bh = np.empty(BATCH if tbuf is not None else 0, dtype=np.uint64)
         for d in range(d0, d1):
             if keep is not None and keep[d] == 0:
                 continue
@@ -240,9 +243,10 @@ def _hll_windows(
                                 tbuf[s, j], tcs[s], tk[s], ths[s], ttmp[j]
                             )
                         tmax = max(tmax, ths[s])
-                    got, nc = _hash_batch_select(
-                        prefix, lo, hi, step, n, base_n, salt, p, bidx, brank, cand, tmax
+                    got = _hash_batch_keep(
+                        prefix, lo, hi, step, n, base_n, salt, p, bidx, brank, bh
                     )
+                    nc = _theta_select(bh, got, cand, tmax)
                     for s in range(ns_t):
                         tcs[s] = _theta_append(cand, nc, tbuf[s, j], tcs[s], ths[s], tseen[s, j])
                 for k in range(got):
