@@ -271,6 +271,36 @@ def test_theta_fed_by_the_hll_kernel_matches_the_oracle(k, vocab):
             tables.reset()
 
 
+@pytest.mark.parametrize("ks,vocab", [((16, 256), 40000), ((64, 64), 5000), ((256, 16), 300)])
+def test_two_sets_of_theta_sketches_fed_at_once(ks, vocab):
+    """Two sets of sketches of different k fed by one kernel call (a shard's, emptied after
+    each shard, and a whole pass's): each equals ThetaSketch fed its windows."""
+    from seqcount import hashing
+    from seqcount.hashing import WindowParams
+    from seqcount.sketches import ThetaTables
+
+    rng = np.random.default_rng(sum(ks) + vocab)
+    params, piece = _piece(rng, 90, vocab)
+    win = WindowParams.of(params, (1, 3), 12, False)
+    tables = ThetaTables(2, ks, 7)
+    regs = np.zeros((2, 1 << 12), np.int8)
+    shards = [(0, 30), (30, 75), (75, 90)]
+    for a, b in shards:
+        for c, d in ((a, (a + b) // 2), ((a + b) // 2, b)):
+            hashing.hll_update_windows(piece, c, d, win, regs, theta=tables.kernel_args())
+        got = tables.sketches(0)
+        for j in range(2):
+            want = ThetaSketch(ks[0], 7)
+            want.update_batch(hashing.window_hashes(piece, a, b, win.one(j)))
+            assert got[j] == want and got[j].k == ks[0]
+        tables.reset(0)
+    whole = tables.sketches(1)
+    for j in range(2):
+        want = ThetaSketch(ks[1], 7)
+        want.update_batch(hashing.window_hashes(piece, 0, 90, win.one(j)))
+        assert whole[j] == want and whole[j].k == ks[1]
+
+
 def test_compact_trims_repeats_to_the_smallest_distinct():
     rng = np.random.default_rng(2)
     for count, pool, k in [(0, 5, 16), (1, 5, 16), (5000, 30, 16), (5000, 4000, 64),
