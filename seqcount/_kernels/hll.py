@@ -162,6 +162,18 @@ def theta_room(k):
     return max(3 * k, k + 2 * BATCH)
 
 
+#: The fewest recent-value slots of a theta sketch (see :func:`theta_seen_slots`).
+SEEN_MIN = 2048
+
+
+@njit(inline="always", **JIT)
+def theta_seen_slots(k, width):
+    """Recent-value slots a theta sketch of nominal size ``k`` uses of a row of ``width``
+    (a power of two): ``2 k``, at least :data:`SEEN_MIN` and at most ``width``. A shard's small
+    sketch then has few to clear at each shard's end, the whole input's many."""
+    return min(width, max(SEEN_MIN, 2 * k))
+
+
 @njit(inline="always", **JIT)
 def _block_row(blk, bdoc, d, j, reg):
     """Row ``j`` of the registers of document ``d``'s block (``reg``, unused, without them:
@@ -248,7 +260,8 @@ def _hll_windows(
                     )
                     nc = _theta_select(bh, got, cand, tmax)
                     for s in range(ns_t):
-                        tcs[s] = _theta_append(cand, nc, tbuf[s, j], tcs[s], ths[s], tseen[s, j])
+                        seen = tseen[s, j, : theta_seen_slots(tk[s], tseen.shape[2])]
+                        tcs[s] = _theta_append(cand, nc, tbuf[s, j], tcs[s], ths[s], seen)
                 for k in range(got):
                     idx = bidx[k]
                     rank = brank[k]

@@ -417,10 +417,11 @@ def trimmed(sketch: ThetaSketch, k: int) -> ThetaSketch:
     return ThetaSketch.from_entries(sketch._values(), sketch.theta64, k, sketch.seed)
 
 
-#: Slots per window size and sketch of the recent values that keep repeats out of the theta
-#: buffers while a sketch is exact (128 KiB, in the second-level cache): enough that a small
-#: vocabulary's frequent words (n = 1 of a corpus with fewer than ``4 k`` distinct words, whose
-#: whole-input sketch never leaves that mode) seldom push each other out.
+#: Slots per window size of the recent values that keep repeats out of the theta buffers while
+#: a sketch is exact: a sketch of nominal size ``k`` uses ``2 k`` of them, from 2,048 (16 KiB, a
+#: shard's small sketch: little to clear at each shard's end) to this many (128 KiB, the whole
+#: input's at the default ``k``: a small vocabulary's frequent words, n = 1 of a corpus of fewer
+#: than ``4 k`` distinct words whose sketch never leaves that mode, seldom push each other out).
 SEEN_SLOTS = 16384
 
 
@@ -448,8 +449,9 @@ class ThetaTables:
     values (a compare and a store, no hash table); a full buffer is trimmed to the ``k``
     smallest distinct values and θ lowered (:func:`seqcount._kernels.theta_compact`, a counting
     pass and small sorts). Memory: per window size, ``24 k`` bytes of buffer per set, scratch
-    as long as the longest buffer and 16 KiB of recent values per set (at ``k = 2**14`` and
-    ``2**10``: about 0.8 MiB); each finished sketch keeps at most ``8 k`` bytes.
+    as long as the longest buffer and ``16 k`` bytes of recent values per set, at least 16 KiB
+    and at most 128 KiB (:data:`SEEN_SLOTS`; at ``k = 2**14`` and ``2**8``: about 0.9 MiB);
+    each finished sketch keeps at most ``8 k`` bytes.
     """
 
     def __init__(self, sizes: int, ks=DEFAULT_K, seed: int = 0):
@@ -489,4 +491,5 @@ class ThetaTables:
         """Empty the sketches of set ``which`` (the next shard's)."""
         self.counts[which].fill(0)
         self.thetas[which].fill(THETA_MAX)
-        self.seen[which].fill(0)
+        used = kernels.theta_seen_slots(self.ks[which], self.seen.shape[2])
+        self.seen[which, :, :used] = 0
