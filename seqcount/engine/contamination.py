@@ -46,8 +46,9 @@ from .executors import Executor
 from .results import ShardStats, Skipped
 from .single import run_shards
 
-#: Memory per evaluation window while the lookup table is built: its hash (8), a sorted copy
-#: (8), its key number (8), and the table and its filter (at most 52 per distinct hash).
+#: Memory per evaluation window while the lookup table is built: its hash as read (8), the
+#: hashes put together (8, kept by the table), its key number (4), and the table and its filter
+#: (at most 52 per distinct hash), with room to spare.
 BYTES_PER_WINDOW = 24 + TABLE_BYTES_PER_KEY
 #: More per window with ``verify``: its token value, its first token's position, and the
 #: reference window of its key.
@@ -200,7 +201,7 @@ class EvalWindows:
     @property
     def nbytes(self) -> int:
         extra = 0 if self.ref is None else self.ref[0].nbytes + self.ref[1].nbytes
-        return self.table.nbytes + self.inverse.nbytes + extra
+        return self.table.nbytes + extra  # the table holds inverse
 
 
 def _cat(parts: list[np.ndarray], dtype) -> np.ndarray:
@@ -243,18 +244,16 @@ def collect_eval(evals: list[tuple[str, Inputs]], config: CountConfig, *, verify
             f"no evaluation document has n = {config.ns[0]} tokens or more (the longest has "
             f"{longest}): no windows to look for; give a smaller n"
         )
-    all_hashes = np.concatenate(hashes)
-    keys, first = np.unique(all_hashes, return_index=True)
-    table = WindowTable(keys)
-    inverse = table.find(all_hashes).astype(np.int32)
-    del all_hashes
+    table = WindowTable(np.concatenate(hashes))
+    del hashes
+    inverse = table.inverse
     out = EvalWindows(
         config.ns[0], table, inverse, np.concatenate(counts), np.concatenate(doc_file),
         np.concatenate(doc_row), files, file_eval, [name for name, _ in evals], stats=stats,
     )  # fmt: skip
     if verify:
         all_tokens, all_starts = np.concatenate(tokens), np.concatenate(starts)
-        ref_start = all_starts[first]
+        ref_start = all_starts[table.first()]
         refs = ref_start[inverse]
         same = np.ones(inverse.shape[0], dtype=bool)
         for t in range(out.n):
@@ -304,10 +303,7 @@ class TrainScan:
 @functools.lru_cache(maxsize=1)
 def _load_lookup(path: str):
     with np.load(path) as z:
-        table = WindowTable.__new__(WindowTable)
-        table.table, table.ids = z["table"], z["ids"]
-        table.zero_id, table.keys = int(z["zero_id"]), int(z["keys"])
-        table.filter, table.shift = z["filter"], int(z["shift"])
+        table = WindowTable.from_arrays(z)
         ref = (z["ref_tokens"], z["ref_start"]) if "ref_tokens" in z.files else None
     return table, ref
 
@@ -343,9 +339,7 @@ def scan_train(inputs: Inputs, config: CountConfig, ev: EvalWindows, *, jobs: in
     executor = None
     try:
         path = os.path.join(scratch, "lookup.npz")
-        t = ev.table
-        arrays = {"table": t.table, "ids": t.ids, "zero_id": t.zero_id, "keys": t.keys,
-                  "filter": t.filter, "shift": t.shift}  # fmt: skip
+        arrays = ev.table.to_arrays()
         if ev.ref is not None:
             arrays |= {"ref_tokens": ev.ref[0], "ref_start": ev.ref[1]}
         np.savez(path, **arrays)

@@ -1,9 +1,10 @@
 """A fixed set of window hashes, each with a key number, looked up window by window.
 
-Built once from the distinct hashes of a small set (an evaluation set's n-token windows), it
-answers, for every window of a large corpus streamed past it, "is this one of mine, and which?"
-(:meth:`WindowTable.probe`), at the cost of hashing the window and one or two probes of a
-table held in memory.
+Built once from the window hashes of a small set (an evaluation set's n-token windows, in
+reading order), it answers, for every window of a large corpus streamed past it, "is this one
+of mine, and which?" (:meth:`WindowTable.probe`), at the cost of hashing the window and, for
+most windows that are not, one bit of a filter; a run of windows copied from the small set
+costs one lookup and then a comparison per window with the next hash of the set.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import numpy as np
 from .. import _kernels as kernels
 from ..hashing import Piece, WindowParams
 
-#: Bytes of the table per distinct hash: 2 to 4 slots of a uint64 hash and an int32 key number,
+#: Bytes of the table per distinct hash: 2 to 4 slots of a uint64 hash and an int32 position,
 #: and 16 to 32 bits of the filter in front of it.
 TABLE_BYTES_PER_KEY = 4 * 12 + 4
 #: Filter bits per distinct hash, at least (a power of two in all): a window that is not a key
@@ -24,44 +25,60 @@ FILTER_BITS_PER_KEY = 16
 
 
 class WindowTable:
-    """Distinct 64-bit hashes ``keys`` (key ``k`` is ``keys[k]``) in an open-addressing table
-    (linear probing, load at most 1/2) behind a one-bit-per-hash filter (indexed by the top
-    bits of the hash; the table by the bottom ones): 26 to 52 bytes per key.
+    """The window hashes ``stream`` of a small set, in reading order with repeats; their
+    distinct hashes are the keys, numbered in order of first appearance (``inverse[w]`` is the
+    key of window ``w``). They are held in an open-addressing table (linear probing, load at
+    most 1/2) behind a one-bit-per-hash filter (indexed by the top bits of the hash; the table
+    by the bottom ones): 26 to 52 bytes per key and 12 per window.
 
     Raises:
-        ValueError: ``keys`` is not a 1-d array of distinct uint64 hashes, or has 2**31 or more.
+        ValueError: ``stream`` is not a 1-d array of uint64 hashes, or has 2**31 or more.
     """
 
-    def __init__(self, keys: np.ndarray):
-        keys = np.ascontiguousarray(keys, dtype=np.uint64)
-        if keys.ndim != 1:
-            raise ValueError(f"keys must be 1-d, got shape {keys.shape}")
-        if keys.shape[0] >= 1 << 31:
-            raise ValueError(f"at most 2**31 - 1 keys, got {keys.shape[0]}")
-        size = 1 << max(4, math.ceil(math.log2(max(keys.shape[0], 1) * 2)))
-        self.table = np.zeros(size, dtype=np.uint64)
-        self.ids = np.full(size, -1, dtype=np.int32)
-        self.zero_id = int(kernels.table_build(keys, self.table, self.ids))
-        if self.zero_id == -2:
-            raise ValueError("keys must be distinct")
-        fbits = max(6, math.ceil(math.log2(max(keys.shape[0], 1) * FILTER_BITS_PER_KEY)))
+    def __init__(self, stream: np.ndarray):
+        stream = np.ascontiguousarray(stream, dtype=np.uint64)
+        if stream.ndim != 1:
+            raise ValueError(f"stream must be 1-d, got shape {stream.shape}")
+        if stream.shape[0] >= 1 << 31:
+            raise ValueError(f"at most 2**31 - 1 window hashes, got {stream.shape[0]}")
+        size = 1 << max(4, math.ceil(math.log2(max(stream.shape[0], 1) * 2)))
+        table = np.zeros(size, dtype=np.uint64)
+        pos = np.full(size, -1, dtype=np.int32)
+        self.inverse = np.empty(stream.shape[0], dtype=np.int32)
+        zero_pos, keys = kernels.table_build(stream, table, pos, self.inverse)
+        self.zero_pos, self.keys, self.stream = int(zero_pos), int(keys), stream
+        # at most 1/2 full for the keys, not the windows: a table of repeats is made again
+        size = 1 << max(4, math.ceil(math.log2(max(self.keys, 1) * 2)))
+        if size < table.shape[0]:
+            table, pos = np.zeros(size, dtype=np.uint64), np.full(size, -1, dtype=np.int32)
+            kernels.table_build(stream, table, pos, self.inverse)
+        self.table, self.pos = table, pos
+        fbits = max(6, math.ceil(math.log2(max(self.keys, 1) * FILTER_BITS_PER_KEY)))
         self.filter = np.zeros(1 << (fbits - 6), dtype=np.uint64)
         self.shift = 64 - fbits
-        kernels.filter_build(keys, self.filter, np.int64(self.shift))
-        self.keys = keys.shape[0]
+        kernels.filter_build(stream, self.filter, np.int64(self.shift))
 
     def __len__(self) -> int:
         return self.keys
 
     @property
     def nbytes(self) -> int:
-        return self.table.nbytes + self.ids.nbytes + self.filter.nbytes
+        return sum(a.nbytes for a in (self.table, self.pos, self.filter, self.stream,
+                                      self.inverse))  # fmt: skip
+
+    def first(self) -> np.ndarray:
+        """int64 stream position where each key first appears, by key."""
+        seen = np.maximum.accumulate(self.inverse)
+        new = np.ones(self.inverse.shape[0], dtype=bool)
+        new[1:] = self.inverse[1:] > seen[:-1]
+        return np.flatnonzero(new)
 
     def find(self, hashes: np.ndarray) -> np.ndarray:
         """int64 key number of each of the uint64 ``hashes``, -1 for those not in the table."""
         hashes = np.ascontiguousarray(hashes, dtype=np.uint64)
         out = np.empty(hashes.shape[0], dtype=np.int64)
-        kernels.table_lookup(self.table, self.ids, np.int64(self.zero_id), hashes, out)
+        kernels.table_lookup(self.table, self.pos, np.int64(self.zero_pos), self.inverse,
+                             hashes, out)  # fmt: skip
         return out
 
     def _probe(self, piece: Piece, d0: int, d1: int, win: WindowParams, hit, record, pos, key):
@@ -72,8 +89,9 @@ class WindowTable:
             raise ValueError(f"hit must be a uint8 array of {self.keys} flags")
         return int(kernels.probe_windows(
             piece.prefix, piece.doc, d0, d1, win.ns[0], win.bases[0], win.salts[0],
-            np.int64(piece.skip), np.int64(piece.before), self.table, self.ids,
-            np.int64(self.zero_id), self.filter, np.int64(self.shift), hit, record, pos, key,
+            np.int64(piece.skip), np.int64(piece.before), self.table, self.pos,
+            np.int64(self.zero_pos), self.filter, np.int64(self.shift), self.stream,
+            self.inverse, hit, record, pos, key,
         ))  # fmt: skip
 
     def probe(self, piece: Piece, d0: int, d1: int, win: WindowParams, hit: np.ndarray) -> None:
@@ -91,6 +109,23 @@ class WindowTable:
         key = np.empty(room, dtype=np.int64)
         c = self._probe(piece, d0, d1, win, np.zeros(0, np.uint8), True, pos, key)
         return pos[:c], key[:c]
+
+    ARRAYS = ("table", "pos", "filter", "stream", "inverse")
+    SCALARS = ("zero_pos", "keys", "shift")
+
+    def to_arrays(self) -> dict:
+        """Everything the table holds, for :meth:`from_arrays` (e.g. through ``np.savez``)."""
+        return {a: getattr(self, a) for a in self.ARRAYS + self.SCALARS}
+
+    @classmethod
+    def from_arrays(cls, arrays) -> WindowTable:
+        """The table :meth:`to_arrays` gave (a mapping of names to arrays)."""
+        t = cls.__new__(cls)
+        for a in cls.ARRAYS:
+            setattr(t, a, arrays[a])
+        for a in cls.SCALARS:
+            setattr(t, a, int(arrays[a]))
+        return t
 
 
 def verify_windows(
