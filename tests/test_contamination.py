@@ -173,11 +173,13 @@ def test_probe_follows_runs_and_matches_python_sets(seed):
     ps = _piece_of(small, base)
     t = WindowTable(window_hashes(ps, 0, len(small), win))
     pl = _piece_of(large, base)
-    hit = np.zeros(len(t), dtype=np.uint8)
-    t.probe(pl, 0, len(large), win, hit)
+    at = np.zeros(len(t.stream), dtype=np.uint8)
+    t.probe(pl, 0, len(large), win, at)
+    hit = t.key_hits(at)
     grams = [tuple(d[i : i + n]) for d in small for i in range(len(d) - n + 1)]
     seen = {tuple(d[i : i + n]) for d in large for i in range(len(d) - n + 1)}
     assert [bool(hit[k]) for k in t.inverse] == [g in seen for g in grams]
+    assert all(grams[p] in seen for p in np.flatnonzero(at))  # positions flagged: found
     assert 0 < hit.sum() < len(t)
     pos, key = t.candidates(pl, 0, len(large), win)
     tokens = [t_ for d in large for t_ in d]

@@ -11,7 +11,9 @@ empty slot, so the first position of the hash 0 (if present) is kept aside as ``
 
 The lookup follows runs: a corpus window that matches stream position ``p`` is often followed
 by one matching ``p + 1`` (a passage copied from the small set), which is checked against
-``stream[p + 1]`` (a read next to the last one) before the filter and the table.
+``stream[p + 1]`` (a read next to the last one) before the filter and the table; a run found is
+flagged by position (``hit[p:q] = 1`` at its end), and the flags are gathered by key once, at
+the end of the scan.
 """
 
 from __future__ import annotations
@@ -122,40 +124,60 @@ def _resolve(hs, m, table, pos, zero_pos, head, found):
 def _mark(ps, found, m, inverse, hit, record, out_pos, out_key, c):
     """Mark (or record) the windows ``j < m`` of a resolved batch; returns the new ``c``."""
     for j in range(m):
-        if found[j] >= 0:
-            k = inverse[found[j]]
+        p = found[j]
+        if p >= 0:
             if record:
                 out_pos[c] = ps[j]
-                out_key[c] = k
+                out_key[c] = inverse[p]
                 c += 1
             else:
-                hit[k] = 1
+                hit[p] = 1
     return c
+
+
+@njit(inline="always", **JIT)
+def filter_bits(h):
+    """The two bits of hash ``h`` in its filter word: bits 26-31 and 32-37 of the hash (the
+    table reads the bottom bits, the filter's word index the top ones)."""
+    return (U1 << ((h >> np.uint64(26)) & np.uint64(63))) | (
+        U1 << ((h >> np.uint64(32)) & np.uint64(63))
+    )
 
 
 @njit(**JIT)
 def filter_build(keys, bits, shift):
-    """Set bit ``h >> shift`` of the uint64 words ``bits`` for every hash ``h`` of ``keys``."""
+    """Set the two :func:`filter_bits` of every hash ``h`` of ``keys`` in the uint64 word
+    ``bits[h >> shift]``."""
     for k in range(keys.shape[0]):
-        b = keys[k] >> np.uint64(shift)
-        bits[b >> np.uint64(6)] |= U1 << (b & np.uint64(63))
+        h = keys[k]
+        bits[h >> np.uint64(shift)] |= filter_bits(h)
+
+
+@njit(inline="always", **JIT)
+def _mark_run(hit, a, b):
+    """``hit[a:b] = 1``."""
+    for p in range(a, b):
+        hit[p] = 1
 
 
 @njit(**JIT)
 def probe_windows(
     prefix, doc, d0, d1, n, base_n, salt, skip, before, table, pos, zero_pos, bits, shift,
-    stream, inverse, hit, record, out_pos, out_key,
+    stream, hit, record, inverse, out_pos, out_key,
 ):  # fmt: skip
     """Look up every sliding ``n``-token window of documents ``d0 .. d1-1`` in the table.
 
     A window is first compared with the stream position after the last window's match (see
-    the module); failing that, a window whose bit ``h >> shift`` of the filter ``bits``
-    (:func:`filter_build`) is clear is not in the table and is passed over without reading it;
-    the others are looked up in batches, a batch ending early at the second of two neighbouring
-    windows that pass the filter (the start of a run, most likely). Without ``record``:
-    ``hit[k] = 1`` for every key ``k`` found. With ``record``: each window found is written as
-    ``out_pos[c]`` (its first token) and ``out_key[c]`` (its key), ``hit`` untouched.
-    See :func:`.windows.first_window` for ``skip`` and ``before``.
+    the module); failing that, a window whose two bits in word ``h >> shift`` of the filter
+    ``bits`` (:func:`filter_build`) are not both set is not in the table and is passed over
+    without reading it; the others are looked up in batches, a batch ending early at the
+    second of two neighbouring windows that pass the filter (the start of a run, most
+    likely). Without ``record``: ``hit[p] = 1`` for the stream position ``p`` each window
+    matched (the first position of its hash, or the one followed), so key ``k`` is found
+    where ``hit`` is set at a position of ``k``. With ``record``: each window found is written
+    as ``out_pos[c]`` (its first token) and ``out_key[c]`` (its key, ``inverse`` of the
+    position), ``hit`` untouched. See :func:`.windows.first_window` for ``skip`` and
+    ``before``.
 
     Returns:
         The number of windows written with ``record`` (else 0).
@@ -169,23 +191,23 @@ def probe_windows(
     sh = np.uint64(shift)
     end = stream.shape[0]
     follow = end  # the stream position the next window may match (end: none)
+    run = end  # the position the run being followed started at: hit[run:follow] (record: none)
     passed = np.int64(-2)  # the last window that passed the filter
     for d in range(d0, d1):
         for i in range(first_window(doc, d, d0, skip, n, 1, before), doc[d + 1] - n + 1):
             h = window_hash(prefix, i, n, base_n, salt)
             if follow < end and stream[follow] == h:
-                k = inverse[follow]
-                follow += 1
                 if record:
                     out_pos[c] = i
-                    out_key[c] = k
+                    out_key[c] = inverse[follow]
                     c += 1
-                else:
-                    hit[k] = 1
+                follow += 1
                 continue
-            follow = end
-            b = h >> sh
-            if not (bits[b >> np.uint64(6)] >> (b & np.uint64(63))) & U1:
+            if follow > run:
+                _mark_run(hit, run, follow)
+            run = follow = end
+            want = filter_bits(h)
+            if bits[h >> sh] & want != want:
                 continue
             hs[m] = h
             ps[m] = i
@@ -195,8 +217,11 @@ def probe_windows(
                 c = _mark(ps, found, m, inverse, hit, record, out_pos, out_key, c)
                 if found[m - 1] >= 0:  # window i matched: try the next position with i + 1
                     follow = found[m - 1] + 1
+                    run = end if record else follow
                 m = 0
             passed = i
+    if follow > run:
+        _mark_run(hit, run, follow)
     if m:
         _resolve(hs, m, table, pos, zero_pos, head, found)
         c = _mark(ps, found, m, inverse, hit, record, out_pos, out_key, c)

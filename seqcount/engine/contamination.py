@@ -273,13 +273,19 @@ class TrainScanner(_OneSize):
     def __init__(self, config: CountConfig, table: WindowTable, ref=None):
         super().__init__(config)
         self.table, self.ref = table, ref
-        self.hit = np.zeros(len(table), dtype=np.uint8)
+        self.hit = np.zeros(len(table), dtype=np.uint8)  # per key (verify)
+        # without verify: per position of the table's stream (see WindowTable.probe)
+        self.hit_at = None if ref is not None else np.zeros(table.stream.shape[0], np.uint8)
         self.collisions = 0
+
+    def key_hits(self) -> np.ndarray:
+        """uint8 flags per evaluation key: found in the windows scanned so far."""
+        return self.hit if self.hit_at is None else self.table.key_hits(self.hit_at)
 
     def _update_hll(self, piece: Piece, d0: int, d1: int) -> None:
         """The window lookup instead of the register update."""
         if self.ref is None:
-            self.table.probe(piece, d0, d1, self.wins[0], self.hit)
+            self.table.probe(piece, d0, d1, self.wins[0], self.hit_at)
             return
         pos, key = self.table.candidates(piece, d0, d1, self.wins[0])
         if pos.shape[0]:
@@ -313,7 +319,7 @@ def scan_shard(lookup: str, shard: Shard, config: CountConfig, threads=None) -> 
     table, ref = _load_lookup(lookup)
     scanner = TrainScanner(config, table, ref)
     _, stats, skipped = run_shards([shard], config, None, time.perf_counter(), counter=scanner)
-    return {"hit": np.flatnonzero(scanner.hit), "stats": stats[0], "skipped": skipped,
+    return {"hit": np.flatnonzero(scanner.key_hits()), "stats": stats[0], "skipped": skipped,
             "documents": scanner.documents, "tokens": scanner.tokens,
             "windows": int(scanner.windows[0]), "collisions": scanner.collisions}  # fmt: skip
 
@@ -333,7 +339,7 @@ def scan_train(inputs: Inputs, config: CountConfig, ev: EvalWindows, *, jobs: in
         t0 = time.perf_counter()
         _, stats, skipped = run_shards(inputs.shards, config, progress, t0, counter=scanner,
                                        on_event=on_event)  # fmt: skip
-        return TrainScan(scanner.hit, stats, skipped, scanner.documents, scanner.tokens,
+        return TrainScan(scanner.key_hits(), stats, skipped, scanner.documents, scanner.tokens,
                          int(scanner.windows[0]), scanner.collisions)  # fmt: skip
     scratch = tempfile.mkdtemp(prefix="seqcount-contamination-")
     executor = None

@@ -19,8 +19,9 @@ from ..hashing import Piece, WindowParams
 #: Bytes of the table per distinct hash: 2 to 4 slots of a uint64 hash and an int32 position,
 #: and 16 to 32 bits of the filter in front of it.
 TABLE_BYTES_PER_KEY = 4 * 12 + 4
-#: Filter bits per distinct hash, at least (a power of two in all): a window that is not a key
-#: passes the filter with probability about 1/16 and only then reads the table.
+#: Filter bits per distinct hash, at least (a power of two in all), two of them set in one
+#: 64-bit word per key: a window that is not a key passes the filter with probability about
+#: 1/80 (two bits of one word; 1/16 with one bit) and only then reads the table.
 FILTER_BITS_PER_KEY = 16
 
 
@@ -28,8 +29,9 @@ class WindowTable:
     """The window hashes ``stream`` of a small set, in reading order with repeats; their
     distinct hashes are the keys, numbered in order of first appearance (``inverse[w]`` is the
     key of window ``w``). They are held in an open-addressing table (linear probing, load at
-    most 1/2) behind a one-bit-per-hash filter (indexed by the top bits of the hash; the table
-    by the bottom ones): 26 to 52 bytes per key and 12 per window.
+    most 1/2) behind a filter of 16 to 32 bits per key, two set per key in one 64-bit word
+    (indexed by the top bits of the hash; the table by the bottom ones): 26 to 52 bytes per
+    key and 12 per window.
 
     Raises:
         ValueError: ``stream`` is not a 1-d array of uint64 hashes, or has 2**31 or more.
@@ -55,7 +57,7 @@ class WindowTable:
         self.table, self.pos = table, pos
         fbits = max(6, math.ceil(math.log2(max(self.keys, 1) * FILTER_BITS_PER_KEY)))
         self.filter = np.zeros(1 << (fbits - 6), dtype=np.uint64)
-        self.shift = 64 - fbits
+        self.shift = 64 - (fbits - 6)
         kernels.filter_build(stream, self.filter, np.int64(self.shift))
 
     def __len__(self) -> int:
@@ -85,20 +87,32 @@ class WindowTable:
         d0, d1 = piece.check(d0, d1)
         if len(win) != 1 or win.stride:
             raise ValueError("win must hold one window size of sliding windows")
-        if hit.dtype != np.uint8 or hit.ndim != 1 or (not record and hit.shape[0] != self.keys):
-            raise ValueError(f"hit must be a uint8 array of {self.keys} flags")
+        if (
+            hit.dtype != np.uint8
+            or hit.ndim != 1
+            or (not record and hit.shape[0] != self.stream.shape[0])
+        ):
+            raise ValueError(f"hit must be a uint8 array of {self.stream.shape[0]} flags")
         return int(kernels.probe_windows(
             piece.prefix, piece.doc, d0, d1, win.ns[0], win.bases[0], win.salts[0],
             np.int64(piece.skip), np.int64(piece.before), self.table, self.pos,
-            np.int64(self.zero_pos), self.filter, np.int64(self.shift), self.stream,
-            self.inverse, hit, record, pos, key,
+            np.int64(self.zero_pos), self.filter, np.int64(self.shift), self.stream, hit,
+            record, self.inverse, pos, key,
         ))  # fmt: skip
 
     def probe(self, piece: Piece, d0: int, d1: int, win: WindowParams, hit: np.ndarray) -> None:
-        """Set ``hit[k] = 1`` for every key ``k`` that is the hash of a sliding window of the
-        one size of ``win`` in documents ``d0 .. d1-1`` of ``piece``."""
+        """Mark in ``hit``, uint8 flags per stream position, every key that is the hash of a
+        sliding window of the one size of ``win`` in documents ``d0 .. d1-1`` of ``piece``: at
+        one of the key's positions (:meth:`key_hits` gathers them by key)."""
         empty = np.zeros(0, dtype=np.int64)
         self._probe(piece, d0, d1, win, hit, False, empty, empty)
+
+    def key_hits(self, hit: np.ndarray) -> np.ndarray:
+        """uint8 flags per key from the flags per stream position of :meth:`probe`: key ``k``
+        is flagged if ``hit`` is set at any position of ``k``."""
+        out = np.zeros(self.keys, dtype=np.uint8)
+        out[self.inverse[hit.view(bool)]] = 1
+        return out
 
     def candidates(
         self, piece: Piece, d0: int, d1: int, win: WindowParams
