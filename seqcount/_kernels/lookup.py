@@ -126,12 +126,12 @@ def _mark(ps, found, m, inverse, hit, record, out_pos, out_key, c):
     for j in range(m):
         p = found[j]
         if p >= 0:
-            if record:
+            if not record:
+                hit[p] = 1
+            elif not hit[inverse[p]]:
                 out_pos[c] = ps[j]
                 out_key[c] = inverse[p]
                 c += 1
-            else:
-                hit[p] = 1
     return c
 
 
@@ -174,10 +174,10 @@ def probe_windows(
     second of two neighbouring windows that pass the filter (the start of a run, most
     likely). Without ``record``: ``hit[p] = 1`` for the stream position ``p`` each window
     matched (the first position of its hash, or the one followed), so key ``k`` is found
-    where ``hit`` is set at a position of ``k``. With ``record``: each window found is written
-    as ``out_pos[c]`` (its first token) and ``out_key[c]`` (its key, ``inverse`` of the
-    position), ``hit`` untouched. See :func:`.windows.first_window` for ``skip`` and
-    ``before``.
+    where ``hit`` is set at a position of ``k``. With ``record``: ``hit`` holds a flag per key
+    (read only) and each window found whose key is not flagged is written as ``out_pos[c]``
+    (its first token) and ``out_key[c]`` (its key, ``inverse`` of the position). See
+    :func:`.windows.first_window` for ``skip`` and ``before``.
 
     Returns:
         The number of windows written with ``record`` (else 0).
@@ -197,7 +197,7 @@ def probe_windows(
         for i in range(first_window(doc, d, d0, skip, n, 1, before), doc[d + 1] - n + 1):
             h = window_hash(prefix, i, n, base_n, salt)
             if follow < end and stream[follow] == h:
-                if record:
+                if record and not hit[inverse[follow]]:
                     out_pos[c] = i
                     out_key[c] = inverse[follow]
                     c += 1

@@ -287,7 +287,7 @@ class TrainScanner(_OneSize):
         if self.ref is None:
             self.table.probe(piece, d0, d1, self.wins[0], self.hit_at)
             return
-        pos, key = self.table.candidates(piece, d0, d1, self.wins[0])
+        pos, key = self.table.candidates(piece, d0, d1, self.wins[0], self.hit)
         if pos.shape[0]:
             tokens = self.tokens_now()
             self.collisions += verify_windows(tokens, pos, key, self.n, self.ref, self.hit)

@@ -17,20 +17,23 @@ from .. import _kernels as kernels
 from ..hashing import Piece, WindowParams
 
 #: Bytes of the table per distinct hash: 2 to 4 slots of a uint64 hash and an int32 position,
-#: and 16 to 32 bits of the filter in front of it.
+#: and 8 to 16 bits of the filter in front of it (counted as 4 bytes: room to spare).
 TABLE_BYTES_PER_KEY = 4 * 12 + 4
 #: Filter bits per distinct hash, at least (a power of two in all), two of them set in one
-#: 64-bit word per key: a window that is not a key passes the filter with probability about
-#: 1/80 (two bits of one word; 1/16 with one bit) and only then reads the table.
-FILTER_BITS_PER_KEY = 16
+#: 64-bit word per key: a window that is not a key passes the filter with probability 1/25 to
+#: 1/80 and only then reads the table. More bits pass fewer windows but spill the filter out
+#: of the core's cache: on the benchmark's large set (870K keys, one window in two a key), the
+#: lookups took 20% less time with 8 bits per key (1 MiB) than with 16, 40% less than with 32,
+#: as long as with 4.
+FILTER_BITS_PER_KEY = 8
 
 
 class WindowTable:
     """The window hashes ``stream`` of a small set, in reading order with repeats; their
     distinct hashes are the keys, numbered in order of first appearance (``inverse[w]`` is the
     key of window ``w``). They are held in an open-addressing table (linear probing, load at
-    most 1/2) behind a filter of 16 to 32 bits per key, two set per key in one 64-bit word
-    (indexed by the top bits of the hash; the table by the bottom ones): 26 to 52 bytes per
+    most 1/2) behind a filter of 8 to 16 bits per key, two set per key in one 64-bit word
+    (indexed by the top bits of the hash; the table by the bottom ones): 25 to 50 bytes per
     key and 12 per window.
 
     Raises:
@@ -90,9 +93,10 @@ class WindowTable:
         if (
             hit.dtype != np.uint8
             or hit.ndim != 1
-            or (not record and hit.shape[0] != self.stream.shape[0])
+            or hit.shape[0] != (self.keys if record else self.stream.shape[0])
         ):
-            raise ValueError(f"hit must be a uint8 array of {self.stream.shape[0]} flags")
+            size = self.keys if record else self.stream.shape[0]
+            raise ValueError(f"hit must be a uint8 array of {size} flags")
         return int(kernels.probe_windows(
             piece.prefix, piece.doc, d0, d1, win.ns[0], win.bases[0], win.salts[0],
             np.int64(piece.skip), np.int64(piece.before), self.table, self.pos,
@@ -115,13 +119,16 @@ class WindowTable:
         return out
 
     def candidates(
-        self, piece: Piece, d0: int, d1: int, win: WindowParams
+        self, piece: Piece, d0: int, d1: int, win: WindowParams, done: np.ndarray | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
-        """The windows of :meth:`probe` whose hash is a key: int64 ``(first token, key)``."""
+        """The windows of :meth:`probe` whose hash is a key, except keys flagged in ``done``
+        (uint8 per key): int64 ``(first token, key)``."""
         room = max(int(piece.doc[d1] - piece.doc[d0]), 0)
         pos = np.empty(room, dtype=np.int64)
         key = np.empty(room, dtype=np.int64)
-        c = self._probe(piece, d0, d1, win, np.zeros(0, np.uint8), True, pos, key)
+        if done is None:
+            done = np.zeros(self.keys, dtype=np.uint8)
+        c = self._probe(piece, d0, d1, win, done, True, pos, key)
         return pos[:c], key[:c]
 
     ARRAYS = ("table", "pos", "filter", "stream", "inverse")
