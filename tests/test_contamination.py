@@ -250,6 +250,27 @@ def test_cli_writes_and_refuses_bad_input(tmp_path):
     assert not (tmp_path / "x").exists()
 
 
+def test_cli_refuses_eval_directories_in_one_line(tmp_path):
+    """An evaluation directory without a corpus file, the training directory itself (however
+    spelled) and a corpus without the text column: one line each, naming the path."""
+    tdir, _, _, _ = _corpus(tmp_path)
+    (tmp_path / "nothing").mkdir()
+    (tmp_path / "nothing" / "notes.md").write_text("not a corpus file")
+    nocol = tmp_path / "nocol.jsonl"
+    nocol.write_text(json.dumps({"body": "a b c d e f"}) + "\n")
+    cases = [
+        (str(tmp_path / "nothing"), 1, "no input shards found"),
+        (tdir + "/", 2, "is also a training path"),
+        (str(tmp_path / "train" / ".." / "train"), 2, "is also a training path"),
+        (str(nocol), 1, "no field 'text'"),
+    ]
+    for path, code, words_ in cases:
+        r = _run(tdir, "--eval", path, "--n", "3")
+        assert r.exit_code == code and words_ in r.output, (path, r.output)
+        assert len(r.output.strip().splitlines()) == 1
+        assert path.rstrip("/") in r.output or path in r.output
+
+
 def test_contamination_output_is_not_read_as_corpus(tmp_path):
     """A later count over the parent directory leaves the contamination output out."""
     tdir, _, epaths, _ = _corpus(tmp_path)

@@ -3,12 +3,12 @@ document's n-token windows occur anywhere in the training corpus.
 
 Two passes, both through the reading loop of ``count`` (:func:`~seqcount.engine.single.run_shards`,
 every reader and tokenizer, documents cut across chunks included): the evaluation documents are
-read into an :class:`EvalWindows` (the hash of every window, by document, and the distinct
-hashes in a :class:`~seqcount.sketches.WindowTable`), then the training corpus is streamed once
-and every one of its windows is looked up in the table (:class:`TrainScanner`, a
-:class:`~seqcount.engine.counter.Counter` whose register update is the lookup). With ``jobs``
-above 1 the training shards are scanned in worker processes and their hit flags ORed, which
-gives the same flags as one pass.
+read into an :class:`EvalWindows` (the hash of every window, by document, in a
+:class:`~seqcount.sketches.WindowTable` that numbers the distinct ones), then the training
+corpus is streamed once and every one of its windows is looked up in the table
+(:class:`TrainScanner`, a :class:`~seqcount.engine.counter.Counter` whose register update is
+the lookup). With ``jobs`` above 1 the training shards are scanned in worker processes and
+their hit flags ORed, which gives the same flags as one pass.
 
 Definitions: a document's ``windows`` are its sliding n-token windows, counted with repeats (a
 window that occurs twice in a document counts twice); ``hits`` are those of its windows whose
@@ -167,8 +167,9 @@ class EvalWindows:
 
     Attributes:
         n: the window size.
-        table: the distinct window hashes (keys).
-        inverse: int32 key of every window, documents one after another.
+        table: the hash of every window, documents one after another, and the distinct ones
+            (keys, numbered by first appearance).
+        inverse: int32 key of every window (``table.inverse``).
         doc_windows: int64 windows per document.
         doc_file: int32 index into ``files`` of each document; doc_row: its row in that file.
         files: the evaluation shards' paths; file_eval: the ``evals`` entry each came from.
