@@ -15,7 +15,7 @@ from seqcount.cli import cli
 from seqcount.config import CountConfig
 from seqcount.engine.contamination import BYTES_PER_WINDOW, TrainScanner
 from seqcount.hashing import Piece, prefix_into, window_hashes
-from seqcount.sketches import WindowTable, verify_windows
+from seqcount.sketches import WindowTable, same_windows, verify_windows
 from seqcount.tokenize import words
 
 VOCAB = [f"w{i}" for i in range(12)] + ["é", "ß", ",", "."]
@@ -120,6 +120,19 @@ def test_verify_refuses_a_hash_match_with_other_tokens():
     hit = np.zeros(2, dtype=np.uint8)
     bad = verify_windows(tokens, pos, key, 3, (ref_tokens, ref_start), hit)
     assert bad == 1 and hit.tolist() == [1, 0]
+
+
+def test_same_windows_against_python():
+    rng = np.random.default_rng(1)
+    tokens = rng.integers(0, 3, 400).astype(np.uint64)  # few values: many equal windows
+    starts = rng.integers(0, 396, 300)
+    refs = np.where(rng.random(300) < 0.2, starts, rng.integers(0, 396, 300))
+    got = same_windows(tokens, starts, refs, 4)
+    want = [list(tokens[a : a + 4]) == list(tokens[b : b + 4]) for a, b in zip(starts, refs)]
+    assert got.tolist() == [int(x) for x in want]
+    assert 0 < got.sum() < got.shape[0]
+    with pytest.raises(ValueError, match="outside"):
+        same_windows(tokens, np.array([398]), np.array([0]), 4)
 
 
 def test_window_table_finds_its_keys_and_nothing_else():

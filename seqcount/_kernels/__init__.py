@@ -53,7 +53,14 @@ from .hll import (
     reg_histograms,
 )
 from .jit import JIT, JIT_PARALLEL
-from .lookup import filter_build, probe_windows, table_build, table_lookup, verify_windows
+from .lookup import (
+    filter_build,
+    probe_windows,
+    same_windows,
+    table_build,
+    table_lookup,
+    verify_windows,
+)
 from .minhash import (
     EMPTY_HASHVALUE,
     MINHASH_CACHE,
@@ -98,4 +105,5 @@ __all__ = [
     "HLL_BATCH", "tokenize_words",
     "window_hashes", "words_cut",
     "filter_build", "probe_windows", "table_build", "table_lookup", "verify_windows",
+    "same_windows",
 ]  # fmt: skip

@@ -253,3 +253,18 @@ def verify_windows(tokens, pos, key, count, n, ref_tokens, ref_start, hit):
         else:
             bad += 1
     return bad
+
+
+@njit(**JIT)
+def same_windows(tokens, starts, refs, n, out):
+    """``out[w] = 1`` where the ``n`` token values from ``starts[w]`` equal those from
+    ``refs[w]``, else 0."""
+    for w in range(starts.shape[0]):
+        a, b = starts[w], refs[w]
+        same = 1
+        if a != b:
+            for t in range(n):
+                if tokens[a + t] != tokens[b + t]:
+                    same = 0
+                    break
+        out[w] = same

@@ -39,7 +39,7 @@ from ..config import CountConfig
 from ..errors import ConfigError, InputError
 from ..hashing import Piece, window_hashes
 from ..io import Inputs, Shard
-from ..sketches import TABLE_BYTES_PER_KEY, WindowTable, verify_windows
+from ..sketches import TABLE_BYTES_PER_KEY, WindowTable, same_windows, verify_windows
 from ..tokenize import TokenChunk
 from .counter import Counter
 from .executors import Executor
@@ -255,11 +255,7 @@ def collect_eval(evals: list[tuple[str, Inputs]], config: CountConfig, *, verify
     if verify:
         all_tokens, all_starts = np.concatenate(tokens), np.concatenate(starts)
         ref_start = all_starts[table.first()]
-        refs = ref_start[inverse]
-        same = np.ones(inverse.shape[0], dtype=bool)
-        for t in range(out.n):
-            same &= all_tokens[all_starts + t] == all_tokens[refs + t]
-        out.valid = same.astype(np.uint8)
+        out.valid = same_windows(all_tokens, all_starts, ref_start[inverse], out.n)
         out.ref = (all_tokens, ref_start)
     return out
 

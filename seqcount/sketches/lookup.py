@@ -182,3 +182,19 @@ def verify_windows(
         np.ascontiguousarray(tokens, dtype=np.uint64), pos, key, np.int64(pos.shape[0]),
         np.int64(n), ref_tokens, ref_start, hit,
     ))  # fmt: skip
+
+
+def same_windows(tokens: np.ndarray, starts: np.ndarray, refs: np.ndarray, n: int) -> np.ndarray:
+    """uint8 per window ``w``: 1 where the ``n`` uint64 token values from ``starts[w]`` equal
+    those from ``refs[w]`` (int64 positions in ``tokens``)."""
+    tokens = np.ascontiguousarray(tokens, dtype=np.uint64)
+    starts = np.ascontiguousarray(starts, dtype=np.int64)
+    refs = np.ascontiguousarray(refs, dtype=np.int64)
+    if starts.shape != refs.shape:
+        raise ValueError("starts and refs must have one position per window")
+    for a in (starts, refs):
+        if a.shape[0] and (a.min() < 0 or a.max() + n > tokens.shape[0]):
+            raise ValueError("a window runs outside tokens")
+    out = np.empty(starts.shape[0], dtype=np.uint8)
+    kernels.same_windows(tokens, starts, refs, np.int64(n), out)
+    return out
