@@ -13,12 +13,16 @@ repeat), on one training corpus: ``scale`` copies of the bundled ``data/austen``
 * ``small``: 60 documents of about 500 tokens, half cut from the corpus, half its words shuffled
   (about 3e4 windows: the table fits in cache);
 * ``large``: every corpus document with every other paragraph's words shuffled (about 9e5
-  windows, a table of 2**21 slots: lookups miss the cache).
+  windows, a table of 2**21 slots: lookups miss the cache; half the training windows are
+  found, in runs);
+* ``unseen``: the same with every paragraph's words shuffled (as many windows, almost none in
+  the training corpus: every training window goes through the filter, and the ones that pass
+  it by chance read the table).
 
 Per repeat: :func:`seqcount.api.count` with the options ``seqcount count CORPUS --n 13
 --overlap none`` gives it (the count without an overlap sketch, as users would run it, writing
-nothing) and :func:`seqcount.api.contamination` with ``n=13`` on the small and large sets, and
-on the large set with ``verify``. The goal (issue 20): the contamination run, evaluation set
+nothing) and :func:`seqcount.api.contamination` with ``n=13`` on each set, and on the large
+set with ``verify``. The goal (issue 20): the contamination run, evaluation set
 included, within 1.5x of the count. Reported: median seconds, tokens/s, the median of the
 per-repeat ratios, and the ratio of the process CPU seconds (less disturbed by other jobs on
 a shared machine than the wall clock). Writes ``<out>/contamination.json`` and ``.md``.
@@ -56,7 +60,7 @@ def _shuffled(text: str, rng: random.Random) -> str:
 
 
 def eval_sets(work: Path) -> dict[str, Path]:
-    """The ``small`` and ``large`` evaluation sets (JSON Lines), made once, seeded."""
+    """The ``small``, ``large`` and ``unseen`` evaluation sets (JSON Lines), seeded."""
     rng = random.Random(20)
     texts = corpus_texts()
     small, large = [], []
@@ -68,8 +72,10 @@ def eval_sets(work: Path) -> dict[str, Path]:
     for t in texts:
         paras = t.split("\n\n")
         large.append("\n\n".join(p if k % 2 else _shuffled(p, rng) for k, p in enumerate(paras)))
+    rng = random.Random(21)  # its own draws: the other sets stay as they were
+    unseen = ["\n\n".join(_shuffled(p, rng) for p in t.split("\n\n")) for t in texts]
     out = {}
-    for name, docs in (("small", small), ("large", large)):
+    for name, docs in (("small", small), ("large", large), ("unseen", unseen)):
         path = work / f"contamination_eval_{name}.jsonl"
         path.write_text("".join(json.dumps({"text": d}) + "\n" for d in docs))
         out[name] = path
@@ -94,6 +100,7 @@ def run(mode: str, out: Path, work: Path) -> int:
         "contamination small": dict(eval=str(evals["small"])),
         "contamination large": dict(eval=str(evals["large"])),
         "contamination large --verify": dict(eval=str(evals["large"]), verify=True),
+        "contamination unseen": dict(eval=str(evals["unseen"])),
     }
     times: dict[str, list[float]] = {BASE: []} | {k: [] for k in variants}
     cpu: dict[str, list[float]] = {k: [] for k in times}

@@ -202,6 +202,10 @@ def test_probe_follows_runs_and_matches_python_sets(seed):
               for i in range(len(d) - n + 1)]  # fmt: skip
     want = [p for p in starts if tuple(tokens[p : p + n]) in set(grams)]
     assert pos.tolist() == want
+    done = (np.arange(len(t)) % 2).astype(np.uint8)  # keys already confirmed: left out
+    pos2, key2 = t.candidates(pl, 0, len(large), win, done)
+    keep = done[key] == 0
+    assert pos2.tolist() == pos[keep].tolist() and key2.tolist() == key[keep].tolist()
 
 
 def test_files_csv_and_json(tmp_path):
