@@ -3,7 +3,7 @@
 Built once from the window hashes of a small set (an evaluation set's n-token windows, in
 reading order), it answers, for every window of a large corpus streamed past it, "is this one
 of mine, and which?" (:meth:`WindowTable.probe`), at the cost of hashing the window and, for
-most windows that are not, one bit of a filter; a run of windows copied from the small set
+most windows that are not, one word of a filter; a run of windows copied from the small set
 costs one lookup and then a comparison per window with the next hash of the set.
 """
 
@@ -20,8 +20,8 @@ from ..hashing import Piece, WindowParams
 #: and 8 to 16 bits of the filter in front of it (counted as 4 bytes: room to spare).
 TABLE_BYTES_PER_KEY = 4 * 12 + 4
 #: Filter bits per distinct hash, at least (a power of two in all), two of them set in one
-#: 64-bit word per key: a window that is not a key passes the filter with probability 1/25 to
-#: 1/80 and only then reads the table. More bits pass fewer windows but spill the filter out
+#: 64-bit word per key: a window that is not a key passes the filter with probability 1/20 to
+#: 1/70 and only then reads the table. More bits pass fewer windows but spill the filter out
 #: of the core's cache: on the benchmark's large set (870K keys, one window in two a key), the
 #: lookups took 20% less time with 8 bits per key (1 MiB) than with 16, 40% less than with 32,
 #: as long as with 4.
