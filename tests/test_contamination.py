@@ -12,8 +12,10 @@ from click.testing import CliRunner
 
 import seqcount.api as api
 from seqcount.cli import cli
-from seqcount.engine.contamination import BYTES_PER_WINDOW
-from seqcount.sketches import WindowTable, verify_windows
+from seqcount.config import CountConfig
+from seqcount.engine.contamination import BYTES_PER_WINDOW, TrainScanner
+from seqcount.hashing import Piece, prefix_into, window_hashes
+from seqcount.sketches import WindowTable, same_windows, verify_windows
 from seqcount.tokenize import words
 
 VOCAB = [f"w{i}" for i in range(12)] + ["é", "ß", ",", "."]
@@ -120,17 +122,90 @@ def test_verify_refuses_a_hash_match_with_other_tokens():
     assert bad == 1 and hit.tolist() == [1, 0]
 
 
+def test_same_windows_against_python():
+    rng = np.random.default_rng(1)
+    tokens = rng.integers(0, 3, 400).astype(np.uint64)  # few values: many equal windows
+    starts = rng.integers(0, 396, 300)
+    refs = np.where(rng.random(300) < 0.2, starts, rng.integers(0, 396, 300))
+    got = same_windows(tokens, starts, refs, 4)
+    want = [list(tokens[a : a + 4]) == list(tokens[b : b + 4]) for a, b in zip(starts, refs)]
+    assert got.tolist() == [int(x) for x in want]
+    assert 0 < got.sum() < got.shape[0]
+    with pytest.raises(ValueError, match="outside"):
+        same_windows(tokens, np.array([398]), np.array([0]), 4)
+
+
 def test_window_table_finds_its_keys_and_nothing_else():
     rng = np.random.default_rng(0)
-    keys = np.unique(rng.integers(0, 2**63, 5000, dtype=np.int64).astype(np.uint64))
-    keys = np.concatenate([keys, np.zeros(1, np.uint64)])  # the hash 0 is kept aside
-    t = WindowTable(keys)
-    assert t.find(keys).tolist() == list(range(keys.shape[0]))
-    others = np.setdiff1d(rng.integers(0, 2**63, 5000, dtype=np.int64).astype(np.uint64), keys)
+    distinct = np.unique(rng.integers(0, 2**63, 5000, dtype=np.int64).astype(np.uint64))
+    distinct = np.concatenate([distinct, np.zeros(1, np.uint64)])  # the hash 0 is kept aside
+    stream = distinct[rng.integers(0, distinct.shape[0], 12000)]  # repeats, in any order
+    t = WindowTable(stream)
+    # keys numbered by first appearance: a dict filled in stream order
+    number: dict[int, int] = {}
+    for h in stream.tolist():
+        number.setdefault(h, len(number))
+    assert len(t) == len(number)
+    assert t.inverse.tolist() == [number[h] for h in stream.tolist()]
+    assert t.find(stream).tolist() == t.inverse.tolist()
+    assert stream[t.first()].tolist() == list(number)
+    others = np.setdiff1d(rng.integers(0, 2**63, 5000, dtype=np.int64).astype(np.uint64), stream)
     assert (t.find(others) == -1).all()
-    for repeated in (keys[[0, 1, 0]], np.zeros(2, np.uint64)):
-        with pytest.raises(ValueError, match="distinct"):
-            WindowTable(repeated)
+    back = WindowTable.from_arrays(t.to_arrays())
+    assert back.find(stream).tolist() == t.inverse.tolist()
+
+
+def _piece_of(docs: list[list[int]], base: int):
+    """A :class:`Piece` of the token lists ``docs`` (prefix values as the kernels make them)."""
+    tokens = np.array([t for d in docs for t in d], dtype=np.uint64)
+    doc = np.concatenate([[0], np.cumsum([len(d) for d in docs])]).astype(np.int64)
+    prefix = prefix_into(tokens, np.uint64(base), np.empty(tokens.shape[0] + 1, np.uint64))
+    return Piece(prefix, doc)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_probe_follows_runs_and_matches_python_sets(seed):
+    """The lookup kernel (runs followed, batches cut early) against sets of token tuples, on
+    documents that copy runs of the small set's windows, repeat them and change single tokens."""
+    rng = random.Random(seed)
+    n = rng.choice([1, 3, 8])
+    small = [[rng.randrange(200) for _ in range(rng.randint(0, 80))] for _ in range(12)]
+    small.append(small[0][5:40])  # repeated windows inside the small set
+    large = []
+    for _ in range(25):
+        src = rng.choice(small)
+        a = rng.randint(0, max(len(src) - 1, 0))
+        d = [rng.randrange(40) for _ in range(rng.randint(0, 10))] + src[a : a + 30]
+        for _ in range(rng.randint(0, 3)):  # a changed token inside a run
+            if d:
+                d[rng.randrange(len(d))] = rng.randrange(40)
+        large.append(d + [rng.randrange(40) for _ in range(rng.randint(0, 10))])
+    config = CountConfig(ns=(n,), num_perm=0, overlap="none")
+    scanner = TrainScanner(config, WindowTable(np.zeros(1, np.uint64)))
+    win, base = scanner.wins[0], scanner.params.base
+    ps = _piece_of(small, base)
+    t = WindowTable(window_hashes(ps, 0, len(small), win))
+    pl = _piece_of(large, base)
+    at = np.zeros(len(t.stream), dtype=np.uint8)
+    t.probe(pl, 0, len(large), win, at)
+    hit = t.key_hits(at)
+    grams = [tuple(d[i : i + n]) for d in small for i in range(len(d) - n + 1)]
+    seen = {tuple(d[i : i + n]) for d in large for i in range(len(d) - n + 1)}
+    assert [bool(hit[k]) for k in t.inverse] == [g in seen for g in grams]
+    assert all(grams[p] in seen for p in np.flatnonzero(at))  # positions flagged: found
+    assert 0 < hit.sum() < len(t)
+    pos, key = t.candidates(pl, 0, len(large), win)
+    tokens = [t_ for d in large for t_ in d]
+    found = [(tuple(tokens[p : p + n]), grams[t.first()[k]]) for p, k in zip(pos, key)]
+    assert all(a == b for a, b in found)
+    starts = [sum(map(len, large[:j])) + i for j, d in enumerate(large)
+              for i in range(len(d) - n + 1)]  # fmt: skip
+    want = [p for p in starts if tuple(tokens[p : p + n]) in set(grams)]
+    assert pos.tolist() == want
+    done = (np.arange(len(t)) % 2).astype(np.uint8)  # keys already confirmed: left out
+    pos2, key2 = t.candidates(pl, 0, len(large), win, done)
+    keep = done[key] == 0
+    assert pos2.tolist() == pos[keep].tolist() and key2.tolist() == key[keep].tolist()
 
 
 def test_files_csv_and_json(tmp_path):
@@ -190,6 +265,27 @@ def test_cli_writes_and_refuses_bad_input(tmp_path):
     assert _run(tdir, "--eval", epaths[0], "--threshold", "1.5").exit_code == 2
     assert _run(tdir, "--eval", epaths[0], "--max-memory", "lots").exit_code == 2
     assert not (tmp_path / "x").exists()
+
+
+def test_cli_refuses_eval_directories_in_one_line(tmp_path):
+    """An evaluation directory without a corpus file, the training directory itself (however
+    spelled) and a corpus without the text column: one line each, naming the path."""
+    tdir, _, _, _ = _corpus(tmp_path)
+    (tmp_path / "nothing").mkdir()
+    (tmp_path / "nothing" / "notes.md").write_text("not a corpus file")
+    nocol = tmp_path / "nocol.jsonl"
+    nocol.write_text(json.dumps({"body": "a b c d e f"}) + "\n")
+    cases = [
+        (str(tmp_path / "nothing"), 1, "no input shards found"),
+        (tdir + "/", 2, "is also a training path"),
+        (str(tmp_path / "train" / ".." / "train"), 2, "is also a training path"),
+        (str(nocol), 1, "no field 'text'"),
+    ]
+    for path, code, words_ in cases:
+        r = _run(tdir, "--eval", path, "--n", "3")
+        assert r.exit_code == code and words_ in r.output, (path, r.output)
+        assert len(r.output.strip().splitlines()) == 1
+        assert path.rstrip("/") in r.output or path in r.output
 
 
 def test_contamination_output_is_not_read_as_corpus(tmp_path):

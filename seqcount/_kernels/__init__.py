@@ -54,7 +54,14 @@ from .hll import (
     theta_seen_slots,
 )
 from .jit import JIT, JIT_PARALLEL
-from .lookup import filter_build, probe_windows, table_build, table_lookup, verify_windows
+from .lookup import (
+    filter_build,
+    probe_windows,
+    same_windows,
+    table_build,
+    table_lookup,
+    verify_windows,
+)
 from .minhash import (
     EMPTY_HASHVALUE,
     MINHASH_CACHE,
@@ -99,4 +106,5 @@ __all__ = [
     "HLL_BATCH", "theta_seen_slots", "tokenize_words",
     "window_hashes", "words_cut",
     "filter_build", "probe_windows", "table_build", "table_lookup", "verify_windows",
+    "same_windows",
 ]  # fmt: skip

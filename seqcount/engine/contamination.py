@@ -3,12 +3,12 @@ document's n-token windows occur anywhere in the training corpus.
 
 Two passes, both through the reading loop of ``count`` (:func:`~seqcount.engine.single.run_shards`,
 every reader and tokenizer, documents cut across chunks included): the evaluation documents are
-read into an :class:`EvalWindows` (the hash of every window, by document, and the distinct
-hashes in a :class:`~seqcount.sketches.WindowTable`), then the training corpus is streamed once
-and every one of its windows is looked up in the table (:class:`TrainScanner`, a
-:class:`~seqcount.engine.counter.Counter` whose register update is the lookup). With ``jobs``
-above 1 the training shards are scanned in worker processes and their hit flags ORed, which
-gives the same flags as one pass.
+read into an :class:`EvalWindows` (the hash of every window, by document, in a
+:class:`~seqcount.sketches.WindowTable` that numbers the distinct ones), then the training
+corpus is streamed once and every one of its windows is looked up in the table
+(:class:`TrainScanner`, a :class:`~seqcount.engine.counter.Counter` whose register update is
+the lookup). With ``jobs`` above 1 the training shards are scanned in worker processes and
+their hit flags ORed, which gives the same flags as one pass.
 
 Definitions: a document's ``windows`` are its sliding n-token windows, counted with repeats (a
 window that occurs twice in a document counts twice); ``hits`` are those of its windows whose
@@ -39,15 +39,16 @@ from ..config import CountConfig
 from ..errors import ConfigError, InputError
 from ..hashing import Piece, window_hashes
 from ..io import Inputs, Shard
-from ..sketches import TABLE_BYTES_PER_KEY, WindowTable, verify_windows
+from ..sketches import TABLE_BYTES_PER_KEY, WindowTable, same_windows, verify_windows
 from ..tokenize import TokenChunk
 from .counter import Counter
 from .executors import Executor
 from .results import ShardStats, Skipped
 from .single import run_shards
 
-#: Memory per evaluation window while the lookup table is built: its hash (8), a sorted copy
-#: (8), its key number (8), and the table and its filter (at most 52 per distinct hash).
+#: Memory per evaluation window while the lookup table is built: its hash as read (8), the
+#: hashes put together (8, kept by the table), its key number (4), and the table and its filter
+#: (at most 52 per distinct hash), with room to spare.
 BYTES_PER_WINDOW = 24 + TABLE_BYTES_PER_KEY
 #: More per window with ``verify``: its token value, its first token's position, and the
 #: reference window of its key.
@@ -166,8 +167,9 @@ class EvalWindows:
 
     Attributes:
         n: the window size.
-        table: the distinct window hashes (keys).
-        inverse: int32 key of every window, documents one after another.
+        table: the hash of every window, documents one after another, and the distinct ones
+            (keys, numbered by first appearance).
+        inverse: int32 key of every window (``table.inverse``).
         doc_windows: int64 windows per document.
         doc_file: int32 index into ``files`` of each document; doc_row: its row in that file.
         files: the evaluation shards' paths; file_eval: the ``evals`` entry each came from.
@@ -200,7 +202,7 @@ class EvalWindows:
     @property
     def nbytes(self) -> int:
         extra = 0 if self.ref is None else self.ref[0].nbytes + self.ref[1].nbytes
-        return self.table.nbytes + self.inverse.nbytes + extra
+        return self.table.nbytes + extra  # the table holds inverse
 
 
 def _cat(parts: list[np.ndarray], dtype) -> np.ndarray:
@@ -243,23 +245,17 @@ def collect_eval(evals: list[tuple[str, Inputs]], config: CountConfig, *, verify
             f"no evaluation document has n = {config.ns[0]} tokens or more (the longest has "
             f"{longest}): no windows to look for; give a smaller n"
         )
-    all_hashes = np.concatenate(hashes)
-    keys, first = np.unique(all_hashes, return_index=True)
-    table = WindowTable(keys)
-    inverse = table.find(all_hashes).astype(np.int32)
-    del all_hashes
+    table = WindowTable(np.concatenate(hashes))
+    del hashes
+    inverse = table.inverse
     out = EvalWindows(
         config.ns[0], table, inverse, np.concatenate(counts), np.concatenate(doc_file),
         np.concatenate(doc_row), files, file_eval, [name for name, _ in evals], stats=stats,
     )  # fmt: skip
     if verify:
         all_tokens, all_starts = np.concatenate(tokens), np.concatenate(starts)
-        ref_start = all_starts[first]
-        refs = ref_start[inverse]
-        same = np.ones(inverse.shape[0], dtype=bool)
-        for t in range(out.n):
-            same &= all_tokens[all_starts + t] == all_tokens[refs + t]
-        out.valid = same.astype(np.uint8)
+        ref_start = all_starts[table.first()]
+        out.valid = same_windows(all_tokens, all_starts, ref_start[inverse], out.n)
         out.ref = (all_tokens, ref_start)
     return out
 
@@ -274,15 +270,21 @@ class TrainScanner(_OneSize):
     def __init__(self, config: CountConfig, table: WindowTable, ref=None):
         super().__init__(config)
         self.table, self.ref = table, ref
-        self.hit = np.zeros(len(table), dtype=np.uint8)
+        self.hit = np.zeros(len(table), dtype=np.uint8)  # per key (verify)
+        # without verify: per position of the table's stream (see WindowTable.probe)
+        self.hit_at = None if ref is not None else np.zeros(table.stream.shape[0], np.uint8)
         self.collisions = 0
+
+    def key_hits(self) -> np.ndarray:
+        """uint8 flags per evaluation key: found in the windows scanned so far."""
+        return self.hit if self.hit_at is None else self.table.key_hits(self.hit_at)
 
     def _update_hll(self, piece: Piece, d0: int, d1: int) -> None:
         """The window lookup instead of the register update."""
         if self.ref is None:
-            self.table.probe(piece, d0, d1, self.wins[0], self.hit)
+            self.table.probe(piece, d0, d1, self.wins[0], self.hit_at)
             return
-        pos, key = self.table.candidates(piece, d0, d1, self.wins[0])
+        pos, key = self.table.candidates(piece, d0, d1, self.wins[0], self.hit)
         if pos.shape[0]:
             tokens = self.tokens_now()
             self.collisions += verify_windows(tokens, pos, key, self.n, self.ref, self.hit)
@@ -304,10 +306,7 @@ class TrainScan:
 @functools.lru_cache(maxsize=1)
 def _load_lookup(path: str):
     with np.load(path) as z:
-        table = WindowTable.__new__(WindowTable)
-        table.table, table.ids = z["table"], z["ids"]
-        table.zero_id, table.keys = int(z["zero_id"]), int(z["keys"])
-        table.filter, table.shift = z["filter"], int(z["shift"])
+        table = WindowTable.from_arrays(z)
         ref = (z["ref_tokens"], z["ref_start"]) if "ref_tokens" in z.files else None
     return table, ref
 
@@ -317,7 +316,7 @@ def scan_shard(lookup: str, shard: Shard, config: CountConfig, threads=None) -> 
     table, ref = _load_lookup(lookup)
     scanner = TrainScanner(config, table, ref)
     _, stats, skipped = run_shards([shard], config, None, time.perf_counter(), counter=scanner)
-    return {"hit": np.flatnonzero(scanner.hit), "stats": stats[0], "skipped": skipped,
+    return {"hit": np.flatnonzero(scanner.key_hits()), "stats": stats[0], "skipped": skipped,
             "documents": scanner.documents, "tokens": scanner.tokens,
             "windows": int(scanner.windows[0]), "collisions": scanner.collisions}  # fmt: skip
 
@@ -337,15 +336,13 @@ def scan_train(inputs: Inputs, config: CountConfig, ev: EvalWindows, *, jobs: in
         t0 = time.perf_counter()
         _, stats, skipped = run_shards(inputs.shards, config, progress, t0, counter=scanner,
                                        on_event=on_event)  # fmt: skip
-        return TrainScan(scanner.hit, stats, skipped, scanner.documents, scanner.tokens,
+        return TrainScan(scanner.key_hits(), stats, skipped, scanner.documents, scanner.tokens,
                          int(scanner.windows[0]), scanner.collisions)  # fmt: skip
     scratch = tempfile.mkdtemp(prefix="seqcount-contamination-")
     executor = None
     try:
         path = os.path.join(scratch, "lookup.npz")
-        t = ev.table
-        arrays = {"table": t.table, "ids": t.ids, "zero_id": t.zero_id, "keys": t.keys,
-                  "filter": t.filter, "shift": t.shift}  # fmt: skip
+        arrays = ev.table.to_arrays()
         if ev.ref is not None:
             arrays |= {"ref_tokens": ev.ref[0], "ref_start": ev.ref[1]}
         np.savez(path, **arrays)

@@ -25,7 +25,7 @@ from .blocks import (
 from .exact import ExactSet
 from .files import atomic_write, write_npz
 from .hll import HLL, hll_estimate, hll_estimates, prefix_union_estimates
-from .lookup import TABLE_BYTES_PER_KEY, WindowTable, verify_windows
+from .lookup import TABLE_BYTES_PER_KEY, WindowTable, same_windows, verify_windows
 from .minhash import EMPTY_HASHVALUE, MinHash, bias, minhash_permutations, unbias
 from .sketchset import SKETCH_FORMAT, SKETCH_VERSION, SketchSet, load_sketches
 from .theta import DEFAULT_K as THETA_K
@@ -75,5 +75,6 @@ __all__ = [
     "unpack_thetas",
     "unbias",
     "verify_windows",
+    "same_windows",
     "write_npz",
 ]
