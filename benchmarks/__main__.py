@@ -15,7 +15,9 @@ exact counts from 10 to 10**9 distinct, per precision, the HIP estimator, peers 
 the error of the growth exponent), ``scale`` (peak memory at 1x/4x/16x, time against corpus
 size and against the number of window sizes) and ``stages`` (where one counting pass spends its
 time: discover, decode, tokenize, window hashes + register updates, MinHash, finish; see
-:mod:`benchmarks.stages`).
+:mod:`benchmarks.stages`) and ``e2e_peers`` (``seqcount count`` against Polars and DuckDB
+queries and the datasketch loop, whole processes on a 32 M-token multilingual corpus; see
+:mod:`benchmarks.e2e_peers`; a peer that is not installed is skipped).
 
 Writes ``DIR/results.json`` (a JSON list of records: ``system``, ``workload``, ``metric``,
 ``value``, ``unit``, ``section``, ``run`` and optional extras such as ``seqcount_over_peer``,
@@ -34,7 +36,7 @@ import sys
 import time
 from pathlib import Path
 
-from benchmarks import performance, stages
+from benchmarks import e2e_peers, performance, stages
 from benchmarks.common import (
     DEFAULT_WORK,
     ROOT,
@@ -48,7 +50,7 @@ from benchmarks.common import (
 )
 
 DEFAULT_OUT = ROOT / "benchmarks" / "results" / "suite"
-SECTIONS = ("peers", "accuracy", "scale", "stages")
+SECTIONS = ("peers", "accuracy", "scale", "stages", "e2e_peers")
 
 
 def _module(name: str):
@@ -154,6 +156,10 @@ def render(results: list[dict], meta: dict) -> str:
     for section, title in (("memory", "Memory"), ("scaling", "Scaling")):
         if any(r["section"] == section for r in results):
             lines += ["", f"## {title}", ""] + table(results, (section,))
+    peer_lines = e2e_peers.markdown(results, level=3)
+    if peer_lines:
+        lines += ["", "## End to end against Polars, DuckDB and the datasketch loop", ""]
+        lines += peer_lines
     stage_lines = stages.markdown(results)
     if stage_lines:
         lines += [""] + stage_lines
@@ -194,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
     meta["command"] = "python -m benchmarks " + " ".join(argv)
     from importlib import metadata
 
-    for name in ("datasketches", "duckdb"):
+    for name in ("datasketches", "duckdb", "polars"):
         try:
             meta["versions"][name] = metadata.version(name)
         except metadata.PackageNotFoundError:

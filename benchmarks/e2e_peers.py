@@ -305,13 +305,15 @@ def _fmt_answer(r: dict, n: str) -> str:
     return s + (f" ({100 * e:+.2f}%)" if e is not None else "")
 
 
-def markdown(results: list[dict]) -> list[str]:
-    """The goals, the runs (time, RSS, answers) and the datasketch ratios of the section."""
+def markdown(results: list[dict], level: int = 2) -> list[str]:
+    """The goals, the runs (time, RSS, answers) and the datasketch ratios of the section, under
+    headings of ``level``."""
     rows = [r for r in results if r["section"] == SECTION]
     if not rows:
         return []
+    h = "#" * level
     goals = [r for r in rows if "target" in r]
-    lines = ["## Goals", "", "| Goal | seqcount | peer | ratio | per round | met |",
+    lines = [f"{h} Goals", "", "| Goal | seqcount | peer | ratio | per round | met |",
              "|---|---|---|---:|---|---|"]  # fmt: skip
     for r in goals:
         ours, peer = r["run_id"].split("/")
@@ -326,7 +328,7 @@ def markdown(results: list[dict]) -> list[str]:
         )
     runs = [r for r in rows if r["metric"] == "wall time (median)"]
     exact = next((r for r in rows if r.get("run_id") == "exact"), None)
-    lines += ["", "## Runs", "", DESCRIPTION, "",
+    lines += ["", f"{h} Runs", "", DESCRIPTION, "",
               "| Run | System | What | s (median) | spread | peak RSS MiB | U_1 (error) | "
               "U_8 (error) |", "|---|---|---|---:|---:|---:|---:|---:|"]  # fmt: skip
     for r in runs:
@@ -340,7 +342,7 @@ def markdown(results: list[dict]) -> list[str]:
                      f"{exact['answer']['1']:,} | {exact['answer']['8']:,} |")  # fmt: skip
     loop = [r for r in rows if r["system"] == "seqcount / datasketch loop"]
     if loop:
-        lines += ["", "## Against the datasketch loop", "",
+        lines += ["", f"{h} Against the datasketch loop", "",
                   "seqcount's tokens/s on the whole corpus (tokens over the median wall time of "
                   "the process) over the loop's (its tokens over the loop's own time, without "
                   "the interpreter's start, on a prefix: its rate does not depend on the size).",
