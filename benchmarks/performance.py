@@ -77,8 +77,9 @@ The suite measures seqcount beside what people already use, in one run on the sa
 datasketch (HyperLogLog, HyperLogLog++, MinHash), Apache DataSketches (HLL_8, HLL_4, CPC), numpy,
 a Python set, DuckDB, and the I/O floor (pyarrow reading and decompressing the same Parquet and
 doing nothing else), and times the named stages of one counting pass; `benchmarks/e2e_peers.py`
-runs whole `seqcount count` processes against Polars and DuckDB queries and the datasketch loop. Synthetic corpora
-(`python -m seqcount.synth`, seeded) stand in for sizes beyond the bundled sample. What each
+runs whole `seqcount count` processes against Polars and DuckDB queries and the datasketch loop.
+Synthetic corpora (`python -m seqcount.synth`, `benchmarks/multilingual.py`, seeded) stand in for
+sizes beyond the bundled sample. What each
 number means: [`benchmarks/README.md`](../benchmarks/README.md). Ratios compare systems measured
 in the same run; absolute figures vary with the machine (a shared 2-vCPU VM here, whose
 effective core count varies from run to run: see the noise reference in
