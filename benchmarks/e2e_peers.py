@@ -58,7 +58,8 @@ MODES = {
 GOALS = {"n1_polars": 0.6, "n8_polars": 0.35, "n8_duckdb": 0.15, "loop": 300.0}
 #: The overlap sketch the overlap issue makes the default (``--overlap`` default changes to it).
 INTENDED_DEFAULT = "theta"
-PEER_MODULES = {"polars": "polars", "duckdb": "duckdb", "datasketch": "datasketch"}
+#: Tokens of the warm-up corpus; the default command on it is also timed (its fixed cost).
+SMALL = 200_000
 
 
 def _available(module: str) -> bool:
@@ -74,8 +75,9 @@ def _default_overlap() -> str:
     return str(CountConfig().overlap)
 
 
-def _runs(corpus: Path, shards: list[Path], work: Path, loop_tokens: int) -> dict[str, dict]:
-    """name -> ``cmd`` (the command), ``system``, ``what`` and ``kind`` (seqcount or peer)."""
+def _runs(corpus: Path, shards: list[Path], work: Path, loop_tokens: int, small: Path) -> dict:
+    """name -> ``cmd`` (the command), ``system``, ``what``, ``kind`` (seqcount or peer) and
+    ``whole`` (False for the runs on a prefix or on the ``small`` corpus)."""
     py = sys.executable
     out = work / "e2e_peers_out"
     default = _default_overlap()
@@ -100,9 +102,13 @@ def _runs(corpus: Path, shards: list[Path], work: Path, loop_tokens: int) -> dic
                               what="count --overlap minhash (7 n)"),
         "seq-7-none": dict(cmd=seq("seq-7-none", "--overlap", "none"), n="7",
                            what="count --overlap none (7 n)"),
+        "seq-7-small": dict(cmd=seq("seq-7-small"), n="7", whole=False,
+                            what=f"count (7 n, default) on the {SMALL:,}-token warm-up corpus"),
     }  # fmt: skip
+    runs["seq-7-small"]["cmd"][4] = str(small)
     for r in runs.values():
         r.update(system="seqcount", kind="seqcount")
+        r.setdefault("whole", True)
     peers = {
         "polars-exact-1": ("polars", "Polars", "n=1: str.extract_all, explode, n_unique (exact)"),
         "polars-approx-1": ("polars", "Polars", "n=1: str.extract_all, explode, approx_n_unique"),
@@ -119,7 +125,8 @@ def _runs(corpus: Path, shards: list[Path], work: Path, loop_tokens: int) -> dic
             continue
         extra = ("--max-tokens", str(loop_tokens)) if name == "datasketch-loop" else ()
         n = "7" if name == "datasketch-loop" else name[-1]
-        runs[name] = dict(cmd=peer(name, *extra), system=system, what=what, kind="peer", n=n)
+        runs[name] = dict(cmd=peer(name, *extra), system=system, what=what, kind="peer", n=n,
+                          whole=name != "datasketch-loop")  # fmt: skip
     return runs
 
 
@@ -173,10 +180,9 @@ def _measure(runs: dict, repeats: int, work: Path) -> dict[str, dict]:
     return got
 
 
-def _warm_up(runs: dict, work: Path) -> None:
-    """Each seqcount command once on a small corpus: numba's cache is loaded (or written)
-    before the timed runs."""
-    small, _ = multilingual.corpus(work, 200_000)
+def _warm_up(runs: dict, work: Path, small: Path) -> None:
+    """Each seqcount command once on the ``small`` corpus: numba's cache is loaded (or
+    written) before the timed runs."""
     for name, run in runs.items():
         if run["kind"] == "seqcount":
             cmd = list(run["cmd"])
@@ -193,7 +199,8 @@ def bench(rec: Recorder, mode: str, work: Path, meta: dict) -> None:
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
-    runs = _runs(corpus, shards, work, cfg["loop_tokens"])
+    small, _ = multilingual.corpus(work, SMALL)
+    runs = _runs(corpus, shards, work, cfg["loop_tokens"], small)
     versions = meta.setdefault("versions", {})
     for name in ("polars", "duckdb", "regex"):
         try:
@@ -211,7 +218,7 @@ def bench(rec: Recorder, mode: str, work: Path, meta: dict) -> None:
                       f"{len(shards)} Parquet shards, {mb:.0f} MB")  # fmt: skip
     log(f"e2e_peers: {meta['corpus']}")
     log("e2e_peers: warm-up")
-    _warm_up(runs, work)
+    _warm_up(runs, work, small)
     log("e2e_peers: exact counts (seqcount --exact, n = 1, 8)")
     exact = _exact(corpus, work)
     got = _measure(runs, cfg["repeats"], work)
@@ -224,8 +231,7 @@ def _record(rec: Recorder, runs: dict, got: dict, exact: dict, manifest: dict, m
     for name, run in runs.items():
         g = got[name]
         ans = g["answer"]
-        whole = name != "datasketch-loop"  # the loop counts a prefix
-        errs = {n: ans[n] / exact[n] - 1 for n in ans if n in exact and whole}
+        errs = {n: ans[n] / exact[n] - 1 for n in ans if n in exact and run["whole"]}
         extra = dict(
             samples=g["wall"], spread=(max(g["wall"]) - min(g["wall"])) / med[name],
             peak_rss_mib=max(g["rss"]), answer={str(n): v for n, v in ans.items()},
@@ -277,7 +283,7 @@ def _goals(rec: Recorder, runs, got, med, tokens: int, meta) -> None:
         if goal:
             extra = dict(target=f">= {GOALS['loop']:g}x", target_met=bool(ratio >= GOALS["loop"]))
         rec.add("seqcount / datasketch loop", runs[name]["what"] + " vs the datasketch loop",
-                "tokens/s ratio", ratio, "x", SECTION, seqcount_tokens_per_s=rate,
+                "tokens/s ratio", ratio, "x", SECTION, seqcount_tokens_per_s=rate, tokens=tokens,
                 loop_tokens_per_s=loop_rate, run_id=f"{name}/datasketch-loop",
                 note=(f"the current default ({default})" if name == "seq-7" else None),
                 **extra)  # fmt: skip
@@ -303,6 +309,17 @@ def _fmt_answer(r: dict, n: str) -> str:
     e = r.get("relative_error", {}).get(n)
     s = f"{v:,.0f}"
     return s + (f" ({100 * e:+.2f}%)" if e is not None else "")
+
+
+def _fixed_cost(runs: list[dict]) -> str:
+    small = next((r for r in runs if r.get("run_id") == "seq-7-small"), None)
+    if small is None:
+        return ""
+    return (
+        f" The default command on the {small['tokens']:,}-token warm-up corpus (`seq-7-small`) "
+        f"takes {small['value']:.2f} s: about the fixed cost of a run (interpreter, imports, "
+        "numba's cache, outputs)."
+    )
 
 
 def markdown(results: list[dict], level: int = 2) -> list[str]:
@@ -346,14 +363,19 @@ def markdown(results: list[dict], level: int = 2) -> list[str]:
                   "seqcount's tokens/s on the whole corpus (tokens over the median wall time of "
                   "the process) over the loop's (its tokens over the loop's own time, without "
                   "the interpreter's start, on a prefix: its rate does not depend on the size).",
-                  "", "| seqcount run | seqcount tokens/s | loop tokens/s | ratio | goal |",
-                  "|---|---:|---:|---:|---|"]  # fmt: skip
+                  "*s for the goal*: the wall time at which the ratio would reach the goal."
+                  + _fixed_cost(runs),
+                  "", "| seqcount run | s (median) | s for the goal | seqcount tokens/s | "
+                  "loop tokens/s | ratio | goal |",
+                  "|---|---:|---:|---:|---:|---:|---|"]  # fmt: skip
         for r in loop:
             goal = (f"{esc(r['target'])}: {'met' if r['target_met'] else '**not met**'}"
                     if "target" in r else "")  # fmt: skip
             note = f" ({esc(r['note'])})" if r.get("note") else ""
+            need = r["tokens"] / (GOALS["loop"] * r["loop_tokens_per_s"])
+            took = r["tokens"] / r["seqcount_tokens_per_s"]
             lines.append(
-                f"| {r['run_id'].split('/')[0]}{note} | "
+                f"| {r['run_id'].split('/')[0]}{note} | {took:.2f} | {need:.2f} | "
                 f"{fmt(r['seqcount_tokens_per_s'] / 1e6)} M | "
                 f"{fmt(r['loop_tokens_per_s'] / 1e3)} k | {r['value']:.0f}x | {goal} |"
             )

@@ -30,6 +30,13 @@ SUITE = DEFAULT_OUT / "suite"
 STAGE_FILES = ("tokenizers.json", "count.json", "minhash.json")
 #: The sections copied from each focused benchmark's results file, and the text before them.
 FOCUSED = {
+    "e2e_peers.md": (
+        ("Goals", "Runs", "Against the datasketch loop"),
+        "`seqcount count` against Polars and DuckDB queries and the pure-Python datasketch loop, "
+        "whole processes on the same 32 M-token multilingual corpus "
+        "(`python -m benchmarks.e2e_peers`, `benchmarks/results/e2e_peers.md`; also the suite's "
+        "section `e2e_peers`):",
+    ),
     "count.md": (
         ("Targets", "seqcount end to end (in process, after warm-up)", "Ratios",
          "Peak memory: CLI subprocess on 1x and 8x the corpus"),
@@ -47,13 +54,6 @@ FOCUSED = {
         ("Worker processes", "Incremental runs"),
         "Worker processes and incremental `--state` runs (`python -m benchmarks.bench_batch`, "
         "`benchmarks/results/batch.md`; wall times of whole CLI processes):",
-    ),
-    "e2e_peers.md": (
-        ("Goals", "Runs", "Against the datasketch loop"),
-        "`seqcount count` against Polars and DuckDB queries and the pure-Python datasketch loop, "
-        "whole processes on the same 32 M-token multilingual corpus "
-        "(`python -m benchmarks.e2e_peers`, `benchmarks/results/e2e_peers.md`; also the suite's "
-        "section `e2e_peers`):",
     ),
     "tokenizers.md": (
         ("Summary",),

@@ -94,8 +94,8 @@ def test_datasketch_loop_counts_a_prefix(small):
 def _records() -> list[dict]:
     rec = e2e_peers.Recorder()
     runs = {
-        "seq-1": dict(system="seqcount", what="count --n 1", n="1", kind="seqcount"),
-        "polars-exact-1": dict(system="Polars", what="n_unique", n="1", kind="peer"),
+        "seq-1": dict(system="seqcount", what="count --n 1", n="1", kind="seqcount", whole=True),
+        "polars-exact-1": dict(system="Polars", what="n_unique", n="1", kind="peer", whole=True),
     }
     got = {
         "seq-1": dict(wall=[2.0, 3.0, 2.5], rss=[100, 120, 110], answer={1: 101.0}, tokens=10),
