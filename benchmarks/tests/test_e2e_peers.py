@@ -102,6 +102,11 @@ def _records() -> list[dict]:
         "polars-exact-1": dict(wall=[5.0, 4.0, 6.0], rss=[300, 310, 320], answer={1: 100},
                                tokens=10),
     }  # fmt: skip
+    runs["seq-7"] = dict(system="seqcount", what="count", n="7", kind="seqcount", whole=True)
+    got["seq-7"] = dict(wall=[1.0, 2.0, 4.0], rss=[1, 1, 1], answer={1: 100.0}, tokens=10)
+    runs["datasketch-loop"] = dict(system="loop", what="loop", n="7", kind="peer", whole=False)
+    got["datasketch-loop"] = dict(wall=[9.0, 9.0, 9.0], rss=[1, 1, 1], answer={1: 7.0},
+                                  tokens=4, loop_samples=[1.0, 8.0, 2.0])  # fmt: skip
     meta = {"settings": {e2e_peers.SECTION: {"default_overlap": "minhash"}}}
     e2e_peers._record(rec, runs, got, {1: 100, 8: 50}, {"tokens": 10}, meta)
     return rec.results
@@ -120,6 +125,11 @@ def test_ratios_answers_and_tables():
     assert "| seq-1 | seqcount | count --n 1 | 2.50 | 40% | 120 | 101 (+1.00%) |" in md
     assert "0.5x" in md and "| exact |" in md
     assert e2e_peers.markdown([{"section": "other"}]) == []
+    loop = next(r for r in results if r.get("run_id") == "seq-7/datasketch-loop")
+    assert loop["loop_tokens_per_s"] == pytest.approx(4 / 2.0)  # the median loop time
+    assert loop["value"] == pytest.approx((10 / 2.0) / (4 / 2.0)) and not loop["target_met"]
+    peer = next(r for r in results if r.get("run_id") == "datasketch-loop")
+    assert peer["relative_error"] == {}  # a prefix: no error against the whole corpus
 
 
 def test_stage_rows_say_not_measured_without_results():
