@@ -9,12 +9,15 @@ from the results files already there, without running anything, from the project
 
 The page holds the suite's ``results.md`` (``DIR``, default ``benchmarks/results/suite``) and
 chosen sections of the focused benchmarks' results (:data:`FOCUSED`: ``bench_count``,
-``bench_minhash``, ``bench_batch``, under ``benchmarks/results/``), each with its stamp.
+``bench_minhash``, ``bench_batch``, ``e2e_peers``, ``bench_tokenizers``, under
+``benchmarks/results/``), each with its stamp, and a table of the stages against their limits
+(:func:`stage_rows`, from the JSON results of :data:`STAGE_FILES` and the suite's).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import sys
 from pathlib import Path
@@ -23,8 +26,17 @@ from benchmarks.common import DEFAULT_OUT, ROOT
 
 PAGE = ROOT / "docs" / "performance.md"
 SUITE = DEFAULT_OUT / "suite"
+#: The focused results documents the stage table reads (with the suite's results).
+STAGE_FILES = ("tokenizers.json", "count.json", "minhash.json")
 #: The sections copied from each focused benchmark's results file, and the text before them.
 FOCUSED = {
+    "e2e_peers.md": (
+        ("Goals", "Runs", "Against the datasketch loop"),
+        "`seqcount count` against Polars and DuckDB queries and the pure-Python datasketch loop, "
+        "whole processes on the same 32 M-token multilingual corpus "
+        "(`python -m benchmarks.e2e_peers`, `benchmarks/results/e2e_peers.md`; also the suite's "
+        "section `e2e_peers`):",
+    ),
     "count.md": (
         ("Targets", "seqcount end to end (in process, after warm-up)", "Ratios",
          "Peak memory: CLI subprocess on 1x and 8x the corpus"),
@@ -64,8 +76,10 @@ python -m benchmarks             # full mode (its run time is in the stamp below
 The suite measures seqcount beside what people already use, in one run on the same input:
 datasketch (HyperLogLog, HyperLogLog++, MinHash), Apache DataSketches (HLL_8, HLL_4, CPC), numpy,
 a Python set, DuckDB, and the I/O floor (pyarrow reading and decompressing the same Parquet and
-doing nothing else), and times the named stages of one counting pass. Synthetic corpora
-(`python -m seqcount.synth`, seeded) stand in for sizes beyond the bundled sample. What each
+doing nothing else), and times the named stages of one counting pass; `benchmarks/e2e_peers.py`
+runs whole `seqcount count` processes against Polars and DuckDB queries and the datasketch loop.
+Synthetic corpora (`python -m seqcount.synth`, `benchmarks/multilingual.py`, seeded) stand in for
+sizes beyond the bundled sample. What each
 number means: [`benchmarks/README.md`](../benchmarks/README.md). Ratios compare systems measured
 in the same run; absolute figures vary with the machine (a shared 2-vCPU VM here, whose
 effective core count varies from run to run: see the noise reference in
@@ -118,8 +132,101 @@ def extract(md: str, sections: tuple[str, ...] | None = None) -> str:
     return re.sub(r"\n{3,}", "\n\n", "\n".join(out)).strip()
 
 
-def render(suite_md: str, focused: dict[str, str]) -> str:
-    """The page: the suite's results (every section) and the sections of :data:`FOCUSED` of
+def _stamp(name: str, meta: dict) -> str:
+    hw = meta.get("hardware", {})
+    return (
+        f"`{name}`, {meta.get('date_utc', '?')[:10]}, commit {meta.get('seqcount_commit') or '?'}"
+        f", {hw.get('cpu_model') or '?'}"
+    )
+
+
+def _pick(results: list[dict], **want) -> list[dict]:
+    out = []
+    for r in results:
+        if all((v(r.get(k)) if callable(v) else r.get(k) == v) for k, v in want.items()):
+            out.append(r)
+    return out
+
+
+def _limit(r: dict) -> str:
+    if "limit" in r:
+        met = r["value"] <= r["limit"]
+        return f"{r['limit']:g} ({'met' if met else '**not met**'})"
+    if "target" in r:
+        return f"{r['target']} ({'met' if r.get('target_met') else '**not met**'})"
+    return "no limit in the results"
+
+
+def stage_rows(files: dict[str, dict]) -> list[tuple[str, str, str, str, str]]:
+    """(stage, input, now, limit, source) of each stage, from the results documents ``files``
+    (file name -> ``{"meta", "results"}``; ``suite`` is the suite's); a stage without results
+    is *not measured*."""
+    rows = []
+    tok = files.get("tokenizers.json")
+    for stage, title in (("words", "words tokenizer"), ("bytes", "bytes tokenizer")):
+        found = (
+            []
+            if tok is None
+            else _pick(tok["results"], section=stage, system="this checkout", unit="ns/byte")
+        )
+        for r in found:
+            rows.append((title, r["workload"], f"{r['value']:.2f} ns/byte", _limit(r),
+                         _stamp("tokenizers.json", tok["meta"])))  # fmt: skip
+        if not found:
+            rows.append((title, "", "not measured", "", ""))
+    window = []
+    count = files.get("count.json")
+    suite = files.get("suite")
+    if suite is not None:
+        windows = lambda s: str(s).startswith("seqcount hll_update_windows")  # noqa: E731
+        for r in _pick(suite["results"], section="peers", system=windows):
+            window.append((r["workload"], f"{r['ns_per_item']:.2f} ns/window", _limit(r),
+                           _stamp("suite/results.json", suite["meta"])))  # fmt: skip
+    if count is not None:
+        one = lambda w: "1 thread" in str(w)  # noqa: E731
+        for r in _pick(count["results"], section="kernel", unit="ns", workload=one,
+                       metric="time per window update (median)"):  # fmt: skip
+            window.append((r["workload"], f"{r['value']:.2f} ns/window", _limit(r),
+                           _stamp("count.json", count["meta"])))  # fmt: skip
+    rows += [("window hash + register update", *w) for w in window] or [
+        ("window hash + register update", "", "not measured", "", "")
+    ]
+    mh = files.get("minhash.json")
+    found = (
+        []
+        if mh is None
+        else _pick(mh["results"], metric="time per hash-permutation (median)", k=128)
+    )
+    for r in found:
+        rows.append(("MinHash, per hash-permutation", r["workload"], f"{r['value']:.3f} ns",
+                     _limit(r), _stamp("minhash.json", mh["meta"])))  # fmt: skip
+    if not found:
+        rows.append(("MinHash, per hash-permutation", "", "not measured", "", ""))
+    return rows
+
+
+def stage_table(files: dict[str, dict]) -> list[str]:
+    """The section of the page with :func:`stage_rows`."""
+    out = [
+        "## Stages: now against their limits",
+        "",
+        "Each stage's latest figure on one core where the results say so, from the results "
+        "files named in the last column (with the date, seqcount commit and CPU of their run: "
+        "figures from different runs and machines are not comparable to each other); the limit "
+        "is the one recorded with the figure. *not measured*: no results file holds it. The "
+        "suite's pass-by-pass split is the section *Where seqcount's time goes* above.",
+        "",
+        "| Stage | Input | Now | Limit | Source |",
+        "|---|---|---:|---|---|",
+    ]
+    for row in stage_rows(files):
+        out.append("| " + " | ".join(str(c).replace("|", "\\|") for c in row) + " |")
+    return out
+
+
+def render(suite_md: str, focused: dict[str, str], files: dict[str, dict] | None = None) -> str:
+    """The page: the suite's results (every section), the stage table (from the results
+    documents ``files``, see :func:`stage_rows`) and the sections of :data:`FOCUSED` of
     the focused results files ``focused`` (file name -> markdown; missing ones are skipped)."""
     parts = [INTRO, "## The suite: `python -m benchmarks`", "", extract(suite_md), ""]
     if "\n## Where seqcount's time goes" not in suite_md:
@@ -130,6 +237,7 @@ def render(suite_md: str, focused: dict[str, str]) -> str:
             "(`benchmarks/stages.py`). Rerun `python -m benchmarks` to measure it.",
             "",
         ]
+    parts += stage_table(files or {}) + [""]
     shown = [name for name in FOCUSED if name in focused]
     if shown:
         parts += ["## Focused benchmarks", ""]
@@ -143,8 +251,17 @@ def render(suite_md: str, focused: dict[str, str]) -> str:
 def write(suite_dir: Path = SUITE, page: Path = PAGE, results: Path = DEFAULT_OUT) -> Path:
     """Write ``page`` from ``suite_dir/results.md`` and the focused results in ``results``."""
     focused = {n: (results / n).read_text() for n in FOCUSED if (results / n).is_file()}
+    files = {}
+    for name in STAGE_FILES:
+        if (results / name).is_file():
+            files[name] = json.loads((results / name).read_text())
+    if (suite_dir / "results.json").is_file() and (suite_dir / "meta.json").is_file():
+        files["suite"] = {
+            "results": json.loads((suite_dir / "results.json").read_text()),
+            "meta": json.loads((suite_dir / "meta.json").read_text()),
+        }
     page.parent.mkdir(parents=True, exist_ok=True)
-    page.write_text(render((suite_dir / "results.md").read_text(), focused))
+    page.write_text(render((suite_dir / "results.md").read_text(), focused, files))
     return page
 
 
