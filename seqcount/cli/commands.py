@@ -33,9 +33,18 @@ from .options import (
 )
 
 
+def _library() -> None:
+    """The settings of this process that need numba, made before the library (which loads
+    numba and pyarrow) is first imported."""
+    from ..engine.process import skip_numba_cffi
+
+    skip_numba_cffi()
+
+
 def _api(announce=None):
     """The library, imported on first use (it loads numba and pyarrow). ``announce`` (a
     function taking a line) is told when the kernels must first be compiled (~10 s)."""
+    _library()
     from .. import api
 
     if announce is not None and not api.kernels_compiled():
@@ -59,9 +68,10 @@ def cli():
         seqcount count data/ --out seqcount-out
         seqcount report seqcount-out
     """
-    from ..engine.process import bound_heap_retention
+    from ..engine.process import bound_heap_retention, use_system_arrow_pool
 
     bound_heap_retention()
+    use_system_arrow_pool()
 
 
 @cli.command(short_help="Count distinct n-token sequences U_n(D): the growth curve.")
@@ -100,6 +110,7 @@ def count(paths, out, shard_similarity, log_format, quiet, **options):
     Exit status: 0 success; 1 failed (one-line error; also when every shard was
     unreadable); 2 usage error; 3 finished, but input was skipped (--on-error skip).
     """
+    _library()
     from ..reporting import count_notes, count_table
 
     log = JsonLog(quiet) if log_format == "json" else None
@@ -254,6 +265,7 @@ def merge(inputs, out, quiet):
     Example:
         seqcount merge out-part1 out-part2 out-part3 --out out-all
     """
+    _library()
     from ..reporting import count_table
 
     with errors():
@@ -345,6 +357,7 @@ def report(
         seqcount report seqcount-out
         seqcount report seqcount-out --at 1e9,1e12 --bloom-fpr 0.01 --model-params 7e10
     """
+    _library()
     from ..reporting import parse_floats, write_report
 
     c_lo, c_hi = paper_constants(c_lo, c_hi, c_lo_alias, c_hi_alias)
