@@ -33,20 +33,22 @@ from .options import (
 )
 
 
-def _library() -> None:
-    """The settings of this process that need numba, made before the library (which loads
-    numba and pyarrow) is first imported."""
-    from ..engine.process import skip_numba_cffi
+def _library():
+    """The library (:mod:`seqcount.api`, which loads numba and pyarrow), imported on first use
+    with the process settings around it (:mod:`seqcount.engine.process`)."""
+    from ..engine.process import freeze_imports, skip_numba_cffi
 
     skip_numba_cffi()
+    from .. import api
+
+    freeze_imports()
+    return api
 
 
 def _api(announce=None):
-    """The library, imported on first use (it loads numba and pyarrow). ``announce`` (a
-    function taking a line) is told when the kernels must first be compiled (~10 s)."""
-    _library()
-    from .. import api
-
+    """The library (:func:`_library`). ``announce`` (a function taking a line) is told when
+    the kernels must first be compiled (~10 s)."""
+    api = _library()
     if announce is not None and not api.kernels_compiled():
         announce("compiling kernels (first run only)...")
     return api

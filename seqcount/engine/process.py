@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
 import ctypes
 import ctypes.util
+import gc
 import importlib
 import os
 import signal
@@ -60,6 +62,27 @@ def skip_numba_cffi() -> None:
         importlib.import_module(name)
     finally:
         del sys.modules["cffi"]
+
+
+_frozen = False
+
+
+def freeze_imports() -> None:
+    """Take every object alive now out of the cyclic garbage collector's sight
+    (``gc.freeze``), once per process, and again at exit.
+
+    Called once the library is imported: its modules, numba's and pyarrow's are some 10**5
+    long-lived objects that every full collection walks again, and the one at exit too, about
+    0.3 s of CPU of a one-document run (benchmarks/results/startup.md). Frozen objects are
+    never collected, so this is for processes whose long-lived objects are the imports: the
+    CLI, and worker processes forked from it (whose collections then also leave the parent's
+    pages unwritten).
+    """
+    global _frozen
+    if not _frozen:
+        _frozen = True
+        gc.freeze()
+        atexit.register(gc.freeze)  # runs before the interpreter's last collection
 
 
 def init_worker() -> None:
