@@ -301,23 +301,24 @@ def _stages(rec: Recorder, work: Path, one: Path, repeats: int, baseline) -> Non
 
 
 #: Each kernel's compile time in a run with an empty cache: the CLI in this process, numba's
-#: ``Dispatcher.compile`` timed (CPU of this process); nested compiles (the kernels a kernel
+#: ``Dispatcher.compile`` timed (CPU of the compiling thread); nested compiles (the kernels a kernel
 #: calls) are listed under their caller and included in its time.
 _COMPILE_LOG = r"""
-import json, sys, time
+import json, sys, threading, time
 tree = sys.argv[1]
 if tree:
     sys.path.insert(0, tree)
 import numba.core.dispatcher as D
-orig, stack, log = D.Dispatcher.compile, [], []
+orig, local, log = D.Dispatcher.compile, threading.local(), []
 def compile(self, sig):
     name = self.py_func.__module__.rsplit(".", 1)[-1] + "." + self.py_func.__name__
+    stack = local.__dict__.setdefault("stack", [])
     stack.append(name)
-    t0 = time.process_time()
+    t0 = time.thread_time()
     try:
         return orig(self, sig)
     finally:
-        dt = time.process_time() - t0
+        dt = time.thread_time() - t0
         stack.pop()
         if dt > 0.05 and not name.startswith(("arrayobj.", "builtins.")):
             log.append({"kernel": " > ".join(stack + [name]), "cpu_s": dt, "depth": len(stack),
@@ -422,7 +423,13 @@ for name in ("use_system_arrow_pool", "skip_numba_cffi"):
     getattr(process, name, lambda: None)()
 import seqcount
 from seqcount.config import CountConfig
-seqcount.count([sys.argv[1]], config=CountConfig(**json.loads(sys.argv[2])), out=sys.argv[3])
+settings = json.loads(sys.argv[2])
+depth = settings.pop("prefetch_depth", None)
+if depth is not None:  # the read-ahead of engine/single.py, in chunks
+    import seqcount.engine.single as single
+    ahead = single.prefetch
+    single.prefetch = lambda items, depth=depth: ahead(items, depth)
+seqcount.count([sys.argv[1]], config=CountConfig(**settings), out=sys.argv[3])
 """
 
 
@@ -446,6 +453,8 @@ def _memory_section(rec: Recorder, work: Path, corpus: Path, repeats: int, basel
         "chunk_bytes 1 MiB": {"chunk_bytes": 1 << 20},
         "no block sketches": {"blocks": False},
         "chunk_bytes 1 MiB, no block sketches": {"chunk_bytes": 1 << 20, "blocks": False},
+        "read ahead 1 chunk (not 2)": {"prefetch_depth": 1},
+        "chunk_bytes 1 MiB, read ahead 1 chunk": {"chunk_bytes": 1 << 20, "prefetch_depth": 1},
     }
     for name, cfg in settings.items():
         out = str(work / ("m_set_" + str(len(variants))))
