@@ -438,3 +438,34 @@ def test_buffer_pool_reuses_arrays_of_counted_chunks():
     pool.give_back(c)
     e = tk.words_chunk(big, np.array([0, 400], dtype=np.int64), params, pool)
     assert e.buffer.shape[0] >= 400 and e.buffer is not first  # too small: a new one
+
+
+def test_word_classes_kept_in_a_file_are_the_ones_re_gives(tmp_path, monkeypatch):
+    """The table read back from its file is the one built from ``re``; a missing, damaged or
+    unwritable file means the table is built (and the answer is the same)."""
+    path = tmp_path / "sub" / "classes.npy"
+    monkeypatch.setattr(tk, "_classes_file", lambda: path)
+    built = tk._build_word_classes()
+    text = "".join(map(chr, range(0x3000))) + "\U0001f600\U000e0100"
+    want = {c: 1 if re.fullmatch(r"\w", c) else 2 if c.isspace() else 0 for c in text}
+    assert {c: {int(tk.kernels.CLASS_WORD): 1, int(tk.kernels.CLASS_SPACE): 2}.get(
+        int(built[ord(c)]), 0) for c in text} == want  # fmt: skip
+    for state in ("missing", "written", "damaged"):
+        if state == "damaged":
+            path.write_bytes(b"not an array")
+        tk.word_classes.cache_clear()
+        try:
+            got = tk.word_classes()
+        finally:
+            tk.word_classes.cache_clear()
+        assert np.array_equal(got, built), state
+        assert path.exists()  # written (again) when missing or damaged
+    blocked = tmp_path / "a-file"
+    blocked.write_bytes(b"")
+    monkeypatch.setattr(tk, "_classes_file", lambda: blocked / "classes.npy")
+    tk.word_classes.cache_clear()  # no directory can be made there: built, nothing written
+    try:
+        assert np.array_equal(tk.word_classes(), built)
+    finally:
+        tk.word_classes.cache_clear()
+    assert blocked.read_bytes() == b""

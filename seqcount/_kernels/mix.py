@@ -41,7 +41,7 @@ else:
     leading_zeros = _leading_zeros
 
 
-@njit(inline="always", **JIT)
+@njit(**JIT)
 def fmix64(k):
     """MurmurHash3's 64-bit finaliser: a bijection with full avalanche."""
     k = np.uint64(k)
@@ -78,7 +78,7 @@ else:
         return sig, codegen
 
 
-@njit(inline="always", **JIT)
+@njit(**JIT)
 def mulmod61(a, b):
     """``a * b mod (2**61 - 1)`` for ``a, b < 2**61``, from the 128-bit product."""
     hi, lo = _mul128(np.uint64(a), np.uint64(b))
@@ -96,7 +96,7 @@ _U29 = np.uint64(29)
 _U32 = np.uint64(32)
 
 
-@njit(inline="always", **JIT)
+@njit(**JIT)
 def mulmod61_split(a, b):
     """``a * b mod (2**61 - 1)`` for ``a, b < 2**61`` from four 32-bit partial products, equal
     to :func:`mulmod61` (both are exact): no 128-bit product, so a loop of them can run in
@@ -120,7 +120,7 @@ def mulmod61_split(a, b):
     return r
 
 
-@njit(inline="always", **JIT)
+@njit(**JIT)
 def addmod61(a, b):
     """``a + b mod P`` for ``a, b < P``."""
     r = np.uint64(a) + np.uint64(b)
@@ -129,7 +129,7 @@ def addmod61(a, b):
     return r
 
 
-@njit(inline="always", **JIT)
+@njit(**JIT)
 def mod61(x):
     """``x mod (2**61 - 1)`` for any 64-bit ``x``, in shifts and adds (vectorises, unlike ``%``)."""
     r = (x & P61) + (x >> _U61)  # 2**61 = 1 (mod P); r < 2**61 + 8
@@ -138,7 +138,7 @@ def mod61(x):
     return r
 
 
-@njit(inline="always", **JIT)
+@njit(**JIT)
 def pow61(base, e):
     """``base**e mod P`` by squaring."""
     result = U1

@@ -56,7 +56,7 @@ def id_values_into(ids, seed, out):
     return out[:n]
 
 
-@njit(inline="always", **JIT)
+@njit(**JIT)
 def _step61(h, base, t):
     return addmod61(mulmod61(h, base), t)
 

@@ -33,11 +33,22 @@ from .options import (
 )
 
 
-def _api(announce=None):
-    """The library, imported on first use (it loads numba and pyarrow). ``announce`` (a
-    function taking a line) is told when the kernels must first be compiled (~10 s)."""
+def _library():
+    """The library (:mod:`seqcount.api`, which loads numba and pyarrow), imported on first use
+    with the process settings around it (:mod:`seqcount.engine.process`)."""
+    from ..engine.process import freeze_imports, skip_numba_cffi
+
+    skip_numba_cffi()
     from .. import api
 
+    freeze_imports()
+    return api
+
+
+def _api(announce=None):
+    """The library (:func:`_library`). ``announce`` (a function taking a line) is told when
+    the kernels must first be compiled (~10 s)."""
+    api = _library()
     if announce is not None and not api.kernels_compiled():
         announce("compiling kernels (first run only)...")
     return api
@@ -59,9 +70,10 @@ def cli():
         seqcount count data/ --out seqcount-out
         seqcount report seqcount-out
     """
-    from ..engine.process import bound_heap_retention
+    from ..engine.process import bound_heap_retention, use_system_arrow_pool
 
     bound_heap_retention()
+    use_system_arrow_pool()
 
 
 @cli.command(short_help="Count distinct n-token sequences U_n(D): the growth curve.")
@@ -101,6 +113,7 @@ def count(paths, out, shard_similarity, log_format, quiet, **options):
     Exit status: 0 success; 1 failed (one-line error; also when every shard was
     unreadable); 2 usage error; 3 finished, but input was skipped (--on-error skip).
     """
+    _library()
     from ..reporting import count_notes, count_table
 
     log = JsonLog(quiet) if log_format == "json" else None
@@ -258,6 +271,7 @@ def merge(inputs, out, quiet):
     Example:
         seqcount merge out-part1 out-part2 out-part3 --out out-all
     """
+    _library()
     from ..reporting import count_table
 
     with errors():
@@ -349,6 +363,7 @@ def report(
         seqcount report seqcount-out
         seqcount report seqcount-out --at 1e9,1e12 --bloom-fpr 0.01 --model-params 7e10
     """
+    _library()
     from ..reporting import parse_floats, write_report
 
     c_lo, c_hi = paper_constants(c_lo, c_hi, c_lo_alias, c_hi_alias)
