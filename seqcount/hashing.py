@@ -526,5 +526,5 @@ def kernels_compiled() -> bool:
     on a first run, which then spends about 10 s compiling them."""
     return cache_is_warm(
         (kernels.hll_update_windows, kernels.prefix_into, kernels.tokenize_words,
-         kernels.minhash_update_windows, kernels.reg_histograms)
+         kernels.theta_compact, kernels.reg_histograms)
     )  # fmt: skip
