@@ -175,7 +175,8 @@ def render(doc: dict) -> str:
             f"| {name} | {fmt(s['value'])} | {fmt(m['throughput']['value'], 'tokens/s')} | "
             f"{_ratio(ratio)} | {_ratio(c)} | {win} | {hits} | {mem} |"
         )
-    lines += ["", f"Machine: {meta.get('cpu', '?')}, {meta.get('cores', '?')} cores.", ""]
+    hw = meta.get("hardware", {})
+    lines += ["", f"Machine: {hw.get('cpu_model', '?')}, {hw.get('cpu_count', '?')} cores.", ""]
     return "\n".join(lines)
 
 
