@@ -248,11 +248,12 @@ def hll_update_windows(
             in place with the same windows: a precision-``pb`` HyperLogLog++ of them; or
             ``(blocks, len(win), 2**pb)`` with ``bdoc``, int64 ``(D,)``: the block of each
             document.
-        theta: optional theta sketches of the same windows, ``(buffers, counts, thetas, k,
-            scratch, seen)`` (``ThetaTables.kernel_args``): uint64 ``(len(win), C)`` candidate
-            buffers with ``C >= k + 256``, int64 and uint64 ``(len(win),)`` counts and
-            thresholds (updated in place), ``k``, uint64 ``(len(win), C)`` scratch and uint64
-            ``(len(win), 2**s)`` recent values, zeroed with the sketches.
+        theta: optional sets of theta sketches of the same windows, ``(buffers, counts,
+            thetas, ks, scratch, seen)`` (``ThetaTables.kernel_args``): uint64 ``(S, len(win),
+            C)`` candidate buffers with ``C >= max(3 k, k + 512)`` for every set's ``k``, int64
+            and uint64 ``(S, len(win))`` counts and thresholds (updated in place), int64 ``(S,)``
+            sizes ``ks``, uint64 ``(len(win), C)`` scratch and uint64 ``(S, len(win), 2**s)``
+            recent values, zeroed with the sketches.
 
     Raises:
         TypeError, ValueError: an argument of the wrong type, dtype or shape (named).

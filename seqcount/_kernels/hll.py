@@ -317,12 +317,14 @@ def hll_update_windows(
             (``pb <= p``) and the int64 block of each document (indexed like ``doc``): the
             windows of document ``d`` go into ``blk[bdoc[d]]`` too, with the same ranks (see
             :func:`_block_max`).
-        tbuf, tcnt, tth, tk, ttmp, tseen: optional theta sketches of the same windows, one per
-            window size: uint64 ``(len(ns), C)`` candidate buffers (``C >= tk + BATCH``), int64
-            counts and uint64 thresholds per row (updated in place), the sketches' ``k``,
-            uint64 ``(len(ns), C)`` scratch and uint64 ``(len(ns), 2**s)`` recent values
-            (zeroed with the sketches; see :func:`_theta_append`). A window's value ``h >> 1``
-            in ``(0, tth[j])`` is appended to row ``j``; a full row is trimmed by
+        tbuf, tcnt, tth, tk, ttmp, tseen: optional sets of theta sketches of the same windows
+            (``S`` sets, one sketch per window size in each): uint64 ``(S, len(ns), C)``
+            candidate buffers (``C >= theta_room(k)`` of every set), int64 counts and uint64
+            thresholds ``(S, len(ns))`` (updated in place), int64 ``(S,)`` nominal sizes ``k``,
+            uint64 ``(len(ns), C)`` scratch and uint64 ``(S, len(ns), 2**s)`` recent values
+            (zeroed with the sketches; a set uses :func:`theta_seen_slots` of them; see
+            :func:`_theta_append`). A window's value ``h >> 1`` in ``(0, tth[s, j])`` is
+            appended to row ``j`` of set ``s``; a full row is trimmed by
             :func:`~seqcount._kernels.theta.theta_compact`, which leaves the sketch of every
             value appended so far; so does a last call of it after the shard.
     """
