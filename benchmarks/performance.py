@@ -42,13 +42,14 @@ FOCUSED = {
          "Peak memory: CLI subprocess on 1x and 8x the corpus"),
         "`python -m benchmarks.bench_count` (`benchmarks/results/count.md`). The alternative is "
         "the obvious pure-Python way: pyarrow, `re.findall`, and every n-gram fed to a "
-        "`datasketch.HyperLogLogPlusPlus` per n. These figures count with `--num-perm 0` "
+        "`datasketch.HyperLogLogPlusPlus` per n. These figures count with `--overlap none` "
         "(HyperLogLog only), like the alternative.",
     ),
     "minhash.md": (
         ("Summary",),
-        "`count`'s default also keeps MinHash signatures (128 permutations per n), which costs "
-        "the following (`python -m benchmarks.bench_minhash`, `benchmarks/results/minhash.md`):",
+        "`count --overlap minhash` keeps MinHash signatures (128 permutations per n; the default "
+        "overlap sketch is theta: `benchmarks/results/overlap.md`), which costs the following "
+        "(`python -m benchmarks.bench_minhash`, `benchmarks/results/minhash.md`):",
     ),
     "batch.md": (
         ("Worker processes", "Incremental runs"),

@@ -100,7 +100,7 @@ def bench_scaling(rec: Recorder, cfg: dict, corpora: dict[int, Path]) -> None:
     from seqcount.api import count_corpus
     from seqcount.config import CountConfig
 
-    hll = CountConfig(num_perm=0)
+    hll = CountConfig(num_perm=0, overlap="none")
     count_corpus(str(corpora[SCALES[0]]), hll)  # warm-up
     times: dict[int, list[float]] = {k: [] for k in corpora}
     tokens = {}
@@ -129,7 +129,7 @@ def bench_scaling(rec: Recorder, cfg: dict, corpora: dict[int, Path]) -> None:
     t_ns = {}
     windows = {}
     for ns in NS_SETS:
-        conf = CountConfig(ns=ns, num_perm=0)
+        conf = CountConfig(ns=ns, num_perm=0, overlap="none")
         count_corpus(str(mid), conf)  # the first call with a new ns set compiles nothing new
         ts = []
         for _ in range(cfg["repeats"]):
