@@ -11,7 +11,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from seqcount import _kernels as kernels
-from seqcount._kernels.mix import mulmod61_split
 from seqcount.hashing import hash_params
 
 P = ref.P
@@ -28,17 +27,6 @@ def _mulmod_many(a, b):
     for i in range(a.shape[0]):
         out[i] = kernels.mulmod61(a[i], b[i])
     return out
-
-
-@numba.njit
-def _mulmod_split_many(a, b):
-    out = np.empty(a.shape[0], dtype=np.uint64)
-    for i in range(a.shape[0]):
-        out[i] = mulmod61_split(a[i], b[i])
-    return out
-
-
-MULMODS = pytest.mark.parametrize("many", [_mulmod_many, _mulmod_split_many])
 
 
 @numba.njit
@@ -127,23 +115,21 @@ def test_reference_window_hash_is_polynomial():
 # --------------------------------------------------------------------------- scalar helpers
 
 
-@MULMODS
-def test_mulmod61_edge_pairs(many):
+def test_mulmod61_edge_pairs():
     edges = _edge_residues()
     a = np.array([x for x in edges for _ in edges], dtype=np.uint64)
     b = np.array([y for _ in edges for y in edges], dtype=np.uint64)
-    got = many(a, b)
+    got = _mulmod_many(a, b)
     for x, y, g in zip(a.tolist(), b.tolist(), got.tolist()):
         assert g == (x * y) % P, (x, y)
 
 
-@MULMODS
-def test_mulmod61_random(many):
+def test_mulmod61_random():
     rng = np.random.default_rng(61)
     size = 20000
     a = _random_residues(rng, size)
     b = _random_residues(rng, size)
-    got = many(a, b)
+    got = _mulmod_many(a, b)
     exp = [(x * y) % P for x, y in zip(a.tolist(), b.tolist())]
     assert got.tolist() == exp
 
@@ -152,7 +138,6 @@ def test_mulmod61_random(many):
 @given(st.integers(0, 2**61 - 1), st.integers(0, 2**61 - 1))
 def test_mulmod61_hypothesis(a, b):
     assert int(kernels.mulmod61(np.uint64(a), np.uint64(b))) == (a * b) % P
-    assert int(mulmod61_split(np.uint64(a), np.uint64(b))) == (a * b) % P
 
 
 def test_fmix64():

@@ -90,36 +90,6 @@ def mulmod61(a, b):
     return r
 
 
-_M29 = np.uint64((1 << 29) - 1)
-_M32 = np.uint64(0xFFFFFFFF)
-_U29 = np.uint64(29)
-_U32 = np.uint64(32)
-
-
-@njit(**JIT)
-def mulmod61_split(a, b):
-    """``a * b mod (2**61 - 1)`` for ``a, b < 2**61`` from four 32-bit partial products, equal
-    to :func:`mulmod61` (both are exact): no 128-bit product, so a loop of them can run in
-    vector registers (the window hash: ``_kernels.windows``).
-
-    With ``a = a1 2**32 + a0`` and ``b = b1 2**32 + b0``: ``a b = a1 b1 2**64 + (a1 b0 + a0 b1)
-    2**32 + a0 b0``, where ``2**64 = 8`` and ``2**61 = 1 (mod P)``; every partial sum stays
-    below ``2**63``.
-    """
-    a0 = a & _M32
-    a1 = a >> _U32
-    b0 = b & _M32
-    b1 = b >> _U32
-    hi = a1 * b1  # < 2**58
-    mid = a1 * b0 + a0 * b1  # < 2**62
-    lo = a0 * b0
-    s = (hi << _U3) + (mid >> _U29) + ((mid & _M29) << _U32) + (lo & P61) + (lo >> _U61)
-    r = (s & P61) + (s >> _U61)
-    if r >= P61:
-        r -= P61
-    return r
-
-
 @njit(**JIT)
 def addmod61(a, b):
     """``a + b mod P`` for ``a, b < P``."""

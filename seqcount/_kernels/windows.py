@@ -12,14 +12,14 @@ import numpy as np
 from numba import njit
 
 from .jit import JIT
-from .mix import P61, fmix64, mulmod61_split
+from .mix import P61, fmix64, mulmod61
 
 
 @njit(inline="always", **JIT)
 def window_hash(prefix, i, n, base_n, salt):
     """Hash of the ``n`` tokens from ``i``: ``fmix64((H[i+n] - H[i]*B**n mod P) ^ salt)``."""
     a = prefix[i + n]
-    b = mulmod61_split(prefix[i], base_n)
+    b = mulmod61(prefix[i], base_n)
     v = a - b if a >= b else a + P61 - b
     return fmix64(v ^ np.uint64(salt))
 
