@@ -142,6 +142,18 @@ def test_shard_jaccard_matrix():
     assert shard_jaccard(r.sketches, 1)[0, 1] > 0.3  # but many words
 
 
+def test_shard_jaccard_errors_minhash_never_claim_certainty_off_the_diagonal():
+    from seqcount.analysis.overlap import shard_jaccard_errors
+
+    k = 64
+    r = count_corpus(DATA, CountConfig(ns=(16,), overlap="minhash", num_perm=k))
+    m, e = shard_jaccard_errors(r.sketches, 16)
+    off = ~np.eye(6, dtype=bool)
+    assert np.all(np.diag(e) == 0) and np.all(m[off] < 0.05)
+    held = np.clip(m[off], 1 / k, 1 - 1 / k)  # an estimate of 0 is only known to about 1/K
+    assert np.allclose(e[off], np.sqrt(held * (1 - held) / k)) and np.all(e[off] > 0)
+
+
 def test_duplicated_shard_shows_in_the_similarity_files(tmp_path):
     import shutil
 

@@ -194,7 +194,8 @@ def shard_jaccard(sketches: SketchSet, n: int) -> np.ndarray:
 
 def shard_jaccard_errors(sketches: SketchSet, n: int) -> tuple[np.ndarray, np.ndarray]:
     """The Jaccard matrix of :func:`shard_jaccard` and the standard error of each entry
-    (theta: the DataSketches bounds' half-width over 2; MinHash: ``sqrt(J (1 - J) / K)``);
+    (theta: a quarter of the width of DataSketches' 95% bounds; MinHash: ``sqrt(J (1 - J) /
+    K)`` with ``J`` held in ``[1/K, 1 - 1/K]``);
     NaN for a shard without windows, 0 on the diagonal.
 
     Raises:
@@ -216,7 +217,10 @@ def shard_jaccard_errors(sketches: SketchSet, n: int) -> tuple[np.ndarray, np.nd
     empty = np.all(sig == EMPTY_HASHVALUE, axis=1)
     out[empty, :] = np.nan  # a shard without windows has no similarity
     out[:, empty] = np.nan
-    err = np.sqrt(out * (1.0 - out) / k)
+    # J held in [1/K, 1 - 1/K] for the error, as compare does: an estimate of exactly 0 or 1
+    # only says the truth is within about 1/K
+    held = np.clip(out, 1.0 / k, 1.0 - 1.0 / k)
+    err = np.sqrt(held * (1.0 - held) / k)
     np.fill_diagonal(err, 0.0)
     return out, err
 
