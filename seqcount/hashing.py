@@ -301,7 +301,7 @@ def _check_theta(win: WindowParams, theta) -> tuple:
     _check_shape("thetas", thetas, (sets, nn))
     _check("theta ks", ks, np.int64, 1)
     _check_shape("theta ks", ks, (sets,))
-    room = np.maximum(3 * ks, ks + 2 * kernels.HLL_BATCH)
+    room = np.array([kernels.theta_room(k) for k in ks], dtype=np.int64)
     if np.any(ks <= 0) or np.any(room > bufs.shape[2]):
         raise ValueError(f"theta buffers of {bufs.shape[2]} values for k {ks.tolist()}: too short")
     if np.any(counts < 0) or np.any(counts > room[:, None]):

@@ -51,6 +51,7 @@ from .hll import (
     hll_update_hashes,
     hll_update_windows,
     reg_histograms,
+    theta_room,
     theta_seen_slots,
 )
 from .jit import JIT, JIT_PARALLEL
@@ -103,7 +104,7 @@ __all__ = [
     "minhash_update_hashes", "minhash_update_windows", "mulmod61", "prefix_into",
     "prefix_values", "reg_histograms", "set_insert", "set_rehash", "split_documents",
     "THETA_MAX", "theta_compact", "theta_insert", "theta_rebuild", "theta_values",
-    "HLL_BATCH", "theta_seen_slots", "tokenize_words",
+    "HLL_BATCH", "theta_room", "theta_seen_slots", "tokenize_words",
     "window_hashes", "words_cut",
     "filter_build", "probe_windows", "table_build", "table_lookup", "verify_windows",
     "same_windows",

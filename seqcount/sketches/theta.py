@@ -457,9 +457,8 @@ class ThetaTables:
     def __init__(self, sizes: int, ks=DEFAULT_K, seed: int = 0):
         ks = (ks,) if isinstance(ks, (int, np.integer)) else tuple(ks)
         self.ks = np.array([_check_k(k) for k in ks], dtype=np.int64)
-        self.k = int(self.ks[0])
         self.seed = int(seed)
-        cap = max(3 * int(self.ks.max()), int(self.ks.max()) + 2 * kernels.HLL_BATCH)
+        cap = int(kernels.theta_room(self.ks.max()))
         # np.zeros: pages a smaller set's rows never reach are never touched
         self.bufs = np.zeros((len(ks), sizes, cap), dtype=np.uint64)
         self.scratch = np.zeros((sizes, cap), dtype=np.uint64)
