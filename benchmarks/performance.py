@@ -105,7 +105,7 @@ of each run apart; check it against the tables above.
   giving up datasketch compatibility, and the faster the rest of `count` gets, the larger it is
   (compare austen x8 with austen). `--num-perm 64` halves the cost.
 - *`--jobs 2` at 1.7x over `--jobs 1`.* `--jobs 1` already keeps about one and a half of the
-  two cores busy (its *cores busy* row: numba threads plus the reader thread), so a second process
+  two cores busy (its *cores busy* row: numba threads plus the reader threads), so a second process
   can add at most two divided by that. Against one thread (`--threads 1`) the gain is what the
   processes' start-up (their own row) leaves of 2x.
 """

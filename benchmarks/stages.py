@@ -4,7 +4,7 @@ public call the pipeline makes for it.
 One section of the suite (``python -m benchmarks``, section ``stages``) and of
 ``python -m benchmarks.bench_count``. :func:`staged_pass` drives the stages exactly as
 :func:`seqcount.engine.single.run_shards` calls them, but one after another in this thread
-(``run_shards`` overlaps reading and tokenizing with counting in a read-ahead thread), so the
+(``run_shards`` decodes, tokenizes and counts in three threads at once), so the
 stage times add up to the pass:
 
 - **discover**: :func:`seqcount.api.find_inputs`;
@@ -188,8 +188,8 @@ def markdown(results: list[dict]) -> list[str]:
         "## Where seqcount's time goes",
         "",
         "Each stage timed around the public call the pipeline makes for it, run one after "
-        "another in one thread (`count_corpus` overlaps decoding and tokenizing with counting "
-        "in a read-ahead thread) after a warm-up pass; the median pass by total time. `thr`: "
+        "another in one thread (`count_corpus` decodes, tokenizes and counts in three threads "
+        "at once) after a warm-up pass; the median pass by total time. `thr`: "
         "numba threads. MinHash: the extra time of `Counter.add` with MinHash over the same "
         "call without it, on the same chunks. For `bytes` (and `ids`) the token values are made "
         "inside `Counter.add` (`TokenChunk.values`), as in the pipeline, so their tokenize row "

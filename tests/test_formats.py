@@ -409,6 +409,41 @@ def test_prefetch_keeps_order_raises_in_place_and_stops_early():
     assert not any(t.name == "seqcount-reader" for t in threading.enumerate())
 
 
+def test_decoding_tokenizing_and_counting_run_in_three_threads(monkeypatch):
+    """A pass decodes a shard's batches in one thread, tokenizes them in another and counts in
+    the caller's: with one n the pass is no longer bound by one thread doing both."""
+    import threading
+
+    from seqcount.engine import single
+
+    seen = {"decode": set(), "tokenize": set(), "count": set()}
+
+    def texts():
+        for i in range(40):
+            seen["decode"].add(threading.current_thread().name)
+            yield f"document {i} of the stream, word {i % 7}"
+
+    feed, add = single.StreamTokenizer.feed, single.Counter.add
+
+    def spy_feed(self, *args):
+        seen["tokenize"].add(threading.current_thread().name)
+        return feed(self, *args)
+
+    def spy_add(self, chunk):
+        seen["count"].add(threading.current_thread().name)
+        return add(self, chunk)
+
+    monkeypatch.setattr(single.StreamTokenizer, "feed", spy_feed)
+    monkeypatch.setattr(single.Counter, "add", spy_add)
+    r = count_corpus(texts(), CountConfig(ns=(1, 2), batch_rows=4, exact=True))
+    assert r.documents == 40
+    assert seen == {
+        "decode": {"seqcount-decode"},
+        "tokenize": {"seqcount-tokenize"},
+        "count": {threading.current_thread().name},
+    }
+
+
 def test_seqcount_outputs_inside_a_corpus_are_not_read_as_data(tmp_path):
     """Outputs and state directories of other runs kept inside the corpus directory are left
     out and listed (their summary.json and state.json would otherwise be read as JSON

@@ -18,7 +18,7 @@ Event = Callable[[dict], None]
 #: Input below this many bytes is counted in this process: a worker's start-up (fork, loading
 #: its kernels) costs more than it saves (benchmarks/bench_startup.py).
 POOL_MIN_BYTES = 32 << 20
-#: Cores one streaming pass keeps busy (numba threads, and the reader thread beside them).
+#: Cores one streaming pass keeps busy (numba threads, and the decode and tokenize threads).
 ONE_PASS_CORES = 1.5
 #: CPU time of counting shard by shard in forked worker processes over one streaming pass: each
 #: worker logs register growth in smaller chunks (measured 1.20 on 30 M words tokens in 4

@@ -7,8 +7,9 @@ import threading
 from collections.abc import Iterable, Iterator
 
 
-def prefetch(items: Iterable, depth: int = 1) -> Iterator:
-    """Iterate ``items`` in a background thread, at most ``depth`` items ahead of the consumer.
+def prefetch(items: Iterable, depth: int = 1, name: str = "seqcount-reader") -> Iterator:
+    """Iterate ``items`` in a background thread (named ``name``), at most ``depth`` items ahead
+    of the consumer.
 
     Reading and decompressing a shard (pyarrow releases the GIL) then overlaps with the
     counting kernels (numba, GIL released) on another core. The order of the items is
@@ -44,7 +45,7 @@ def prefetch(items: Iterable, depth: int = 1) -> Iterator:
             if close is not None:
                 close()
 
-    thread = threading.Thread(target=work, name="seqcount-reader", daemon=True)
+    thread = threading.Thread(target=work, name=name, daemon=True)
     thread.start()
     try:
         while True:
