@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from seqcount import _kernels as kernels
+from seqcount._kernels.mix import mulmod61_parts
 from seqcount.hashing import hash_params
 
 P = ref.P
@@ -26,6 +27,15 @@ def _mulmod_many(a, b):
     out = np.empty(a.shape[0], dtype=np.uint64)
     for i in range(a.shape[0]):
         out[i] = kernels.mulmod61(a[i], b[i])
+    return out
+
+
+@numba.njit
+def _mulmod_parts_many(a, b):
+    """``mulmod61_parts`` over arrays, in a loop over consecutive values (the vectorised form)."""
+    out = np.empty(a.shape[0], dtype=np.uint64)
+    for i in range(a.shape[0]):
+        out[i] = mulmod61_parts(a[i], b[i] >> np.uint64(32), b[i] & np.uint64(0xFFFFFFFF))
     return out
 
 
@@ -122,6 +132,18 @@ def test_mulmod61_edge_pairs():
     got = _mulmod_many(a, b)
     for x, y, g in zip(a.tolist(), b.tolist(), got.tolist()):
         assert g == (x * y) % P, (x, y)
+
+
+def test_mulmod61_parts_edge_pairs_and_random():
+    """The 32-bit-halves product of the vectorised window hash against exact integers."""
+    edges = _edge_residues()
+    a = np.array([x for x in edges for _ in edges], dtype=np.uint64)
+    b = np.array([y for _ in edges for y in edges], dtype=np.uint64)
+    rng = np.random.default_rng(32)
+    a = np.concatenate([a, _random_residues(rng, 20000)])
+    b = np.concatenate([b, _random_residues(rng, 20000)])
+    got = _mulmod_parts_many(a, b)
+    assert got.tolist() == [(x * y) % P for x, y in zip(a.tolist(), b.tolist())]
 
 
 def test_mulmod61_random():

@@ -90,6 +90,35 @@ def mulmod61(a, b):
     return r
 
 
+_U29 = np.uint64(29)
+_U32 = np.uint64(32)
+_M29 = np.uint64((1 << 29) - 1)
+_M32 = np.uint64((1 << 32) - 1)
+
+
+@njit(inline="always", **JIT)
+def mulmod61_parts(a, b_hi, b_lo):
+    """:func:`mulmod61` of ``a`` and ``b = b_hi * 2**32 + b_lo`` (``a, b < 2**61``) from four
+    32-bit by 32-bit products, which a loop over many ``a`` computes in vector registers (the
+    128-bit product of :func:`mulmod61` keeps such a loop scalar).
+
+    With ``a = a_hi 2**32 + a_lo``: ``a b = a_hi b_hi 2**64 + m 2**32 + a_lo b_lo`` where
+    ``m = a_hi b_lo + a_lo b_hi < 2**62``. Modulo ``P``, ``2**61 = 1``, so ``2**64 = 8`` and
+    ``m 2**32 = (m >> 29) + (m mod 2**29) 2**32``; the five terms sum to less than ``2**63``
+    and fold once into ``[0, P)``.
+    """
+    a_hi = a >> _U32
+    a_lo = a & _M32
+    mid = a_hi * b_lo + a_lo * b_hi
+    low = a_lo * b_lo
+    s = ((a_hi * b_hi) << _U3) + (mid >> _U29) + ((mid & _M29) << _U32)
+    s += (low & P61) + (low >> _U61)
+    r = (s & P61) + (s >> _U61)
+    if r >= P61:
+        r -= P61
+    return r
+
+
 @njit(**JIT)
 def addmod61(a, b):
     """``a + b mod P`` for ``a, b < P``."""

@@ -12,7 +12,7 @@ import numpy as np
 from numba import njit
 
 from .jit import JIT
-from .mix import P61, fmix64, mulmod61
+from .mix import P61, fmix64, mulmod61, mulmod61_parts
 
 
 @njit(inline="always", **JIT)
@@ -21,6 +21,16 @@ def window_hash(prefix, i, n, base_n, salt):
     a = prefix[i + n]
     b = mulmod61(prefix[i], base_n)
     v = a - b if a >= b else a + P61 - b
+    return fmix64(v ^ np.uint64(salt))
+
+
+@njit(inline="always", **JIT)
+def window_hash_parts(after, at, b_hi, b_lo, salt):
+    """:func:`window_hash` from the prefix values ``after = H[i+n]`` and ``at = H[i]``, with
+    ``B**n = b_hi * 2**32 + b_lo``: arithmetic a loop over consecutive windows computes in
+    vector registers (:func:`~seqcount._kernels.mix.mulmod61_parts`)."""
+    b = mulmod61_parts(at, b_hi, b_lo)
+    v = after - b if after >= b else after + P61 - b
     return fmix64(v ^ np.uint64(salt))
 
 
