@@ -252,8 +252,9 @@ def hll_update_windows(
             thetas, ks, scratch, seen)`` (``ThetaTables.kernel_args``): uint64 ``(S, len(win),
             C)`` candidate buffers with ``C >= max(3 k, k + 512)`` for every set's ``k``, int64
             and uint64 ``(S, len(win))`` counts and thresholds (updated in place), int64 ``(S,)``
-            sizes ``ks``, uint64 ``(len(win), C)`` scratch and uint64 ``(S, len(win), 2**s)``
-            recent values, zeroed with the sketches.
+            sizes ``ks``, uint64 ``(len(win), C)`` scratch and uint64 ``(S, len(win), W)``
+            open-addressing sets of the candidates, ``W >= theta_table_slots(k)`` for every
+            set's ``k``, zeroed with the sketches.
 
     Raises:
         TypeError, ValueError: an argument of the wrong type, dtype or shape (named).
@@ -293,8 +294,6 @@ def _check_theta(win: WindowParams, theta) -> tuple:
     _check_shape("theta scratch", scratch, bufs.shape[1:])
     _check("theta seen", seen, np.uint64, 3, writable=True)
     _check_shape("theta seen", seen, (sets, nn, None))
-    if seen.shape[2] & (seen.shape[2] - 1) or not seen.shape[2]:
-        raise ValueError(f"theta seen of {seen.shape[2]} slots: not a power of two")
     _check("theta counts", counts, np.int64, 2, writable=True)
     _check_shape("theta counts", counts, (sets, nn))
     _check("thetas", thetas, np.uint64, 2, writable=True)
@@ -304,6 +303,9 @@ def _check_theta(win: WindowParams, theta) -> tuple:
     room = np.array([kernels.theta_room(k) for k in ks], dtype=np.int64)
     if np.any(ks <= 0) or np.any(room > bufs.shape[2]):
         raise ValueError(f"theta buffers of {bufs.shape[2]} values for k {ks.tolist()}: too short")
+    slots = max(kernels.theta_table_slots(k) for k in ks) if len(ks) else 0
+    if seen.shape[2] < slots:
+        raise ValueError(f"theta sets of {seen.shape[2]} slots for k {ks.tolist()}: too short")
     if np.any(counts < 0) or np.any(counts > room[:, None]):
         raise ValueError("theta counts outside the buffers")
     return bufs, counts, thetas, ks, scratch, seen

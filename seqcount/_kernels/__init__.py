@@ -52,7 +52,7 @@ from .hll import (
     hll_update_windows,
     reg_histograms,
     theta_room,
-    theta_seen_slots,
+    theta_table_slots,
 )
 from .jit import JIT, JIT_PARALLEL
 from .lookup import (
@@ -76,6 +76,7 @@ from .mix import MERSENNE61, fmix64, mulmod61
 from .theta import (
     THETA_MAX,
     theta_compact,
+    theta_compact_set,
     theta_insert,
     theta_rebuild,
     theta_values,
@@ -103,8 +104,9 @@ __all__ = [
     "hll_update_hashes", "hll_update_windows", "id_values", "id_values_into", "minhash_cache",
     "minhash_update_hashes", "minhash_update_windows", "mulmod61", "prefix_into",
     "prefix_values", "reg_histograms", "set_insert", "set_rehash", "split_documents",
-    "THETA_MAX", "theta_compact", "theta_insert", "theta_rebuild", "theta_values",
-    "HLL_BATCH", "theta_room", "theta_seen_slots", "tokenize_words",
+    "THETA_MAX", "theta_compact", "theta_compact_set", "theta_insert", "theta_rebuild",
+    "theta_values",
+    "HLL_BATCH", "theta_room", "theta_table_slots", "tokenize_words",
     "window_hashes", "words_cut",
     "filter_build", "probe_windows", "table_build", "table_lookup", "verify_windows",
     "same_windows",

@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from .exactset import probe_insert
 from .jit import JIT, JIT_PARALLEL
 from .mix import U0, U1, leading_zeros
-from .theta import THETA_MAX, theta_compact
+from .theta import THETA_MAX, theta_compact, theta_compact_set
 from .windows import first_window, window_hash, window_hash_parts
 
 U32 = np.uint64(32)
@@ -65,9 +66,6 @@ def hip_state(regs, p):
     return out
 
 
-#: ``theta`` of an exact theta sketch (``seqcount._kernels.theta.THETA_MAX``).
-THETA_TOP = THETA_MAX
-
 #: Windows hashed at a time before their registers are updated (see :func:`_hash_batch`).
 BATCH = 256
 
@@ -113,8 +111,11 @@ def _hash_run(prefix, lo, hi, n, base_n, salt, p, bidx, brank):
 
 
 @njit(inline="always", **JIT)
-def _hash_batch_keep(prefix, lo, hi, step, n, base_n, salt, p, bidx, brank, bh):
-    """:func:`_hash_batch`, keeping the hashes in ``bh`` too (for the theta sketches)."""
+def _hash_batch_keep(prefix, lo, hi, step, n, base_n, salt, p, bidx, brank, bh, tmax):
+    """:func:`_hash_batch`, keeping the hashes in ``bh`` too (for the theta sketches); returns
+    how many, and how many of their values ``h >> 1`` lie below ``tmax`` (counted in the same
+    vectorised loop: a loop of its own over the kept hashes cost more than all the rest)."""
+    m = 0
     if step == 1:
         b_hi = base_n >> U32
         b_lo = base_n & M32
@@ -126,7 +127,8 @@ def _hash_batch_keep(prefix, lo, hi, step, n, base_n, salt, p, bidx, brank, bh):
             bidx[c] = idx
             brank[c] = rank
             bh[c] = h
-        return hi - lo
+            m += np.int64((h >> U1) < tmax)
+        return hi - lo, m
     c = 0
     for i in range(lo, hi, step):
         h = window_hash(prefix, i, n, base_n, salt)
@@ -134,27 +136,37 @@ def _hash_batch_keep(prefix, lo, hi, step, n, base_n, salt, p, bidx, brank, bh):
         bidx[c] = idx
         brank[c] = rank
         bh[c] = h
+        m += np.int64((h >> U1) < tmax)
         c += 1
-    return c
+    return c, m
+
+
+#: :func:`_theta_select` picks the candidates of a batch with a branch per window when fewer
+#: than one window in this many is one (the usual case past a sketch's first values), else
+#: with a store per window and no branch.
+SELECT_BRANCH = 16
 
 
 @njit(inline="always", **JIT)
-def _theta_select(bh, got, cand, tmax):
-    """The 63-bit values ``h >> 1`` of the batch's ``got`` hashes that lie below ``tmax`` (the
-    largest threshold of the theta sketches fed), into ``cand``; returns how many.
+def _theta_select(bh, got, m, cand, tmax):
+    """The ``m`` 63-bit values ``h >> 1`` of the batch's ``got`` hashes that lie below ``tmax``
+    (the largest threshold of the theta sketches fed), into ``cand``; returns ``m``.
 
-    A count first, in a loop without a branch (vectorised): past a sketch's first few ``k``
-    values most batches have no value below ``tmax`` and stop there. Otherwise a store without
-    a branch (a value at or above ``tmax`` is overwritten by the next one). A compare and a
-    branch per window inside the hashing loop cost more: they keep that loop from being
-    vectorised.
+    ``m`` is counted in the hashing loop (:func:`_hash_batch_keep`): past a sketch's first
+    few ``k`` values most batches have none and stop there. A few are picked with a branch per
+    window (rarely taken, so rarely guessed wrong), many with a store per window and no branch
+    (a value at or above ``tmax`` is overwritten by the next one).
     """
-    m = 0
-    for c in range(got):
-        m += np.int64((bh[c] >> U1) < tmax)
     if m == 0:
         return 0
     nc = 0
+    if m * SELECT_BRANCH < got:  # few: a branch per window, rarely taken
+        for c in range(got):
+            v = bh[c] >> U1
+            if v < tmax:
+                cand[nc] = v
+                nc += 1
+        return nc
     for c in range(got):
         v = bh[c] >> U1
         cand[nc] = v
@@ -163,26 +175,34 @@ def _theta_select(bh, got, cand, tmax):
 
 
 @njit(inline="always", **JIT)
-def _theta_append(cand, nc, tb, tc, theta, seen):
-    """Append the values of ``cand[:nc]`` in ``(0, theta)`` to the theta candidates ``tb`` from
-    ``tc`` on (room for a batch is left by the caller); returns the new count.
+def _theta_young(theta):
+    """Whether a quarter or more of the windows are candidates of a theta sketch (``theta``
+    above 1/4): a sketch not long emptied, or one of a small ``n`` whose frequent windows
+    repeat (n = 1 of a corpus of fewer than ``4 k`` distinct words never leaves this)."""
+    return theta > THETA_MAX >> np.uint64(2)
 
-    While a quarter or more of the windows are candidates (``theta`` above 1/4: a young
-    sketch, or one of a small ``n`` whose frequent windows repeat), the append has no branch,
-    and ``seen`` (uint64, a power of two long, zeroed with the sketch) holds the last value of
-    each of its slots (the low bits): a value found there was seen since the sketch was
-    emptied and is left out, as a repeat. Below that, a branch (rarely taken, so rarely
-    guessed wrong) skips the store of most values.
+
+@njit(inline="always", **JIT)
+def _theta_append(cand, nc, tb, tc, theta, table):
+    """Append the values of ``cand[:nc]`` in ``(0, theta)`` to the theta candidates ``tb``
+    from ``tc`` on (room for a batch is left by the caller); returns the new count.
+
+    A young sketch (:func:`_theta_young`) appends only values not in ``tb[:tc]`` yet:
+    ``table`` (uint64, :func:`theta_table_slots` long) is the open-addressing set of them (0
+    marks an empty slot; rebuilt at each trim of a young sketch,
+    :func:`~seqcount._kernels.theta.theta_compact_set`), so that a window seen before costs
+    one probe where most windows are candidates. Past that a branch (rarely taken, so rarely
+    guessed wrong) skips most values, and a candidate is appended even if it repeats: there a
+    probe into a set that the streamed tokens keep pushing out of the caches cost more than
+    the append and its share of the trim (measured).
     """
-    if theta > THETA_TOP >> np.uint64(2):
-        smask = np.uint64(seen.shape[0] - 1)
+    if _theta_young(theta):
+        mask = np.uint64(table.shape[0] - 1)
         for c in range(nc):
             v = cand[c]
-            slot = v & smask
-            fresh = seen[slot] != v
-            seen[slot] = v
-            tb[tc] = v
-            tc += np.int64((v < theta) & (v != U0) & fresh)
+            if v < theta and v != U0 and probe_insert(table, mask, v):
+                tb[tc] = v
+                tc += 1
     else:
         for c in range(nc):
             v = cand[c]
@@ -198,16 +218,16 @@ def theta_room(k):
     return max(3 * k, k + 2 * BATCH)
 
 
-#: The fewest recent-value slots of a theta sketch (see :func:`theta_seen_slots`).
-SEEN_MIN = 2048
-
-
 @njit(inline="always", **JIT)
-def theta_seen_slots(k, width):
-    """Recent-value slots a theta sketch of nominal size ``k`` uses of a row of ``width``
-    (a power of two): ``2 k``, at least :data:`SEEN_MIN` and at most ``width``. A shard's small
-    sketch then has few to clear at each shard's end, the whole input's many."""
-    return min(width, max(SEEN_MIN, 2 * k))
+def theta_table_slots(k):
+    """Slots of the set of a theta sketch of nominal size ``k`` (see :func:`_theta_append`):
+    the least power of two at least ``4/3`` of :func:`theta_room`, so that the set is at most
+    three quarters full."""
+    need = (4 * theta_room(k) + 2) // 3
+    slots = 1
+    while slots < need:
+        slots *= 2
+    return slots
 
 
 @njit(inline="always", **JIT)
@@ -287,17 +307,23 @@ def _hll_windows(
                     tmax = U0
                     for s in range(ns_t):
                         if tcs[s] + BATCH > theta_room(tk[s]):
-                            tcs[s], ths[s] = theta_compact(
-                                tbuf[s, j], tcs[s], tk[s], ths[s], ttmp[j]
-                            )
+                            if _theta_young(ths[s]):
+                                table = tseen[s, j, : theta_table_slots(tk[s])]
+                                tcs[s], ths[s] = theta_compact_set(
+                                    tbuf[s, j], tcs[s], tk[s], ths[s], ttmp[j], table
+                                )
+                            else:
+                                tcs[s], ths[s] = theta_compact(
+                                    tbuf[s, j], tcs[s], tk[s], ths[s], ttmp[j]
+                                )
                         tmax = max(tmax, ths[s])
-                    got = _hash_batch_keep(
-                        prefix, lo, hi, step, n, base_n, salt, p, bidx, brank, bh
+                    got, m_t = _hash_batch_keep(
+                        prefix, lo, hi, step, n, base_n, salt, p, bidx, brank, bh, tmax
                     )
-                    nc = _theta_select(bh, got, cand, tmax)
+                    nc = _theta_select(bh, got, m_t, cand, tmax)
                     for s in range(ns_t):
-                        seen = tseen[s, j, : theta_seen_slots(tk[s], tseen.shape[2])]
-                        tcs[s] = _theta_append(cand, nc, tbuf[s, j], tcs[s], ths[s], seen)
+                        table = tseen[s, j, : theta_table_slots(tk[s])]
+                        tcs[s] = _theta_append(cand, nc, tbuf[s, j], tcs[s], ths[s], table)
                 for k in range(got):
                     idx = bidx[k]
                     rank = brank[k]
@@ -357,8 +383,9 @@ def hll_update_windows(
             (``S`` sets, one sketch per window size in each): uint64 ``(S, len(ns), C)``
             candidate buffers (``C >= theta_room(k)`` of every set), int64 counts and uint64
             thresholds ``(S, len(ns))`` (updated in place), int64 ``(S,)`` nominal sizes ``k``,
-            uint64 ``(len(ns), C)`` scratch and uint64 ``(S, len(ns), 2**s)`` recent values
-            (zeroed with the sketches; a set uses :func:`theta_seen_slots` of them; see
+            uint64 ``(len(ns), C)`` scratch and uint64 ``(S, len(ns), W)`` open-addressing sets
+            of the candidates while a sketch is young (zeroed with the sketches; a set uses
+            :func:`theta_table_slots` of them, ``W`` at least that; see
             :func:`_theta_append`). A window's value ``h >> 1`` in ``(0, tth[s, j])`` is
             appended to row ``j`` of set ``s``; a full row is trimmed by
             :func:`~seqcount._kernels.theta.theta_compact`, which leaves the sketch of every

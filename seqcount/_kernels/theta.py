@@ -154,3 +154,20 @@ def theta_compact(buf, count, k, theta, tmp):
                 r += 1
                 last = v
     return r, theta
+
+
+@njit(**JIT)
+def theta_compact_set(buf, count, k, theta, tmp, table):
+    """:func:`theta_compact`, then ``table`` made the open-addressing set of the values kept
+    (0 marks an empty slot): the candidates of the HyperLogLog kernel's theta sketches and
+    their set (``seqcount._kernels.hll``).
+
+    Returns:
+        (r, theta).
+    """
+    table[:] = U0  # one pass over the memory: cheaper than a probe for each value it held
+    r, theta = theta_compact(buf, count, k, theta, tmp)
+    mask = np.uint64(table.shape[0] - 1)
+    for i in range(r):
+        probe_insert(table, mask, buf[i])
+    return r, theta

@@ -417,14 +417,6 @@ def trimmed(sketch: ThetaSketch, k: int) -> ThetaSketch:
     return ThetaSketch.from_entries(sketch._values(), sketch.theta64, k, sketch.seed)
 
 
-#: Slots per window size of the recent values that keep repeats out of the theta buffers while
-#: a sketch is exact: a sketch of nominal size ``k`` uses ``2 k`` of them, from 2,048 (16 KiB, a
-#: shard's small sketch: little to clear at each shard's end) to this many (128 KiB, the whole
-#: input's at the default ``k``: a small vocabulary's frequent words, n = 1 of a corpus of fewer
-#: than ``4 k`` distinct words whose sketch never leaves that mode, seldom push each other out).
-SEEN_SLOTS = 16384
-
-
 def _compact(vals: np.ndarray, theta, k: int, seed: int) -> ThetaSketch:
     """A compact sketch (no update table) of at most ``k`` sorted distinct values below
     ``theta`` (taken as they are, not copied)."""
@@ -446,11 +438,12 @@ class ThetaTables:
     ``count`` keeps a set for the current shard (small ``k``, emptied by :meth:`reset` at each
     shard's end) and one for the whole pass. Each window's value ``h >> 1`` is compared once
     with the largest θ of the sets; the few below it go on to each set's buffer of ``3 k``
-    values (a compare and a store, no hash table); a full buffer is trimmed to the ``k``
-    smallest distinct values and θ lowered (:func:`seqcount._kernels.theta_compact`, a counting
-    pass and small sorts). Memory: per window size, ``24 k`` bytes of buffer per set, scratch
-    as long as the longest buffer and ``16 k`` bytes of recent values per set, at least 16 KiB
-    and at most 128 KiB (:data:`SEEN_SLOTS`; at ``k = 2**14`` and ``2**8``: about 0.9 MiB);
+    values if they are not in it yet (one probe of the buffer's open-addressing set); a full
+    buffer is trimmed to the ``k`` smallest values and θ lowered
+    (:func:`seqcount._kernels.theta_compact_set`, a counting pass and small sorts). Memory:
+    per window size and set, ``24 k`` bytes of buffer and ``32 k`` of set
+    (:func:`seqcount._kernels.theta_table_slots`), and scratch as long as the longest buffer
+    (at ``k = 2**14`` and ``2**8``: about 1.3 MiB per window size);
     each finished sketch keeps at most ``8 k`` bytes.
     """
 
@@ -462,7 +455,9 @@ class ThetaTables:
         # np.zeros: pages a smaller set's rows never reach are never touched
         self.bufs = np.zeros((len(ks), sizes, cap), dtype=np.uint64)
         self.scratch = np.zeros((sizes, cap), dtype=np.uint64)
-        self.seen = np.zeros((len(ks), sizes, SEEN_SLOTS), dtype=np.uint64)
+        slots = int(kernels.theta_table_slots(self.ks.max()))
+        # np.zeros: a smaller set's rows are touched only as far as its own slots
+        self.seen = np.zeros((len(ks), sizes, slots), dtype=np.uint64)
         self.counts = np.zeros((len(ks), sizes), dtype=np.int64)
         self.thetas = np.full((len(ks), sizes), THETA_MAX, dtype=np.uint64)
 
@@ -477,9 +472,9 @@ class ThetaTables:
         out = []
         k = self.ks[which]
         for j in range(self.counts.shape[1]):
-            r, theta = kernels.theta_compact(
+            r, theta = kernels.theta_compact_set(
                 self.bufs[which, j], self.counts[which, j], k, self.thetas[which, j],
-                self.scratch[j],
+                self.scratch[j], self.seen[which, j, : kernels.theta_table_slots(k)],
             )  # fmt: skip
             self.counts[which, j], self.thetas[which, j] = r, theta
             vals = self.bufs[which, j, :r].copy()
@@ -490,5 +485,4 @@ class ThetaTables:
         """Empty the sketches of set ``which`` (the next shard's)."""
         self.counts[which].fill(0)
         self.thetas[which].fill(THETA_MAX)
-        used = kernels.theta_seen_slots(self.ks[which], self.seen.shape[2])
-        self.seen[which, :, :used] = 0
+        self.seen[which, :, : kernels.theta_table_slots(self.ks[which])] = 0
