@@ -121,6 +121,46 @@ def test_sketch_file_round_trip_and_deterministic_bytes(tmp_path):
     assert back[4] == regs[2]
 
 
+@pytest.mark.parametrize("big", [False, True])
+def test_npz_deflated_in_pieces_reads_back_and_is_byte_stable(monkeypatch, big):
+    """write_npz deflates large arrays in pieces on threads: zipfile and np.load read it (CRCs
+    checked), the bytes do not depend on the threads, and an archive past zip's 32-bit limit
+    goes to zipfile's own writer (here with the limit made small)."""
+    import io
+    import zipfile
+
+    from seqcount.sketches import files
+
+    monkeypatch.setattr(files, "DEFLATE_PIECE", 1000)  # many pieces, several a thread
+    if big:
+        monkeypatch.setattr(files, "_ZIP_LIMIT", 1000)
+    rng = np.random.default_rng(5)
+    arrays = {
+        "header": np.array('{"format": "x"}'),
+        "regs": rng.integers(0, 20, size=(3, 7, 1000)).astype(np.int8),
+        "empty": np.zeros(0, dtype=np.uint64),
+        "vals": rng.integers(0, 2**63, size=999, dtype=np.uint64),
+    }
+    out = []
+    for threads in (1, 3):
+        monkeypatch.setattr(files, "DEFLATE_THREADS", threads)
+        for compress in (True, False):
+            buf = io.BytesIO()
+            files.write_npz(buf, arrays, compress=compress, fast=("regs",))
+            data = buf.getvalue()
+            with zipfile.ZipFile(io.BytesIO(data)) as z:
+                assert z.testzip() is None
+                kinds = {i.compress_type for i in z.infolist()}
+                assert kinds == {zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED}
+            back = np.load(io.BytesIO(data))
+            assert sorted(back.files) == sorted(arrays)
+            for k, v in arrays.items():
+                assert back[k].dtype == v.dtype and np.array_equal(back[k], v)
+            out.append(data)
+    assert out[0] == out[2] and out[1] == out[3]
+    assert len(out[0]) < len(out[1])
+
+
 def test_sketch_file_rejects_other_files(tmp_path):
     bad = tmp_path / "x.npz"
     bad.write_bytes(b"not a zip")
