@@ -288,10 +288,14 @@ def _hll_windows(
         ns_t = tbuf.shape[0] if tbuf is not None else 0
         tcs = np.zeros(ns_t, dtype=np.int64)
         ths = np.zeros(ns_t, dtype=np.uint64)
+        rooms = np.zeros(ns_t, dtype=np.int64)  # per set: the buffer's room, the set's slots
+        slots = np.zeros(ns_t, dtype=np.int64)
         if tbuf is not None:
             for s in range(ns_t):
                 tcs[s] = tcnt[s, j]
                 ths[s] = tth[s, j]
+                rooms[s] = theta_room(tk[s])
+                slots[s] = theta_table_slots(tk[s])
         cand = np.empty(BATCH if tbuf is not None else 0, dtype=np.uint64)
         bh = np.empty(BATCH if tbuf is not None else 0, dtype=np.uint64)
         for d in range(d0, d1):
@@ -306,9 +310,9 @@ def _hll_windows(
                 else:
                     tmax = U0
                     for s in range(ns_t):
-                        if tcs[s] + BATCH > theta_room(tk[s]):
+                        if tcs[s] + BATCH > rooms[s]:
                             if _theta_young(ths[s]):
-                                table = tseen[s, j, : theta_table_slots(tk[s])]
+                                table = tseen[s, j, : slots[s]]
                                 tcs[s], ths[s] = theta_compact_set(
                                     tbuf[s, j], tcs[s], tk[s], ths[s], ttmp[j], table
                                 )
@@ -321,8 +325,8 @@ def _hll_windows(
                         prefix, lo, hi, step, n, base_n, salt, p, bidx, brank, bh, tmax
                     )
                     nc = _theta_select(bh, got, m_t, cand, tmax)
-                    for s in range(ns_t):
-                        table = tseen[s, j, : theta_table_slots(tk[s])]
+                    for s in range(ns_t if nc > 0 else 0):
+                        table = tseen[s, j, : slots[s]]
                         tcs[s] = _theta_append(cand, nc, tbuf[s, j], tcs[s], ths[s], table)
                 for k in range(got):
                     idx = bidx[k]
