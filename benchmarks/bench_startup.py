@@ -425,10 +425,12 @@ import seqcount
 from seqcount.config import CountConfig
 settings = json.loads(sys.argv[2])
 depth = settings.pop("prefetch_depth", None)
-if depth is not None:  # the read-ahead of engine/single.py, in chunks
+if depth is not None:  # the read-ahead of engine/single.py, in chunks (not decoded batches)
     import seqcount.engine.single as single
     ahead = single.prefetch
-    single.prefetch = lambda items, depth=depth: ahead(items, depth)
+    def chunks_ahead(items, depth=1, name="seqcount-reader"):
+        return ahead(items, chunks if name == "seqcount-tokenize" else depth, name)
+    chunks, single.prefetch = depth, chunks_ahead
 seqcount.count([sys.argv[1]], config=CountConfig(**settings), out=sys.argv[3])
 """
 
