@@ -97,8 +97,9 @@ def _hash_run(prefix, lo, hi, n, base_n, salt, p, bidx, brank):
     """:func:`_hash_batch` of the windows ``lo .. hi-1``, vectorised: the prefix values are
     read through slices indexed from 0 (an index numba cannot prove non-negative is read one
     lane at a time, wrapped around if negative) and ``B**n`` is multiplied in 32-bit halves
-    (:func:`~seqcount._kernels.windows.window_hash_parts`). Measured 0.9 ns a window where
-    :func:`window_hash` took 3.2 (one core with 512-bit vectors, benchmarks/stages.py)."""
+    (:func:`~seqcount._kernels.windows.window_hash_parts`). With the register update the
+    kernel takes 2.2 ns a window (7 n, one core with 512-bit vectors) where it took 4.4
+    (``benchmarks/bench_count.py``, section ``kernel``)."""
     b_hi = base_n >> U32
     b_lo = base_n & M32
     after = prefix[lo + n : hi + n]
@@ -194,7 +195,7 @@ def _theta_append(cand, nc, tb, tc, theta, table):
     one probe where most windows are candidates. Past that a branch (rarely taken, so rarely
     guessed wrong) skips most values, and a candidate is appended even if it repeats: there a
     probe into a set that the streamed tokens keep pushing out of the caches cost more than
-    the append and its share of the trim (measured).
+    the append and its share of the trim in the runs tried (data/austen x16 at n = 8).
     """
     if _theta_young(theta):
         mask = np.uint64(table.shape[0] - 1)

@@ -25,9 +25,10 @@ _ZIP_LIMIT = 0xFFFFFFFF  # sizes and offsets of a zip without its 64-bit extensi
 
 
 def write_npz(f, arrays: dict, compress: bool = True, fast=()) -> None:
-    """``np.savez_compressed`` (or ``np.savez``) with fixed zip timestamps, so equal sketches
-    give equal bytes; the arrays named in ``fast`` are deflated at level 1 (a tenth of the
-    time of the default level on HyperLogLog registers, files 10% larger).
+    """``np.savez_compressed`` (or ``np.savez``) into ``f``, a new empty file or buffer, with
+    fixed zip timestamps, so equal sketches give equal bytes; the arrays named in ``fast`` are
+    deflated at level 1 (a tenth of the time of the default level on HyperLogLog registers,
+    files 10% larger).
 
     Arrays are deflated in pieces on several threads (:data:`DEFLATE_PIECE`): the block
     registers of a large run (up to 28 MiB) took a third of a second on one. ``np.load`` and
