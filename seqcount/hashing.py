@@ -249,7 +249,7 @@ def hll_update_windows(
             ``(blocks, len(win), 2**pb)`` with ``bdoc``, int64 ``(D,)``: the block of each
             document.
         theta: optional sets of theta sketches of the same windows, ``(buffers, counts,
-            thetas, ks, scratch, seen)`` (``ThetaTables.kernel_args``): uint64 ``(S, len(win),
+            thetas, ks, scratch, tables)`` (``ThetaTables.kernel_args``): uint64 ``(S, len(win),
             C)`` candidate buffers with ``C >= max(3 k, k + 512)`` for every set's ``k``, int64
             and uint64 ``(S, len(win))`` counts and thresholds (updated in place), int64 ``(S,)``
             sizes ``ks``, uint64 ``(len(win), C)`` scratch and uint64 ``(S, len(win), W)``
@@ -285,15 +285,15 @@ def _check_theta(win: WindowParams, theta) -> tuple:
     """The theta arguments of the HyperLogLog kernels (all ``None`` without ``theta``)."""
     if theta is None:
         return None, None, None, np.int64(0), None, None  # tk unused: any int64
-    bufs, counts, thetas, ks, scratch, seen = theta
+    bufs, counts, thetas, ks, scratch, tables = theta
     nn = len(win)
     _check("theta buffers", bufs, np.uint64, 3, writable=True)
     _check_shape("theta buffers", bufs, (None, nn, None))
     sets = bufs.shape[0]
     _check("theta scratch", scratch, np.uint64, 2, writable=True)
     _check_shape("theta scratch", scratch, bufs.shape[1:])
-    _check("theta seen", seen, np.uint64, 3, writable=True)
-    _check_shape("theta seen", seen, (sets, nn, None))
+    _check("theta tables", tables, np.uint64, 3, writable=True)
+    _check_shape("theta tables", tables, (sets, nn, None))
     _check("theta counts", counts, np.int64, 2, writable=True)
     _check_shape("theta counts", counts, (sets, nn))
     _check("thetas", thetas, np.uint64, 2, writable=True)
@@ -304,11 +304,11 @@ def _check_theta(win: WindowParams, theta) -> tuple:
     if np.any(ks <= 0) or np.any(room > bufs.shape[2]):
         raise ValueError(f"theta buffers of {bufs.shape[2]} values for k {ks.tolist()}: too short")
     slots = max(kernels.theta_table_slots(k) for k in ks) if len(ks) else 0
-    if seen.shape[2] < slots:
-        raise ValueError(f"theta sets of {seen.shape[2]} slots for k {ks.tolist()}: too short")
+    if tables.shape[2] < slots:
+        raise ValueError(f"theta tables of {tables.shape[2]} slots for k {ks.tolist()}: too short")
     if np.any(counts < 0) or np.any(counts > room[:, None]):
         raise ValueError("theta counts outside the buffers")
-    return bufs, counts, thetas, ks, scratch, seen
+    return bufs, counts, thetas, ks, scratch, tables
 
 
 def hll_log_windows(

@@ -259,7 +259,7 @@ def _block_max(brow, idx, rank):
 @njit(**JIT_PARALLEL)
 def _hll_windows(
     prefix, doc, d0, d1, ns, bases, salts, p, regs, skip, stride, before, keep, hipst, hip, blk,
-    bdoc, log_doc, log_key, counts, doc_base, tbuf, tcnt, tth, tk, ttmp, tseen,
+    bdoc, log_doc, log_key, counts, doc_base, tbuf, tcnt, tth, tk, ttmp, ttab,
 ):  # fmt: skip
     """The body of :func:`hll_update_windows` and :func:`hll_log_windows` (which see), every
     optional part ``None`` unless used; numba compiles one version per combination.
@@ -313,7 +313,7 @@ def _hll_windows(
                     for s in range(ns_t):
                         if tcs[s] + BATCH > rooms[s]:
                             if _theta_young(ths[s]):
-                                table = tseen[s, j, : slots[s]]
+                                table = ttab[s, j, : slots[s]]
                                 tcs[s], ths[s] = theta_compact_set(
                                     tbuf[s, j], tcs[s], tk[s], ths[s], ttmp[j], table
                                 )
@@ -327,7 +327,7 @@ def _hll_windows(
                     )
                     nc = _theta_select(bh, got, m_t, cand, tmax)
                     for s in range(ns_t if nc > 0 else 0):
-                        table = tseen[s, j, : slots[s]]
+                        table = ttab[s, j, : slots[s]]
                         tcs[s] = _theta_append(cand, nc, tbuf[s, j], tcs[s], ths[s], table)
                 for k in range(got):
                     idx = bidx[k]
@@ -358,7 +358,7 @@ def _hll_windows(
 def hll_update_windows(
     prefix, doc, d0, d1, ns, bases, salts, p, regs, skip=0, stride=False, before=0, keep=None,
     hipst=None, hip=None, blk=None, bdoc=None, tbuf=None, tcnt=None, tth=None, tk=0, ttmp=None,
-    tseen=None,
+    ttab=None,
 ):  # fmt: skip
     """Add every window of every size ``ns[j]`` in documents ``d0 .. d1-1`` to ``regs[j]``.
 
@@ -384,7 +384,7 @@ def hll_update_windows(
             (``pb <= p``) and the int64 block of each document (indexed like ``doc``): the
             windows of document ``d`` go into ``blk[bdoc[d]]`` too, with the same ranks (see
             :func:`_block_max`).
-        tbuf, tcnt, tth, tk, ttmp, tseen: optional sets of theta sketches of the same windows
+        tbuf, tcnt, tth, tk, ttmp, ttab: optional sets of theta sketches of the same windows
             (``S`` sets, one sketch per window size in each): uint64 ``(S, len(ns), C)``
             candidate buffers (``C >= theta_room(k)`` of every set), int64 counts and uint64
             thresholds ``(S, len(ns))`` (updated in place), int64 ``(S,)`` nominal sizes ``k``,
@@ -398,7 +398,7 @@ def hll_update_windows(
     """
     _hll_windows(
         prefix, doc, d0, d1, ns, bases, salts, p, regs, skip, stride, before, keep, hipst, hip,
-        blk, bdoc, None, None, None, 0, tbuf, tcnt, tth, tk, ttmp, tseen,
+        blk, bdoc, None, None, None, 0, tbuf, tcnt, tth, tk, ttmp, ttab,
     )  # fmt: skip
 
 
@@ -406,7 +406,7 @@ def hll_update_windows(
 def hll_log_windows(
     prefix, doc, d0, d1, ns, bases, salts, p, regs, skip, stride, before, doc_base, log_doc,
     log_key, counts, blk=None, bdoc=None, tbuf=None, tcnt=None, tth=None, tk=0, ttmp=None,
-    tseen=None,
+    ttab=None,
 ):  # fmt: skip
     """:func:`hll_update_windows`, recording every register that grows.
 
@@ -416,11 +416,11 @@ def hll_log_windows(
     after it, which is how a checkpoint inside a shard counted elsewhere is rebuilt. The
     log needs room for one entry per window of the call in the worst case. ``blk``, ``bdoc``:
     as in :func:`hll_update_windows` (block registers are not logged), and so are the theta
-    sketches ``tbuf`` .. ``tseen``.
+    sketches ``tbuf`` .. ``ttab``.
     """
     _hll_windows(
         prefix, doc, d0, d1, ns, bases, salts, p, regs, skip, stride, before, None, None, None,
-        blk, bdoc, log_doc, log_key, counts, doc_base, tbuf, tcnt, tth, tk, ttmp, tseen,
+        blk, bdoc, log_doc, log_key, counts, doc_base, tbuf, tcnt, tth, tk, ttmp, ttab,
     )  # fmt: skip
 
 

@@ -9,6 +9,7 @@ import tempfile
 import zipfile
 import zlib
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 
 import numpy as np
 
@@ -43,7 +44,8 @@ def write_npz(f, arrays: dict, compress: bool = True, fast=()) -> None:
     if sum(len(b) for b in blobs.values()) >= _ZIP_LIMIT // 2:
         _write_zipfile(f, blobs, compress, fast)
         return
-    with ThreadPoolExecutor(max_workers=DEFLATE_THREADS) as pool:
+    # no threads for an archive stored as it is (the state's per-shard files)
+    with ThreadPoolExecutor(max_workers=DEFLATE_THREADS) if compress else nullcontext() as pool:
         entries, offset = [], 0
         for name, raw in blobs.items():
             method, data = 0, raw

@@ -457,14 +457,14 @@ class ThetaTables:
         self.scratch = np.zeros((sizes, cap), dtype=np.uint64)
         slots = int(kernels.theta_table_slots(self.ks.max()))
         # np.zeros: a smaller set's rows are touched only as far as its own slots
-        self.seen = np.zeros((len(ks), sizes, slots), dtype=np.uint64)
+        self.tables = np.zeros((len(ks), sizes, slots), dtype=np.uint64)
         self.counts = np.zeros((len(ks), sizes), dtype=np.int64)
         self.thetas = np.full((len(ks), sizes), THETA_MAX, dtype=np.uint64)
 
     def kernel_args(self) -> tuple:
-        """``(buffers, counts, thetas, ks, scratch, seen)``, the ``theta=`` of
+        """``(buffers, counts, thetas, ks, scratch, tables)``, the ``theta=`` of
         :func:`seqcount.hashing.hll_update_windows` and ``hll_log_windows``."""
-        return self.bufs, self.counts, self.thetas, self.ks, self.scratch, self.seen
+        return self.bufs, self.counts, self.thetas, self.ks, self.scratch, self.tables
 
     def sketches(self, which: int = 0) -> list[ThetaSketch]:
         """The sketch of every window size of set ``which``, compact (sorted values of their
@@ -474,7 +474,7 @@ class ThetaTables:
         for j in range(self.counts.shape[1]):
             r, theta = kernels.theta_compact_set(
                 self.bufs[which, j], self.counts[which, j], k, self.thetas[which, j],
-                self.scratch[j], self.seen[which, j, : kernels.theta_table_slots(k)],
+                self.scratch[j], self.tables[which, j, : kernels.theta_table_slots(k)],
             )  # fmt: skip
             self.counts[which, j], self.thetas[which, j] = r, theta
             vals = self.bufs[which, j, :r].copy()
@@ -485,4 +485,4 @@ class ThetaTables:
         """Empty the sketches of set ``which`` (the next shard's)."""
         self.counts[which].fill(0)
         self.thetas[which].fill(THETA_MAX)
-        self.seen[which, :, : kernels.theta_table_slots(self.ks[which])] = 0
+        self.tables[which, :, : kernels.theta_table_slots(self.ks[which])] = 0
