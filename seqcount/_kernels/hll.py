@@ -70,7 +70,7 @@ def hip_state(regs, p):
 BATCH = 256
 
 
-@njit(inline="always", **JIT)
+@njit(**JIT)
 def _hash_batch(prefix, lo, hi, step, n, base_n, salt, p, bidx, brank):
     """Register indices and ranks of the windows ``lo, lo + step, ... < hi`` into ``bidx``,
     ``brank``; returns how many.
@@ -92,7 +92,7 @@ def _hash_batch(prefix, lo, hi, step, n, base_n, salt, p, bidx, brank):
     return c
 
 
-@njit(inline="always", **JIT)
+@njit(**JIT)
 def _hash_run(prefix, lo, hi, n, base_n, salt, p, bidx, brank):
     """:func:`_hash_batch` of the windows ``lo .. hi-1``, vectorised: the prefix values are
     read through slices indexed from 0 (an index numba cannot prove non-negative is read one
@@ -111,7 +111,7 @@ def _hash_run(prefix, lo, hi, n, base_n, salt, p, bidx, brank):
     return hi - lo
 
 
-@njit(inline="always", **JIT)
+@njit(**JIT)
 def _hash_batch_keep(prefix, lo, hi, step, n, base_n, salt, p, bidx, brank, bh, tmax):
     """:func:`_hash_batch`, keeping the hashes in ``bh`` too (for the theta sketches); returns
     how many, and how many of their values ``h >> 1`` lie below ``tmax`` (counted in the same
