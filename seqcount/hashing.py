@@ -9,6 +9,10 @@ check dtypes, shapes and bounds (cheap: no copies), then call the kernel.
 
 from __future__ import annotations
 
+import itertools
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -221,6 +225,52 @@ def _check_blocks(win: WindowParams, d0, d1, blk, bdoc) -> tuple:
     return blk, bdoc
 
 
+# The threads that count window sizes side by side (see _by_rows), made on first use; a forked
+# child starts without them (the parent's threads do not exist there).
+_ROW_POOL: ThreadPoolExecutor | None = None
+_ROW_POOL_LOCK = threading.Lock()
+
+
+def _forget_row_pool() -> None:
+    global _ROW_POOL
+    _ROW_POOL = None
+
+
+os.register_at_fork(after_in_child=_forget_row_pool)
+
+
+def _by_rows(call, rows: int) -> None:
+    """Run ``call(j0, j1)`` over the window sizes ``0 .. rows-1``: in this thread alone with
+    one thread, else one size at a time on as many threads as numba is set to use (the
+    ``--threads`` of a run), each taking the next size when it is done with one.
+
+    The HyperLogLog kernels write only their own rows, so the result is the same on any number
+    of threads. The kernels release the GIL."""
+    import numba
+
+    threads = min(numba.get_num_threads(), rows)
+    if threads <= 1:
+        call(0, rows)
+        return
+    global _ROW_POOL
+    with _ROW_POOL_LOCK:
+        if _ROW_POOL is None or _ROW_POOL._max_workers < threads - 1:
+            _ROW_POOL = ThreadPoolExecutor(threads - 1, thread_name_prefix="seqcount-rows")
+        pool = _ROW_POOL
+    taken = itertools.count()  # next() is atomic: each size is taken once
+
+    def work() -> None:
+        while (j := next(taken)) < rows:
+            call(j, j + 1)
+
+    helpers = [pool.submit(work) for _ in range(threads - 1)]
+    try:
+        work()
+    finally:
+        for f in helpers:
+            f.result()
+
+
 def hll_update_windows(
     piece: Piece,
     d0: int,
@@ -274,10 +324,14 @@ def hll_update_windows(
         _check_shape("hip state", hipst, (len(win), 2))
         _check("hip estimates", est, np.float64, 1, writable=True)
         _check_shape("hip estimates", est, (len(win),))
-    kernels.hll_update_windows(
-        piece.prefix, piece.doc, d0, d1, win.ns, win.bases, win.salts, np.int64(win.precision),
-        regs, piece.skip, win.stride, piece.before, keep, hipst, est, blk, bdoc,
-        *_check_theta(win, theta),
+    theta_args = _check_theta(win, theta)
+    _by_rows(
+        lambda j0, j1: kernels.hll_update_windows(
+            piece.prefix, piece.doc, d0, d1, win.ns, win.bases, win.salts,
+            np.int64(win.precision), regs, piece.skip, win.stride, piece.before, keep, hipst,
+            est, blk, bdoc, *theta_args, np.int64(j0), np.int64(j1),
+        ),
+        len(win),
     )  # fmt: skip
 
 
@@ -338,10 +392,15 @@ def hll_log_windows(
     log_doc = np.empty((nn, room), dtype=np.int64)
     log_key = np.empty((nn, room), dtype=np.int64)
     counts = np.zeros(nn, dtype=np.int64)
-    kernels.hll_log_windows(
-        piece.prefix, piece.doc, d0, d1, win.ns, win.bases, win.salts, np.int64(win.precision),
-        regs, piece.skip, win.stride, piece.before, np.int64(doc_base), log_doc, log_key, counts,
-        blk, bdoc, *_check_theta(win, theta),
+    theta_args = _check_theta(win, theta)
+    _by_rows(
+        lambda j0, j1: kernels.hll_log_windows(
+            piece.prefix, piece.doc, d0, d1, win.ns, win.bases, win.salts,
+            np.int64(win.precision), regs, piece.skip, win.stride, piece.before,
+            np.int64(doc_base), log_doc, log_key, counts, blk, bdoc, *theta_args, np.int64(j0),
+            np.int64(j1),
+        ),
+        len(win),
     )  # fmt: skip
     return log_doc, log_key, counts
 

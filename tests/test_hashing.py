@@ -65,6 +65,116 @@ def test_log_wrapper_replays_to_the_registers():
     assert replay.tolist() == regs.tolist() == plain.tolist()
 
 
+
+def test_rows_are_shared_out_across_threads():
+    """_by_rows gives every window size to exactly one call, and with two threads the calls
+    run side by side (each call waits for the other to start)."""
+    import threading
+
+    import numba
+
+    seen, lock, both = [], threading.Lock(), threading.Barrier(2, timeout=10)
+
+    def call(j0, j1):
+        with lock:
+            seen.append((j0, j1, threading.get_ident()))
+        if j0 < 2:
+            both.wait()  # two threads, or a BrokenBarrierError after 10 s
+
+    old = numba.get_num_threads()
+    try:
+        numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
+        if numba.get_num_threads() < 2:
+            pytest.skip("one CPU")
+        hashing._by_rows(call, 7)
+    finally:
+        numba.set_num_threads(old)
+    assert sorted((a, b) for a, b, _ in seen) == [(j, j + 1) for j in range(7)]
+    assert len({t for _, _, t in seen}) == 2
+
+
+
+def _rows_in_child(queue) -> None:
+    import numba
+
+    numba.set_num_threads(2)
+    out = []
+    hashing._by_rows(lambda j0, j1: out.append(j0), 4)
+    queue.put(sorted(out))
+
+
+def test_rows_work_in_a_forked_child():
+    """A child forked after the row threads exist makes its own (the parent's are not there):
+    without that, it would wait for them forever."""
+    import multiprocessing
+
+    import numba
+
+    if numba.config.NUMBA_NUM_THREADS < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        pytest.skip("needs two CPUs and fork")
+    old = numba.get_num_threads()
+    try:
+        numba.set_num_threads(2)
+        hashing._by_rows(lambda j0, j1: None, 4)  # the parent's row threads
+    finally:
+        numba.set_num_threads(old)
+    ctx = multiprocessing.get_context("fork")
+    queue = ctx.Queue()
+    child = ctx.Process(target=_rows_in_child, args=(queue,))
+    child.start()
+    child.join(30)
+    alive = child.is_alive()
+    if alive:
+        child.kill()
+    assert not alive and child.exitcode == 0
+    assert queue.get(timeout=5) == [0, 1, 2, 3]
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_hll_wrappers_do_not_depend_on_threads(threads):
+    """Registers, HIP state, block registers and theta sketches are those of one kernel call
+    over every window size, counted by one thread, on any number of threads."""
+    import numba
+
+    from seqcount.sketches.theta import ThetaTables
+
+    piece, win = _piece(ndocs=200), _win()
+    ndocs = piece.doc.shape[0] - 1
+
+    def run(by_wrapper):
+        regs = np.zeros((len(NS), 1 << P), np.int8)
+        hipst, hip = kernels.hip_state(regs, np.int64(P)), np.zeros(len(NS))
+        blk = np.zeros((len(NS), 1 << 4), np.int8)
+        tables = ThetaTables(len(NS), (16, 64), 0)
+        if by_wrapper:
+            hashing.hll_update_windows(
+                piece, 0, ndocs, win, regs, hip=(hipst, hip), blk=blk,
+                theta=tables.kernel_args(),
+            )  # fmt: skip
+        else:
+            args = tables.kernel_args()
+            kernels.hll_update_windows(
+                piece.prefix, piece.doc, 0, ndocs, win.ns, win.bases, win.salts, np.int64(P),
+                regs, 0, False, 0, None, hipst, hip, blk[None], np.zeros(ndocs, np.int64),
+                *args[:3], args[3], *args[4:],
+            )  # fmt: skip
+        return regs, hipst, hip, blk, tables.kernel_args()[:3]
+
+    old = numba.get_num_threads()
+    try:
+        numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+        got = run(True)
+    finally:
+        numba.set_num_threads(old)
+    want = run(False)
+    assert got[0].any() and got[4][1].any()
+    for a, b in zip(got, want):
+        if isinstance(a, tuple):
+            for x, y in zip(a, b):
+                assert np.array_equal(x, y)
+        else:
+            assert np.array_equal(a, b)
+
+
 def test_minhash_wrappers_match_window_hashes():
     """The signature of all windows of a size is that of their hashes, however it is made."""
     piece, win = _piece(), _win()

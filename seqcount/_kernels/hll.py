@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from .exactset import probe_insert
-from .jit import JIT, JIT_PARALLEL
+from .jit import JIT
 from .mix import U0, U1, leading_zeros
 from .theta import THETA_MAX, theta_compact, theta_compact_set
 from .windows import first_window, window_hash, window_hash_parts
@@ -256,18 +256,23 @@ def _block_max(brow, idx, rank):
     brow[b] = max(brow[b], rank)
 
 
-@njit(**JIT_PARALLEL)
+@njit(**JIT)
 def _hll_windows(
     prefix, doc, d0, d1, ns, bases, salts, p, regs, skip, stride, before, keep, hipst, hip, blk,
-    bdoc, log_doc, log_key, counts, doc_base, tbuf, tcnt, tth, tk, ttmp, ttab,
+    bdoc, log_doc, log_key, counts, doc_base, tbuf, tcnt, tth, tk, ttmp, ttab, j0, j1,
 ):  # fmt: skip
     """The body of :func:`hll_update_windows` and :func:`hll_log_windows` (which see), every
     optional part ``None`` unless used; numba compiles one version per combination.
 
-    ``tbuf`` etc.: the theta sketches fed the same hashes (see :func:`hll_update_windows`)."""
+    ``tbuf`` etc.: the theta sketches fed the same hashes (see :func:`hll_update_windows`);
+    ``j0 .. j1-1``: the window sizes (rows) to count, all of them if ``j1 < 0``.
+
+    Not a numba parallel loop: callers run rows on threads of their own (see
+    :func:`seqcount.hashing.hll_update_windows`). A ``prange`` over the rows compiled 5-6 s
+    longer on an empty cache, and loading it started numba's threading layer."""
     m = float(regs.shape[1])
     top = 64 - p
-    for j in prange(ns.shape[0]):
+    for j in range(j0, ns.shape[0] if j1 < 0 else j1):
         n = ns[j]
         base_n = bases[j]
         salt = salts[j]
@@ -358,12 +363,13 @@ def _hll_windows(
 def hll_update_windows(
     prefix, doc, d0, d1, ns, bases, salts, p, regs, skip=0, stride=False, before=0, keep=None,
     hipst=None, hip=None, blk=None, bdoc=None, tbuf=None, tcnt=None, tth=None, tk=0, ttmp=None,
-    ttab=None,
+    ttab=None, j0=0, j1=-1,
 ):  # fmt: skip
     """Add every window of every size ``ns[j]`` in documents ``d0 .. d1-1`` to ``regs[j]``.
 
-    One thread per window size; each writes only its own register row, so the result does not
-    depend on the number of threads.
+    Each window size ``j`` writes only its own register row (and its rows of every other
+    output), so rows ``j0 .. j1-1`` (all if ``j1 < 0``) can be counted by one call per thread,
+    and the result does not depend on the number of threads.
 
     Args:
         prefix: uint64 prefix values from :func:`prefix_values`.
@@ -398,7 +404,7 @@ def hll_update_windows(
     """
     _hll_windows(
         prefix, doc, d0, d1, ns, bases, salts, p, regs, skip, stride, before, keep, hipst, hip,
-        blk, bdoc, None, None, None, 0, tbuf, tcnt, tth, tk, ttmp, ttab,
+        blk, bdoc, None, None, None, 0, tbuf, tcnt, tth, tk, ttmp, ttab, j0, j1,
     )  # fmt: skip
 
 
@@ -406,7 +412,7 @@ def hll_update_windows(
 def hll_log_windows(
     prefix, doc, d0, d1, ns, bases, salts, p, regs, skip, stride, before, doc_base, log_doc,
     log_key, counts, blk=None, bdoc=None, tbuf=None, tcnt=None, tth=None, tk=0, ttmp=None,
-    ttab=None,
+    ttab=None, j0=0, j1=-1,
 ):  # fmt: skip
     """:func:`hll_update_windows`, recording every register that grows.
 
@@ -420,7 +426,7 @@ def hll_log_windows(
     """
     _hll_windows(
         prefix, doc, d0, d1, ns, bases, salts, p, regs, skip, stride, before, None, None, None,
-        blk, bdoc, log_doc, log_key, counts, doc_base, tbuf, tcnt, tth, tk, ttmp, ttab,
+        blk, bdoc, log_doc, log_key, counts, doc_base, tbuf, tcnt, tth, tk, ttmp, ttab, j0, j1,
     )  # fmt: skip
 
 
