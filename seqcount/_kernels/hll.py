@@ -268,8 +268,8 @@ def _hll_windows(
     ``j0 .. j1-1``: the window sizes (rows) to count, all of them if ``j1 < 0``.
 
     Not a numba parallel loop: callers run rows on threads of their own (see
-    :func:`seqcount.hashing.hll_update_windows`). A ``prange`` over the rows compiled 5-6 s
-    longer on an empty cache, and loading it started numba's threading layer."""
+    :func:`seqcount.hashing.hll_update_windows`): a ``prange`` over the rows compiled 5-6 s
+    longer on an empty cache (12.8 s against 17.7 s of CPU for a first ``count data/``)."""
     m = float(regs.shape[1])
     top = 64 - p
     for j in range(j0, ns.shape[0] if j1 < 0 else j1):
