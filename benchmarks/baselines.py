@@ -221,6 +221,7 @@ def bench_kernel(rec: Recorder, cfg: dict, texts: list[str]) -> None:
     import numba
 
     from seqcount import _kernels as kernels
+    from seqcount import hashing
     from seqcount.hashing import hash_params
     from seqcount.tokenize import word_classes, words_chunk
 
@@ -268,6 +269,8 @@ def bench_kernel(rec: Recorder, cfg: dict, texts: list[str]) -> None:
     all_lens = np.diff(doc)
     windows = int(sum(np.maximum(all_lens - (n - 1), 0).sum() for n in NS))
     kernels.hll_update_windows(prefix, doc, 0, 1, ns, bases, salts, p, regs)  # warm
+    piece = hashing.Piece(prefix, doc)
+    win = hashing.WindowParams.of(params, NS, PRECISION)
     old = numba.get_num_threads()
     workload = (
         f"{tokens.shape[0] / 1e6:.2f}M words tokens (austen x{copies}, {ndocs} docs), 7 n, "
@@ -280,7 +283,8 @@ def bench_kernel(rec: Recorder, cfg: dict, texts: list[str]) -> None:
             for _ in range(cfg["kernel_repeats"]):
                 regs[:] = 0
                 t0 = time.perf_counter()
-                kernels.hll_update_windows(prefix, doc, 0, ndocs, ns, bases, salts, p, regs)
+                # the checked wrapper: it runs the window sizes on the threads numba is set to
+                hashing.hll_update_windows(piece, 0, ndocs, win, regs)
                 rates.append(windows / (time.perf_counter() - t0) / 1e6)
             best, med = max(rates), median(rates)
             label = "1 thread (per core)" if threads == 1 else f"{threads} threads"

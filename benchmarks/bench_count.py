@@ -14,7 +14,8 @@ Everything is measured in one run, on one input: the bundled ``data/austen`` Par
    register updates, MinHash, finish).
 2. ``alternative``: pyarrow + ``re.findall`` per document + one ``datasketch.HyperLogLogPlusPlus``
    per window size fed every n-gram through ``.update()``, on a prefix of the same corpus.
-3. ``kernel``: :func:`seqcount._kernels.hll_update_windows` alone on precomputed prefix values
+3. ``kernel``: :func:`seqcount.hashing.hll_update_windows` (the checked wrapper, which runs the
+   window sizes on the threads numba is set to) alone on precomputed prefix values
    (the corpus tokens repeated to ~5M tokens), one thread (per core) and all threads.
 4. ``memory``: peak RSS of ``python -m seqcount count`` subprocesses on the corpus and on an 8x
    copy of it (``os.wait4`` rusage).
