@@ -417,7 +417,6 @@ def bench_windows(rec: Recorder, cfg: dict, texts: list[str], meta: dict) -> Non
     ns, bases, salts = params.window_arrays(DEFAULT_NS)
     windows = int(sum(np.maximum(lens - (n - 1), 0).sum() for n in DEFAULT_NS))
     a, b = minhash_permutations(DEFAULT_K, SEED)
-    p = np.int64(16)
 
     # Since 0.2.0 the kernel cuts the documents into P runs (sigs and cache get a leading axis
     # of P; the pipeline uses P = numba threads); before, it took (len(ns), K) signatures.

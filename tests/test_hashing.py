@@ -65,7 +65,6 @@ def test_log_wrapper_replays_to_the_registers():
     assert replay.tolist() == regs.tolist() == plain.tolist()
 
 
-
 def test_rows_are_shared_out_across_threads():
     """_by_rows gives every window size to exactly one call, and with two threads the calls
     run side by side (each call waits for the other to start)."""
@@ -91,7 +90,6 @@ def test_rows_are_shared_out_across_threads():
         numba.set_num_threads(old)
     assert sorted((a, b) for a, b, _ in seen) == [(j, j + 1) for j in range(7)]
     assert len({t for _, _, t in seen}) == 2
-
 
 
 def _rows_in_child(queue) -> None:
@@ -128,6 +126,7 @@ def test_rows_work_in_a_forked_child():
         child.kill()
     assert not alive and child.exitcode == 0
     assert queue.get(timeout=5) == [0, 1, 2, 3]
+
 
 @pytest.mark.parametrize("threads", [1, 2])
 def test_hll_wrappers_do_not_depend_on_threads(threads):
