@@ -585,7 +585,7 @@ def minhash_cache(parts: int, rows: int) -> np.ndarray:
 
 def kernels_compiled() -> bool:
     """Whether the kernels of a count pass are compiled in numba's on-disk cache; ``False``
-    on a first run, which then spends 15-20 s compiling them."""
+    on a first run, which then spends 10-15 s compiling them."""
     return cache_is_warm(
         (kernels.hll_update_windows, kernels.prefix_into, kernels.tokenize_words,
          kernels.theta_compact, kernels.reg_histograms)

@@ -47,7 +47,7 @@ def _library():
 
 def _api(announce=None):
     """The library (:func:`_library`). ``announce`` (a function taking a line) is told when
-    the kernels must first be compiled (15-20 s)."""
+    the kernels must first be compiled (10-15 s)."""
     api = _library()
     if announce is not None and not api.kernels_compiled():
         announce("compiling kernels (first run only)...")
