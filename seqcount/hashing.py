@@ -225,9 +225,9 @@ def _check_blocks(win: WindowParams, d0, d1, blk, bdoc) -> tuple:
     return blk, bdoc
 
 
-# The threads that count window sizes side by side (see _by_rows), made on first use; a forked
-# child starts without them (the parent's threads do not exist there).
-_ROW_POOL: ThreadPoolExecutor | None = None
+# The threads that count window sizes side by side (see _by_rows) and how many, made on first
+# use; a forked child starts without them (the parent's threads do not exist there).
+_ROW_POOL: tuple[ThreadPoolExecutor, int] | None = None
 _ROW_POOL_LOCK = threading.Lock()
 
 
@@ -254,9 +254,14 @@ def _by_rows(call, rows: int) -> None:
         return
     global _ROW_POOL
     with _ROW_POOL_LOCK:
-        if _ROW_POOL is None or _ROW_POOL._max_workers < threads - 1:
-            _ROW_POOL = ThreadPoolExecutor(threads - 1, thread_name_prefix="seqcount-rows")
-        pool = _ROW_POOL
+        if _ROW_POOL is None or _ROW_POOL[1] < threads - 1:
+            if _ROW_POOL is not None:  # more threads asked for than it has: a larger pool
+                _ROW_POOL[0].shutdown(wait=False)
+            _ROW_POOL = (
+                ThreadPoolExecutor(threads - 1, thread_name_prefix="seqcount-rows"),
+                threads - 1,
+            )
+        pool = _ROW_POOL[0]
     taken = itertools.count()  # next() is atomic: each size is taken once
 
     def work() -> None:
