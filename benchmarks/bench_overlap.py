@@ -10,7 +10,9 @@ Per repeat, interleaved: :func:`seqcount.api.count_corpus` of ``scale`` copies o
 ``data/austen`` shards (873,710 ``words`` tokens each) with the default window sizes
 (1, 2, 4, 8, 16, 32, 64) and each overlap sketch, on two layouts of the same tokens: ``small
 shards`` (the 6 shards copied ``scale`` times: 6 * scale shards of about 145,000 tokens) and
-``large shards`` (6 shards, each one novel's rows repeated ``scale`` times). Theta and MinHash
+``large shards`` (6 shards, each one novel's rows repeated ``scale`` times); and on the
+``multilingual`` corpus of :mod:`benchmarks.multilingual` (32M tokens in 4 shards, the corpus
+of ``e2e_peers``: text that seldom repeats, 1.4M distinct words). Theta and MinHash
 keep a sketch per shard, so their cost has a part per shard (a theta sketch starts exact and
 takes most windows until it is full) and a part per window; theta runs with each shard's
 sketch at its default 2**8 values and at 2**10 and 2**14, and with the whole input's at 2**12
@@ -26,6 +28,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from benchmarks import multilingual
 from benchmarks.common import (
     Recorder,
     build_scaled_corpus,
@@ -39,7 +42,10 @@ from benchmarks.common import (
     source_digest,
 )
 
-MODES = {"full": dict(scale=36, repeats=3), "quick": dict(scale=4, repeats=2)}
+MODES = {
+    "full": dict(scale=36, repeats=5, multilingual=32_000_000),
+    "quick": dict(scale=4, repeats=2, multilingual=2_000_000),
+}
 GOAL = 1.10
 #: The runs compared, by name: ``CountConfig`` options. ``theta`` is the default (each shard's
 #: sketch of 2**8 values, the whole input's of 2**14); the larger shard sketches show what
@@ -68,6 +74,7 @@ def run(mode: str, out: Path, work: Path) -> int:
     corpora = {
         "small shards": str(build_scaled_corpus(work, cfg["scale"])),
         "large shards": str(large_shards(work, cfg["scale"])),
+        "multilingual": str(multilingual.corpus(work, cfg["multilingual"])[0]),
     }
     configs = {name: CountConfig(**options) for name, options in SKETCHES.items()}
     one = str(build_scaled_corpus(work, 1))
@@ -75,24 +82,25 @@ def run(mode: str, out: Path, work: Path) -> int:
         api.count_corpus(one, c)
     times = {(lay, name): [] for lay in corpora for name in SKETCHES}
     cpu = {key: [] for key in times}  # CPU seconds of the process (all threads)
-    tokens = 0
+    tokens = {}  # per layout
     for r in range(cfg["repeats"]):
         for (lay, name), ts in times.items():
             t0, c0 = time.perf_counter(), time.process_time()
             res = api.count_corpus(corpora[lay], configs[name])
             ts.append(time.perf_counter() - t0)
             cpu[(lay, name)].append(time.process_time() - c0)
-            tokens = res.tokens
+            tokens[lay] = res.tokens
         log(f"repeat {r + 1}/{cfg['repeats']}: "
             + ", ".join(f"{k} {v[-1]:.2f} s" for k, v in times.items()))  # fmt: skip
     rec = Recorder()
     for (lay, name), ts in times.items():
         base = times[(lay, "none")]
-        system, work_name = f"count --overlap {name}", f"austen x{cfg['scale']}, 7 n, {lay}"
+        what = f"austen x{cfg['scale']}" if lay != "multilingual" else "multilingual"
+        system, work_name = f"count --overlap {name}", f"{what}, {tokens[lay]:,} tokens, 7 n, {lay}"
         system = system.replace(", shard k = 2**", " --shard-theta-k 2**")
         system = system.replace(", whole k = 2**", " --theta-k 2**")
         rec.add(system, work_name, "seconds", median(ts), "s", lay, samples=ts)
-        rec.add(system, work_name, "throughput", tokens / median(ts), "tokens/s", lay)
+        rec.add(system, work_name, "throughput", tokens[lay] / median(ts), "tokens/s", lay)
         ratios = [t / b for t, b in zip(ts, base)]
         goal = GOAL if name == "theta" else None
         rec.add(system, work_name, "ratio to none", median(ratios), "x", lay,
@@ -103,7 +111,8 @@ def run(mode: str, out: Path, work: Path) -> int:
         rec.add(system, work_name, "cpu ratio to none", median(cratios), "x", lay,
                 samples=cratios, goal=goal)  # fmt: skip
     meta = hardware_and_versions(mode, [])
-    meta |= {"tokens": tokens, "scale": cfg["scale"], "repeats": cfg["repeats"]}
+    meta |= {"tokens": tokens["small shards"], "multilingual_tokens": tokens["multilingual"],
+             "scale": cfg["scale"], "repeats": cfg["repeats"]}  # fmt: skip
     meta["benchmark"] = "benchmarks/bench_overlap.py"
     meta["command"] = f"python -m benchmarks.bench_overlap{' --quick' if mode == 'quick' else ''}"
     return finish_run(rec, meta, digest, t_start, out, "overlap", render)
@@ -129,7 +138,9 @@ def render(doc: dict) -> str:
     lines = [
         "# count: the cost of the overlap sketch",
         "",
-        f"data/austen x{meta['scale']} ({meta['tokens']:,} words tokens), n = 1, 2, 4, 8, 16, "
+        f"data/austen x{meta['scale']} ({meta['tokens']:,} words tokens) in two layouts, and the "
+        f"multilingual corpus ({meta.get('multilingual_tokens', 0):,} words tokens, "
+        f"`benchmarks/multilingual.py`); n = 1, 2, 4, 8, 16, "
         f"32, 64, {meta['repeats']} interleaved repeats, medians. Goal (issue 20): the default "
         f"(`--overlap theta`, each shard's sketch of 2**8 values, the whole input's of 2**14) "
         f"within {GOAL}x of `--overlap none`.",
