@@ -146,7 +146,7 @@ def test_npz_deflated_in_pieces_reads_back_and_is_byte_stable(monkeypatch, big):
         monkeypatch.setattr(files, "DEFLATE_THREADS", threads)
         for compress in (True, False):
             buf = io.BytesIO()
-            files.write_npz(buf, arrays, compress=compress, fast=("regs",))
+            files.write_npz(buf, arrays, compress=compress)
             data = buf.getvalue()
             with zipfile.ZipFile(io.BytesIO(data)) as z:
                 assert z.testzip() is None

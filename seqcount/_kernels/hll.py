@@ -7,12 +7,9 @@ from numba import njit
 
 from .exactset import probe_insert
 from .jit import JIT
-from .mix import U0, U1, leading_zeros
+from .mix import M32, U0, U1, U32, leading_zeros
 from .theta import THETA_MAX, theta_compact, theta_compact_set
 from .windows import first_window, window_hash, window_hash_parts
-
-U32 = np.uint64(32)
-M32 = np.uint64((1 << 32) - 1)
 
 
 @njit(inline="always", **JIT)
@@ -272,8 +269,8 @@ def _hll_windows(
     ``j0 .. j1-1``: the window sizes (rows) to count, all of them if ``j1 < 0``.
 
     Not a numba parallel loop: callers run rows on threads of their own (see
-    :func:`seqcount.hashing.hll_update_windows`): a ``prange`` over the rows compiled 5-6 s
-    longer on an empty cache (12.8 s against 17.7 s of CPU for a first ``count data/``)."""
+    :func:`seqcount.hashing.hll_update_windows`): with a ``prange`` a first ``count data/``
+    compiled for 18.1 s of CPU, without 13.0-13.7 s (``benchmarks/bench_startup.py``)."""
     m = float(regs.shape[1])
     top = 64 - p
     for j in range(j0, ns.shape[0] if j1 < 0 else j1):

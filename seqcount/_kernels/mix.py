@@ -91,9 +91,10 @@ def mulmod61(a, b):
 
 
 _U29 = np.uint64(29)
-_U32 = np.uint64(32)
+#: Shift and mask of the 32-bit halves of a 64-bit word.
+U32 = np.uint64(32)
 _M29 = np.uint64((1 << 29) - 1)
-_M32 = np.uint64((1 << 32) - 1)
+M32 = np.uint64((1 << 32) - 1)
 
 
 @njit(inline="always", **JIT)
@@ -107,11 +108,11 @@ def mulmod61_parts(a, b_hi, b_lo):
     ``m 2**32 = (m >> 29) + (m mod 2**29) 2**32``; the five terms sum to less than ``2**63``
     and fold once into ``[0, P)``.
     """
-    a_hi = a >> _U32
-    a_lo = a & _M32
+    a_hi = a >> U32
+    a_lo = a & M32
     mid = a_hi * b_lo + a_lo * b_hi
     low = a_lo * b_lo
-    s = ((a_hi * b_hi) << _U3) + (mid >> _U29) + ((mid & _M29) << _U32)
+    s = ((a_hi * b_hi) << _U3) + (mid >> _U29) + ((mid & _M29) << U32)
     s += (low & P61) + (low >> _U61)
     r = (s & P61) + (s >> _U61)
     if r >= P61:
