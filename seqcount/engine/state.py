@@ -318,9 +318,8 @@ class StateDir:
             "meta": meta,
         }
         arrays = {"header": np.array(json.dumps(header, sort_keys=True))} | arrays
-        # not compressed: deflating the logs took most of a run's time
         with _writing(self._file(key)):
-            atomic_write(self._file(key), lambda f: write_npz(f, arrays, compress=False))
+            atomic_write(self._file(key), lambda f: write_npz(f, arrays))
 
     def _write_index(self, shards: list[tuple[str, str]]) -> None:
         data = {
