@@ -139,7 +139,8 @@ class CountConfig:
         exact: also count distinct window hashes exactly (memory grows with the corpus).
         batch_rows: rows read from a shard at a time.
         chunk_bytes: text bytes (or token ids) handed to the kernels at a time; longer
-            documents are cut into pieces of this size.
+            documents are cut into pieces of this size (``hf:PATH``: of 4 MiB whatever this
+            is, ``tokenize.MODEL_PIECE_BYTES``, as its cuts are not exact).
         format: read every input file as this format (default: by extension).
         txt_documents: ``file`` (one document per .txt file) or ``lines`` (one per line).
         on_error: ``fail`` (stop at the first bad input) or ``skip`` (skip bad rows and bad

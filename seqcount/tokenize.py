@@ -25,6 +25,13 @@ from .hashing import HashParams
 
 WORD_PATTERN = r"\w+|[^\w\s]"
 
+#: Bytes at which ``hf:PATH`` cuts a long document into pieces, whatever the chunk size. Its cuts
+#: (after a line break, else between words) are not exact: the tokens near a cut can differ from
+#: the whole document's, so the cut places must not depend on the chunk size, which differs
+#: between a single pass and a shard counted on its own (``engine.sharded.RECORD_CHUNK``). 4 MiB:
+#: the default ``chunk_bytes``, so a single pass with it cuts where it always did.
+MODEL_PIECE_BYTES = 4 << 20
+
 
 @dataclass
 class TokenChunk:
@@ -380,11 +387,12 @@ class StreamTokenizer:
 
     A document longer than ``chunk_size`` bytes (or ids) is cut into pieces, for ``words`` and
     ``tiktoken:`` only where no token is split (:func:`seqcount._kernels.words_cut`,
-    :meth:`TiktokenTokenizer.safe_cut`), so the pieces' tokens are exactly the document's. A
-    batch whose last document goes on in the next batch (a reader streaming one huge document)
-    is passed with ``open_tail=True``; the bytes after the last safe cut wait for the next
-    batch. Memory is bounded by ``chunk_size`` plus the longest run
-    without a safe cut (for ``words``: the longest word).
+    :meth:`TiktokenTokenizer.safe_cut`), so the pieces' tokens are exactly the document's.
+    ``hf:PATH`` cuts are not exact, so its pieces are :data:`MODEL_PIECE_BYTES` long whatever
+    ``chunk_size`` is: its tokens then do not depend on it. A batch whose last document goes on
+    in the next batch (a reader streaming one huge document) is passed with ``open_tail=True``;
+    the bytes after the last safe cut wait for the next batch. Memory is bounded by the piece
+    size plus the longest run without a safe cut (for ``words``: the longest word).
     """
 
     def __init__(
@@ -400,6 +408,8 @@ class StreamTokenizer:
         self.kind = kind
         self.params = params
         self.chunk_size = max(1, int(chunk_size))
+        # the size long documents are cut at (see MODEL_PIECE_BYTES)
+        self.piece_size = MODEL_PIECE_BYTES if isinstance(kind, HFTokenizer) else self.chunk_size
         self._pending: np.ndarray | None = None  # start of the open document, not yet emitted
         self._open = False  # an earlier piece of the open document was emitted
 
@@ -427,8 +437,9 @@ class StreamTokenizer:
         last = rows - 1 if open_tail else rows  # rows [first, last) are whole documents
         a = first
         while a < last:
-            # whole documents up to chunk_size; a single long one goes to _long
-            if offsets[a + 1] - offsets[a] > self.chunk_size:
+            # whole documents up to chunk_size; a single long one goes to _long, and so does an
+            # hf one longer than its pieces (when chunk_size is larger than they are)
+            if offsets[a + 1] - offsets[a] > min(self.chunk_size, self.piece_size):
                 yield from self._long(values[offsets[a] : offsets[a + 1]], closes=True)
                 a += 1
                 continue
@@ -472,8 +483,8 @@ class StreamTokenizer:
 
     def _long(self, buf: np.ndarray, closes: bool):
         lo, end = 0, buf.shape[0]
-        while end - lo > self.chunk_size:
-            cut = self._cut(buf, lo, lo + self.chunk_size)
+        while end - lo > self.piece_size:
+            cut = self._cut(buf, lo, lo + self.piece_size)
             if cut < 0:
                 break
             yield self._emit(buf, lo, cut, tail_open=True)

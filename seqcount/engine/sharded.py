@@ -48,7 +48,8 @@ from .schedule import Schedule
 from .single import run_shards, shard_event
 from .state import StateDir
 
-#: Text or token ids handed to the kernels at a time while logging (bounds the log buffer).
+#: Text or token ids handed to the kernels at a time while logging (bounds the log buffer; a
+#: long ``hf:PATH`` document still comes in pieces of ``tokenize.MODEL_PIECE_BYTES``).
 RECORD_CHUNK = 1 << 20
 
 
