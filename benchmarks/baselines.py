@@ -288,10 +288,36 @@ def bench_kernel_multilingual(rec: Recorder, cfg: dict, work: Path) -> None:
     lens = np.concatenate(lens)
     doc = np.zeros(lens.shape[0] + 1, dtype=np.int64)
     np.cumsum(lens, out=doc[1:])
-    prefix = kernels.prefix_values(np.concatenate(tokens), np.uint64(params.base))
-    del tokens
+    tokens = np.concatenate(tokens)
     what = f"{doc[-1] / 1e6:.2f}M words tokens (multilingual, {lens.shape[0]} docs)"
+    time_prefix(rec, cfg, params, tokens, what)
+    prefix = kernels.prefix_values(tokens, np.uint64(params.base))
+    del tokens
     time_windows(rec, cfg, params, prefix, doc, what)
+
+
+#: Tokens per piece in :func:`time_prefix`: about what a 4 MiB chunk of words holds.
+PREFIX_PIECE = 1 << 20
+
+
+def time_prefix(rec: Recorder, cfg: dict, params, tokens: np.ndarray, what: str) -> None:
+    """Time per token of :func:`seqcount.hashing.prefix_into` (the counting thread computes it
+    for each chunk, on its own, before the kernels count the chunk's windows) over ``tokens``
+    in pieces of :data:`PREFIX_PIECE` into one reused buffer, as ``Counter.add`` does."""
+    from seqcount import hashing
+
+    out = np.empty(PREFIX_PIECE + 1, dtype=np.uint64)
+    base = np.uint64(params.base)
+    hashing.prefix_into(tokens[:PREFIX_PIECE], base, out)  # warm
+    per = []
+    for _ in range(cfg["kernel_repeats"]):
+        t0 = time.perf_counter()
+        for a in range(0, tokens.shape[0], PREFIX_PIECE):
+            hashing.prefix_into(tokens[a : a + PREFIX_PIECE], base, out)
+        per.append((time.perf_counter() - t0) / tokens.shape[0] * 1e9)
+    rec.add("seqcount kernel prefix_into", f"{what}, pieces of {PREFIX_PIECE:,} tokens",
+            "time per token (median)", median(per), "ns", "kernel", samples=per)  # fmt: skip
+    log(f"prefix values {what}: {median(per):.2f} ns/token")
 
 
 def time_windows(rec: Recorder, cfg: dict, params, prefix, doc, what: str) -> None:

@@ -279,19 +279,35 @@ def test_prefix_values(seed):
 
 
 def test_prefix_values_every_cut_into_runs():
-    """prefix_values computes four runs side by side and joins them: every length, so that
-    each remainder and the lengths too short for runs (n < 4) are checked."""
+    """prefix_values computes eight runs side by side and joins them, block by block of
+    positions: every length up to 80 (each remainder, and lengths too short for runs, n < 8),
+    and runs just short of, at and past one and two blocks of 64 (n = 8 * 64 +- 1, 8 * 128 +-
+    1, the last run longer by up to 7)."""
     params = hash_params(7)
     rng = np.random.default_rng(7)
-    tokens = _token_values(rng, 300)
+    tokens = _token_values(rng, 1100)
     tokens[:3] = [0, P - 1, P - 1]
-    for n in [*range(0, 41), 63, 64, 65, 299, 300]:
+    for n in [*range(0, 81), 299, 300, 511, 512, 513, 519, 520, 1023, 1024, 1025, 1031, 1100]:
         got = kernels.prefix_values(tokens[:n], np.uint64(params.base))
         h, exp = 0, [0]
         for t in tokens[:n].tolist():
             h = (h * params.base + t) % P
             exp.append(h)
         assert got.tolist() == exp, n
+
+
+@pytest.mark.parametrize("n", [32768, 40007, 1 << 17])
+def test_prefix_values_long_runs(n):
+    """Runs of 4096 tokens or more are shortened to 72 (mod 512) tokens and the last run takes
+    the rest (up to 4095 more): the values are still the plain recurrence's."""
+    params = hash_params(5)
+    tokens = _token_values(np.random.default_rng(n), n)
+    got = kernels.prefix_values(tokens, np.uint64(params.base))
+    h, exp = 0, [0]
+    for t in tokens.tolist():
+        h = (h * params.base + t) % P
+        exp.append(h)
+    assert got.tolist() == exp
 
 
 def _check_window_hashes(docs, params, ns, d0=0, d1=None):
