@@ -69,7 +69,9 @@ def _write_zipfile(f, parts: dict) -> None:
     with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as z:
         for name, (head, data) in parts.items():
             info = zipfile.ZipInfo(name + ".npy", date_time=(1980, 1, 1, 0, 0, 0))
-            with z.open(info, "w", force_zip64=len(head) + len(data) >= _ZIP_LIMIT) as out:
+            # sizes are known only as the member is streamed: zip64 fields on every member,
+            # or a member past 2 GiB is refused
+            with z.open(info, "w", force_zip64=True) as out:
                 out.write(head)
                 out.write(data)
 
