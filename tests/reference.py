@@ -64,6 +64,15 @@ def window_value(values: list[int], base: int) -> int:
     return sum(t * pow(base, n - 1 - i, P) for i, t in enumerate(values)) % P
 
 
+def prefix_values(values: list[int], base: int) -> list[int]:
+    """``H[0] = 0``, ``H[i+1] = (H[i] * base + values[i]) mod P``: the plain recurrence."""
+    h, out = 0, [0]
+    for t in values:
+        h = (h * base + t) % P
+        out.append(h)
+    return out
+
+
 def window_hash(values: list[int], params, n: int) -> int:
     assert len(values) == n
     v = window_value(values, params.base)

@@ -20,13 +20,14 @@ _ZIP_LIMIT = 0xFFFFFFFF  # sizes and offsets of a zip without its 64-bit extensi
 
 def write_npz(f, arrays: dict) -> None:
     """``np.savez`` into ``f``, a new empty file or buffer, with fixed zip timestamps, so equal
-    arrays give equal bytes.
+    arrays give equal bytes (each in C order, as ``np.save`` writes a C-ordered array).
 
-    Arrays are stored, not deflated, and written from their own memory: deflating the block
-    registers of a 32M-token run (25 MiB, to 12) took 0.25 s of the run's wall time on two
-    threads and held a copy of them and of their deflated bytes at once, at the run's end
-    where its memory peaks. ``np.load`` and ``zipfile`` read the archive as any other. An
-    archive that needs zip's 64-bit extension (4 GiB) is written by ``zipfile`` instead.
+    Arrays are stored, not deflated, and written from their own memory (an array not in C
+    order is copied first): deflating the block registers of a 32M-token run (25 MiB, to 12)
+    took 0.25 s of the run's wall time on two threads and held a copy of them and of their
+    deflated bytes at once, at the run's end. ``np.load`` and ``zipfile`` read the archive as
+    any other. Archives of 2 GiB or more are written by ``zipfile`` instead, with zip's 64-bit
+    extension.
     """
     parts = {name: _npy_parts(arr) for name, arr in arrays.items()}
     if sum(len(head) + len(data) for head, data in parts.values()) >= _ZIP_LIMIT // 2:
@@ -54,7 +55,7 @@ def write_npz(f, arrays: dict) -> None:
 
 def _npy_parts(arr) -> tuple[bytes, memoryview]:
     """The ``.npy`` header of ``arr`` (as ``np.save`` writes it) and a view of its bytes."""
-    arr = np.asanyarray(arr)
+    arr = np.asarray(arr)  # a subclass (np.matrix) would not flatten to one dimension
     if arr.dtype.hasobject:
         raise ValueError("write_npz: object arrays cannot be stored")
     if not arr.flags.c_contiguous:
@@ -65,7 +66,7 @@ def _npy_parts(arr) -> tuple[bytes, memoryview]:
 
 
 def _write_zipfile(f, parts: dict) -> None:
-    """:func:`write_npz` by ``zipfile`` (with its 64-bit extension when needed)."""
+    """:func:`write_npz` by ``zipfile``, every member with zip's 64-bit extension."""
     with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as z:
         for name, (head, data) in parts.items():
             info = zipfile.ZipInfo(name + ".npy", date_time=(1980, 1, 1, 0, 0, 0))
