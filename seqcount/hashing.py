@@ -549,6 +549,9 @@ def prefix_into(tokens: np.ndarray, base: int, out: np.ndarray) -> np.ndarray:
     _check("out", out, np.uint64, 1, writable=True)
     if out.shape[0] <= tokens.shape[0]:
         raise ValueError(f"out: needs room for {tokens.shape[0] + 1} values, has {out.shape[0]}")
+    if np.may_share_memory(tokens, out[: tokens.shape[0] + 1]):
+        # the kernel writes values of later runs before it reads the tokens there
+        raise ValueError("out: overlaps tokens; the prefix values need memory of their own")
     return kernels.prefix_into(tokens, np.uint64(base), out)
 
 

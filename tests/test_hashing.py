@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import reference as ref
 
 from seqcount import _kernels as kernels
 from seqcount import hashing
@@ -278,6 +279,21 @@ def test_documents_and_prefix_out_of_range_are_refused():
         hashing.hll_update_windows(piece, 0, nd, win, regs, hip=(state, np.zeros(3, np.float32)))
     with pytest.raises(ValueError, match="one window size"):
         hashing.window_hashes(piece, 0, nd, win)
+
+
+def test_prefix_into_refuses_out_overlapping_tokens():
+    """prefix_into writes later runs' values before it reads the tokens there: an ``out`` that
+    overlaps the tokens is refused; one right behind them (disjoint) is fine."""
+    base = hash_params(3).base
+    buf = np.arange(1, 30_001, dtype=np.uint64)
+    tokens = buf[:10_000]
+    for start in (0, 1, 9_999):
+        with pytest.raises(ValueError, match="overlaps tokens"):
+            hashing.prefix_into(tokens, base, buf[start:])
+    got = hashing.prefix_into(tokens, base, buf[10_000:])
+    assert got.tolist() == ref.prefix_values(list(range(1, 10_001)), base)
+    with pytest.raises(ValueError, match="needs room"):
+        hashing.prefix_into(tokens, base, np.zeros(10_000, np.uint64))
 
 
 def test_window_params_checks():
