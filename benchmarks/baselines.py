@@ -266,11 +266,11 @@ def bench_kernel(rec: Recorder, cfg: dict, texts: list[str]) -> None:
 
 def bench_kernel_multilingual(rec: Recorder, cfg: dict, work: Path) -> None:
     """:func:`time_prefix` and :func:`time_windows` on the multilingual corpus of
-    :mod:`benchmarks.multilingual` (the
-    corpus of ``e2e_peers``): text that does not repeat itself, so the registers fill as they
-    do on a real corpus. On copies of ``data/austen`` every window after the first copy is a
-    repeat and never grows a register; on one copy (the suite's harness, precision 16) 15% of
-    the windows grow one (930,600 of 6.08M), as early windows of any corpus do."""
+    :mod:`benchmarks.multilingual` (the corpus of ``e2e_peers``): text that does not repeat
+    itself, so the registers fill as they do on a real corpus. On copies of ``data/austen``
+    every window after the first copy is a repeat and never grows a register; on one copy (the
+    suite's harness, precision 16) 15% of the windows grow one (930,600 of 6.08M), as early
+    windows of any corpus do."""
     import pyarrow.parquet as pq
 
     from benchmarks import multilingual
