@@ -25,9 +25,11 @@ def hll_rank(h, p):
 
 
 @njit(inline="always", **JIT)
-def _hip_step(st, old, new, m, top):
+def _hip_step(s0, s1, old, new, m, top):
     """The HIP (historic inverse probability) increment for a register growing from ``old``
-    to ``new``; updates the register summary ``st`` (see :func:`hip_state`).
+    to ``new``, and the register summary ``(s0, s1)`` after it (see :func:`hip_state`):
+    returns ``(increment, s0, s1)``. Scalars, not the summary's array: an array passed to an
+    inlined function is two calls to count references, here per register growth.
 
     A new distinct item grows a register with probability ``q = sum_i 2**-reg_i / m`` (rank
     ``r`` has probability ``2**-r``; a register at the top rank ``top + 1`` cannot grow), so each
@@ -35,14 +37,14 @@ def _hip_step(st, old, new, m, top):
     ``q`` is a function of the registers alone: the same registers give the same bits however
     they were reached (in one pass, or shard by shard and replayed).
     """
-    s = float(st[0]) + float(st[1]) * 2.0 ** (-top)  # m * q
+    s = float(s0) + float(s1) * 2.0 ** (-top)  # m * q
     if old == 0:
-        st[0] -= U1
+        s0 -= U1
     else:
-        st[1] -= U1 << np.uint64(top - old)
+        s1 -= U1 << np.uint64(top - old)
     if new <= top:
-        st[1] += U1 << np.uint64(top - new)
-    return m / s
+        s1 += U1 << np.uint64(top - new)
+    return m / s, s0, s1
 
 
 @njit(**JIT)
@@ -67,113 +69,56 @@ def hip_state(regs, p):
 BATCH = 256
 
 
-@njit(**JIT)
-def _hash_batch(prefix, lo, hi, step, n, base_n, salt, p, bidx, brank):
-    """Register indices and ranks of the windows ``lo, lo + step, ... < hi`` into ``bidx``,
-    ``brank``; returns how many.
+@njit(inline="always", **JIT)
+def _hash_batch(prefix, lo, hi, step, n, base_n, salt, bh, tmax):
+    """The hashes of the windows ``lo, lo + step, ... < hi`` into ``bh``; returns how many,
+    and how many of their values ``h >> 1`` lie below ``tmax`` (the theta sketches'
+    candidates; 0 for ``tmax`` 0).
 
     The hashes are computed in a loop that stores nothing else and the registers are updated
     in a second one: the first then runs without waiting on the registers' loads and stores
     (measured: the HyperLogLog update about 1.5x faster, and the block registers' growth,
     right or wrong guessed half the time in a fresh block, costs far less). Consecutive
-    windows (``step`` 1, every window) are hashed by :func:`_hash_run`, in vector registers.
+    windows (``step`` 1, every window) are hashed in vector registers: the prefix values are
+    read at unsigned indices (numba reads an index it cannot prove non-negative one lane at
+    a time, wrapped around if negative) and ``B**n`` is multiplied in 32-bit halves
+    (:func:`~seqcount._kernels.windows.window_hash_parts`). The register index and rank are
+    taken from the hash in the second loop: one store a window here, not two (three with
+    the theta sketches' hashes).
+
+    Inlined in numba's IR: a call per batch passes its arrays with two calls to count
+    references each (and LLVM left it a call with 32 arguments per batch).
     """
-    if step == 1:
-        return _hash_run(prefix, lo, hi, n, base_n, salt, p, bidx, brank)
-    c = 0
-    for i in range(lo, hi, step):
-        idx, rank = hll_rank(window_hash(prefix, i, n, base_n, salt), p)
-        bidx[c] = idx
-        brank[c] = rank
-        c += 1
-    return c
-
-
-@njit(**JIT)
-def _hash_run(prefix, lo, hi, n, base_n, salt, p, bidx, brank):
-    """:func:`_hash_batch` of the windows ``lo .. hi-1``, vectorised: the prefix values are
-    read through slices indexed from 0 (an index numba cannot prove non-negative is read one
-    lane at a time, wrapped around if negative) and ``B**n`` is multiplied in 32-bit halves
-    (:func:`~seqcount._kernels.windows.window_hash_parts`). With the register update the
-    kernel takes 2.2 ns a window (7 n, one core with 512-bit vectors) where it took 4.4
-    (``benchmarks/bench_count.py``, section ``kernel``)."""
-    b_hi = base_n >> U32
-    b_lo = base_n & M32
-    after = prefix[lo + n : hi + n]
-    at = prefix[lo:hi]
-    for c in range(hi - lo):
-        idx, rank = hll_rank(window_hash_parts(after[c], at[c], b_hi, b_lo, salt), p)
-        bidx[c] = idx
-        brank[c] = rank
-    return hi - lo
-
-
-@njit(inline="always", **JIT)
-def _hash_batch_keep(prefix, lo, hi, step, n, base_n, salt, p, bidx, brank, bh, tmax):
-    """:func:`_hash_batch`, keeping the hashes in ``bh`` too (for the theta sketches); returns
-    how many, and how many of their values ``h >> 1`` lie below ``tmax`` (counted in the same
-    vectorised loop: a loop of its own over the kept hashes cost more than all the rest).
-
-    Inlined in numba's IR, unlike :func:`_hash_batch`: LLVM left it a call with 32 arguments
-    per batch, and inlined the theta kernel took 0.15-0.2 ns a window less (7 n, one thread,
-    interleaved runs of the kernel harness) for 0.4 s more compiling on a first run."""
     m = 0
     if step == 1:
         b_hi = base_n >> U32
         b_lo = base_n & M32
-        after = prefix[lo + n : hi + n]
-        at = prefix[lo:hi]
+        u_at = np.uint64(lo)
+        u_after = np.uint64(lo + n)
         for c in range(hi - lo):
-            h = window_hash_parts(after[c], at[c], b_hi, b_lo, salt)
-            idx, rank = hll_rank(h, p)
-            bidx[c] = idx
-            brank[c] = rank
+            uc = np.uint64(c)
+            h = window_hash_parts(prefix[u_after + uc], prefix[u_at + uc], b_hi, b_lo, salt)
             bh[c] = h
             m += np.int64((h >> U1) < tmax)
         return hi - lo, m
     c = 0
     for i in range(lo, hi, step):
         h = window_hash(prefix, i, n, base_n, salt)
-        idx, rank = hll_rank(h, p)
-        bidx[c] = idx
-        brank[c] = rank
         bh[c] = h
         m += np.int64((h >> U1) < tmax)
         c += 1
     return c, m
 
 
-#: :func:`_theta_select` picks the candidates of a batch with a branch per window when fewer
-#: than one window in this many is one (the usual case past a sketch's first values), else
-#: with a store per window and no branch.
-SELECT_BRANCH = 16
-
-
-@njit(inline="always", **JIT)
-def _theta_select(bh, got, m, cand, tmax):
-    """The ``m`` 63-bit values ``h >> 1`` of the batch's ``got`` hashes that lie below ``tmax``
-    (the largest threshold of the theta sketches fed), into ``cand``; returns ``m``.
-
-    ``m`` is counted in the hashing loop (:func:`_hash_batch_keep`): past a sketch's first
-    few ``k`` values most batches have none and stop there. A few are picked with a branch per
-    window (rarely taken, so rarely guessed wrong), many with a store per window and no branch
-    (a value at or above ``tmax`` is overwritten by the next one).
-    """
-    if m == 0:
-        return 0
-    nc = 0
-    if m * SELECT_BRANCH < got:  # few: a branch per window, rarely taken
-        for c in range(got):
-            v = bh[c] >> U1
-            if v < tmax:
-                cand[nc] = v
-                nc += 1
-        return nc
-    for c in range(got):
-        v = bh[c] >> U1
-        cand[nc] = v
-        nc += np.int64(v < tmax)
-    return nc
+#: Multiplying eight 0/1 bytes by this puts byte ``i`` at bit ``56 + i`` (no two partial
+#: products meet, so nothing carries). How :func:`_hll_row` picks a batch's theta candidates,
+#: the values ``h >> 1`` below ``tmax``: it flags them a byte a window and gathers the flags of
+#: 64 windows into the bits of a word, eight bytes at a time; each 1 is found from its bit's
+#: position, in a loop that runs once per candidate and guesses wrong once per 64 windows
+#: (a test per window cost about a cycle a window, a test per byte a wrong guess per
+#: candidate; n = 1 has candidates in every batch).
+_GATHER = np.uint64(0x0102040810204080)
+U56 = np.uint64(56)
 
 
 @njit(inline="always", **JIT)
@@ -184,33 +129,36 @@ def _theta_young(theta):
     return theta > THETA_MAX >> np.uint64(2)
 
 
-@njit(inline="always", **JIT)
-def _theta_append(cand, nc, tb, tc, theta, table):
-    """Append the values of ``cand[:nc]`` in ``(0, theta)`` to the theta candidates ``tb``
-    from ``tc`` on (room for a batch is left by the caller); returns the new count.
+#: Slots of the set of a theta sketch that, once the sketch is past its youth, remember the
+#: last value appended with the same low bits. Past its youth a sketch appends a candidate even
+#: if it is among its values already (a probe into its whole set, which the streamed tokens
+#: keep pushing out of the caches, cost more than the append and its share of the trim:
+#: data/austen x16 at n = 8), unless this filter holds it: windows that repeat (at n = 1 a few
+#: in a hundred are candidates) are appended once per round of the filter, not at each repeat.
+#: Every value in the set was appended, and a trim keeps every value below the new theta, so a
+#: value the filter holds and that lies below theta is in the buffer already.
+FILTER_SLOTS = 8192
 
-    A young sketch (:func:`_theta_young`) appends only values not in ``tb[:tc]`` yet:
-    ``table`` (uint64, :func:`theta_table_slots` long) is the open-addressing set of them (0
-    marks an empty slot; rebuilt at each trim of a young sketch,
+
+@njit(**JIT)
+def _theta_append_young(cand, nc, tbuf, ttab, s, j, tc, theta, slots):
+    """Append the values of ``cand[:nc]`` in ``(0, theta)`` and not in ``tbuf[s, j, :tc]`` yet
+    to those candidates of a young theta sketch (:func:`_theta_young`); returns the new count.
+
+    ``ttab[s, j, :slots]`` is the open-addressing set of the candidates (0 marks an empty slot;
+    rebuilt at each trim of a young sketch,
     :func:`~seqcount._kernels.theta.theta_compact_set`), so that a window seen before costs
-    one probe where most windows are candidates. Past that a branch (rarely taken, so rarely
-    guessed wrong) skips most values, and a candidate is appended even if it repeats: there a
-    probe into a set that the streamed tokens keep pushing out of the caches cost more than
-    the append and its share of the trim in the runs tried (data/austen x16 at n = 8).
+    one probe where most windows are candidates (past its youth a sketch appends with no
+    probe: :func:`_hll_windows`).
     """
-    if _theta_young(theta):
-        mask = np.uint64(table.shape[0] - 1)
-        for c in range(nc):
-            v = cand[c]
-            if v < theta and v != U0 and probe_insert(table, mask, v):
-                tb[tc] = v
-                tc += 1
-    else:
-        for c in range(nc):
-            v = cand[c]
-            if v < theta and v != U0:
-                tb[tc] = v
-                tc += 1
+    table = ttab[s, j, :slots]
+    tb = tbuf[s, j]
+    mask = np.uint64(slots - 1)
+    for c in range(nc):
+        v = cand[c]
+        if v < theta and v != U0 and probe_insert(table, mask, v):
+            tb[tc] = v
+            tc += 1
     return tc
 
 
@@ -222,7 +170,7 @@ def theta_room(k):
 
 @njit(inline="always", **JIT)
 def theta_table_slots(k):
-    """Slots of the set of a theta sketch of nominal size ``k`` (see :func:`_theta_append`):
+    """Slots of the set of a theta sketch of nominal size ``k`` (see :func:`_theta_append_young`):
     the least power of two at least ``4/3`` of :func:`theta_room`, so that the set is at most
     three quarters full."""
     need = (4 * theta_room(k) + 2) // 3
@@ -230,31 +178,6 @@ def theta_table_slots(k):
     while slots < need:
         slots *= 2
     return slots
-
-
-@njit(inline="always", **JIT)
-def _block_row(blk, bdoc, d, j, reg):
-    """Row ``j`` of the registers of document ``d``'s block (``reg``, unused, without them:
-    one type either way)."""
-    if blk is None:
-        return reg[:0]
-    return blk[bdoc[d], j]
-
-
-@njit(inline="always", **JIT)
-def _block_max(brow, idx, rank):
-    """Raise the block register of register index ``idx`` to ``rank``.
-
-    ``brow`` holds ``2**pb`` registers; the register is ``idx``'s low ``pb`` bits. With ``idx``
-    the low ``p >= pb`` bits of a hash ``h`` and ``rank`` its precision-``p`` rank,
-    ``leading_zeros(h) + 1`` whenever ``h >= 2**p`` (all but a ``2**-(64-p)`` share of hashes),
-    which is also its precision-``pb`` rank: the block registers are those of a precision-``pb``
-    HyperLogLog++ of the same windows, in datasketch's layout.
-    """
-    b = idx & np.uint64(brow.shape[0] - 1)
-    # no branch: in a fresh block a register grows about every other window, and a wrong guess
-    # costs more than the store (measured)
-    brow[b] = max(brow[b], rank)
 
 
 @njit(**JIT)
@@ -270,94 +193,155 @@ def _hll_windows(
 
     Not a numba parallel loop: callers run rows on threads of their own (see
     :func:`seqcount.hashing.hll_update_windows`): with a ``prange`` a first ``count data/``
-    compiled for 18.1 s of CPU, without 13.0-13.7 s (``benchmarks/bench_startup.py``)."""
-    m = float(regs.shape[1])
-    top = 64 - p
+    compiled for 18.1 s of CPU, without 13.0-13.7 s (``benchmarks/bench_startup.py``).
+
+    Each row is counted by one call of :func:`_hll_row`, whose per-batch work is written out
+    in it rather than in functions of its own: an array passed to a function, inlined or not,
+    costs two calls to count its references, which per batch took 0.1-0.3 ns a window."""
+    ns_t = tbuf.shape[0] if tbuf is not None else 0
+    # per set of theta sketches: candidates so far, threshold, the buffer's room, the set's slots
+    tcs = np.zeros(ns_t, dtype=np.int64)
+    ths = np.zeros(ns_t, dtype=np.uint64)
+    rooms = np.zeros(ns_t, dtype=np.int64)
+    slots = np.zeros(ns_t, dtype=np.int64)
+    if tbuf is not None:
+        for s in range(ns_t):
+            rooms[s] = theta_room(tk[s])
+            slots[s] = theta_table_slots(tk[s])
+    bh = np.empty(BATCH, dtype=np.uint64)  # a batch's window hashes
+    cand = np.empty(BATCH if tbuf is not None else 0, dtype=np.uint64)  # and theta candidates
     for j in range(j0, ns.shape[0] if j1 < 0 else j1):
-        n = ns[j]
-        base_n = bases[j]
-        salt = salts[j]
-        reg = regs[j]
-        bidx = np.empty(BATCH, dtype=np.uint64)
-        brank = np.empty(BATCH, dtype=np.int64)
         # the HIP state of row j in thread-local copies, written back once: rows j share cache
         # lines, and a write per register growth from two threads took away the second
         # thread's gain
-        st = np.zeros(2, dtype=np.uint64)
+        s0 = U0
+        s1 = U0
         acc = 0.0
         if hip is not None:
-            st[0] = hipst[j, 0]
-            st[1] = hipst[j, 1]
+            s0 = hipst[j, 0]
+            s1 = hipst[j, 1]
             acc = hip[j]
-        c = counts[j] if counts is not None else 0  # log entries so far
-        step = n if stride else 1
-        # the theta sketches of row j: candidates so far and threshold of each
-        ns_t = tbuf.shape[0] if tbuf is not None else 0
-        tcs = np.zeros(ns_t, dtype=np.int64)
-        ths = np.zeros(ns_t, dtype=np.uint64)
-        rooms = np.zeros(ns_t, dtype=np.int64)  # per set: the buffer's room, the set's slots
-        slots = np.zeros(ns_t, dtype=np.int64)
+        logged = counts[j] if counts is not None else 0  # log entries so far
         if tbuf is not None:
             for s in range(ns_t):
                 tcs[s] = tcnt[s, j]
                 ths[s] = tth[s, j]
-                rooms[s] = theta_room(tk[s])
-                slots[s] = theta_table_slots(tk[s])
-        cand = np.empty(BATCH if tbuf is not None else 0, dtype=np.uint64)
-        bh = np.empty(BATCH if tbuf is not None else 0, dtype=np.uint64)
-        for d in range(d0, d1):
-            if keep is not None and keep[d] == 0:
-                continue
-            end = doc[d + 1] - n + 1
-            brow = _block_row(blk, bdoc, d, j, reg)
-            for lo in range(first_window(doc, d, d0, skip, n, step, before), end, step * BATCH):
-                hi = min(lo + step * BATCH, end)
-                if tbuf is None:
-                    got = _hash_batch(prefix, lo, hi, step, n, base_n, salt, p, bidx, brank)
-                else:
-                    tmax = U0
-                    for s in range(ns_t):
-                        if tcs[s] + BATCH > rooms[s]:
-                            if _theta_young(ths[s]):
-                                table = ttab[s, j, : slots[s]]
-                                tcs[s], ths[s] = theta_compact_set(
-                                    tbuf[s, j], tcs[s], tk[s], ths[s], ttmp[j], table
-                                )
-                            else:
-                                tcs[s], ths[s] = theta_compact(
-                                    tbuf[s, j], tcs[s], tk[s], ths[s], ttmp[j]
-                                )
-                        tmax = max(tmax, ths[s])
-                    got, m_t = _hash_batch_keep(
-                        prefix, lo, hi, step, n, base_n, salt, p, bidx, brank, bh, tmax
-                    )
-                    nc = _theta_select(bh, got, m_t, cand, tmax)
-                    for s in range(ns_t if nc > 0 else 0):
-                        table = ttab[s, j, : slots[s]]
-                        tcs[s] = _theta_append(cand, nc, tbuf[s, j], tcs[s], ths[s], table)
-                for k in range(got):
-                    idx = bidx[k]
-                    rank = brank[k]
-                    if blk is not None:
-                        _block_max(brow, idx, rank)
-                    if rank > reg[idx]:
-                        if hip is not None:
-                            acc += _hip_step(st, reg[idx], rank, m, top)
-                        reg[idx] = rank
-                        if log_doc is not None:
-                            log_doc[j, c] = doc_base + d
-                            log_key[j, c] = (np.int64(idx) << 8) | rank
-                            c += 1
+        s0, s1, acc, logged = _hll_row(
+            prefix, doc, d0, d1, skip, stride, before, keep, p, j, ns[j], bases[j], salts[j],
+            regs[j], hip, s0, s1, acc, blk, bdoc, log_doc, log_key, doc_base, logged, tbuf, tk,
+            ttmp, ttab, tcs, ths, rooms, slots, bh, cand,
+        )  # fmt: skip
         if hip is not None:
-            hipst[j, 0] = st[0]
-            hipst[j, 1] = st[1]
+            hipst[j, 0] = s0
+            hipst[j, 1] = s1
             hip[j] = acc
         if counts is not None:
-            counts[j] = c
+            counts[j] = logged
         if tbuf is not None:
             for s in range(ns_t):
                 tcnt[s, j] = tcs[s]
                 tth[s, j] = ths[s]
+
+
+@njit(**JIT)
+def _theta_trim(tbuf, tcs, ths, tk, ttmp, ttab, slots, s, j):
+    """Trim the candidates of set ``s``'s sketch of row ``j`` (:func:`_hll_row`): a young one
+    with :func:`~seqcount._kernels.theta.theta_compact_set`, which rebuilds its set, else with
+    :func:`~seqcount._kernels.theta.theta_compact`."""
+    if _theta_young(ths[s]):
+        tcs[s], ths[s] = theta_compact_set(
+            tbuf[s, j], tcs[s], tk[s], ths[s], ttmp[j], ttab[s, j, : slots[s]]
+        )
+    else:
+        tcs[s], ths[s] = theta_compact(tbuf[s, j], tcs[s], tk[s], ths[s], ttmp[j])
+
+
+@njit(**JIT)
+def _hll_row(
+    prefix, doc, d0, d1, skip, stride, before, keep, p, j, n, base_n, salt, reg, hip, s0, s1, acc,
+    blk, bdoc, log_doc, log_key, doc_base, logged, tbuf, tk, ttmp, ttab, tcs, ths, rooms, slots,
+    bh, cand,
+):  # fmt: skip
+    """Row ``j`` of :func:`_hll_windows`: the windows of size ``n`` into ``reg`` (and row ``j``
+    of the block registers, the log and the theta sketches, whose state per set is ``tcs``,
+    ``ths``); returns the HIP summary and estimate and the log's length after them, ``(s0, s1,
+    acc, logged)``. Block registers: see ``bmask``; theta candidates: see :data:`_GATHER` and
+    :data:`FILTER_SLOTS`."""
+    m = float(reg.shape[0])
+    top = 64 - p
+    # blk[bdoc[d], j] gets the windows of document d too, at the register of idx's low pb bits
+    # with the same rank: with idx the low p >= pb bits of a hash h and rank its precision-p
+    # rank, leading_zeros(h) + 1 whenever h >= 2**p (all but a 2**-(64-p) share of hashes),
+    # which is also its precision-pb rank. So the block registers are those of a precision-pb
+    # HyperLogLog++ of the same windows, in datasketch's layout.
+    bmask = np.uint64(blk.shape[2] - 1) if blk is not None else U0
+    bf = np.empty(cand.shape[0], dtype=np.uint8)  # a flag per window: a theta candidate
+    bfw = bf.view(np.uint64)
+    step = n if stride else 1
+    for d in range(d0, d1):
+        if keep is not None and keep[d] == 0:
+            continue
+        end = doc[d + 1] - n + 1
+        bd = bdoc[d] if bdoc is not None else 0
+        for lo in range(first_window(doc, d, d0, skip, n, step, before), end, step * BATCH):
+            hi = min(lo + step * BATCH, end)
+            tmax = U0  # the largest threshold of the theta sketches
+            if tbuf is not None:
+                for s in range(tcs.shape[0]):
+                    if tcs[s] + BATCH > rooms[s]:
+                        _theta_trim(tbuf, tcs, ths, tk, ttmp, ttab, slots, s, j)
+                    tmax = max(tmax, ths[s])
+            got, m_t = _hash_batch(prefix, lo, hi, step, n, base_n, salt, bh, tmax)
+            if tbuf is not None and m_t > 0:  # the candidates (see _GATHER)
+                for i in range(got):  # the flags, in vector registers
+                    bf[i] = np.uint8((bh[i] >> U1) < tmax)
+                for i in range(got, (got + 63) & ~63):  # flags past the batch
+                    bf[i] = 0
+                nc = 0
+                for w in range((got + 63) >> 6):
+                    x = U0
+                    for q in range(8):
+                        x |= ((bfw[(w << 3) + q] * _GATHER) >> U56) << np.uint64(q << 3)
+                    while x != U0:
+                        low = x & (~x + U1)  # the lowest 1 bit
+                        cand[nc] = bh[(w << 6) + (63 - np.int64(leading_zeros(low)))] >> U1
+                        nc += 1
+                        x ^= low
+                for s in range(tcs.shape[0]):
+                    theta = ths[s]
+                    if _theta_young(theta):
+                        tcs[s] = _theta_append_young(
+                            cand, nc, tbuf, ttab, s, j, tcs[s], theta, slots[s]
+                        )
+                        continue
+                    tc = tcs[s]  # past its youth (see FILTER_SLOTS): no branch per candidate
+                    fmask = np.uint64(min(slots[s], FILTER_SLOTS) - 1)
+                    for i in range(nc):
+                        v = cand[i]
+                        slot = v & fmask
+                        old = ttab[s, j, slot]
+                        ok = (v < theta) & (v != U0) & (old != v)
+                        ttab[s, j, slot] = v if ok else old
+                        tbuf[s, j, tc] = v
+                        tc += np.int64(ok)
+                    tcs[s] = tc
+            for k in range(got):
+                idx, rank = hll_rank(bh[k], p)
+                if blk is not None:
+                    b = idx & bmask
+                    # no branch: in a fresh block a register grows about every other window,
+                    # and a wrong guess costs more than the store (measured)
+                    blk[bd, j, b] = max(blk[bd, j, b], rank)
+                if rank > reg[idx]:
+                    if hip is not None:
+                        inc, s0, s1 = _hip_step(s0, s1, reg[idx], rank, m, top)
+                        acc += inc
+                    reg[idx] = rank
+                    if log_doc is not None:
+                        log_doc[j, logged] = doc_base + d
+                        log_key[j, logged] = (np.int64(idx) << 8) | rank
+                        logged += 1
+    return s0, s1, acc, logged
 
 
 @njit(**JIT)
@@ -390,16 +374,18 @@ def hll_update_windows(
         blk, bdoc: optional int8 ``(blocks, len(ns), 2**pb)`` registers of blocks
             (``pb <= p``) and the int64 block of each document (indexed like ``doc``): the
             windows of document ``d`` go into ``blk[bdoc[d]]`` too, with the same ranks (see
-            :func:`_block_max`).
+            ``bmask`` in :func:`_hll_row`).
         tbuf, tcnt, tth, tk, ttmp, ttab: optional sets of theta sketches of the same windows
             (``S`` sets, one sketch per window size in each): uint64 ``(S, len(ns), C)``
             candidate buffers (``C >= theta_room(k)`` of every set), int64 counts and uint64
             thresholds ``(S, len(ns))`` (updated in place), int64 ``(S,)`` nominal sizes ``k``,
             uint64 ``(len(ns), C)`` scratch and uint64 ``(S, len(ns), W)`` open-addressing sets
-            of the candidates while a sketch is young (zeroed with the sketches; a set uses
-            :func:`theta_table_slots` of them, ``W`` at least that; see
-            :func:`_theta_append`). A window's value ``h >> 1`` in ``(0, tth[s, j])`` is
-            appended to row ``j`` of set ``s``; a full row is trimmed by
+            of the candidates while a sketch is young, then filters of the last values
+            appended (zeroed with the sketches; a set uses :func:`theta_table_slots` of them,
+            ``W`` at least that; see :func:`_theta_append_young` and :data:`FILTER_SLOTS`). A
+            window's value ``h >> 1`` in ``(0, tth[s, j])`` is appended to row ``j`` of set
+            ``s`` (once while the sketch is young, later unless the filter holds it); a full
+            row is trimmed by
             :func:`~seqcount._kernels.theta.theta_compact`, which leaves the sketch of every
             value appended so far; so does a last call of it after the shard.
     """
@@ -449,7 +435,10 @@ def hip_replay(flat_regs, m, p, hipst, hip, log_reg, log_rank, start, stop):
         new = log_rank[k]
         if new > flat_regs[r]:
             j = r // m
-            hip[j] += _hip_step(hipst[j], flat_regs[r], new, mf, top)
+            inc, s0, s1 = _hip_step(hipst[j, 0], hipst[j, 1], flat_regs[r], new, mf, top)
+            hipst[j, 0] = s0
+            hipst[j, 1] = s1
+            hip[j] += inc
             flat_regs[r] = new
 
 

@@ -438,9 +438,11 @@ class ThetaTables:
     ``count`` keeps a set for the current shard (small ``k``, emptied by :meth:`reset` at each
     shard's end) and one for the whole pass. Each window's value ``h >> 1`` is compared once
     with the largest θ of the sets; the few below it go on to each set's buffer of ``3 k``
-    values if they are not in it yet (one probe of the buffer's open-addressing set); a full
-    buffer is trimmed to the ``k`` smallest values and θ lowered
-    (:func:`seqcount._kernels.theta_compact_set`, a counting pass and small sorts). Memory:
+    values: while a sketch is young (θ above 1/4) if they are not in it yet (one probe of the
+    buffer's open-addressing set), later unless a filter of the last values appended holds
+    them (:data:`seqcount._kernels.hll.FILTER_SLOTS`); a full buffer is trimmed to the ``k``
+    smallest values and θ lowered (:func:`seqcount._kernels.theta_compact_set`, a counting
+    pass and small sorts). Memory:
     per window size and set, ``24 k`` bytes of buffer and ``32 k`` of set
     (:func:`seqcount._kernels.theta_table_slots`), and scratch as long as the longest buffer
     (at ``k = 2**14`` and ``2**8``: about 1.3 MiB per window size);
