@@ -70,10 +70,9 @@ BATCH = 256
 
 
 @njit(inline="always", **JIT)
-def _hash_batch(prefix, lo, hi, step, n, base_n, salt, bh, tmax):
-    """The hashes of the windows ``lo, lo + step, ... < hi`` into ``bh``; returns how many,
-    and how many of their values ``h >> 1`` lie below ``tmax`` (the theta sketches'
-    candidates; 0 for ``tmax`` 0).
+def _hash_batch(prefix, lo, hi, step, n, base_n, salt, p, bidx, brank):
+    """Register indices and ranks of the windows ``lo, lo + step, ... < hi`` into ``bidx``,
+    ``brank``; returns how many.
 
     The hashes are computed in a loop that stores nothing else and the registers are updated
     in a second one: the first then runs without waiting on the registers' loads and stores
@@ -81,14 +80,43 @@ def _hash_batch(prefix, lo, hi, step, n, base_n, salt, bh, tmax):
     right or wrong guessed half the time in a fresh block, costs far less). Consecutive
     windows (``step`` 1, every window) are hashed in vector registers: the prefix values are
     read at unsigned indices (numba reads an index it cannot prove non-negative one lane at
-    a time, wrapped around if negative) and ``B**n`` is multiplied in 32-bit halves
-    (:func:`~seqcount._kernels.windows.window_hash_parts`). The register index and rank are
-    taken from the hash in the second loop: one store a window here, not two (three with
-    the theta sketches' hashes).
+    a time, wrapped around if negative; a slice costs two calls to count references) and
+    ``B**n`` is multiplied in 32-bit halves
+    (:func:`~seqcount._kernels.windows.window_hash_parts`).
 
-    Inlined in numba's IR: a call per batch passes its arrays with two calls to count
-    references each (and LLVM left it a call with 32 arguments per batch).
-    """
+    Inlined in numba's IR: as a call per batch it took 4.5% more time (7 n, one thread,
+    in-process A/B of the kernel), and LLVM left it a call with 32 arguments."""
+    if step == 1:
+        b_hi = base_n >> U32
+        b_lo = base_n & M32
+        u_at = np.uint64(lo)
+        u_after = np.uint64(lo + n)
+        for c in range(hi - lo):
+            uc = np.uint64(c)
+            h = window_hash_parts(prefix[u_after + uc], prefix[u_at + uc], b_hi, b_lo, salt)
+            idx, rank = hll_rank(h, p)
+            bidx[c] = idx
+            brank[c] = rank
+        return hi - lo
+    c = 0
+    for i in range(lo, hi, step):
+        idx, rank = hll_rank(window_hash(prefix, i, n, base_n, salt), p)
+        bidx[c] = idx
+        brank[c] = rank
+        c += 1
+    return c
+
+
+@njit(inline="always", **JIT)
+def _hash_batch_keep(prefix, lo, hi, step, n, base_n, salt, p, bidx, brank, bh, bf, tmax):
+    """:func:`_hash_batch`, keeping the hashes in ``bh`` too (for the theta sketches) and in
+    ``bf`` a byte per window, 1 where its value ``h >> 1`` lies below ``tmax``; returns how
+    many windows, and how many of them have a 1 (both counted in the same vectorised loop: a
+    loop of its own over the kept hashes cost more than all the rest).
+
+    Inlined in numba's IR, as :func:`_hash_batch` is: as a call the theta kernel took
+    0.15-0.2 ns a window more (7 n, one thread, interleaved runs of the kernel harness); the
+    cost is 0.4 s more compiling on a first run."""
     m = 0
     if step == 1:
         b_hi = base_n >> U32
@@ -98,14 +126,24 @@ def _hash_batch(prefix, lo, hi, step, n, base_n, salt, bh, tmax):
         for c in range(hi - lo):
             uc = np.uint64(c)
             h = window_hash_parts(prefix[u_after + uc], prefix[u_at + uc], b_hi, b_lo, salt)
+            idx, rank = hll_rank(h, p)
+            bidx[c] = idx
+            brank[c] = rank
             bh[c] = h
-            m += np.int64((h >> U1) < tmax)
+            f = np.uint8((h >> U1) < tmax)
+            bf[c] = f
+            m += np.int64(f)
         return hi - lo, m
     c = 0
     for i in range(lo, hi, step):
         h = window_hash(prefix, i, n, base_n, salt)
+        idx, rank = hll_rank(h, p)
+        bidx[c] = idx
+        brank[c] = rank
         bh[c] = h
-        m += np.int64((h >> U1) < tmax)
+        f = np.uint8((h >> U1) < tmax)
+        bf[c] = f
+        m += np.int64(f)
         c += 1
     return c, m
 
@@ -181,73 +219,29 @@ def theta_table_slots(k):
 
 
 @njit(**JIT)
-def _hll_windows(
-    prefix, doc, d0, d1, ns, bases, salts, p, regs, skip, stride, before, keep, hipst, hip, blk,
-    bdoc, log_doc, log_key, counts, doc_base, tbuf, tcnt, tth, tk, ttmp, ttab, j0, j1,
-):  # fmt: skip
-    """The body of :func:`hll_update_windows` and :func:`hll_log_windows` (which see), every
-    optional part ``None`` unless used; numba compiles one version per combination.
-
-    ``tbuf`` etc.: the theta sketches fed the same hashes (see :func:`hll_update_windows`);
-    ``j0 .. j1-1``: the window sizes (rows) to count, all of them if ``j1 < 0``.
-
-    Not a numba parallel loop: callers run rows on threads of their own (see
-    :func:`seqcount.hashing.hll_update_windows`): with a ``prange`` a first ``count data/``
-    compiled for 18.1 s of CPU, without 13.0-13.7 s (``benchmarks/bench_startup.py``).
-
-    Each row is counted by one call of :func:`_hll_row`, whose per-batch work is written out
-    in it rather than in functions of its own: an array passed to a function, inlined or not,
-    costs two calls to count its references, which per batch took 0.1-0.3 ns a window."""
-    ns_t = tbuf.shape[0] if tbuf is not None else 0
-    # per set of theta sketches: candidates so far, threshold, the buffer's room, the set's slots
-    tcs = np.zeros(ns_t, dtype=np.int64)
-    ths = np.zeros(ns_t, dtype=np.uint64)
+def _theta_row(tcnt, tth, tk, j):
+    """Row ``j``'s theta state per set (:func:`_hll_windows`): candidates so far, threshold,
+    the buffer's room and the set's slots; and room for a batch's candidates, hashes and
+    flags (a byte a window, 0 or 1)."""
+    ns_t = tcnt.shape[0]
+    tcs = tcnt[:, j].copy()
+    ths = tth[:, j].copy()
     rooms = np.zeros(ns_t, dtype=np.int64)
     slots = np.zeros(ns_t, dtype=np.int64)
-    if tbuf is not None:
-        for s in range(ns_t):
-            rooms[s] = theta_room(tk[s])
-            slots[s] = theta_table_slots(tk[s])
-    bh = np.empty(BATCH, dtype=np.uint64)  # a batch's window hashes
-    cand = np.empty(BATCH if tbuf is not None else 0, dtype=np.uint64)  # and theta candidates
-    for j in range(j0, ns.shape[0] if j1 < 0 else j1):
-        # the HIP state of row j in thread-local copies, written back once: rows j share cache
-        # lines, and a write per register growth from two threads took away the second
-        # thread's gain
-        s0 = U0
-        s1 = U0
-        acc = 0.0
-        if hip is not None:
-            s0 = hipst[j, 0]
-            s1 = hipst[j, 1]
-            acc = hip[j]
-        logged = counts[j] if counts is not None else 0  # log entries so far
-        if tbuf is not None:
-            for s in range(ns_t):
-                tcs[s] = tcnt[s, j]
-                ths[s] = tth[s, j]
-        s0, s1, acc, logged = _hll_row(
-            prefix, doc, d0, d1, skip, stride, before, keep, p, j, ns[j], bases[j], salts[j],
-            regs[j], hip, s0, s1, acc, blk, bdoc, log_doc, log_key, doc_base, logged, tbuf, tk,
-            ttmp, ttab, tcs, ths, rooms, slots, bh, cand,
-        )  # fmt: skip
-        if hip is not None:
-            hipst[j, 0] = s0
-            hipst[j, 1] = s1
-            hip[j] = acc
-        if counts is not None:
-            counts[j] = logged
-        if tbuf is not None:
-            for s in range(ns_t):
-                tcnt[s, j] = tcs[s]
-                tth[s, j] = ths[s]
+    for s in range(ns_t):
+        rooms[s] = theta_room(tk[s])
+        slots[s] = theta_table_slots(tk[s])
+    cand = np.empty(BATCH, dtype=np.uint64)
+    bh = np.empty(BATCH, dtype=np.uint64)
+    bf = np.empty(BATCH, dtype=np.uint8)
+    return tcs, ths, rooms, slots, cand, bh, bf
 
 
 @njit(**JIT)
 def _theta_trim(tbuf, tcs, ths, tk, ttmp, ttab, slots, s, j):
-    """Trim the candidates of set ``s``'s sketch of row ``j`` (:func:`_hll_row`): a young one
-    with :func:`~seqcount._kernels.theta.theta_compact_set`, which rebuilds its set, else with
-    :func:`~seqcount._kernels.theta.theta_compact`."""
+    """Trim the candidates of set ``s``'s sketch of row ``j`` (:func:`_hll_windows`): a young
+    one with :func:`~seqcount._kernels.theta.theta_compact_set`, which rebuilds its set, else
+    with :func:`~seqcount._kernels.theta.theta_compact`."""
     if _theta_young(ths[s]):
         tcs[s], ths[s] = theta_compact_set(
             tbuf[s, j], tcs[s], tk[s], ths[s], ttmp[j], ttab[s, j, : slots[s]]
@@ -256,92 +250,118 @@ def _theta_trim(tbuf, tcs, ths, tk, ttmp, ttab, slots, s, j):
         tcs[s], ths[s] = theta_compact(tbuf[s, j], tcs[s], tk[s], ths[s], ttmp[j])
 
 
+# How _hll_windows keeps the block registers: blk[bdoc[d], j] gets the windows of document d
+# too, at the register of idx's low pb bits with the same rank. With idx the low p >= pb bits
+# of a hash h and rank its precision-p rank, leading_zeros(h) + 1 whenever h >= 2**p (all but
+# a 2**-(64-p) share of hashes), which is also its precision-pb rank: the block registers are
+# those of a precision-pb HyperLogLog++ of the same windows, in datasketch's layout. The block
+# registers are indexed in place, the HIP summary is kept in scalars, and the per-batch theta
+# work is written out in the loop: an array passed to a function, inlined or not, or sliced,
+# costs two calls to count its references, which per batch, document or register growth took
+# 0.1-0.3 ns a window.
+
+
 @njit(**JIT)
-def _hll_row(
-    prefix, doc, d0, d1, skip, stride, before, keep, p, j, n, base_n, salt, reg, hip, s0, s1, acc,
-    blk, bdoc, log_doc, log_key, doc_base, logged, tbuf, tk, ttmp, ttab, tcs, ths, rooms, slots,
-    bh, cand,
+def _hll_windows(
+    prefix, doc, d0, d1, ns, bases, salts, p, regs, skip, stride, before, keep, hipst, hip, blk,
+    bdoc, log_doc, log_key, counts, doc_base, tbuf, tcnt, tth, tk, ttmp, ttab, j0, j1,
 ):  # fmt: skip
-    """Row ``j`` of :func:`_hll_windows`: the windows of size ``n`` into ``reg`` (and row ``j``
-    of the block registers, the log and the theta sketches, whose state per set is ``tcs``,
-    ``ths``); returns the HIP summary and estimate and the log's length after them, ``(s0, s1,
-    acc, logged)``. Block registers: see ``bmask``; theta candidates: see :data:`_GATHER` and
-    :data:`FILTER_SLOTS`."""
-    m = float(reg.shape[0])
+    """The body of :func:`hll_update_windows` and :func:`hll_log_windows` (which see), every
+    optional part ``None`` unless used; numba compiles one version per combination. ``tbuf``
+    etc.: the theta sketches fed the same hashes; ``j0 .. j1-1``: the window sizes (rows) to
+    count, all of them if ``j1 < 0``. Block registers and reference counts: the comment above.
+
+    Not a numba parallel loop: callers run rows on threads of their own (see
+    :func:`seqcount.hashing.hll_update_windows`): with a ``prange`` a first ``count data/``
+    compiled for 18.1 s of CPU, without 13.0-13.7 s (``benchmarks/bench_startup.py``)."""
+    m = float(regs.shape[1])
     top = 64 - p
-    # blk[bdoc[d], j] gets the windows of document d too, at the register of idx's low pb bits
-    # with the same rank: with idx the low p >= pb bits of a hash h and rank its precision-p
-    # rank, leading_zeros(h) + 1 whenever h >= 2**p (all but a 2**-(64-p) share of hashes),
-    # which is also its precision-pb rank. So the block registers are those of a precision-pb
-    # HyperLogLog++ of the same windows, in datasketch's layout.
     bmask = np.uint64(blk.shape[2] - 1) if blk is not None else U0
-    bf = np.empty(cand.shape[0], dtype=np.uint8)  # a flag per window: a theta candidate
-    bfw = bf.view(np.uint64)
-    step = n if stride else 1
-    for d in range(d0, d1):
-        if keep is not None and keep[d] == 0:
-            continue
-        end = doc[d + 1] - n + 1
-        bd = bdoc[d] if bdoc is not None else 0
-        for lo in range(first_window(doc, d, d0, skip, n, step, before), end, step * BATCH):
-            hi = min(lo + step * BATCH, end)
-            tmax = U0  # the largest threshold of the theta sketches
-            if tbuf is not None:
-                for s in range(tcs.shape[0]):
-                    if tcs[s] + BATCH > rooms[s]:
-                        _theta_trim(tbuf, tcs, ths, tk, ttmp, ttab, slots, s, j)
-                    tmax = max(tmax, ths[s])
-            got, m_t = _hash_batch(prefix, lo, hi, step, n, base_n, salt, bh, tmax)
-            if tbuf is not None and m_t > 0:  # the candidates (see _GATHER)
-                for i in range(got):  # the flags, in vector registers
-                    bf[i] = np.uint8((bh[i] >> U1) < tmax)
-                for i in range(got, (got + 63) & ~63):  # flags past the batch
-                    bf[i] = 0
-                nc = 0
-                for w in range((got + 63) >> 6):
-                    x = U0
-                    for q in range(8):
-                        x |= ((bfw[(w << 3) + q] * _GATHER) >> U56) << np.uint64(q << 3)
-                    while x != U0:
-                        low = x & (~x + U1)  # the lowest 1 bit
-                        cand[nc] = bh[(w << 6) + (63 - np.int64(leading_zeros(low)))] >> U1
-                        nc += 1
-                        x ^= low
-                for s in range(tcs.shape[0]):
-                    theta = ths[s]
-                    if _theta_young(theta):
-                        tcs[s] = _theta_append_young(
-                            cand, nc, tbuf, ttab, s, j, tcs[s], theta, slots[s]
-                        )
-                        continue
-                    tc = tcs[s]  # past its youth (see FILTER_SLOTS): no branch per candidate
-                    fmask = np.uint64(min(slots[s], FILTER_SLOTS) - 1)
-                    for i in range(nc):
-                        v = cand[i]
-                        slot = v & fmask
-                        old = ttab[s, j, slot]
-                        ok = (v < theta) & (v != U0) & (old != v)
-                        ttab[s, j, slot] = v if ok else old
-                        tbuf[s, j, tc] = v
-                        tc += np.int64(ok)
-                    tcs[s] = tc
-            for k in range(got):
-                idx, rank = hll_rank(bh[k], p)
-                if blk is not None:
-                    b = idx & bmask
-                    # no branch: in a fresh block a register grows about every other window,
-                    # and a wrong guess costs more than the store (measured)
-                    blk[bd, j, b] = max(blk[bd, j, b], rank)
-                if rank > reg[idx]:
-                    if hip is not None:
-                        inc, s0, s1 = _hip_step(s0, s1, reg[idx], rank, m, top)
-                        acc += inc
-                    reg[idx] = rank
-                    if log_doc is not None:
-                        log_doc[j, logged] = doc_base + d
-                        log_key[j, logged] = (np.int64(idx) << 8) | rank
-                        logged += 1
-    return s0, s1, acc, logged
+    for j in range(j0, ns.shape[0] if j1 < 0 else j1):
+        n, base_n, salt, reg = ns[j], bases[j], salts[j], regs[j]
+        step = n if stride else 1
+        bidx, brank = np.empty(BATCH, dtype=np.uint64), np.empty(BATCH, dtype=np.int64)
+        # the HIP state in local copies, written back once: rows j share cache lines, and a
+        # write per register growth from two threads took away the second thread's gain
+        s0, s1, acc = U0, U0, 0.0
+        if hip is not None:
+            s0, s1, acc = hipst[j, 0], hipst[j, 1], hip[j]
+        logged = counts[j] if counts is not None else 0  # log entries so far
+        ns_t = tbuf.shape[0] if tbuf is not None else 0
+        if tbuf is not None:
+            tcs, ths, rooms, slots, cand, bh, bf = _theta_row(tcnt, tth, tk, j)
+            bfw = bf.view(np.uint64)
+        for d in range(d0, d1):
+            if keep is not None and keep[d] == 0:
+                continue
+            end = doc[d + 1] - n + 1
+            bd = bdoc[d] if bdoc is not None else 0
+            for lo in range(first_window(doc, d, d0, skip, n, step, before), end, step * BATCH):
+                hi = min(lo + step * BATCH, end)
+                if tbuf is None:
+                    got = _hash_batch(prefix, lo, hi, step, n, base_n, salt, p, bidx, brank)
+                else:
+                    tmax = U0  # the largest threshold of the sets
+                    for s in range(ns_t):
+                        if tcs[s] + BATCH > rooms[s]:
+                            _theta_trim(tbuf, tcs, ths, tk, ttmp, ttab, slots, s, j)
+                        tmax = max(tmax, ths[s])
+                    got, m_t = _hash_batch_keep(
+                        prefix, lo, hi, step, n, base_n, salt, p, bidx, brank, bh, bf, tmax
+                    )
+                    nc = 0  # the candidates: see _GATHER
+                    if m_t > 0:
+                        for i in range(got, (got + 63) & ~63):  # flags past the batch
+                            bf[i] = 0
+                        for w in range((got + 63) >> 6):
+                            x = U0
+                            for q in range(8):
+                                x |= ((bfw[(w << 3) + q] * _GATHER) >> U56) << np.uint64(q << 3)
+                            while x != U0:
+                                low = x & (~x + U1)  # the lowest 1 bit
+                                cand[nc] = bh[(w << 6) + (63 - np.int64(leading_zeros(low)))] >> U1
+                                nc += 1
+                                x ^= low
+                    for s in range(ns_t if nc > 0 else 0):
+                        theta = ths[s]
+                        if _theta_young(theta):
+                            tcs[s] = _theta_append_young(
+                                cand, nc, tbuf, ttab, s, j, tcs[s], theta, slots[s]
+                            )
+                            continue
+                        tc = tcs[s]  # past its youth: see FILTER_SLOTS; no branch
+                        fmask = np.uint64(min(slots[s], FILTER_SLOTS) - 1)
+                        for i in range(nc):
+                            v = cand[i]
+                            slot = v & fmask
+                            old = ttab[s, j, slot]
+                            ok = (v < theta) & (v != U0) & (old != v)
+                            ttab[s, j, slot] = v if ok else old
+                            tbuf[s, j, tc] = v
+                            tc += np.int64(ok)
+                        tcs[s] = tc
+                for k in range(got):
+                    idx = bidx[k]
+                    rank = brank[k]
+                    if blk is not None:  # no branch: a fresh block's registers often grow
+                        b = idx & bmask
+                        blk[bd, j, b] = max(blk[bd, j, b], rank)
+                    if rank > reg[idx]:
+                        if hip is not None:
+                            inc, s0, s1 = _hip_step(s0, s1, reg[idx], rank, m, top)
+                            acc += inc
+                        reg[idx] = rank
+                        if log_doc is not None:
+                            log_doc[j, logged] = doc_base + d
+                            log_key[j, logged] = (np.int64(idx) << 8) | rank
+                            logged += 1
+        if hip is not None:
+            hipst[j, 0], hipst[j, 1], hip[j] = s0, s1, acc
+        if counts is not None:
+            counts[j] = logged
+        if tbuf is not None:
+            tcnt[:, j] = tcs
+            tth[:, j] = ths
 
 
 @njit(**JIT)
