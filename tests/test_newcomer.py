@@ -196,6 +196,17 @@ def test_first_run_says_it_compiles(tmp_path, monkeypatch):
     assert r.stderr == ""
 
 
+def test_a_usage_or_input_error_comes_before_the_compile_notice(tmp_path, monkeypatch):
+    """With a cold kernel cache a run that cannot start says only why: the notice that the
+    first run compiles comes once the options and inputs are checked."""
+    monkeypatch.setattr(seqcount.api, "kernels_compiled", lambda: False)
+    r = run("count", SHARD, "--shard-similarity", "--overlap", "none", "--out", tmp_path / "o")
+    assert r.exit_code != 0 and r.stderr.startswith("Error: --shard-similarity"), r.stderr
+    r = run("count", tmp_path / "missing", "--out", tmp_path / "o")
+    assert r.exit_code == 1 and r.stderr.startswith("Error: "), r.stderr
+    assert "compiling" not in r.stderr
+
+
 def test_an_empty_numba_cache_is_seen_as_cold(tmp_path):
     code = "import seqcount.hashing as h; print(h.kernels_compiled())"
     env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}

@@ -135,13 +135,23 @@ def count(paths, out, shard_similarity, log_format, quiet, **options):
         run = {k: options.pop(k) for k in ("state", "jobs", "engine", "scheduler", "threads",
                                            "content_hash", "repair", "force")}  # fmt: skip
         config = make_config(**options)
-        by_shard = _api(announce).counts_by_shard(**{k: run[k] for k in ("state", "jobs", "engine",
-                                                                 "scheduler")})  # fmt: skip
-        on_event = log if log is not None else (text_event if by_shard and not quiet else None)
+        api = _api()
+        by_shard = api.counts_by_shard(**{k: run[k] for k in ("state", "jobs", "engine",
+                                                          "scheduler")})  # fmt: skip
+        events = log if log is not None else (text_event if by_shard and not quiet else None)
+
+        def on_event(event: dict) -> None:
+            # the run starts once the options and inputs are checked: a usage or input error
+            # comes first, then the notice that this first run compiles
+            if event["event"] == "start" and announce is not None and not api.kernels_compiled():
+                announce("compiling kernels (first run only)...")
+            if events is not None:
+                events(event)
+
         try:
-            result = _api().count(list(paths), config=config, out=out, progress=bar,
-                                  on_event=on_event, shard_similarity=shard_similarity,
-                                  **run)  # fmt: skip
+            result = api.count(list(paths), config=config, out=out, progress=bar,
+                               on_event=on_event, shard_similarity=shard_similarity,
+                               **run)  # fmt: skip
             if bar is not None:
                 bar.close(result.tokens)  # the last line shows the whole input's tokens
         finally:
