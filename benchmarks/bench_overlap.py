@@ -20,16 +20,22 @@ and 2**4 instead of 2**14 (see ``SKETCHES``). Reported:
 median seconds, tokens/s and the median of the per-repeat ratios to ``--overlap none``, in
 wall time and in CPU time of the process (all threads: steadier on a shared machine). The goal
 (issue 20): the default run within 1.10x of ``--overlap none``. Writes ``<out>/overlap.json``
-and ``.md``.
+and ``.md``, and (a full run into the default ``--out``) the cost table of
+``docs/overlap.md``, between :data:`BEGIN` and :data:`END`; ``python -m
+benchmarks.performance`` rewrites that table from the results file too.
 """
 
 from __future__ import annotations
 
+import json
+import re
 import time
 from pathlib import Path
 
 from benchmarks import multilingual
 from benchmarks.common import (
+    DEFAULT_OUT,
+    ROOT,
     Recorder,
     build_scaled_corpus,
     corpus_shards,
@@ -43,10 +49,14 @@ from benchmarks.common import (
 )
 
 MODES = {
-    "full": dict(scale=36, repeats=5, multilingual=32_000_000),
+    "full": dict(scale=36, repeats=7, multilingual=32_000_000),
     "quick": dict(scale=4, repeats=2, multilingual=2_000_000),
 }
 GOAL = 1.10
+#: The page whose cost table this benchmark writes, and the lines around the table.
+DOC = ROOT / "docs" / "overlap.md"
+BEGIN = "<!-- the table below is written by benchmarks/bench_overlap.py from its results -->"
+END = "<!-- end of the table written by benchmarks/bench_overlap.py -->"
 #: The runs compared, by name: ``CountConfig`` options. ``theta`` is the default (each shard's
 #: sketch of 2**8 values, the whole input's of 2**14); the larger shard sketches show what
 #: their size costs (``shard k = 2**14`` is what each shard pays where shards are counted
@@ -115,7 +125,11 @@ def run(mode: str, out: Path, work: Path) -> int:
              "scale": cfg["scale"], "repeats": cfg["repeats"]}  # fmt: skip
     meta["benchmark"] = "benchmarks/bench_overlap.py"
     meta["command"] = f"python -m benchmarks.bench_overlap{' --quick' if mode == 'quick' else ''}"
-    return finish_run(rec, meta, digest, t_start, out, "overlap", render)
+    rc = finish_run(rec, meta, digest, t_start, out, "overlap", render)
+    if mode == "full" and Path(out).resolve() == DEFAULT_OUT.resolve():
+        write_doc(json.loads((Path(out) / "overlap.json").read_text()))
+        log(f"wrote the cost table of {DOC}")
+    return rc
 
 
 def large_shards(work: Path, scale: int) -> Path:
@@ -133,6 +147,63 @@ def large_shards(work: Path, scale: int) -> Path:
     return dest
 
 
+def _ratio_cell(m: dict, key: str) -> str:
+    """``1.18x (1.05-1.30)``: the median of the per-repeat ratios and their range."""
+    r = m[key]
+    samples = r.get("samples") or [r["value"]]
+    return f"{fmt(r['value'])}x ({fmt(min(samples))}-{fmt(max(samples))})"
+
+
+def _by_run(doc: dict) -> dict:
+    """``{(layout, system): {metric: result}}`` in the results' order."""
+    by = {}
+    for r in doc["results"]:
+        by.setdefault((r["section"], r["system"]), {})[r["metric"]] = r
+    return by
+
+
+def doc_table(doc: dict) -> str:
+    """The cost table of docs/overlap.md: a row per run, a column per layout; ``--overlap
+    none`` in seconds, the others as the median ratio to it, the range over the repeats in
+    brackets, and the CPU time's median ratio."""
+    by = _by_run(doc)
+    layouts = list(dict.fromkeys(lay for lay, _ in by))
+    systems = list(dict.fromkeys(name for _, name in by))
+    meta = doc["meta"]
+    lines = [
+        f"At {meta.get('seqcount_commit', '?')}, {meta.get('repeats', '?')} interleaved repeats;"
+        " ratio to `--overlap none`: median (range over the repeats), then the CPU time's "
+        "median ratio.",
+        "",
+        "| run | " + " | ".join(layouts) + " |",
+        "|---|" + "---:|" * len(layouts),
+    ]
+    for name in systems:
+        label = "`" + name.replace("count ", "", 1) + "`"
+        if name == "count --overlap theta":
+            label += " (the default: 2^14 whole, 2^8 per shard)"
+        cells = []
+        for lay in layouts:
+            m = by[(lay, name)]
+            if name.endswith("--overlap none"):
+                cells.append(f"{fmt(m['seconds']['value'])} s")
+            else:
+                cells.append(f"{_ratio_cell(m, 'ratio to none')}, CPU "
+                             f"{fmt(m['cpu ratio to none']['value'])}x")  # fmt: skip
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def write_doc(doc: dict, path: Path = DOC) -> None:
+    """Put :func:`doc_table` between :data:`BEGIN` and :data:`END` of ``path``."""
+    text = path.read_text(encoding="utf-8")
+    pattern = re.compile(re.escape(BEGIN) + r"\n.*?" + re.escape(END), re.S)
+    if not pattern.search(text):
+        raise ValueError(f"{path} has no table between {BEGIN!r} and {END!r}")
+    new = f"{BEGIN}\n{doc_table(doc)}\n{END}"
+    path.write_text(pattern.sub(lambda _: new, text), encoding="utf-8")
+
+
 def render(doc: dict) -> str:
     meta = doc["meta"]
     lines = [
@@ -145,23 +216,22 @@ def render(doc: dict) -> str:
         f"(`--overlap theta`, each shard's sketch of 2**8 values, the whole input's of 2**14) "
         f"within {GOAL}x of `--overlap none`.",
         "",
-        "| layout | run | seconds | tokens/s | ratio to none | CPU seconds | CPU ratio to none |",
+        "| layout | run | seconds | tokens/s | ratio to none (range) | CPU seconds "
+        "| CPU ratio to none (range) |",
         "|---|---|---|---|---|---|---|",
     ]
-    by = {}
-    for r in doc["results"]:
-        by.setdefault((r["section"], r["system"]), {})[r["metric"]] = r
-    for (lay, name), m in by.items():
+    for (lay, name), m in _by_run(doc).items():
         lines.append(
             f"| {lay} | {name} | {fmt(m['seconds']['value'])} | "
-            f"{fmt(m['throughput']['value'], 'tokens/s')} | {fmt(m['ratio to none']['value'])}x | "
-            f"{fmt(m['cpu seconds']['value'])} | {fmt(m['cpu ratio to none']['value'])}x |"
+            f"{fmt(m['throughput']['value'], 'tokens/s')} | {_ratio_cell(m, 'ratio to none')} | "
+            f"{fmt(m['cpu seconds']['value'])} | {_ratio_cell(m, 'cpu ratio to none')} |"
         )
     hw = meta.get("hardware", {})
     lines += [
         "",
-        "Ratios: the median of the per-repeat ratios. CPU: process time of all threads, less "
-        "disturbed than wall time when other work shares the machine.",
+        "Ratios: the median of the per-repeat ratios, and in brackets their range over the "
+        "repeats. CPU: process time of all threads, less disturbed than wall time when other "
+        "work shares the machine.",
     ]
     lines += ["", f"Machine: {hw.get('cpu_model', '?')}, {hw.get('cpu_count', '?')} cores.", ""]
     return "\n".join(lines)

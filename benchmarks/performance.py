@@ -4,7 +4,8 @@ by hand.
 The suite (``python -m benchmarks``) calls :func:`write` after every run. To regenerate the page
 from the results files already there, without running anything, from the project root::
 
-    python -m benchmarks.performance                      # docs/performance.md
+    python -m benchmarks.performance                      # docs/performance.md (and the
+                                                          # cost table of docs/overlap.md)
     python -m benchmarks.performance --suite DIR --out PATH
 
 The page holds the suite's ``results.md`` (``DIR``, default ``benchmarks/results/suite``) and
@@ -278,6 +279,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{ap.prog}: error: {e}", file=sys.stderr)
         return 1
     print(f"wrote {path}")
+    overlap = DEFAULT_OUT / "overlap.json"
+    if Path(args.out) == PAGE and overlap.exists():  # docs/overlap.md's cost table too
+        from benchmarks.bench_overlap import DOC, write_doc
+
+        write_doc(json.loads(overlap.read_text()))
+        print(f"wrote the cost table of {DOC}")
     return 0
 
 

@@ -1,0 +1,60 @@
+"""docs/overlap.md's cost table is the one bench_overlap writes from its results file."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from benchmarks import bench_overlap
+from benchmarks.common import DEFAULT_OUT
+
+
+def _doc(ratios: dict[str, list[float]]) -> dict:
+    results = []
+    for lay in ("small", "large"):
+        for name, rs in ratios.items():
+            system = f"count --overlap {name}"
+            results += [
+                {"section": lay, "system": system, "metric": "seconds", "value": 1.5},
+                {"section": lay, "system": system, "metric": "ratio to none",
+                 "value": sorted(rs)[len(rs) // 2], "samples": rs},
+                {"section": lay, "system": system, "metric": "cpu ratio to none",
+                 "value": 1.25, "samples": [1.25]},
+            ]  # fmt: skip
+    return {"meta": {"seqcount_commit": "abc1234", "repeats": 3}, "results": results}
+
+
+def test_table_shows_the_median_and_range_of_the_repeats():
+    table = bench_overlap.doc_table(_doc({"none": [1.0, 1.0, 1.0], "theta": [1.3, 1.05, 1.2]}))
+    lines = table.splitlines()
+    assert lines[0].startswith("At abc1234, 3 interleaved repeats")
+    assert lines[2] == "| run | small | large |"
+    assert lines[4] == "| `--overlap none` | 1.50 s | 1.50 s |"
+    assert lines[5].startswith("| `--overlap theta` (the default")
+    assert lines[5].count("1.20x (1.05-1.30), CPU 1.25x") == 2
+
+
+def test_write_doc_replaces_only_the_table_and_needs_its_markers(tmp_path):
+    page = tmp_path / "overlap.md"
+    old = f"before\n{bench_overlap.BEGIN}\nold table\n{bench_overlap.END}\nafter\n"
+    page.write_text(old)
+    doc = _doc({"none": [1.0], "theta": [1.1]})
+    bench_overlap.write_doc(doc, page)
+    text = page.read_text()
+    assert text.startswith(f"before\n{bench_overlap.BEGIN}\nAt abc1234")
+    assert text.endswith(f"{bench_overlap.END}\nafter\n") and "old table" not in text
+    page.write_text("no markers\n")
+    with pytest.raises(ValueError, match="no table between"):
+        bench_overlap.write_doc(doc, page)
+
+
+def test_docs_overlap_md_holds_the_table_of_the_results_file():
+    results = DEFAULT_OUT / "overlap.json"
+    text = bench_overlap.DOC.read_text(encoding="utf-8")
+    start = text.index(bench_overlap.BEGIN) + len(bench_overlap.BEGIN) + 1
+    table = text[start : text.index(bench_overlap.END) - 1]
+    assert table == bench_overlap.doc_table(json.loads(results.read_text())), (
+        "docs/overlap.md's cost table is not the results file's: "
+        "run `python -m benchmarks.performance`"
+    )
