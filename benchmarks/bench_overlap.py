@@ -28,7 +28,6 @@ benchmarks.performance`` rewrites that table from the results file too.
 from __future__ import annotations
 
 import json
-import re
 import time
 from pathlib import Path
 
@@ -46,6 +45,7 @@ from benchmarks.common import (
     median,
     quick_main,
     source_digest,
+    write_between,
 )
 
 MODES = {
@@ -196,12 +196,7 @@ def doc_table(doc: dict) -> str:
 
 def write_doc(doc: dict, path: Path = DOC) -> None:
     """Put :func:`doc_table` between :data:`BEGIN` and :data:`END` of ``path``."""
-    text = path.read_text(encoding="utf-8")
-    pattern = re.compile(re.escape(BEGIN) + r"\n.*?" + re.escape(END), re.S)
-    if not pattern.search(text):
-        raise ValueError(f"{path} has no table between {BEGIN!r} and {END!r}")
-    new = f"{BEGIN}\n{doc_table(doc)}\n{END}"
-    path.write_text(pattern.sub(lambda _: new, text), encoding="utf-8")
+    write_between(path, BEGIN, END, doc_table(doc))
 
 
 def render(doc: dict) -> str:

@@ -339,6 +339,19 @@ def esc(s: str) -> str:
     return str(s).replace("|", "\\|")
 
 
+def write_between(path: Path, begin: str, end: str, body: str) -> None:
+    """Put ``body`` between the lines ``begin`` and ``end`` of ``path`` (a generated table in
+    a page of docs/), leaving the rest as it is."""
+    import re
+
+    text = path.read_text(encoding="utf-8")
+    pattern = re.compile(re.escape(begin) + r"\n.*?" + re.escape(end), re.S)
+    if not pattern.search(text):
+        raise ValueError(f"{path} has no table between {begin!r} and {end!r}")
+    new = f"{begin}\n{body}\n{end}"
+    path.write_text(pattern.sub(lambda _: new, text), encoding="utf-8")
+
+
 def finish_run(rec, meta: dict, digest: str, t_start: float, out, name: str, render) -> int:
     """Stamp the run time, warn if seqcount's sources changed meanwhile, and write
     ``out/<name>.json`` and ``out/<name>.md`` (rendered by ``render``)."""

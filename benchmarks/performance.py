@@ -279,13 +279,28 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{ap.prog}: error: {e}", file=sys.stderr)
         return 1
     print(f"wrote {path}")
-    overlap = DEFAULT_OUT / "overlap.json"
-    if Path(args.out) == PAGE and overlap.exists():  # docs/overlap.md's cost table too
-        from benchmarks.bench_overlap import DOC, write_doc
-
-        write_doc(json.loads(overlap.read_text()))
-        print(f"wrote the cost table of {DOC}")
+    if Path(args.out) == PAGE:  # docs/overlap.md's tables too
+        for path in write_overlap_tables():
+            print(f"wrote a table of {path}")
     return 0
+
+
+def write_overlap_tables(results: Path = DEFAULT_OUT) -> list[Path]:
+    """docs/overlap.md's two tables (``bench_overlap``'s cost table and
+    ``bench_overlap_kernel``'s kernel table) from their results files, where those exist."""
+    from benchmarks import bench_overlap, bench_overlap_kernel
+    from benchmarks.common import write_between
+
+    done = []
+    for module, name, table in (
+        (bench_overlap, "overlap.json", bench_overlap.doc_table),
+        (bench_overlap_kernel, "overlap_kernel.json", bench_overlap_kernel.table),
+    ):
+        path = results / name
+        if path.exists():
+            write_between(module.DOC, module.BEGIN, module.END, table(json.loads(path.read_text())))
+            done.append(module.DOC)
+    return done
 
 
 if __name__ == "__main__":

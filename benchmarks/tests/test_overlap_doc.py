@@ -58,3 +58,32 @@ def test_docs_overlap_md_holds_the_table_of_the_results_file():
         "docs/overlap.md's cost table is not the results file's: "
         "run `python -m benchmarks.performance`"
     )
+
+
+def test_docs_overlap_md_holds_the_kernel_table_of_its_results_file():
+    from benchmarks import bench_overlap_kernel as k
+
+    text = k.DOC.read_text(encoding="utf-8")
+    start = text.index(k.BEGIN) + len(k.BEGIN) + 1
+    table = text[start : text.index(k.END) - 1]
+    results = json.loads((DEFAULT_OUT / "overlap_kernel.json").read_text())
+    assert table == k.table(results), (
+        "docs/overlap.md's kernel table is not the results file's: "
+        "run `python -m benchmarks.performance`"
+    )
+
+
+def test_kernel_pieces_cover_every_document_once_and_stop_at_shard_ends():
+    import numpy as np
+
+    from benchmarks import bench_overlap_kernel as k
+
+    lens = np.array([300_000, 900_000, 50, 2_000_000, 10, 400_000, 700_000], dtype=np.int64)
+    doc = np.concatenate([[0], np.cumsum(lens)])
+    firsts = [0, 3, 5, 7]  # three shards: documents 0-2, 3-4, 5-6
+    cuts = k.calls(doc, firsts)
+    assert [d for a, b, _ in cuts for d in range(a, b)] == list(range(7))
+    assert [(a, b) for a, b, end in cuts if end] == [(a, b) for a, b, _ in cuts if b in firsts]
+    assert all(b in firsts[1:] for a, b, end in cuts if end)
+    for a, b, _ in cuts:  # about a piece each: more only for one long document
+        assert doc[b] - doc[a] <= k.PIECE or b == a + 1
