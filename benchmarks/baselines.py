@@ -264,6 +264,32 @@ def bench_kernel(rec: Recorder, cfg: dict, texts: list[str]) -> None:
     time_windows(rec, cfg, params, prefix, doc, workload)
 
 
+def multilingual_tokens(work: Path, tokens: int):
+    """The ``words`` tokens of the multilingual corpus of :mod:`benchmarks.multilingual` (made
+    once under ``work``): ``(params, tokens, doc, firsts)``, with ``doc`` the int64 token
+    offsets of the documents and ``firsts`` the first document of each shard (and the number
+    of documents at the end)."""
+    import pyarrow.parquet as pq
+
+    from benchmarks import multilingual
+    from seqcount.hashing import hash_params
+    from seqcount.tokenize import words_chunk
+
+    corpus, _ = multilingual.corpus(work, tokens)
+    params = hash_params(0)
+    toks, lens, firsts = [], [], [0]
+    for path in sorted(corpus.glob("*.parquet")):
+        data, offsets = utf8_docs(pq.read_table(path, columns=["text"])["text"].to_pylist())
+        chunk = words_chunk(data, offsets, params)
+        toks.append(chunk.tokens.copy())
+        lens.append(np.diff(chunk.doc))
+        firsts.append(firsts[-1] + lens[-1].shape[0])
+    lens = np.concatenate(lens)
+    doc = np.zeros(lens.shape[0] + 1, dtype=np.int64)
+    np.cumsum(lens, out=doc[1:])
+    return params, np.concatenate(toks), doc, firsts
+
+
 def bench_kernel_multilingual(rec: Recorder, cfg: dict, work: Path) -> None:
     """:func:`time_prefix` and :func:`time_windows` on the multilingual corpus of
     :mod:`benchmarks.multilingual` (the corpus of ``e2e_peers``): text that does not repeat
@@ -271,26 +297,10 @@ def bench_kernel_multilingual(rec: Recorder, cfg: dict, work: Path) -> None:
     every window after the first copy is a repeat and never grows a register; on one copy (the
     suite's harness, precision 16) 15% of the windows grow one (930,600 of 6.08M), as early
     windows of any corpus do."""
-    import pyarrow.parquet as pq
-
-    from benchmarks import multilingual
     from seqcount import _kernels as kernels
-    from seqcount.hashing import hash_params
-    from seqcount.tokenize import words_chunk
 
-    corpus, manifest = multilingual.corpus(work, cfg["kernel_ml_tokens"])
-    params = hash_params(0)
-    tokens, lens = [], []
-    for path in sorted(corpus.glob("*.parquet")):
-        data, offsets = utf8_docs(pq.read_table(path, columns=["text"])["text"].to_pylist())
-        chunk = words_chunk(data, offsets, params)
-        tokens.append(chunk.tokens.copy())
-        lens.append(np.diff(chunk.doc))
-    lens = np.concatenate(lens)
-    doc = np.zeros(lens.shape[0] + 1, dtype=np.int64)
-    np.cumsum(lens, out=doc[1:])
-    tokens = np.concatenate(tokens)
-    what = f"{doc[-1] / 1e6:.2f}M words tokens (multilingual, {lens.shape[0]} docs)"
+    params, tokens, doc, _ = multilingual_tokens(work, cfg["kernel_ml_tokens"])
+    what = f"{doc[-1] / 1e6:.2f}M words tokens (multilingual, {doc.shape[0] - 1} docs)"
     time_prefix(rec, cfg, params, tokens, what)
     prefix = kernels.prefix_values(tokens, np.uint64(params.base))
     del tokens

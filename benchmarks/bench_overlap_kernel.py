@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks import multilingual
+from benchmarks.baselines import multilingual_tokens
 from benchmarks.common import (
     DEFAULT_OUT,
     ROOT,
@@ -37,7 +37,6 @@ from benchmarks.common import (
     median,
     quick_main,
     source_digest,
-    utf8_docs,
     write_between,
 )
 
@@ -60,28 +59,6 @@ SETS = {
 DOC = ROOT / "docs" / "overlap.md"
 BEGIN = "<!-- the table below is written by benchmarks/bench_overlap_kernel.py -->"
 END = "<!-- end of the table written by benchmarks/bench_overlap_kernel.py -->"
-
-
-def load(work: Path, tokens: int):
-    """The corpus's words tokens, document offsets and the first document of each shard."""
-    import pyarrow.parquet as pq
-
-    from seqcount.hashing import hash_params
-    from seqcount.tokenize import words_chunk
-
-    corpus, _ = multilingual.corpus(work, tokens)
-    params = hash_params(0)
-    toks, lens, firsts = [], [], [0]
-    for path in sorted(corpus.glob("*.parquet")):
-        data, offsets = utf8_docs(pq.read_table(path, columns=["text"])["text"].to_pylist())
-        chunk = words_chunk(data, offsets, params)
-        toks.append(chunk.tokens.copy())
-        lens.append(np.diff(chunk.doc))
-        firsts.append(firsts[-1] + lens[-1].shape[0])
-    lens = np.concatenate(lens)
-    doc = np.zeros(lens.shape[0] + 1, dtype=np.int64)
-    np.cumsum(lens, out=doc[1:])
-    return params, np.concatenate(toks), doc, firsts
 
 
 def calls(doc: np.ndarray, firsts: list[int]) -> list[tuple[int, int, bool]]:
@@ -128,7 +105,7 @@ def run(mode: str, out: Path, work: Path) -> int:
     t_start = time.perf_counter()
     digest = source_digest()
     cfg = MODES[mode]
-    params, tokens, doc, firsts = load(work, cfg["tokens"])
+    params, tokens, doc, firsts = multilingual_tokens(work, cfg["tokens"])
     prefix = prefix_into(tokens, np.uint64(params.base), np.empty(tokens.shape[0] + 1, np.uint64))
     piece = Piece(prefix, doc)
     win = WindowParams.of(params, NS, 16)
