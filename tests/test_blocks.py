@@ -420,3 +420,57 @@ def test_merge_gives_the_blocks_of_a_count_of_the_union(tmp_path, small_blocks):
         offsets=[0, 8],
     ).coarsen()
     assert not old == union.blocks
+
+
+def _nibble_oracle(regs: np.ndarray):
+    """Packed bytes and the registers outside 0..15, by plain numpy on the flat registers."""
+    u = regs.view(np.uint8).reshape(regs.shape[0], -1)
+    nibbles = (u[:, 0::2] & 15) | ((u[:, 1::2] & 15) << 4)
+    where = np.flatnonzero(u.reshape(-1) > 15)
+    return nibbles.astype(np.uint8), where, regs.reshape(-1)[where]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_nibble_kernels_against_numpy(seed):
+    from seqcount import _kernels as kernels
+
+    rng = np.random.default_rng(seed)
+    nb, m = int(rng.integers(1, 40)), 2 * int(rng.integers(1, 40))
+    top = [16, 17, 60, 128][seed]  # none, few, many registers of 16 or more
+    regs = rng.integers(-3 if seed == 3 else 0, top, (nb, m)).astype(np.int8)
+    wide = np.zeros((nb, 3, m), dtype=np.int8)  # and a strided view, as the builder's
+    wide[:, 1] = regs
+    nibbles, where, values = _nibble_oracle(regs)
+    for src in (regs, wide[:, 1]):
+        out = np.zeros((nb, m // 2), dtype=np.uint8)
+        flags = np.zeros(nb, dtype=np.uint8)
+        flagged = kernels.pack_nibbles(src, out, flags)
+        assert np.array_equal(out, nibbles)
+        rows_with = np.unique(where // m)
+        assert flagged == rows_with.shape[0] and np.flatnonzero(flags).tolist() == rows_with.tolist()
+        w, v = kernels.nibble_exceptions(src, flags)
+        assert w.tolist() == where.tolist() and v.tolist() == values.tolist()
+        back = np.full((nb, m), 99, dtype=np.int8)
+        kernels.unpack_nibbles(out, w, v, back)
+        assert np.array_equal(back, regs)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_packed_blocks_merge_and_unpack_as_the_plain_ones(seed):
+    from seqcount.sketches.blocks import PackedBlocks, PackedRegisters
+
+    rng = np.random.default_rng(seed)
+    b = _synthetic(rng, [int(rng.integers(1, 30))])
+    b.regs[0, 0, 0] = 70  # a register above every nibble
+    packed = PackedBlocks.of(b)
+    low = np.minimum(b.regs, 15)  # registers as small as real blocks' nearly all are: half
+    assert 2 * PackedRegisters(low).nbytes == low.nbytes
+    assert np.array_equal(packed.regs.unpack(), b.regs)
+    for rounds in range(6):
+        want, got = b.merged(rounds), packed.merged(rounds)
+        assert got.tokens.tolist() == want.tokens.tolist()
+        assert got.documents.tolist() == want.documents.tolist()
+        assert got.shard.tolist() == want.shard.tolist()
+        assert np.array_equal(got.regs.unpack(), want.regs)
+    with pytest.raises(ValueError, match="even"):
+        PackedRegisters(np.zeros((1, 2, 3), dtype=np.int8))

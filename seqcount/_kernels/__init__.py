@@ -10,7 +10,8 @@ through the checked wrappers of :mod:`seqcount.hashing`; the modules here are
 * :mod:`.tokens`: token values of bytes and ids, and prefix values;
 * :mod:`.windows`: window hashes;
 * :mod:`.hll`, :mod:`.minhash`, :mod:`.exactset`, :mod:`.theta`: sketch updates;
-* :mod:`.lookup`: a static hash table and window lookups in it (exact overlap).
+* :mod:`.lookup`: a static hash table and window lookups in it (exact overlap);
+* :mod:`.nibbles`: block registers two to a byte.
 
 The window hash (``poly61-v1``)
 -------------------------------
@@ -89,6 +90,7 @@ from .tokens import (
     prefix_into,
     prefix_values,
 )
+from .nibbles import nibble_exceptions, pack_nibbles, unpack_nibbles
 from .unions import prefix_union_estimates
 from .windows import split_documents, window_hashes
 from .words import CLASS_OTHER, CLASS_SPACE, CLASS_WORD, tokenize_words, words_cut
@@ -110,4 +112,5 @@ __all__ = [
     "window_hashes", "words_cut",
     "filter_build", "probe_windows", "table_build", "table_lookup", "verify_windows",
     "same_windows",
+    "nibble_exceptions", "pack_nibbles", "unpack_nibbles",
 ]  # fmt: skip

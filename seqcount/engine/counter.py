@@ -122,7 +122,7 @@ class Counter:
     def end_shard(self) -> None:
         """Close the current shard's overlap and block sketches and start the next shard's."""
         if self.blocks is not None:
-            self.block_run.add(self.blocks.finish(self.shard))
+            self.block_run.add(self.blocks.finish(self.shard, packed=True))
         if self.thetas is not None:
             self.shard_thetas.append(self.thetas.sketches())
             self.thetas.reset()

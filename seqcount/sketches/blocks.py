@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .. import _kernels as kernels
 from ..config import BLOCK_TOKENS, BLOCKS_PER_SHARD, MAX_BLOCKS, MAX_PRECISION, MIN_PRECISION
 from ..errors import FormatError
 
@@ -359,21 +360,23 @@ class BlockBuilder:
         self.k = c
         self.size *= 2
 
-    def finish(self, shard: int) -> BlockSketches:
-        """The shard's blocks (shard index ``shard``), and a fresh start for the next shard."""
+    def finish(self, shard: int, packed: bool = False):
+        """The shard's blocks (shard index ``shard``), and a fresh start for the next shard.
+
+        ``packed``: as a :class:`PackedBlocks` made straight from the registers (what
+        :class:`BlockRun` keeps), without a full-size copy; else a :class:`BlockSketches`.
+        """
         k = self.k
         if self.tokens[k] > 0:
             k += 1
         elif k > 0:  # empty documents after the last block join it
             self.documents[k - 1] += self.documents[k]
-        out = BlockSketches(
-            self.ns,
-            self.precision,
-            self.tokens[:k].copy(),
-            self.documents[:k].copy(),
-            np.full(k, shard, dtype=np.int32),
-            self.regs[:k].transpose(1, 0, 2).copy(),  # a copy even for one block
-        )
+        head = (self.tokens[:k].copy(), self.documents[:k].copy(), np.full(k, shard, np.int32))
+        regs = self.regs[:k].transpose(1, 0, 2)
+        if packed:
+            out = PackedBlocks(*head, PackedRegisters(regs))
+        else:  # a copy even for one block
+            out = BlockSketches(self.ns, self.precision, *head, regs.copy())
         self.regs[: self.k + 1] = 0
         self.tokens[:] = 0
         self.documents[:] = 0
@@ -382,28 +385,140 @@ class BlockBuilder:
         return out
 
 
+class PackedRegisters:
+    """Block registers in half their bytes: two registers of 0 to 15 a byte (low nibble first),
+    and apart, the flat indices and values of the few others (a register of a block of ``w``
+    windows is 16 or more with probability about ``w / 2**15`` per window size and block).
+
+    ``PackedRegisters(regs).unpack()`` equals ``regs``: int8 ``(ns, nb, m)``, ``m`` even, any
+    values; ``regs`` may be anything with that ``shape`` whose ``regs[j]`` is the int8
+    ``(nb, m)`` row of window size ``j`` (rows are packed one at a time, so temporaries stay
+    one row's size).
+    """
+
+    __slots__ = ("shape", "nibbles", "where", "values")
+
+    def __init__(self, regs):
+        ns, nb, m = (int(x) for x in regs.shape)
+        if m % 2:
+            raise ValueError(f"registers per block must be even, got {m}")
+        self.shape = (ns, nb, m)
+        self.nibbles = np.empty((ns, nb, m // 2), dtype=np.uint8)
+        where, values = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int8)]
+        flags = np.empty(nb, dtype=np.uint8)
+        for j in range(ns):
+            row = regs[j]
+            if kernels.pack_nibbles(row, self.nibbles[j], flags):
+                w, v = kernels.nibble_exceptions(row, flags)
+                where.append(w + j * nb * m)
+                values.append(v)
+        self.where = np.concatenate(where)  # increasing
+        self.values = np.concatenate(values)
+
+    @property
+    def nbytes(self) -> int:
+        return self.nibbles.nbytes + self.where.nbytes + self.values.nbytes
+
+    def row(self, j: int, out: np.ndarray | None = None) -> np.ndarray:
+        """The int8 ``(nb, m)`` registers of window size ``j`` (into ``out`` if given)."""
+        _, nb, m = self.shape
+        if out is None:
+            out = np.empty((nb, m), dtype=np.int8)
+        lo, hi = np.searchsorted(self.where, [j * nb * m, (j + 1) * nb * m])
+        at = self.where[lo:hi] - j * nb * m
+        kernels.unpack_nibbles(self.nibbles[j], at, self.values[lo:hi], out)
+        return out
+
+    def unpack(self, out: np.ndarray | None = None) -> np.ndarray:
+        """The int8 registers (written into ``out``, an array or view of :attr:`shape`, if
+        given)."""
+        if out is None:
+            out = np.empty(self.shape, dtype=np.int8)
+        for j in range(self.shape[0]):
+            self.row(j, out[j])
+        return out
+
+
+class _PairMaxima:
+    """The registers of ``rounds`` rounds of pair merging of one shard's packed blocks (as
+    :meth:`BlockSketches.merged`: blocks ``2i`` and ``2i + 1`` become one, an odd last block
+    stays), made a window size at a time for :class:`PackedRegisters`."""
+
+    def __init__(self, packed: PackedRegisters, rounds: int):
+        ns, nb, m = packed.shape
+        self.packed, self.rounds = packed, rounds
+        for _ in range(rounds):
+            nb = (nb + 1) // 2
+        self.shape = (ns, nb, m)
+
+    def __getitem__(self, j: int) -> np.ndarray:
+        r = self.packed.row(j)
+        for _ in range(self.rounds):
+            nb, half = r.shape[0], r.shape[0] // 2
+            if nb <= 1:
+                break
+            pairs = np.maximum(r[0 : 2 * half : 2], r[1 : 2 * half : 2])
+            r = np.concatenate([pairs, r[2 * half :]]) if nb % 2 else pairs
+        return r
+
+
+@dataclass(frozen=True, eq=False)
+class PackedBlocks:
+    """One shard's blocks as :class:`BlockRun` keeps them: a :class:`BlockSketches` (without
+    ``raw``) whose registers are :class:`PackedRegisters`."""
+
+    tokens: np.ndarray
+    documents: np.ndarray
+    shard: np.ndarray
+    regs: PackedRegisters
+
+    @classmethod
+    def of(cls, blocks: BlockSketches) -> PackedBlocks:
+        return cls(blocks.tokens, blocks.documents, blocks.shard, PackedRegisters(blocks.regs))
+
+    def __len__(self) -> int:
+        return int(self.tokens.shape[0])
+
+    def merged(self, rounds: int) -> PackedBlocks:
+        """:meth:`BlockSketches.merged` of these blocks (all of one shard), still packed."""
+        if rounds <= 0 or len(self) == 0:
+            return self
+        starts = _group_starts(self.shard, rounds)
+        return PackedBlocks(
+            np.add.reduceat(self.tokens, starts),
+            np.add.reduceat(self.documents, starts),
+            self.shard[starts],
+            PackedRegisters(_PairMaxima(self.regs, rounds)),
+        )
+
+
 class BlockRun:
     """A run's blocks, shard after shard, coarsened as they come so that memory stays near
     ``max_blocks`` blocks, yet with the result of coarsening them all at the end.
 
     (Rounds of pair merging within shards commute, and the rounds the whole run needs are at
     least those any first shards need; each shard is kept merged by the rounds its prefix
-    needs and brought to the final number at the end.)
+    needs and brought to the final number at the end.) The shards' blocks are kept packed
+    (:class:`PackedBlocks`, half the bytes) and merged a window size at a time, so a round of
+    merging needs one row's registers unpacked, not a shard's.
     """
 
     def __init__(self, ns, precision: int, max_blocks: int | None = None):
         self.ns = tuple(ns)
         self.precision = int(precision)
         self.max_blocks = _max_blocks(max_blocks)
-        self.parts: list[BlockSketches] = []
+        self.parts: list[PackedBlocks] = []
         self.counts: list[int] = []  # each part's blocks before any merging
         self.done: list[int] = []  # rounds applied to each part
         self.round = 0
 
-    def add(self, blocks: BlockSketches) -> None:
-        """Add the next shard's blocks (their shard indices as they should stay)."""
+    def add(self, blocks: BlockSketches | PackedBlocks) -> None:
+        """Add the next shard's blocks (their shard indices as they should stay); they are
+        kept packed (:class:`PackedRegisters`, half the bytes)."""
         if len(blocks) == 0:
             return
+        if isinstance(blocks, BlockSketches):
+            blocks = PackedBlocks.of(blocks)
         self.parts.append(blocks)
         self.counts.append(len(blocks))
         self.done.append(0)
@@ -417,9 +532,16 @@ class BlockRun:
         """All blocks so far, coarsened to ``max_blocks`` (:meth:`BlockSketches.coarsen`)."""
         if not self.parts:
             return BlockSketches.empty(self.ns, self.precision)
-        whole = BlockSketches.concat(self.parts)
+        nb = sum(len(p) for p in self.parts)
+        regs = np.empty((len(self.ns), nb, 1 << self.precision), dtype=np.int8)
+        start = 0
+        for p in self.parts:  # unpacked in place: no second full-size copy
+            p.regs.unpack(regs[:, start : start + len(p)])
+            start += len(p)
         raw = np.repeat(np.array(self.counts, dtype=np.int64), [len(p) for p in self.parts])
-        return dataclasses.replace(whole, raw=raw)
+        heads = (np.concatenate([getattr(p, name) for p in self.parts])
+                 for name in ("tokens", "documents", "shard"))  # fmt: skip
+        return BlockSketches(self.ns, self.precision, *heads, regs, raw)
 
 
 __all__ = [
@@ -428,6 +550,8 @@ __all__ = [
     "BlockBuilder",
     "BlockRun",
     "BlockSketches",
+    "PackedBlocks",
+    "PackedRegisters",
     "applied_rounds",
     "merge_coarsened",
 ]
