@@ -24,7 +24,6 @@ adjacent pairs (an odd last block stays). Blocks never straddle shards, so a run
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -352,8 +351,16 @@ class BlockBuilder:
         if self.k < 2 * self.per_shard:
             return
         c = self.per_shard
-        np.maximum(self.regs[0::2], self.regs[1::2], out=self.regs[:c])
-        self.regs[c:] = 0
+        regs = self.regs
+        # pairs into slots [a, 2a) from slots [2a, 4a): never an overlap, which would make
+        # numpy copy the inputs first (a transient of half the registers)
+        np.maximum(regs[0], regs[1], out=regs[0])
+        a = 1
+        while a < c:
+            b = min(2 * a, c)
+            np.maximum(regs[2 * a : 2 * b : 2], regs[2 * a + 1 : 2 * b : 2], out=regs[a:b])
+            a = b
+        regs[c:] = 0
         for a in (self.tokens, self.documents):
             a[:c] = a[0::2] + a[1::2]
             a[c:] = 0
@@ -440,26 +447,17 @@ class PackedRegisters:
 
 
 class _PairMaxima:
-    """The registers of ``rounds`` rounds of pair merging of one shard's packed blocks (as
-    :meth:`BlockSketches.merged`: blocks ``2i`` and ``2i + 1`` become one, an odd last block
-    stays), made a window size at a time for :class:`PackedRegisters`."""
+    """The registers of ``rounds`` rounds of pair merging (:meth:`BlockSketches.merged`) of
+    packed blocks of shards ``shard``, made a window size at a time for
+    :class:`PackedRegisters`."""
 
-    def __init__(self, packed: PackedRegisters, rounds: int):
-        ns, nb, m = packed.shape
-        self.packed, self.rounds = packed, rounds
-        for _ in range(rounds):
-            nb = (nb + 1) // 2
-        self.shape = (ns, nb, m)
+    def __init__(self, packed: PackedRegisters, shard: np.ndarray, rounds: int):
+        ns, _, m = packed.shape
+        self.packed, self.shard, self.rounds = packed, shard, rounds
+        self.shape = (ns, _group_starts(shard, rounds).shape[0], m)
 
     def __getitem__(self, j: int) -> np.ndarray:
-        r = self.packed.row(j)
-        for _ in range(self.rounds):
-            nb, half = r.shape[0], r.shape[0] // 2
-            if nb <= 1:
-                break
-            pairs = np.maximum(r[0 : 2 * half : 2], r[1 : 2 * half : 2])
-            r = np.concatenate([pairs, r[2 * half :]]) if nb % 2 else pairs
-        return r
+        return _max_groups(self.packed.row(j)[None], self.shard, self.rounds)[0]
 
 
 @dataclass(frozen=True, eq=False)
@@ -480,7 +478,7 @@ class PackedBlocks:
         return int(self.tokens.shape[0])
 
     def merged(self, rounds: int) -> PackedBlocks:
-        """:meth:`BlockSketches.merged` of these blocks (all of one shard), still packed."""
+        """:meth:`BlockSketches.merged` of these blocks, still packed."""
         if rounds <= 0 or len(self) == 0:
             return self
         starts = _group_starts(self.shard, rounds)
@@ -488,7 +486,7 @@ class PackedBlocks:
             np.add.reduceat(self.tokens, starts),
             np.add.reduceat(self.documents, starts),
             self.shard[starts],
-            PackedRegisters(_PairMaxima(self.regs, rounds)),
+            PackedRegisters(_PairMaxima(self.regs, self.shard, rounds)),
         )
 
 
