@@ -54,6 +54,7 @@ from benchmarks.common import (
     peak_rss,
     quick_main,
     source_digest,
+    timed_process,
 )
 
 SECTION = "startup"
@@ -103,32 +104,6 @@ def _corpus(work: Path, tokens: float) -> Path:
     return dest
 
 
-#: The launcher of :func:`_timed`: like :data:`benchmarks.common._LAUNCHER` (a small separate
-#: process, so that ``ru_maxrss`` is the command's own), also reporting the command's CPU time.
-_TIMED = r"""
-import json, os, subprocess, sys, time
-cmd, env = json.loads(sys.argv[1]), json.loads(sys.argv[2])
-t0 = time.perf_counter()
-proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                        env=dict(os.environ, **env))
-err = proc.stderr.read()
-_, status, ru = os.wait4(proc.pid, 0)
-print(json.dumps({"returncode": os.waitstatus_to_exitcode(status), "wall_s":
-                  time.perf_counter() - t0, "cpu_s": ru.ru_utime + ru.ru_stime,
-                  "maxrss_mb": ru.ru_maxrss / 1024, "stderr": err.decode()[-2000:]}))
-"""
-
-
-def _timed(cmd: list[str], env: dict | None = None) -> dict:
-    """Wall time, CPU time (user + system) and peak RSS of one whole process ``cmd``."""
-    launcher = [sys.executable, "-c", _TIMED, json.dumps(cmd), json.dumps(env or {})]
-    done = subprocess.run(launcher, cwd=ROOT, capture_output=True, text=True, check=True)
-    res = json.loads(done.stdout)
-    if res["returncode"] != 0:
-        raise RuntimeError(f"{' '.join(cmd)} failed: {res['stderr']}")
-    return res
-
-
 def _seqcount(tree: str | None) -> list[str]:
     """The command line that runs ``seqcount`` of this checkout, or of the checkout ``tree``."""
     if tree is None:
@@ -145,7 +120,7 @@ def _round_robin(variants: dict, repeats: int, env: dict | None = None) -> dict[
     samples: dict[str, list] = {k: [] for k in variants}
     for r in range(repeats + 1):
         for name, cmd in variants.items():
-            res = _timed(cmd, env)
+            res = timed_process(cmd, env)
             if r:
                 samples[name].append(res)
     return samples
@@ -348,10 +323,10 @@ def _compile_section(rec: Recorder, work: Path, repeats: int, baseline) -> None:
             env = {"NUMBA_CACHE_DIR": str(cache)}
             out = str(work / ("c_out" + ("_b" if tree else "")))
             shutil.rmtree(out, ignore_errors=True)
-            c = _timed(_seqcount(tree) + ["count", data, "--out", out, "-q"], env)
-            rp = _timed(_seqcount(tree) + ["report", out], env)
-            w = _timed(_seqcount(tree) + ["count", data, "--out", out, "-q"], env)  # warm
-            wr = _timed(_seqcount(tree) + ["report", out], env)
+            c = timed_process(_seqcount(tree) + ["count", data, "--out", out, "-q"], env)
+            rp = timed_process(_seqcount(tree) + ["report", out], env)
+            w = timed_process(_seqcount(tree) + ["count", data, "--out", out, "-q"], env)  # warm
+            wr = timed_process(_seqcount(tree) + ["report", out], env)
             shutil.rmtree(cache, ignore_errors=True)
             for key, value in (
                 ("count, empty cache", c),
@@ -423,8 +398,8 @@ def _after_setup(rec: Recorder, work: Path, repeats: int) -> None:
         setup_out = work / "setup_out"
         shutil.rmtree(setup_out, ignore_errors=True)
         env = {"NUMBA_CACHE_DIR": str(setup_cache)}
-        _timed(_seqcount(None) + ["count", str(ROOT / "data"), "--out", str(setup_out), "-q"],
-               env)  # fmt: skip
+        setup = ["count", str(ROOT / "data"), "--out", str(setup_out), "-q"]
+        timed_process(_seqcount(None) + setup, env)
         for name, args in AFTER_SETUP.items():
             cache = Path(tempfile.mkdtemp(prefix="nbcache_after_", dir=work))
             shutil.copytree(setup_cache, cache, dirs_exist_ok=True)
@@ -433,7 +408,9 @@ def _after_setup(rec: Recorder, work: Path, repeats: int) -> None:
             argv = [a.format(corpus=corpus, setup_out=setup_out) for a in args]
             if argv[0] == "count":
                 argv += ["--out", str(out), "-q"]
-            times[name].append(_timed(_seqcount(None) + argv, {"NUMBA_CACHE_DIR": str(cache)}))
+            times[name].append(
+                timed_process(_seqcount(None) + argv, {"NUMBA_CACHE_DIR": str(cache)})
+            )
             shutil.rmtree(cache, ignore_errors=True)
         shutil.rmtree(setup_cache, ignore_errors=True)
     for name, runs in times.items():

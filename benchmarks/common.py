@@ -307,6 +307,33 @@ def peak_rss(cmd: list[str], err_path: Path) -> dict:
     return res
 
 
+#: The launcher of :func:`timed_process`: like :data:`_LAUNCHER` (a small separate process, so
+#: that ``ru_maxrss`` is the command's own), also reporting the command's CPU time.
+_TIMED = r"""
+import json, os, subprocess, sys, time
+cmd, env = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+t0 = time.perf_counter()
+proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                        env=dict(os.environ, **env))
+err = proc.stderr.read()
+_, status, ru = os.wait4(proc.pid, 0)
+print(json.dumps({"returncode": os.waitstatus_to_exitcode(status), "wall_s":
+                  time.perf_counter() - t0, "cpu_s": ru.ru_utime + ru.ru_stime,
+                  "maxrss_mb": ru.ru_maxrss / 1024, "stderr": err.decode()[-2000:]}))
+"""
+
+
+def timed_process(cmd: list[str], env: dict | None = None) -> dict:
+    """Wall time, CPU time (user + system) and peak RSS (``maxrss_mb``, MiB) of one whole
+    process ``cmd`` (cwd: project root; ``env`` added to the environment)."""
+    launcher = [sys.executable, "-c", _TIMED, json.dumps(cmd), json.dumps(env or {})]
+    done = subprocess.run(launcher, cwd=ROOT, capture_output=True, text=True, check=True)
+    res = json.loads(done.stdout)
+    if res["returncode"] != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed: {res['stderr']}")
+    return res
+
+
 # --------------------------------------------------------------------------- markdown
 
 
