@@ -115,7 +115,7 @@ def run(mode: str, out: Path, work: Path) -> int:
                 verdict=verdict(interval) if key == "wall_s" else None)  # fmt: skip
     code = finish_run(rec, meta, digest, t_start, out, "overlap_processes", render)
     if mode == "full" and Path(out) == DEFAULT_OUT:
-        write_between(DOC, BEGIN, END, table(rec.results, meta))
+        write_between(DOC, BEGIN, END, table(rec.results, meta))  # = doc_table of the file
         log(f"wrote the table of {DOC}")
     return code
 
@@ -142,6 +142,11 @@ def table(results: list[dict], meta: dict) -> str:
             lines.append(f"| `{'count' if r['workload'] == 'default' else 'count --overlap none'}`"
                          f", {r['metric']} | {fmt(r['value'])} s | | | |")  # fmt: skip
     return "\n".join(lines)
+
+
+def doc_table(doc: dict) -> str:
+    """The table of docs/overlap.md from a results file's contents."""
+    return table(doc["results"], doc["meta"])
 
 
 def render(doc: dict) -> str:

@@ -295,15 +295,17 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def write_overlap_tables(results: Path = DEFAULT_OUT) -> list[Path]:
-    """docs/overlap.md's two tables (``bench_overlap``'s cost table and
-    ``bench_overlap_kernel``'s kernel table) from their results files, where those exist."""
-    from benchmarks import bench_overlap, bench_overlap_kernel
+    """docs/overlap.md's tables (``bench_overlap``'s cost table, ``bench_overlap_kernel``'s
+    kernel table and ``bench_overlap_processes``' interval) from their results files, where
+    those exist."""
+    from benchmarks import bench_overlap, bench_overlap_kernel, bench_overlap_processes
     from benchmarks.common import write_between
 
     done = []
     for module, name, table in (
         (bench_overlap, "overlap.json", bench_overlap.doc_table),
         (bench_overlap_kernel, "overlap_kernel.json", bench_overlap_kernel.table),
+        (bench_overlap_processes, "overlap_processes.json", bench_overlap_processes.doc_table),
     ):
         path = results / name
         if path.exists():
