@@ -74,6 +74,7 @@ from .minhash import (
     minhash_update_windows,
 )
 from .mix import MERSENNE61, fmix64, mulmod61
+from .nibbles import nibble_exceptions, pack_nibbles, unpack_nibbles
 from .theta import (
     THETA_MAX,
     theta_compact,
@@ -90,7 +91,6 @@ from .tokens import (
     prefix_into,
     prefix_values,
 )
-from .nibbles import nibble_exceptions, pack_nibbles, unpack_nibbles
 from .unions import prefix_union_estimates
 from .windows import split_documents, window_hashes
 from .words import CLASS_OTHER, CLASS_SPACE, CLASS_WORD, tokenize_words, words_cut
