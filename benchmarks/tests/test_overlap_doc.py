@@ -1,4 +1,4 @@
-"""docs/overlap.md's cost table is the one bench_overlap writes from its results file."""
+"""docs/overlap.md's tables are the ones the overlap benchmarks write from their results files."""
 
 from __future__ import annotations
 
@@ -49,26 +49,23 @@ def test_write_doc_replaces_only_the_table_and_needs_its_markers(tmp_path):
         bench_overlap.write_doc(doc, page)
 
 
-def test_docs_overlap_md_holds_the_table_of_the_results_file():
-    results = DEFAULT_OUT / "overlap.json"
-    text = bench_overlap.DOC.read_text(encoding="utf-8")
-    start = text.index(bench_overlap.BEGIN) + len(bench_overlap.BEGIN) + 1
-    table = text[start : text.index(bench_overlap.END) - 1]
-    assert table == bench_overlap.doc_table(json.loads(results.read_text())), (
-        "docs/overlap.md's cost table is not the results file's: "
-        "run `python -m benchmarks.performance`"
-    )
+@pytest.mark.parametrize(
+    "module, results, render",
+    [
+        ("bench_overlap", "overlap.json", "doc_table"),
+        ("bench_overlap_kernel", "overlap_kernel.json", "table"),
+        ("bench_overlap_processes", "overlap_processes.json", "doc_table"),
+    ],
+)
+def test_docs_overlap_md_holds_each_table_of_its_results_file(module, results, render):
+    import importlib
 
-
-def test_docs_overlap_md_holds_the_kernel_table_of_its_results_file():
-    from benchmarks import bench_overlap_kernel as k
-
-    text = k.DOC.read_text(encoding="utf-8")
-    start = text.index(k.BEGIN) + len(k.BEGIN) + 1
-    table = text[start : text.index(k.END) - 1]
-    results = json.loads((DEFAULT_OUT / "overlap_kernel.json").read_text())
-    assert table == k.table(results), (
-        "docs/overlap.md's kernel table is not the results file's: "
+    m = importlib.import_module(f"benchmarks.{module}")
+    text = m.DOC.read_text(encoding="utf-8")
+    start = text.index(m.BEGIN) + len(m.BEGIN) + 1
+    table = text[start : text.index(m.END) - 1]
+    assert table == getattr(m, render)(json.loads((DEFAULT_OUT / results).read_text())), (
+        f"docs/overlap.md's table of {module} is not its results file's: "
         "run `python -m benchmarks.performance`"
     )
 

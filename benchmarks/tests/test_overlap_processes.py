@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 import re
 
@@ -10,7 +9,7 @@ import numpy as np
 import pytest
 
 from benchmarks import bench_overlap_processes as b
-from benchmarks.common import DEFAULT_OUT, ROOT
+from benchmarks.common import ROOT
 
 
 def _coverage(n: int, j: int) -> float:
@@ -50,14 +49,3 @@ def test_verdict():
 def test_the_page_has_the_table_markers():
     text = (ROOT / "docs" / "overlap.md").read_text()
     assert re.search(re.escape(b.BEGIN) + r"\n.*?" + re.escape(b.END), text, re.S)
-
-
-def test_docs_overlap_md_holds_the_table_of_the_results_file():
-    text = b.DOC.read_text(encoding="utf-8")
-    start = text.index(b.BEGIN) + len(b.BEGIN) + 1
-    table = text[start : text.index(b.END) - 1]
-    doc = json.loads((DEFAULT_OUT / "overlap_processes.json").read_text())
-    assert table == b.doc_table(doc), (
-        "docs/overlap.md's interval table is not the results file's: "
-        "run `python -m benchmarks.performance`"
-    )
