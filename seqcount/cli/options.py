@@ -372,8 +372,8 @@ COUNT_OPTIONS = [
         flag_value=False,
         default=True,
         help="Skip the block sketches (HyperLogLog registers per run of documents) that the "
-        "report's calibrated intervals need; saves up to 4 MiB of sketches.npz per n and 2 MiB of "
-        "memory per n per shard being counted.",
+        "report's calibrated intervals need; saves up to 4 MiB of sketches.npz per n, and of "
+        "memory 2 MiB per n per shard being counted and up to 2 MiB per n for the run's blocks.",
     ),
     click.option(
         "--state",
