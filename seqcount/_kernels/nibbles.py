@@ -1,5 +1,6 @@
 """Block registers two to a byte (``seqcount.sketches.PackedRegisters``): a register of 0 to 15 in
-a nibble, the few others listed apart by flat index. Rows of ``m`` registers; one pass each way."""
+a nibble, the few others listed apart by flat index. Rows of ``m`` registers; one pass each way,
+and two more over the rows that hold a register of 16 or more (to count, then list them)."""
 
 from __future__ import annotations
 
